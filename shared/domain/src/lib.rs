@@ -3,6 +3,42 @@
 //!
 //! # Layout
 //! - [`division`]: GB/T 2260 division codes (parse, level, parent, containment).
+//! - [`bureau`]: bureaus and jurisdiction (handling bureau, escalation, designation, territory).
+//! - [`scope`]: annex 1 categories, art. 7 exclusions, city scope versions, the reporting notice.
+//! - [`text`]: bounded free text (address, subject, facts, messages, reasons).
+//! - [`ids`]: clue, officer, notice ids, the reporter key and the clue number.
+//! - [`actor`]: reporter, officer (roles) or system.
+//! - [`deadline`]: legal deadlines and whether they were met on time.
+//! - [`event`]: what happens to a clue.
+//! - [`clue`]: the clue rebuilt from its events, its states.
+//! - [`command`]: commands and the pure decisions that turn them into events.
+//! - [`timeline`]: the hash-chained, tamper-evident event log.
+//! - [`notice`]: annex 3's notice texts, verbatim.
+//! - [`stats`]: which counters each event increments, per territory and day.
+//! - [`error`]: the domain's one error type.
+pub mod actor;
+pub mod bureau;
+pub mod clue;
+pub mod command;
+pub mod deadline;
 pub mod division;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod notice;
+pub mod scope;
+pub mod stats;
+pub mod text;
+pub mod timeline;
 
+pub use actor::{Actor, Officer, Role};
+pub use bureau::{Bureau, BureauDirectory, BureauId, BureauKind, BureauLevel, JurisdictionError};
+pub use clue::{ClosedOutcome, Clue, ClueState};
+pub use command::{ClueSummary, Command, JudgmentRequest, ReceiveClue, Rules, TransferRequest, receive};
+pub use deadline::{Deadline, DeadlineKind, DeadlineStatus};
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
+pub use error::DomainError;
+pub use event::{Event, EventKind};
+pub use ids::{AttachmentId, ClueId, ClueNo, IdError, NoticeId, OfficerId, ReporterKey};
+pub use notice::{NoticeContent, NoticeKey};
+pub use text::TextError;
