@@ -2,7 +2,10 @@
 //! decides through this crate; adapters (store, WeChat, handlers) only move data in and out.
 //!
 //! # Layout
+//! - [`calendar`]: Chinese working days (Asia/Shanghai) and the deadlines counted in them.
 //! - [`division`]: GB/T 2260 division codes (parse, level, parent, containment).
+pub mod calendar;
 pub mod division;
 
+pub use calendar::{CalendarError, WorkingCalendar};
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
