@@ -2,6 +2,7 @@
 //! decides through this crate; adapters (store, WeChat, handlers) only move data in and out.
 //!
 //! # Layout
+//! - [`calendar`]: Chinese working days (Asia/Shanghai) and the deadlines counted in them.
 //! - [`division`]: GB/T 2260 division codes (parse, level, parent, containment).
 //! - [`bureau`]: bureaus and jurisdiction (handling bureau, escalation, designation, territory).
 //! - [`scope`]: annex 1 categories, art. 7 exclusions, city scope versions, the reporting notice.
@@ -18,6 +19,7 @@
 //! - [`error`]: the domain's one error type.
 pub mod actor;
 pub mod bureau;
+pub mod calendar;
 pub mod clue;
 pub mod command;
 pub mod deadline;
@@ -33,6 +35,7 @@ pub mod timeline;
 
 pub use actor::{Actor, Officer, Role};
 pub use bureau::{Bureau, BureauDirectory, BureauId, BureauKind, BureauLevel, JurisdictionError};
+pub use calendar::{CalendarError, WorkingCalendar};
 pub use clue::{ClosedOutcome, Clue, ClueState};
 pub use command::{ClueSummary, Command, JudgmentRequest, ReceiveClue, Rules, TransferRequest, receive};
 pub use deadline::{Deadline, DeadlineKind, DeadlineStatus};
