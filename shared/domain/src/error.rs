@@ -73,8 +73,11 @@ pub enum DomainError {
     BadAssignee,
     #[error(transparent)]
     Jurisdiction(#[from] JurisdictionError),
-    #[error(transparent)]
-    Calendar(#[from] CalendarError),
+    #[error("the working-day calendar has no data for {0}: deadlines cannot be computed")]
+    YearNotCovered(i32),
+    /// Any other calendar failure (invalid data, a zero count): a defect, not user input.
+    #[error("the working-day calendar could not answer: {0}")]
+    Calendar(String),
     #[error(transparent)]
     Scope(#[from] ScopeError),
     #[error(transparent)]
@@ -117,9 +120,19 @@ impl DomainError {
             Self::Jurisdiction(JurisdictionError::AboveMinistry) => "above_ministry",
             Self::Jurisdiction(JurisdictionError::OutsideTerritory { .. }) => "outside_territory",
             Self::Jurisdiction(_) => "jurisdiction",
+            Self::YearNotCovered(_) => "calendar_year_not_covered",
             Self::Calendar(_) => "calendar",
             Self::Scope(_) => "scope",
             Self::Text(_) => "invalid_text",
+        }
+    }
+}
+
+impl From<CalendarError> for DomainError {
+    fn from(e: CalendarError) -> Self {
+        match e {
+            CalendarError::YearNotCovered(year) => Self::YearNotCovered(year),
+            other => Self::Calendar(other.to_string()),
         }
     }
 }
