@@ -186,12 +186,27 @@ mod tests {
     #[test]
     fn malformed_codes_are_typed_errors() {
         assert_eq!(DivisionCode::parse(""), Err(DivisionCodeError::Length(0)));
-        assert_eq!(DivisionCode::parse("33010"), Err(DivisionCodeError::Length(5)));
-        assert_eq!(DivisionCode::parse("3301066"), Err(DivisionCodeError::Length(7)));
-        assert_eq!(DivisionCode::parse("33o106"), Err(DivisionCodeError::NotDigits));
-        assert_eq!(DivisionCode::parse("３３０１０６"), Err(DivisionCodeError::NotDigits));
+        assert_eq!(
+            DivisionCode::parse("33010"),
+            Err(DivisionCodeError::Length(5))
+        );
+        assert_eq!(
+            DivisionCode::parse("3301066"),
+            Err(DivisionCodeError::Length(7))
+        );
+        assert_eq!(
+            DivisionCode::parse("33o106"),
+            Err(DivisionCodeError::NotDigits)
+        );
+        assert_eq!(
+            DivisionCode::parse("３３０１０６"),
+            Err(DivisionCodeError::NotDigits)
+        );
         assert_eq!(DivisionCode::parse("000000"), Err(DivisionCodeError::Zero));
-        assert_eq!(DivisionCode::parse("-30106"), Err(DivisionCodeError::NotDigits));
+        assert_eq!(
+            DivisionCode::parse("-30106"),
+            Err(DivisionCodeError::NotDigits)
+        );
     }
 
     #[test]
