@@ -3,6 +3,9 @@
 //!
 //! # Layout
 //! - [`division`]: GB/T 2260 division codes (parse, level, parent, containment).
+//! - [`divisions`]: the embedded registry of every province, city and county, with names.
 pub mod division;
+pub mod divisions;
 
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
+pub use divisions::{Division, Divisions, DivisionsError};
