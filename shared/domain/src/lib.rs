@@ -17,6 +17,7 @@
 //! - [`notice`]: annex 3's notice texts, verbatim.
 //! - [`stats`]: which counters each event increments, per territory and day.
 //! - [`error`]: the domain's one error type.
+//! - [`divisions`]: the embedded registry of every province, city and county, with names.
 pub mod actor;
 pub mod bureau;
 pub mod calendar;
@@ -24,6 +25,7 @@ pub mod clue;
 pub mod command;
 pub mod deadline;
 pub mod division;
+pub mod divisions;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -40,6 +42,7 @@ pub use clue::{ClosedOutcome, Clue, ClueState};
 pub use command::{ClueSummary, Command, JudgmentRequest, ReceiveClue, Rules, TransferRequest, receive};
 pub use deadline::{Deadline, DeadlineKind, DeadlineStatus};
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
+pub use divisions::{Division, Divisions, DivisionsError};
 pub use error::DomainError;
 pub use event::{Event, EventKind};
 pub use ids::{AttachmentId, ClueId, ClueNo, IdError, NoticeId, OfficerId, ReporterKey};
