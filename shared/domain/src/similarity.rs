@@ -39,7 +39,7 @@ const TIME_HALF_LIFE_DAYS: f64 = 30.0;
 const REASON_MIN_SIMILARITY: f64 = 0.5;
 /// Clues at most this many whole days apart are named "close in time".
 const CLOSE_IN_TIME_DAYS: i64 = 7;
-const SECONDS_PER_DAY: f64 = 86_400.0;
+const SECONDS_PER_DAY: u64 = 86_400;
 
 /// A clue as the ranker sees it: the new clue (as [`CandidateQuery`]) or an open one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -282,14 +282,14 @@ impl Comparison {
             ),
         };
         let seconds_apart = (a.received_at - b.received_at).num_seconds().unsigned_abs();
-        let days = seconds_apart as f64 / SECONDS_PER_DAY;
+        let days = seconds_apart as f64 / SECONDS_PER_DAY as f64;
         let time = (1.0 - TIME_SHARE) + TIME_SHARE * (-days / TIME_HALF_LIFE_DAYS).exp2();
         Self {
             same_reporter: a.reporter == b.reporter,
             address,
             subject,
             facts,
-            days_apart: i64::try_from(seconds_apart / 86_400).unwrap_or(i64::MAX),
+            days_apart: i64::try_from(seconds_apart / SECONDS_PER_DAY).unwrap_or(i64::MAX),
             score: (weighted / weights * time).clamp(0.0, 1.0),
         }
     }
