@@ -7,9 +7,9 @@
 //! # Score
 //! Each text is normalised ([`normalize`]: full-width → half-width, Chinese digits → ASCII,
 //! punctuation, symbols and whitespace dropped, ASCII lowercased, at most [`MAX_CHARS`]
-//! characters kept) and cut into
-//! its set of character bigrams `G` (a one-character text is its one character). Two texts
-//! compare by the Dice coefficient `2·|G₁ ∩ G₂| / (|G₁| + |G₂|)`, 0 when both are empty.
+//! characters kept) and cut into its set of character bigrams `G` (a one-character text is its
+//! one character). Two texts compare by the Dice coefficient `2·|G₁ ∩ G₂| / (|G₁| + |G₂|)`, 0
+//! when both are empty.
 //!
 //! ```text
 //! text  = (0.35·address + 0.25·subject + 0.40·facts) / (0.35 + 0.25 + 0.40)
