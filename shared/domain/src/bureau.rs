@@ -203,7 +203,11 @@ impl BureauDirectory {
                 match bureau.division {
                     None => dir.ministry = Some(bureau.id.clone()),
                     Some(code) => {
-                        if dir.land_by_division.insert(code, bureau.id.clone()).is_some() {
+                        if dir
+                            .land_by_division
+                            .insert(code, bureau.id.clone())
+                            .is_some()
+                        {
                             return Err(JurisdictionError::DuplicateLandBureau(code));
                         }
                     }
@@ -372,15 +376,45 @@ pub(crate) mod tests {
         ningbo.city_direct = true;
         BureauDirectory::new([
             land("ministry", BureauLevel::Ministry, None, "自然资源部"),
-            land("land-330000", BureauLevel::Province, Some("330000"), "浙江省"),
+            land(
+                "land-330000",
+                BureauLevel::Province,
+                Some("330000"),
+                "浙江省",
+            ),
             land("land-330100", BureauLevel::City, Some("330100"), "杭州市"),
-            land("land-330106", BureauLevel::County, Some("330106"), "杭州市西湖区"),
-            land("land-330110", BureauLevel::County, Some("330110"), "杭州市余杭区"),
+            land(
+                "land-330106",
+                BureauLevel::County,
+                Some("330106"),
+                "杭州市西湖区",
+            ),
+            land(
+                "land-330110",
+                BureauLevel::County,
+                Some("330110"),
+                "杭州市余杭区",
+            ),
             ningbo,
-            land("land-330203", BureauLevel::County, Some("330203"), "宁波市海曙区"),
-            land("land-420000", BureauLevel::Province, Some("420000"), "湖北省"),
+            land(
+                "land-330203",
+                BureauLevel::County,
+                Some("330203"),
+                "宁波市海曙区",
+            ),
+            land(
+                "land-420000",
+                BureauLevel::Province,
+                Some("420000"),
+                "湖北省",
+            ),
             land("land-429004", BureauLevel::County, Some("429004"), "仙桃市"),
-            land("land-320000", BureauLevel::Province, Some("320000"), "江苏省"),
+            land(
+                "land-320000",
+                BureauLevel::Province,
+                Some("320000"),
+                "江苏省",
+            ),
             land("land-320100", BureauLevel::City, Some("320100"), "南京市"),
             Bureau {
                 id: id("enf-330106"),
@@ -398,20 +432,32 @@ pub(crate) mod tests {
     #[test]
     fn the_county_bureau_handles_its_county() {
         let dir = directory();
-        assert_eq!(dir.handling_bureau(&code("330106")).map(|b| &b.id), Ok(&id("land-330106")));
+        assert_eq!(
+            dir.handling_bureau(&code("330106")).map(|b| &b.id),
+            Ok(&id("land-330106"))
+        );
     }
 
     #[test]
     fn a_city_direct_city_handles_its_counties_itself() {
         let dir = directory();
-        assert_eq!(dir.handling_bureau(&code("330203")).map(|b| &b.id), Ok(&id("land-330200")));
-        assert_eq!(dir.handling_bureau(&code("330212")).map(|b| &b.id), Ok(&id("land-330200")));
+        assert_eq!(
+            dir.handling_bureau(&code("330203")).map(|b| &b.id),
+            Ok(&id("land-330200"))
+        );
+        assert_eq!(
+            dir.handling_bureau(&code("330212")).map(|b| &b.id),
+            Ok(&id("land-330200"))
+        );
     }
 
     #[test]
     fn a_county_without_a_bureau_falls_to_its_city() {
         let dir = directory();
-        assert_eq!(dir.handling_bureau(&code("330108")).map(|b| &b.id), Ok(&id("land-330100")));
+        assert_eq!(
+            dir.handling_bureau(&code("330108")).map(|b| &b.id),
+            Ok(&id("land-330100"))
+        );
         assert_eq!(
             dir.handling_bureau(&code("340102")).map(|b| &b.id),
             Err(JurisdictionError::NoHandlingBureau(code("340102")))
@@ -439,17 +485,35 @@ pub(crate) mod tests {
             .iter()
             .map(|b| b.id.clone())
             .collect();
-        assert_eq!(chain, vec![id("land-330100"), id("land-330000"), id("ministry")]);
+        assert_eq!(
+            chain,
+            vec![id("land-330100"), id("land-330000"), id("ministry")]
+        );
     }
 
     #[test]
     fn designation_stays_inside_the_territory() {
         let dir = directory();
-        assert_eq!(dir.check_designation(&id("land-330100"), &id("land-330110")), Ok(()));
-        assert_eq!(dir.check_designation(&id("land-330100"), &id("land-330100")), Ok(()));
-        assert_eq!(dir.check_designation(&id("land-330000"), &id("land-330203")), Ok(()));
-        assert_eq!(dir.check_designation(&id("ministry"), &id("land-320100")), Ok(()));
-        assert_eq!(dir.check_designation(&id("land-330100"), &id("enf-330106")), Ok(()));
+        assert_eq!(
+            dir.check_designation(&id("land-330100"), &id("land-330110")),
+            Ok(())
+        );
+        assert_eq!(
+            dir.check_designation(&id("land-330100"), &id("land-330100")),
+            Ok(())
+        );
+        assert_eq!(
+            dir.check_designation(&id("land-330000"), &id("land-330203")),
+            Ok(())
+        );
+        assert_eq!(
+            dir.check_designation(&id("ministry"), &id("land-320100")),
+            Ok(())
+        );
+        assert_eq!(
+            dir.check_designation(&id("land-330100"), &id("enf-330106")),
+            Ok(())
+        );
         assert!(matches!(
             dir.check_designation(&id("land-330100"), &id("land-330203")),
             Err(JurisdictionError::OutsideTerritory { .. })
@@ -472,15 +536,26 @@ pub(crate) mod tests {
     #[test]
     fn territory_membership() {
         let dir = directory();
-        assert_eq!(dir.in_territory(&id("land-330000"), &code("330203")), Ok(true));
-        assert_eq!(dir.in_territory(&id("land-330100"), &code("330203")), Ok(false));
+        assert_eq!(
+            dir.in_territory(&id("land-330000"), &code("330203")),
+            Ok(true)
+        );
+        assert_eq!(
+            dir.in_territory(&id("land-330100"), &code("330203")),
+            Ok(false)
+        );
         assert_eq!(dir.in_territory(&id("ministry"), &code("650102")), Ok(true));
     }
 
     #[test]
     fn incoherent_bureaus_are_refused() {
         let mut b = land("x", BureauLevel::County, Some("330100"), "杭州市");
-        assert_eq!(b.validate(), Err(JurisdictionError::LevelMismatch { level: BureauLevel::County }));
+        assert_eq!(
+            b.validate(),
+            Err(JurisdictionError::LevelMismatch {
+                level: BureauLevel::County
+            })
+        );
         b.level = BureauLevel::City;
         b.city_direct = true;
         assert_eq!(b.validate(), Ok(()));
@@ -488,14 +563,20 @@ pub(crate) mod tests {
         b.division = Some(code("330106"));
         assert_eq!(b.validate(), Err(JurisdictionError::CityDirectNotCity));
         let ministry_with_division = land("m", BureauLevel::Ministry, Some("330000"), "部");
-        assert_eq!(ministry_with_division.validate(), Err(JurisdictionError::MinistryShape));
+        assert_eq!(
+            ministry_with_division.validate(),
+            Err(JurisdictionError::MinistryShape)
+        );
         let nameless = land("n", BureauLevel::Province, Some("330000"), " ");
         assert_eq!(nameless.validate(), Err(JurisdictionError::MissingName));
         let dup = BureauDirectory::new([
             land("a", BureauLevel::Province, Some("330000"), "浙江省"),
             land("b", BureauLevel::Province, Some("330000"), "浙江省"),
         ]);
-        assert_eq!(dup.map(|_| ()), Err(JurisdictionError::DuplicateLandBureau(code("330000"))));
+        assert_eq!(
+            dup.map(|_| ()),
+            Err(JurisdictionError::DuplicateLandBureau(code("330000")))
+        );
         assert!(BureauId::parse("Land 1").is_err());
         assert!(BureauId::parse("").is_err());
     }

@@ -336,7 +336,7 @@ pub fn shanghai_date(instant: DateTime<Utc>) -> NaiveDate {
 
 /// The instant of `time` on the Shanghai date `date`. Exact for every covered year (see
 /// [`FIRST_SUPPORTED_YEAR`]): the offset there is the same at every local time.
-fn shanghai_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+pub fn shanghai_instant(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     let local: NaiveDateTime = date.and_time(time);
     let offset = Shanghai.offset_from_utc_datetime(&local).fix();
     (local - offset).and_utc()

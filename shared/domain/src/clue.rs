@@ -255,7 +255,7 @@ impl Clue {
             {
                 // A member's judgment deadline closed by this primary's decision: no longer owed.
                 if let Some(m) = self.members.iter_mut().find(|m| m.clue == event.clue) {
-                    m.judgment_due = None;
+                    m.judgment = None;
                 }
             }
         }
@@ -275,6 +275,20 @@ impl Clue {
                     .find(|d| d.kind == *kind && d.is_open())
                 {
                     d.status = *status;
+                }
+            }
+            EventKind::DeadlineResolved {
+                kind,
+                due,
+                remind_at,
+            } => {
+                if let Some(d) = self
+                    .deadlines
+                    .iter_mut()
+                    .find(|d| d.kind == *kind && d.is_pending())
+                {
+                    d.due = Some(*due);
+                    d.remind_at = Some(*remind_at);
                 }
             }
             EventKind::Judged { judgment, .. } => {
@@ -355,7 +369,9 @@ impl Clue {
 
     /// The open deadline of `kind`, if any.
     pub fn open_deadline(&self, kind: DeadlineKind) -> Option<&Deadline> {
-        self.deadlines.iter().find(|d| d.kind == kind && d.is_open())
+        self.deadlines
+            .iter()
+            .find(|d| d.kind == kind && d.is_open())
     }
 
     /// All open deadlines.
@@ -365,7 +381,7 @@ impl Clue {
 
     /// The earliest open deadline: what the inbox sorts by.
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
-        self.open_deadlines().map(|d| d.due).min()
+        self.open_deadlines().filter_map(|d| d.due).min()
     }
 
     /// Whether `officer` may see this clue at all (a recused officer may not, art. 18).

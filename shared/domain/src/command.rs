@@ -2,12 +2,12 @@
 //! actor, now, rules) -> Result<Vec<Event>, DomainError>`. Every transition the regulation does
 //! not allow is refused here, with a typed error, before anything is stored.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Officer, Role};
 use crate::bureau::{BureauDirectory, BureauId, BureauKind};
-use crate::calendar::{WorkingCalendar, shanghai_date};
+use crate::calendar::{WorkingCalendar, shanghai_date, shanghai_instant};
 use crate::clue::{Clue, ClueState};
 use crate::deadline::{Deadline, DeadlineKind, DeadlineStatus};
 use crate::divisions::Divisions;
@@ -85,8 +85,12 @@ pub enum JudgmentRequest {
         exclusion: Option<Exclusion>,
         department: Option<DepartmentName>,
     },
-    Duplicate { earlier: Box<ClueSummary> },
-    NeedMaterial { missing: Vec<Missing> },
+    Duplicate {
+        earlier: Box<ClueSummary>,
+    },
+    NeedMaterial {
+        missing: Vec<Missing>,
+    },
 }
 
 /// A hand-over as the officer asks for it.
@@ -153,6 +157,8 @@ pub enum Command {
     RevealIdentity {
         reason: Reason,
     },
+    /// The platform resolves pending deadlines once the calendar covers their year.
+    ResolveDeadlines,
 }
 
 impl Command {
@@ -172,6 +178,7 @@ impl Command {
             Self::Resubmit { .. } => "resubmit",
             Self::RecordDelivery { .. } => "record_delivery",
             Self::RevealIdentity { .. } => "reveal_identity",
+            Self::ResolveDeadlines => "resolve_deadlines",
         }
     }
 }
@@ -210,8 +217,11 @@ impl<'a> Decision<'a> {
     /// Owes `content` to the reporter of `recipient`. The id is `<source>:<version>:<n>`:
     /// unique, and the same when the same command is decided again.
     fn notice(&mut self, recipient: &ClueId, content: NoticeContent) -> Result<(), DomainError> {
-        let id = NoticeId::parse(&format!("{}:{}:{}", self.source, self.version, self.notices))
-            .map_err(|_| DomainError::UnknownNotice)?;
+        let id = NoticeId::parse(&format!(
+            "{}:{}:{}",
+            self.source, self.version, self.notices
+        ))
+        .map_err(|_| DomainError::UnknownNotice)?;
         self.notices += 1;
         let text = content.render();
         self.push(
@@ -239,15 +249,7 @@ fn open_deadline(
     bureau: &BureauId,
     from: DateTime<Utc>,
 ) -> Result<Deadline, DomainError> {
-    let due = rules.calendar.deadline(from, kind.working_days())?;
-    Ok(Deadline {
-        kind,
-        bureau: bureau.clone(),
-        starts_at: from,
-        due,
-        remind_at: rules.calendar.reminder_instant(due)?,
-        status: DeadlineStatus::Open,
-    })
+    Ok(Deadline::open(kind, bureau.clone(), from, rules.calendar)?)
 }
 
 /// Decides the receipt of a new clue (arts. 10, 11): checks consent to the city's reporting
@@ -308,7 +310,12 @@ pub fn receive(
         },
     );
     d.push(&id, EventKind::DeadlineOpened { deadline: judgment });
-    d.push(&id, EventKind::DeadlineOpened { deadline: escalation });
+    d.push(
+        &id,
+        EventKind::DeadlineOpened {
+            deadline: escalation,
+        },
+    );
     d.notice(&id, NoticeContent::Receipt)?;
     Ok(d.events)
 }
@@ -385,7 +392,11 @@ impl Clue {
                     },
                 );
                 if let Some(esc) = self.open_deadline(DeadlineKind::Escalation) {
-                    d.close(&self.id, DeadlineKind::Escalation, esc.met_at(now));
+                    d.close(
+                        &self.id,
+                        DeadlineKind::Escalation,
+                        esc.met_at(now, rules.calendar),
+                    );
                 }
                 self.close_judgment_everywhere(&mut d, |_| DeadlineStatus::Discharged { at: now });
             }
@@ -420,19 +431,16 @@ impl Clue {
                 if *ended_on < self.received_on() {
                     return Err(DomainError::VerificationBeforeReceipt);
                 }
-                let due = rules.calendar.deadline_after_date(
-                    *ended_on,
-                    DeadlineKind::VerificationNotice.working_days(),
+                // The clock starts on the day verification ended: the deadline is the end of
+                // the 5th working day after it.
+                let starts_at = shanghai_instant(*ended_on, NaiveTime::MIN);
+                let deadline = open_deadline(
+                    rules,
+                    DeadlineKind::VerificationNotice,
+                    &self.handler,
+                    starts_at,
                 )?;
-                let deadline = Deadline {
-                    kind: DeadlineKind::VerificationNotice,
-                    bureau: self.handler.clone(),
-                    starts_at: now,
-                    due,
-                    remind_at: rules.calendar.reminder_instant(due)?,
-                    status: DeadlineStatus::Open,
-                };
-                let met = deadline.met_at(now);
+                let met = deadline.met_at(now, rules.calendar);
                 d.push(
                     &self.id,
                     EventKind::VerificationRecorded {
@@ -623,6 +631,28 @@ impl Clue {
                     },
                 );
             }
+            Command::ResolveDeadlines => {
+                if *actor != Actor::System {
+                    return Err(DomainError::NotAnOfficer);
+                }
+                let mut last_error = None;
+                for pending in self.deadlines.iter().filter(|d| d.is_pending()) {
+                    match crate::deadline::resolve(pending, rules.calendar) {
+                        Ok((due, remind_at)) => d.push(
+                            &self.id,
+                            EventKind::DeadlineResolved {
+                                kind: pending.kind,
+                                due,
+                                remind_at,
+                            },
+                        ),
+                        Err(e) => last_error = Some(e),
+                    }
+                }
+                if d.events.is_empty() {
+                    return Err(last_error.map_or(refuse(command, self), DomainError::from));
+                }
+            }
             Command::RevealIdentity { reason } => {
                 let officer = handling_officer(self, actor)?;
                 d.push(
@@ -691,10 +721,7 @@ impl Clue {
                 DeadlineStatus::Discharged { at },
             );
         }
-        self.close_judgment_everywhere(d, |due| DeadlineStatus::Met {
-            at,
-            on_time: at <= due,
-        });
+        self.close_judgment_everywhere(d, |deadline| deadline.met_at(at, rules.calendar));
         let region = rules.bureaus.get(&self.handler)?.region.clone();
         self.notify_all(d, |recipient| match &judgment {
             Judgment::Accept => NoticeContent::Accept {
@@ -746,8 +773,7 @@ impl Clue {
         if primary.reporter == self.reporter {
             return Err(DomainError::MergeSameReporter);
         }
-        if primary.handler != self.handler || primary.location.division != self.location.division
-        {
+        if primary.handler != self.handler || primary.location.division != self.location.division {
             return Err(DomainError::MergeAcrossBureaus);
         }
         let primary_accepted = primary.state == ClueState::Accepted;
@@ -769,16 +795,13 @@ impl Clue {
                 DeadlineStatus::Discharged { at },
             );
         }
-        let mut judgment_due = self.open_deadline(DeadlineKind::Judgment).map(|j| j.due);
-        if primary_accepted && let Some(due) = judgment_due.take() {
+        let mut judgment = self.open_deadline(DeadlineKind::Judgment).cloned();
+        if primary_accepted && let Some(j) = judgment.take() {
             // The primary is already accepted: this reporter is told so now.
             d.close(
                 &self.id,
                 DeadlineKind::Judgment,
-                DeadlineStatus::Met {
-                    at,
-                    on_time: at <= due,
-                },
+                j.met_at(at, rules.calendar),
             );
             let region = rules.bureaus.get(&primary.handler)?.region.clone();
             d.notice(&self.id, NoticeContent::Accept { region })?;
@@ -790,7 +813,7 @@ impl Clue {
                     clue: self.id.clone(),
                     clue_no: self.clue_no.clone(),
                     received_at: self.received_at,
-                    judgment_due,
+                    judgment,
                 },
             },
         );
@@ -801,14 +824,14 @@ impl Clue {
     fn close_judgment_everywhere(
         &self,
         d: &mut Decision<'_>,
-        status: impl Fn(DateTime<Utc>) -> DeadlineStatus,
+        status: impl Fn(&Deadline) -> DeadlineStatus,
     ) {
         if let Some(j) = self.open_deadline(DeadlineKind::Judgment) {
-            d.close(&self.id, DeadlineKind::Judgment, status(j.due));
+            d.close(&self.id, DeadlineKind::Judgment, status(j));
         }
         for member in &self.members {
-            if let Some(due) = member.judgment_due {
-                d.close(&member.clue, DeadlineKind::Judgment, status(due));
+            if let Some(j) = &member.judgment {
+                d.close(&member.clue, DeadlineKind::Judgment, status(j));
             }
         }
     }
@@ -843,3 +866,7 @@ struct Recipient {
     own: bool,
     received_on: NaiveDate,
 }
+
+#[cfg(test)]
+#[path = "command_tests.rs"]
+mod tests;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bureau::BureauId;
+use crate::calendar::{CalendarError, WorkingCalendar, shanghai_date};
 
 /// The deadlines the regulation sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -71,36 +72,108 @@ pub enum DeadlineStatus {
 }
 
 /// One deadline of a clue, owed by one bureau.
+///
+/// `due` is `None` while the calendar has no data for the year the deadline falls in (late
+/// December, before the State Council publishes the next year's arrangement): the deadline is
+/// then *pending*, never guessed, and the sweep resolves it once the data is loaded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {
     pub kind: DeadlineKind,
     /// The bureau that owes it.
     pub bureau: BureauId,
-    /// When the clock started (receipt, designation, verification end).
+    /// When the clock started (receipt, designation, the day verification ended).
     pub starts_at: DateTime<Utc>,
     /// The end of the last working day allowed (23:59:59.999 Asia/Shanghai).
-    pub due: DateTime<Utc>,
+    pub due: Option<DateTime<Utc>>,
     /// When to remind the officers: the start of the working day before the due day.
-    pub remind_at: DateTime<Utc>,
+    pub remind_at: Option<DateTime<Utc>>,
     pub status: DeadlineStatus,
 }
 
 impl Deadline {
+    /// The deadline of `kind` owed by `bureau`, its clock started at `starts_at`; pending when
+    /// the calendar does not cover the year it falls in.
+    ///
+    /// # Errors
+    /// Calendar failures other than an uncovered year (invalid data), which are defects.
+    pub fn open(
+        kind: DeadlineKind,
+        bureau: BureauId,
+        starts_at: DateTime<Utc>,
+        calendar: &WorkingCalendar,
+    ) -> Result<Self, CalendarError> {
+        let (due, remind_at) = match compute(kind, starts_at, calendar) {
+            Ok((due, remind)) => (Some(due), Some(remind)),
+            Err(CalendarError::YearNotCovered(_)) => (None, None),
+            Err(e) => return Err(e),
+        };
+        Ok(Self {
+            kind,
+            bureau,
+            starts_at,
+            due,
+            remind_at,
+            status: DeadlineStatus::Open,
+        })
+    }
+
     /// Whether it is still running.
     pub fn is_open(&self) -> bool {
         matches!(self.status, DeadlineStatus::Open)
     }
 
-    /// Whether it is open and past due at `now`.
-    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.is_open() && now > self.due
+    /// Whether it is open but its due instant is not yet known.
+    pub fn is_pending(&self) -> bool {
+        self.is_open() && self.due.is_none()
     }
 
-    /// The status of meeting it at `at`.
-    pub fn met_at(&self, at: DateTime<Utc>) -> DeadlineStatus {
-        DeadlineStatus::Met {
-            at,
-            on_time: at <= self.due,
+    /// Whether it is open and past due at `now`.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.is_open() && self.due.is_some_and(|due| now > due)
+    }
+
+    /// The status of meeting it at `at`. For a pending deadline, the calendar is asked again;
+    /// if it still cannot place the due day but can count that fewer working days than allowed
+    /// have passed, it was met on time; otherwise it is recorded as discharged (not guessed).
+    pub fn met_at(&self, at: DateTime<Utc>, calendar: &WorkingCalendar) -> DeadlineStatus {
+        let due = self.due.or_else(|| {
+            compute(self.kind, self.starts_at, calendar)
+                .ok()
+                .map(|(d, _)| d)
+        });
+        if let Some(due) = due {
+            return DeadlineStatus::Met {
+                at,
+                on_time: at <= due,
+            };
+        }
+        let elapsed =
+            calendar.working_days_between(shanghai_date(self.starts_at), shanghai_date(at));
+        match elapsed {
+            Ok(n) if n < i64::from(self.kind.working_days()) => {
+                DeadlineStatus::Met { at, on_time: true }
+            }
+            _ => DeadlineStatus::Discharged { at },
         }
     }
+}
+
+fn compute(
+    kind: DeadlineKind,
+    starts_at: DateTime<Utc>,
+    calendar: &WorkingCalendar,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), CalendarError> {
+    let due = calendar.deadline(starts_at, kind.working_days())?;
+    Ok((due, calendar.reminder_instant(due)?))
+}
+
+/// Resolves a pending deadline once the calendar covers its year: `(due, remind_at)`.
+///
+/// # Errors
+/// [`CalendarError::YearNotCovered`] while it still does not.
+pub fn resolve(
+    deadline: &Deadline,
+    calendar: &WorkingCalendar,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), CalendarError> {
+    compute(deadline.kind, deadline.starts_at, calendar)
 }

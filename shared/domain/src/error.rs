@@ -57,7 +57,9 @@ pub enum DomainError {
     DueNotAfterToday(chrono::NaiveDate),
     #[error("verification cannot end before the clue was received")]
     VerificationBeforeReceipt,
-    #[error("a clue can only be transferred to another enforcement department inside the territory")]
+    #[error(
+        "a clue can only be transferred to another enforcement department inside the territory"
+    )]
     BadTransferTarget,
     #[error("only a supervisor or leader of a bureau above the handler may supervise")]
     NotSupervisor,

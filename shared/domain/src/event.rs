@@ -170,7 +170,10 @@ pub enum Transfer {
 #[serde(tag = "party", rename_all = "snake_case")]
 pub enum Party {
     Reporter,
-    Officer { officer: OfficerId, bureau: BureauId },
+    Officer {
+        officer: OfficerId,
+        bureau: BureauId,
+    },
 }
 
 /// A clue merged into a primary: what the primary needs to inform that reporter.
@@ -179,9 +182,9 @@ pub struct MergeMember {
     pub clue: ClueId,
     pub clue_no: ClueNo,
     pub received_at: DateTime<Utc>,
-    /// The member's own judgment deadline, still owed when it was merged.
+    /// The member's own judgment deadline, while still owed: closed with the primary's judgment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub judgment_due: Option<DateTime<Utc>>,
+    pub judgment: Option<Deadline>,
 }
 
 /// 督办: an upper bureau's follow-up on a clue (art. 16).
@@ -224,38 +227,83 @@ pub enum DeliveryStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
-    Received { receipt: Box<Receipt> },
-    DeadlineOpened { deadline: Deadline },
-    DeadlineClosed { kind: DeadlineKind, status: DeadlineStatus },
+    Received {
+        receipt: Box<Receipt>,
+    },
+    DeadlineOpened {
+        deadline: Deadline,
+    },
+    DeadlineClosed {
+        kind: DeadlineKind,
+        status: DeadlineStatus,
+    },
+    /// A pending deadline's due instant became known (the calendar gained its year).
+    DeadlineResolved {
+        kind: DeadlineKind,
+        due: DateTime<Utc>,
+        remind_at: DateTime<Utc>,
+    },
     Judged {
         judgment: Judgment,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<Reason>,
     },
-    Escalated { from: BureauId, to: BureauId, reason: Reason },
+    Escalated {
+        from: BureauId,
+        to: BureauId,
+        reason: Reason,
+    },
     Designated {
         by: BureauId,
         to: BureauId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<Reason>,
     },
-    MergedInto { primary: ClueId, primary_no: ClueNo },
-    MergeJoined { member: MergeMember },
+    MergedInto {
+        primary: ClueId,
+        primary_no: ClueNo,
+    },
+    MergeJoined {
+        member: MergeMember,
+    },
     VerificationRecorded {
         result: VerificationResult,
         ended_on: NaiveDate,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<Reason>,
     },
-    Transferred { transfer: Transfer },
-    MessagePosted { from: Party, text: MessageText },
-    Recused { officer: OfficerId, reason: Reason },
-    Assigned { officer: OfficerId },
-    SupervisionOpened { supervision: Supervision },
-    Resubmitted { new_clue: ClueId, new_clue_no: ClueNo },
-    NoticeOwed { notice: NoticeRecord },
-    NoticeDelivery { notice: NoticeId, status: DeliveryStatus },
-    IdentityRevealed { officer: OfficerId, reason: Reason },
+    Transferred {
+        transfer: Transfer,
+    },
+    MessagePosted {
+        from: Party,
+        text: MessageText,
+    },
+    Recused {
+        officer: OfficerId,
+        reason: Reason,
+    },
+    Assigned {
+        officer: OfficerId,
+    },
+    SupervisionOpened {
+        supervision: Supervision,
+    },
+    Resubmitted {
+        new_clue: ClueId,
+        new_clue_no: ClueNo,
+    },
+    NoticeOwed {
+        notice: NoticeRecord,
+    },
+    NoticeDelivery {
+        notice: NoticeId,
+        status: DeliveryStatus,
+    },
+    IdentityRevealed {
+        officer: OfficerId,
+        reason: Reason,
+    },
 }
 
 impl EventKind {
@@ -265,6 +313,7 @@ impl EventKind {
             Self::Received { .. } => "received",
             Self::DeadlineOpened { .. } => "deadline_opened",
             Self::DeadlineClosed { .. } => "deadline_closed",
+            Self::DeadlineResolved { .. } => "deadline_resolved",
             Self::Judged { .. } => "judged",
             Self::Escalated { .. } => "escalated",
             Self::Designated { .. } => "designated",

@@ -108,7 +108,10 @@ impl ReporterKey {
     /// # Errors
     /// [`IdError::ReporterKey`].
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Self(s.to_owned()))
         } else {
             Err(IdError::ReporterKey)
@@ -172,6 +175,9 @@ impl ClueNo {
         else {
             return Err(IdError::ClueNo);
         };
+        if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(IdError::ClueNo);
+        }
         let division = DivisionCode::parse(div).map_err(|_| IdError::ClueNo)?;
         let date = NaiveDate::parse_from_str(date, "%Y%m%d").map_err(|_| IdError::ClueNo)?;
         if seq.len() < 4 || seq.len() > 9 || !seq.bytes().all(|b| b.is_ascii_digit()) {
@@ -254,8 +260,14 @@ mod tests {
     #[test]
     fn reporter_keys_are_64_hex() {
         assert!(ReporterKey::parse(&"ab".repeat(32)).is_ok());
-        assert_eq!(ReporterKey::parse(&"AB".repeat(32)), Err(IdError::ReporterKey));
-        assert_eq!(ReporterKey::parse("oABC123openid"), Err(IdError::ReporterKey));
+        assert_eq!(
+            ReporterKey::parse(&"AB".repeat(32)),
+            Err(IdError::ReporterKey)
+        );
+        assert_eq!(
+            ReporterKey::parse("oABC123openid"),
+            Err(IdError::ReporterKey)
+        );
         let key = ReporterKey::parse(&"ab".repeat(32)).expect("key");
         assert_eq!(format!("{key:?}"), "ReporterKey(abababab…)");
     }

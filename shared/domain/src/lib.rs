@@ -18,6 +18,7 @@
 //! - [`stats`]: which counters each event increments, per territory and day.
 //! - [`error`]: the domain's one error type.
 //! - [`divisions`]: the embedded registry of every province, city and county, with names.
+//! - [`similarity`]: duplicate and merge candidates for a new clue, ranked by text similarity.
 pub mod actor;
 pub mod bureau;
 pub mod calendar;
@@ -31,6 +32,7 @@ pub mod event;
 pub mod ids;
 pub mod notice;
 pub mod scope;
+pub mod similarity;
 pub mod stats;
 pub mod text;
 pub mod timeline;
@@ -39,7 +41,9 @@ pub use actor::{Actor, Officer, Role};
 pub use bureau::{Bureau, BureauDirectory, BureauId, BureauKind, BureauLevel, JurisdictionError};
 pub use calendar::{CalendarError, WorkingCalendar};
 pub use clue::{ClosedOutcome, Clue, ClueState};
-pub use command::{ClueSummary, Command, JudgmentRequest, ReceiveClue, Rules, TransferRequest, receive};
+pub use command::{
+    ClueSummary, Command, JudgmentRequest, ReceiveClue, Rules, TransferRequest, receive,
+};
 pub use deadline::{Deadline, DeadlineKind, DeadlineStatus};
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
 pub use divisions::{Division, Divisions, DivisionsError};

@@ -93,7 +93,9 @@ impl NoticeContent {
     pub fn key(&self) -> NoticeKey {
         match self {
             Self::Receipt => NoticeKey::Receipt,
-            Self::OutOfScope { department: Some(_) } => NoticeKey::OutOfScopeWithDepartment,
+            Self::OutOfScope {
+                department: Some(_),
+            } => NoticeKey::OutOfScopeWithDepartment,
             Self::OutOfScope { department: None } => NoticeKey::OutOfScope,
             Self::Duplicate { .. } => NoticeKey::Duplicate,
             Self::NeedMaterial { .. } => NoticeKey::NeedMaterial,
@@ -106,9 +108,9 @@ impl NoticeContent {
     /// The text pushed to the reporter, exactly as annex 3 has it.
     pub fn render(&self) -> String {
         match self {
-            Self::Receipt => format!(
-                "您好，12336国土资源违法线索举报微信平台已接收您举报的违法线索。{THANKS}"
-            ),
+            Self::Receipt => {
+                format!("您好，12336国土资源违法线索举报微信平台已接收您举报的违法线索。{THANKS}")
+            }
             Self::OutOfScope {
                 department: Some(department),
             } => format!(
@@ -194,14 +196,38 @@ mod tests {
 
     /// The texts as committed here, slot markers kept: the check when the spec is not beside us.
     const EXPECTED: [(&str, &str); 8] = [
-        ("receipt", "您好，12336国土资源违法线索举报微信平台已接收您举报的违法线索。感谢您对国土资源工作的支持！"),
-        ("out_of_scope_with_department", "您好，您举报的违法线索不属于12336国土资源违法线索举报微信平台接收范围，您可向{department}举报此问题。感谢您对国土资源工作的支持！"),
-        ("out_of_scope", "您好，您举报的违法线索不属于12336国土资源违法线索举报微信平台接收范围。感谢您对国土资源工作的支持！"),
-        ("duplicate", "您好，12336国土资源违法线索举报微信平台已于{date}接收您举报的该线索，请不要重复提交。感谢您对国土资源工作的支持！"),
-        ("need_material", "您好，12336国土资源违法线索举报微信平台已于{date}接收您举报的线索，但材料不够清晰完整，请您补充相关材料后重新提交。感谢您对国土资源工作的支持！"),
-        ("accept", "您好，{region}国土资源主管部门将对您举报的违法线索作进一步核查处理。感谢您对国土资源工作的支持！"),
-        ("no_violation", "经核查，您举报的违法线索不存在国土资源违法行为。感谢您对国土资源工作的支持！"),
-        ("violation_found", "经核查，您举报的违法线索存在国土资源违法行为，{region}国土资源主管部门将依法依规予以处理。感谢您对国土资源工作的支持！"),
+        (
+            "receipt",
+            "您好，12336国土资源违法线索举报微信平台已接收您举报的违法线索。感谢您对国土资源工作的支持！",
+        ),
+        (
+            "out_of_scope_with_department",
+            "您好，您举报的违法线索不属于12336国土资源违法线索举报微信平台接收范围，您可向{department}举报此问题。感谢您对国土资源工作的支持！",
+        ),
+        (
+            "out_of_scope",
+            "您好，您举报的违法线索不属于12336国土资源违法线索举报微信平台接收范围。感谢您对国土资源工作的支持！",
+        ),
+        (
+            "duplicate",
+            "您好，12336国土资源违法线索举报微信平台已于{date}接收您举报的该线索，请不要重复提交。感谢您对国土资源工作的支持！",
+        ),
+        (
+            "need_material",
+            "您好，12336国土资源违法线索举报微信平台已于{date}接收您举报的线索，但材料不够清晰完整，请您补充相关材料后重新提交。感谢您对国土资源工作的支持！",
+        ),
+        (
+            "accept",
+            "您好，{region}国土资源主管部门将对您举报的违法线索作进一步核查处理。感谢您对国土资源工作的支持！",
+        ),
+        (
+            "no_violation",
+            "经核查，您举报的违法线索不存在国土资源违法行为。感谢您对国土资源工作的支持！",
+        ),
+        (
+            "violation_found",
+            "经核查，您举报的违法线索存在国土资源违法行为，{region}国土资源主管部门将依法依规予以处理。感谢您对国土资源工作的支持！",
+        ),
     ];
 
     fn with_slot_markers(key: NoticeKey) -> String {
@@ -255,6 +281,9 @@ mod tests {
         let oos = NoticeContent::OutOfScope {
             department: Some(DepartmentName::parse("杭州市西湖区住房和城乡建设局").expect("name")),
         };
-        assert!(oos.render().contains("您可向杭州市西湖区住房和城乡建设局举报此问题。"));
+        assert!(
+            oos.render()
+                .contains("您可向杭州市西湖区住房和城乡建设局举报此问题。")
+        );
     }
 }

@@ -108,16 +108,34 @@ impl Category {
     /// The description of annex 1.
     pub fn description(self) -> &'static str {
         match self {
-            Self::IllegalLandApproval => "无权批准征收、使用土地的单位或者个人非法批准占用土地，超越批准权限非法批准占用土地；不按照土地利用总体规划确定的用途批准用地；违反法律法规规定的程序批准征收、使用土地；违法违规供地等违法行为。",
-            Self::IllegalLandOccupation => "未经批准或者采取欺骗手段骗取批准，非法占用土地；农村村民未经批准或者采取欺骗手段骗取批准，非法占用土地建住宅；超过批准的数量占用土地；依法收回违法批准、使用的土地，有关当事人拒不归还等违法行为。",
-            Self::IllegalLandTransfer => "买卖或者以其他形式非法转让土地；未经批准，违法转让以划拨方式取得的国有土地使用权；不符合法律规定的条件，违法转让以出让方式取得的国有土地使用权；将农民集体所有的土地使用权违法出让、转让或者出租用于非农业建设等违法行为。",
-            Self::FarmlandDestruction => "破坏一般耕地行为；破坏永久基本农田行为；建设项目施工和地质勘查临时占用耕地的土地使用者自临时用地期满之日起1年内未恢复种植条件等违法行为。",
-            Self::OtherLand => "依法收回国有土地使用权，当事人拒不交出土地；不按照批准的用途使用国有土地；在临时使用的土地上修建永久性建筑物、构筑物等违法行为。",
-            Self::IllegalExploration => "未取得勘查许可证擅自进行勘查工作；勘查许可证有效期已满，未办理延续登记手续而继续进行矿产资源勘查；超越批准的勘查区块范围进行勘查工作；擅自进行滚动勘探开发、边探边采或者试采等违法行为。",
-            Self::IllegalMining => "未依法取得采矿许可证擅自采矿；采矿许可证有效期已满，未办理延续登记手续而继续采矿；采矿许可证被依法注销、吊销后继续采矿；未按采矿许可证规定的矿种采矿（共生、伴生矿除外）；持勘查许可证采矿；非法转让采矿权的受让方未进行采矿权变更登记采矿；擅自进入国家规划矿区和对国民经济具有重要价值的矿区范围采矿；擅自开采国家规定实行保护性开采的特定矿种；采矿权人超出采矿许可证载明的矿区范围开采矿产资源；采取破坏性的开采方法开采矿产资源等违法行为。",
+            Self::IllegalLandApproval => {
+                "无权批准征收、使用土地的单位或者个人非法批准占用土地，超越批准权限非法批准占用土地；不按照土地利用总体规划确定的用途批准用地；违反法律法规规定的程序批准征收、使用土地；违法违规供地等违法行为。"
+            }
+            Self::IllegalLandOccupation => {
+                "未经批准或者采取欺骗手段骗取批准，非法占用土地；农村村民未经批准或者采取欺骗手段骗取批准，非法占用土地建住宅；超过批准的数量占用土地；依法收回违法批准、使用的土地，有关当事人拒不归还等违法行为。"
+            }
+            Self::IllegalLandTransfer => {
+                "买卖或者以其他形式非法转让土地；未经批准，违法转让以划拨方式取得的国有土地使用权；不符合法律规定的条件，违法转让以出让方式取得的国有土地使用权；将农民集体所有的土地使用权违法出让、转让或者出租用于非农业建设等违法行为。"
+            }
+            Self::FarmlandDestruction => {
+                "破坏一般耕地行为；破坏永久基本农田行为；建设项目施工和地质勘查临时占用耕地的土地使用者自临时用地期满之日起1年内未恢复种植条件等违法行为。"
+            }
+            Self::OtherLand => {
+                "依法收回国有土地使用权，当事人拒不交出土地；不按照批准的用途使用国有土地；在临时使用的土地上修建永久性建筑物、构筑物等违法行为。"
+            }
+            Self::IllegalExploration => {
+                "未取得勘查许可证擅自进行勘查工作；勘查许可证有效期已满，未办理延续登记手续而继续进行矿产资源勘查；超越批准的勘查区块范围进行勘查工作；擅自进行滚动勘探开发、边探边采或者试采等违法行为。"
+            }
+            Self::IllegalMining => {
+                "未依法取得采矿许可证擅自采矿；采矿许可证有效期已满，未办理延续登记手续而继续采矿；采矿许可证被依法注销、吊销后继续采矿；未按采矿许可证规定的矿种采矿（共生、伴生矿除外）；持勘查许可证采矿；非法转让采矿权的受让方未进行采矿权变更登记采矿；擅自进入国家规划矿区和对国民经济具有重要价值的矿区范围采矿；擅自开采国家规定实行保护性开采的特定矿种；采矿权人超出采矿许可证载明的矿区范围开采矿产资源；采取破坏性的开采方法开采矿产资源等违法行为。"
+            }
             Self::IllegalRightApproval => "违法审批发放勘查许可证、采矿许可证等违法行为。",
-            Self::IllegalRightTransfer => "买卖、出租或者以其他形式转让矿产资源；将探矿权、采矿权倒卖牟利；未经批准擅自转让探矿权、采矿权；以承包等方式擅自转让采矿权等违法行为。",
-            Self::OtherMineral => "采取破坏性的开采方法开采矿产资源，造成矿产资源严重破坏；未足额缴纳矿产资源补偿费等违法行为。",
+            Self::IllegalRightTransfer => {
+                "买卖、出租或者以其他形式转让矿产资源；将探矿权、采矿权倒卖牟利；未经批准擅自转让探矿权、采矿权；以承包等方式擅自转让采矿权等违法行为。"
+            }
+            Self::OtherMineral => {
+                "采取破坏性的开采方法开采矿产资源，造成矿产资源严重破坏；未足额缴纳矿产资源补偿费等违法行为。"
+            }
         }
     }
 }
@@ -315,7 +333,10 @@ impl ScopeVersion {
         }
         let mut seen = Vec::new();
         for rule in &self.exclusions {
-            let empty_narrowing = rule.narrowed_to.as_deref().is_some_and(|t| t.trim().is_empty());
+            let empty_narrowing = rule
+                .narrowed_to
+                .as_deref()
+                .is_some_and(|t| t.trim().is_empty());
             if seen.contains(&rule.exclusion) || empty_narrowing {
                 return Err(ScopeError::BadExclusion);
             }
@@ -357,7 +378,12 @@ impl ScopeVersion {
     pub fn reporting_notice(&self) -> ReportingNotice {
         let text = render_reporting_notice(self);
         let digest = Sha256::digest(text.as_bytes());
-        let version_id = format!("{}-v{}-{}", self.city, self.version, &hex::encode(digest)[..8]);
+        let version_id = format!(
+            "{}-v{}-{}",
+            self.city,
+            self.version,
+            &hex::encode(digest)[..8]
+        );
         ReportingNotice { version_id, text }
     }
 }
@@ -366,7 +392,16 @@ impl ScopeVersion {
 pub const CONSENT_LINE: &str = "已阅读并同意该《举报说明》。";
 
 const ORDINALS: [&str; 10] = [
-    "（一）", "（二）", "（三）", "（四）", "（五）", "（六）", "（七）", "（八）", "（九）", "（十）",
+    "（一）",
+    "（二）",
+    "（三）",
+    "（四）",
+    "（五）",
+    "（六）",
+    "（七）",
+    "（八）",
+    "（九）",
+    "（十）",
 ];
 
 fn ordinal(i: usize) -> String {
@@ -390,11 +425,19 @@ fn render_reporting_notice(scope: &ScopeVersion) -> String {
     out.push_str("一、本平台主要接收以下情形的举报\n");
     out.push_str(&format!("{}{}\n", ordinal(0), CategoryGroup::Land.name()));
     out.push_str(&format!("{}\n", names(CategoryGroup::Land)));
-    out.push_str(&format!("{}{}\n", ordinal(1), CategoryGroup::Mineral.name()));
+    out.push_str(&format!(
+        "{}{}\n",
+        ordinal(1),
+        CategoryGroup::Mineral.name()
+    ));
     out.push_str(&format!("{}\n", names(CategoryGroup::Mineral)));
     if !scope.extra_categories.is_empty() {
         out.push_str(&format!("{}本市拓展接收的情形\n", ordinal(2)));
-        let extras: Vec<&str> = scope.extra_categories.iter().map(|e| e.name.as_str()).collect();
+        let extras: Vec<&str> = scope
+            .extra_categories
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         out.push_str(&format!("{}\n", extras.join("，")));
     }
     out.push_str("\n二、本平台不接收以下情形的举报：\n");
@@ -478,7 +521,11 @@ impl ScopeHistory {
     ///
     /// # Errors
     /// [`ScopeError::StaleNotice`] when `version_id` names another text.
-    pub fn check_consent(&self, version_id: &str, at: DateTime<Utc>) -> Result<&ScopeVersion, ScopeError> {
+    pub fn check_consent(
+        &self,
+        version_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<&ScopeVersion, ScopeError> {
         let scope = self.in_force(at);
         if scope.reporting_notice().version_id == version_id {
             Ok(scope)
@@ -503,7 +550,9 @@ mod tests {
     }
 
     fn t(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().expect("time")
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .single()
+            .expect("time")
     }
 
     /// Annex 2 as the regulation prints it, with the PDF's breaks and spaces removed and its
@@ -544,7 +593,10 @@ mod tests {
 
     #[test]
     fn annex_1_has_five_land_and_five_mineral_categories() {
-        let land = Category::ALL.iter().filter(|c| c.group() == CategoryGroup::Land).count();
+        let land = Category::ALL
+            .iter()
+            .filter(|c| c.group() == CategoryGroup::Land)
+            .count();
         assert_eq!(land, 5);
         assert_eq!(Category::ALL.len(), 10);
         for c in Category::ALL {
@@ -569,7 +621,8 @@ mod tests {
             name: "河道非法采砂".into(),
             description: "在河道管理范围内未经许可采砂。".into(),
         });
-        v.exclusions.retain(|e| e.exclusion != Exclusion::NotLandDuty);
+        v.exclusions
+            .retain(|e| e.exclusion != Exclusion::NotLandDuty);
         v.exclusions[2].narrowed_to = Some("土地权属纠纷依法应由地方政府处理的".into());
         v.filing = Some(Filing {
             province: code("330000"),
@@ -584,14 +637,29 @@ mod tests {
         let v2 = widened(2);
         assert_eq!(v2.validate(), Ok(()));
         let notice = v2.reporting_notice();
-        assert!(notice.text.contains("（三）本市拓展接收的情形\n河道非法采砂\n"));
-        assert!(notice.text.contains("（三）土地权属纠纷依法应由地方政府处理的；"));
-        assert!(notice.text.contains("（四）用地用矿涉及国家安全、国家秘密的。"));
+        assert!(
+            notice
+                .text
+                .contains("（三）本市拓展接收的情形\n河道非法采砂\n")
+        );
+        assert!(
+            notice
+                .text
+                .contains("（三）土地权属纠纷依法应由地方政府处理的；")
+        );
+        assert!(
+            notice
+                .text
+                .contains("（四）用地用矿涉及国家安全、国家秘密的。")
+        );
         assert!(!notice.text.contains("不属于国土资源主管部门职责范围的"));
         assert!(notice.version_id.starts_with("330100-v2-"));
         let v1 = ScopeVersion::default_for(code("330100"), t(2026, 1, 1));
         assert_ne!(v1.reporting_notice().version_id, notice.version_id);
-        assert_eq!(v2.check_category(&CategoryChoice::CityExtra("illegal_sand_mining".into())), Ok(()));
+        assert_eq!(
+            v2.check_category(&CategoryChoice::CityExtra("illegal_sand_mining".into())),
+            Ok(())
+        );
         assert_eq!(
             v1.check_category(&CategoryChoice::CityExtra("illegal_sand_mining".into())),
             Err(ScopeError::UnknownCategory("illegal_sand_mining".into()))
@@ -609,7 +677,10 @@ mod tests {
         }
         assert_eq!(
             v.validate(),
-            Err(ScopeError::WrongProvince { filed: code("320000"), expected: code("330000") })
+            Err(ScopeError::WrongProvince {
+                filed: code("320000"),
+                expected: code("330000")
+            })
         );
         let mut v = widened(2);
         v.city = code("330106");
@@ -626,7 +697,13 @@ mod tests {
     fn history_picks_the_version_in_force_and_checks_consent() {
         let mut h = ScopeHistory::new(code("330100"), t(2026, 1, 1)).expect("history");
         let v1_id = h.latest().reporting_notice().version_id;
-        assert_eq!(h.add(widened(3)), Err(ScopeError::VersionOrder { expected: 2, got: 3 }));
+        assert_eq!(
+            h.add(widened(3)),
+            Err(ScopeError::VersionOrder {
+                expected: 2,
+                got: 3
+            })
+        );
         let mut early = widened(2);
         early.effective_from = t(2025, 1, 1);
         assert_eq!(h.add(early), Err(ScopeError::EffectiveOrder));

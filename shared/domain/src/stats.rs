@@ -84,6 +84,7 @@ pub fn metrics_of(kind: &EventKind, category: &CategoryChoice) -> Vec<Metric> {
         EventKind::SupervisionOpened { .. } => vec![Metric::Supervised],
         EventKind::DeadlineOpened { .. }
         | EventKind::DeadlineClosed { .. }
+        | EventKind::DeadlineResolved { .. }
         | EventKind::MergeJoined { .. }
         | EventKind::Recused { .. }
         | EventKind::Assigned { .. }
@@ -127,10 +128,16 @@ mod tests {
     #[test]
     fn a_county_clue_counts_in_county_city_and_province() {
         let code = DivisionCode::parse("330106").expect("code");
-        let cells: Vec<String> = territory_cells(&code).iter().map(ToString::to_string).collect();
+        let cells: Vec<String> = territory_cells(&code)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(cells, ["330106", "330100", "330000"]);
         let dongguan = DivisionCode::parse("441900").expect("code");
-        let cells: Vec<String> = territory_cells(&dongguan).iter().map(ToString::to_string).collect();
+        let cells: Vec<String> = territory_cells(&dongguan)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(cells, ["441900", "440000"]);
     }
 
@@ -138,6 +145,9 @@ mod tests {
     fn metric_codes_are_stable() {
         assert_eq!(Metric::Judged("accept".into()).code(), "judged.accept");
         assert_eq!(Metric::OnTime("judgment".into()).code(), "on_time.judgment");
-        assert_eq!(Metric::ReceivedInCategory("uncertain".into()).code(), "category.uncertain");
+        assert_eq!(
+            Metric::ReceivedInCategory("uncertain".into()).code(),
+            "category.uncertain"
+        );
     }
 }

@@ -22,14 +22,19 @@ impl TextError {
     /// The field the error is about (for API error bodies).
     pub fn field(&self) -> &'static str {
         match self {
-            Self::Empty { field } | Self::TooLong { field, .. } | Self::ControlCharacter { field } => {
-                field
-            }
+            Self::Empty { field }
+            | Self::TooLong { field, .. }
+            | Self::ControlCharacter { field } => field,
         }
     }
 }
 
-fn parse_bounded(field: &'static str, max: usize, multiline: bool, s: &str) -> Result<String, TextError> {
+fn parse_bounded(
+    field: &'static str,
+    max: usize,
+    multiline: bool,
+    s: &str,
+) -> Result<String, TextError> {
     let trimmed = s.trim();
     if trimmed.is_empty() {
         return Err(TextError::Empty { field });
@@ -141,8 +146,14 @@ mod tests {
 
     #[test]
     fn empty_text_is_refused_with_its_field() {
-        assert_eq!(Facts::parse(" \n\t "), Err(TextError::Empty { field: "facts" }));
-        assert_eq!(Address::parse(""), Err(TextError::Empty { field: "address" }));
+        assert_eq!(
+            Facts::parse(" \n\t "),
+            Err(TextError::Empty { field: "facts" })
+        );
+        assert_eq!(
+            Address::parse(""),
+            Err(TextError::Empty { field: "address" })
+        );
     }
 
     #[test]
@@ -152,7 +163,11 @@ mod tests {
         let over = "违".repeat(Facts::MAX_CHARS + 1);
         assert_eq!(
             Facts::parse(&over),
-            Err(TextError::TooLong { field: "facts", len: 5001, max: 5000 })
+            Err(TextError::TooLong {
+                field: "facts",
+                len: 5001,
+                max: 5000
+            })
         );
     }
 

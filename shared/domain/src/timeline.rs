@@ -203,19 +203,28 @@ mod tests {
     fn an_edited_event_is_found() {
         let (mut entries, head) = chain(5);
         entries[2].event = event("c1", 2, "改过的消息");
-        assert_eq!(verify(&entries, Some(&head)), Err(TimelineError::Tampered { seq: 3 }));
+        assert_eq!(
+            verify(&entries, Some(&head)),
+            Err(TimelineError::Tampered { seq: 3 })
+        );
     }
 
     #[test]
     fn a_removed_event_is_found_even_the_last() {
         let (mut entries, head) = chain(5);
         entries.remove(2);
-        assert!(matches!(verify(&entries, Some(&head)), Err(TimelineError::Sequence { .. })));
+        assert!(matches!(
+            verify(&entries, Some(&head)),
+            Err(TimelineError::Sequence { .. })
+        ));
         let (mut entries, head) = chain(5);
         entries.pop();
         assert_eq!(
             verify(&entries, Some(&head)),
-            Err(TimelineError::HeadMismatch { head_seq: 5, found_seq: 4 })
+            Err(TimelineError::HeadMismatch {
+                head_seq: 5,
+                found_seq: 4
+            })
         );
     }
 
@@ -225,14 +234,20 @@ mod tests {
         let (mut entries, head) = chain(5);
         entries[2].event = event("c1", 2, "伪造");
         entries[2].hash = entry_hash(3, &entries[2].prev_hash, &entries[2].event).expect("hash");
-        assert_eq!(verify(&entries, Some(&head)), Err(TimelineError::BrokenLink { seq: 4 }));
+        assert_eq!(
+            verify(&entries, Some(&head)),
+            Err(TimelineError::BrokenLink { seq: 4 })
+        );
     }
 
     #[test]
     fn an_entry_from_another_clue_is_found() {
         let (mut entries, head) = chain(3);
         entries[1].event.clue = ClueId::parse("c2").expect("id");
-        assert_eq!(verify(&entries, Some(&head)), Err(TimelineError::ForeignEntry { seq: 2 }));
+        assert_eq!(
+            verify(&entries, Some(&head)),
+            Err(TimelineError::ForeignEntry { seq: 2 })
+        );
     }
 
     proptest! {
