@@ -1,0 +1,145 @@
+//! Key builders of the one table. Every `pk`/`sk`/`gsi*` value is built here, so the design in
+//! the crate docs and the code cannot drift apart.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use domain::deadline::DeadlineKind;
+use domain::{BureauId, ClueId, ClueNo, DivisionCode, OfficerId, ReporterKey};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+pub const GSI3: &str = "GSI3";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const GSI2PK: &str = "gsi2pk";
+pub const GSI2SK: &str = "gsi2sk";
+pub const GSI3PK: &str = "gsi3pk";
+pub const GSI3SK: &str = "gsi3sk";
+pub const EXPIRES_AT: &str = "expires_at";
+
+/// Sort key of a clue's state item.
+pub const SK_CLUE: &str = "CLUE";
+/// Sort key prefix of timeline entries (`EV#<seq, 10 digits>`).
+pub const SK_EVENT: &str = "EV#";
+/// Sort key prefix of open-deadline index items.
+pub const SK_DEADLINE: &str = "DL#";
+/// Sort key prefix of outbox (notice) items.
+pub const SK_NOTICE: &str = "NOTICE#";
+/// Sort key prefix of message items.
+pub const SK_MESSAGE: &str = "MSG#";
+/// GSI1 partition of deadlines by due instant (sparse: open deadlines with a known due only).
+pub const DUE: &str = "DUE";
+/// GSI2 partition of deadlines by reminder instant (same sparse set).
+pub const REMIND: &str = "REMIND";
+/// GSI3 partition of undelivered notices (sparse: queued or failed only).
+pub const OUTBOX: &str = "OUTBOX";
+/// GSI1 partition listing every bureau.
+pub const BUREAUS: &str = "BUREAUS";
+
+/// A sortable UTC instant: fixed width, millisecond precision, `Z`.
+pub fn instant(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn pk_clue(id: &ClueId) -> String {
+    format!("CLUE#{id}")
+}
+
+pub fn sk_event(seq: u64) -> String {
+    format!("{SK_EVENT}{seq:010}")
+}
+
+pub fn sk_deadline(kind: DeadlineKind, starts_at: DateTime<Utc>) -> String {
+    format!("{SK_DEADLINE}{}#{}", kind.code(), instant(starts_at))
+}
+
+pub fn sk_notice(id: &str) -> String {
+    format!("{SK_NOTICE}{id}")
+}
+
+pub fn sk_message(seq: u64) -> String {
+    format!("{SK_MESSAGE}{seq:010}")
+}
+
+pub fn gsi_reporter(reporter: &ReporterKey) -> String {
+    format!("REPORTER#{}", reporter.as_str())
+}
+
+pub fn gsi_inbox(bureau: &BureauId, state: &str) -> String {
+    format!("INBOX#{bureau}#{state}")
+}
+
+pub fn gsi_clue_no(no: &ClueNo) -> String {
+    format!("CLUENO#{no}")
+}
+
+pub fn pk_vault(id: &ClueId) -> String {
+    format!("VAULT#{id}")
+}
+
+pub const SK_VAULT: &str = "VAULT";
+
+pub fn pk_officer(id: &OfficerId) -> String {
+    format!("OFFICER#{id}")
+}
+
+pub const SK_OFFICER: &str = "OFFICER";
+
+pub fn gsi_bureau_officers(bureau: &BureauId) -> String {
+    format!("BUREAU#{bureau}")
+}
+
+pub fn pk_bureau(id: &BureauId) -> String {
+    format!("BUREAU#{id}")
+}
+
+pub const SK_BUREAU: &str = "BUREAU";
+
+pub fn pk_scope(city: &DivisionCode) -> String {
+    format!("SCOPE#{city}")
+}
+
+pub fn sk_scope(version: u32) -> String {
+    format!("V#{version:06}")
+}
+
+pub fn pk_idempotency(key: &str) -> String {
+    format!("IDEM#{key}")
+}
+
+pub const SK_IDEMPOTENCY: &str = "IDEM";
+
+pub fn pk_stat(cell: &DivisionCode) -> String {
+    format!("STAT#{cell}")
+}
+
+pub fn sk_day(day: NaiveDate) -> String {
+    format!("DAY#{}", day.format("%Y-%m-%d"))
+}
+
+pub fn pk_sequence(division: &DivisionCode) -> String {
+    format!("SEQ#{division}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn instants_sort_as_text() {
+        let a = Utc
+            .with_ymd_and_hms(2026, 3, 9, 2, 0, 0)
+            .single()
+            .expect("t");
+        let b = a + chrono::Duration::milliseconds(1);
+        let c = Utc
+            .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+            .single()
+            .expect("t");
+        assert_eq!(instant(a), "2026-03-09T02:00:00.000Z");
+        assert!(instant(a) < instant(b) && instant(b) < instant(c));
+        assert!(sk_event(9) < sk_event(10));
+    }
+}

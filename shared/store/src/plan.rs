@@ -1,0 +1,343 @@
+//! The write plan of one command: from the snapshots of the clues it touches and the events the
+//! domain decided, every item of the one `TransactWriteItems` — clue states (version-checked),
+//! timeline entries, messages, deadline index items, outbox items, statistics counters (one
+//! `ADD` per cell and day, increments aggregated first) and the idempotency record. Pure: no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use chrono::NaiveDate;
+use domain::event::EventKind;
+use domain::stats::{metrics_of, stat_day, territory_cells};
+use domain::timeline::{Head, TimelineEntry, append_all};
+use domain::{Clue, ClueId, DivisionCode, Event};
+
+use crate::error::StoreError;
+use crate::item::{
+    Item, StoredClue, deadline_item, entry_to_item, message_item, n, outbox_item, s,
+};
+use crate::keys::*;
+
+/// DynamoDB's limit on the items of one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// One touched clue: before (absent for a new clue) and after the command, and the timeline
+/// entries appended to it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub before: Option<StoredClue>,
+    pub after: StoredClue,
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// Applies `events` to every clue they touch. `created` is a clue the events receive (its
+/// receipt events come first); every other touched clue must be in `loaded`.
+///
+/// # Errors
+/// [`StoreError::NotFound`] for a touched clue that was not loaded; [`StoreError::Malformed`]
+/// if the domain's events do not apply (a defect).
+pub fn apply_events(
+    loaded: &BTreeMap<ClueId, StoredClue>,
+    created: Option<&ClueId>,
+    events: &[Event],
+) -> Result<Vec<Change>, StoreError> {
+    let mut order: Vec<&ClueId> = Vec::new();
+    for e in events {
+        if !order.contains(&&e.clue) {
+            order.push(&e.clue);
+        }
+    }
+    let mut changes = Vec::with_capacity(order.len());
+    for id in order {
+        let own: Vec<Event> = events.iter().filter(|e| &e.clue == id).cloned().collect();
+        let bad = |e: domain::clue::ApplyError| StoreError::malformed(id.as_str(), e);
+        let (before, clue, head) = if created == Some(id) {
+            (
+                None,
+                Clue::from_receipt(events).map_err(bad)?,
+                Head::genesis(),
+            )
+        } else {
+            let before = loaded
+                .get(id)
+                .ok_or_else(|| StoreError::NotFound(format!("clue {id}")))?;
+            let mut clue = before.clue.clone();
+            clue.apply(events).map_err(bad)?;
+            (Some(before.clone()), clue, before.head.clone())
+        };
+        let (entries, head) =
+            append_all(&head, own).map_err(|e| StoreError::malformed(id.as_str(), e))?;
+        changes.push(Change {
+            before,
+            after: StoredClue { clue, head },
+            entries,
+        });
+    }
+    Ok(changes)
+}
+
+/// The statistics increments of `changes`, aggregated per (territory cell, day): each event
+/// counts for the clue whose timeline holds it, in that clue's county, city and province, on
+/// the Shanghai day of the event.
+pub fn counter_increments(
+    changes: &[Change],
+) -> BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>> {
+    let mut out: BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>> = BTreeMap::new();
+    for change in changes {
+        let clue = &change.after.clue;
+        let cells = territory_cells(&clue.location.division);
+        for entry in &change.entries {
+            let metrics = metrics_of(&entry.event.kind, &clue.category);
+            if metrics.is_empty() {
+                continue;
+            }
+            let day = stat_day(entry.event.at);
+            for cell in &cells {
+                let counters = out.entry((*cell, day)).or_default();
+                for m in &metrics {
+                    *counters.entry(m.code()).or_default() += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The transaction of a command, with where to look when it is cancelled.
+#[derive(Debug)]
+pub struct WritePlan {
+    pub items: Vec<TransactWriteItem>,
+    /// Positions of the version-checked clue items.
+    pub clue_checks: Vec<usize>,
+    /// Position of the idempotency record.
+    pub idempotency: Option<usize>,
+    /// A statistic of the plan: item counts by kind.
+    pub counts: BTreeMap<&'static str, usize>,
+}
+
+/// Builds the transaction's items. `extra` items (e.g. the vault record) are added as they are.
+///
+/// # Errors
+/// [`StoreError::TooLarge`] past [`MAX_TRANSACTION_ITEMS`].
+pub fn plan_writes(
+    table: &str,
+    changes: &[Change],
+    idempotency: Option<Item>,
+    extra: Vec<Item>,
+) -> Result<WritePlan, StoreError> {
+    let mut plan = WritePlan {
+        items: Vec::new(),
+        clue_checks: Vec::new(),
+        idempotency: None,
+        counts: BTreeMap::new(),
+    };
+    for change in changes {
+        plan_change(table, change, &mut plan)?;
+    }
+    for ((cell, day), counters) in counter_increments(changes) {
+        let mut names = std::collections::HashMap::new();
+        let mut values = std::collections::HashMap::new();
+        let mut clauses = Vec::new();
+        for (i, (code, by)) in counters.iter().enumerate() {
+            names.insert(format!("#m{i}"), code.clone());
+            values.insert(format!(":m{i}"), n(by));
+            clauses.push(format!("#m{i} :m{i}"));
+        }
+        let update = Update::builder()
+            .table_name(table)
+            .key(PK, s(pk_stat(&cell)))
+            .key(SK, s(sk_day(day)))
+            .update_expression(format!("ADD {}", clauses.join(", ")))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::sdk("build update", e))?;
+        push(
+            &mut plan,
+            "counter",
+            TransactWriteItem::builder().update(update).build(),
+        );
+    }
+    for item in extra {
+        let put = put_new(table, item)?;
+        push(&mut plan, "extra", put);
+    }
+    if let Some(item) = idempotency {
+        plan.idempotency = Some(plan.items.len());
+        let put = put_new(table, item)?;
+        push(&mut plan, "idempotency", put);
+    }
+    if plan.items.len() > MAX_TRANSACTION_ITEMS {
+        return Err(StoreError::TooLarge {
+            items: plan.items.len(),
+        });
+    }
+    Ok(plan)
+}
+
+fn push(plan: &mut WritePlan, kind: &'static str, item: TransactWriteItem) {
+    *plan.counts.entry(kind).or_default() += 1;
+    plan.items.push(item);
+}
+
+/// A put of an item that must not exist yet.
+fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(|e| StoreError::sdk("build put", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn put_any(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .build()
+        .map_err(|e| StoreError::sdk("build put", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn delete(table: &str, pk: String, sk: String) -> Result<TransactWriteItem, StoreError> {
+    let delete = Delete::builder()
+        .table_name(table)
+        .key(PK, s(pk))
+        .key(SK, s(sk))
+        .build()
+        .map_err(|e| StoreError::sdk("build delete", e))?;
+    Ok(TransactWriteItem::builder().delete(delete).build())
+}
+
+fn plan_change(table: &str, change: &Change, plan: &mut WritePlan) -> Result<(), StoreError> {
+    let after = &change.after;
+    let clue = &after.clue;
+    // The clue item: its put is also the optimistic lock.
+    let item = after.to_item()?;
+    let put = match &change.before {
+        None => put_new(table, item)?,
+        Some(before) => {
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", n(before.clue.version))
+                .build()
+                .map_err(|e| StoreError::sdk("build put", e))?;
+            TransactWriteItem::builder().put(put).build()
+        }
+    };
+    plan.clue_checks.push(plan.items.len());
+    push(plan, "clue", put);
+    // Timeline entries (never overwritten) and message copies.
+    for entry in &change.entries {
+        let put = put_new(table, entry_to_item(entry)?)?;
+        push(plan, "timeline", put);
+        if let EventKind::MessagePosted { from, text } = &entry.event.kind {
+            let put = put_new(table, message_item(entry, from, text.as_str())?)?;
+            push(plan, "message", put);
+        }
+    }
+    // Deadline index items: put the new or changed, delete the ones no longer open.
+    let indexed = |c: &Clue| -> Result<BTreeMap<String, Item>, StoreError> {
+        let mut out = BTreeMap::new();
+        for d in &c.deadlines {
+            if let Some(item) = deadline_item(c, d)? {
+                let sk = item
+                    .get(SK)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                out.insert(sk, item);
+            }
+        }
+        Ok(out)
+    };
+    let old = match &change.before {
+        Some(b) => indexed(&b.clue)?,
+        None => BTreeMap::new(),
+    };
+    let new = indexed(clue)?;
+    for (sk, item) in &new {
+        if old.get(sk) != Some(item) {
+            let put = put_any(table, item.clone())?;
+            push(plan, "deadline", put);
+        }
+    }
+    for sk in old.keys().filter(|sk| !new.contains_key(*sk)) {
+        let del = delete(table, pk_clue(&clue.id), sk.clone())?;
+        push(plan, "deadline", del);
+    }
+    // Outbox items of notices owed or whose delivery changed.
+    let before_notices: BTreeSet<String> = change
+        .before
+        .iter()
+        .flat_map(|b| b.clue.notices.iter())
+        .filter_map(|n| serde_json::to_string(n).ok())
+        .collect();
+    for notice in &clue.notices {
+        let same = serde_json::to_string(notice)
+            .map(|j| before_notices.contains(&j))
+            .unwrap_or(false);
+        if !same {
+            let put = put_any(table, outbox_item(&clue.id, notice)?)?;
+            push(plan, "outbox", put);
+        }
+    }
+    Ok(())
+}
+
+/// Where a cancelled transaction failed, by item position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cancelled {
+    /// The idempotency record exists: the command was already done.
+    AlreadyDone,
+    /// A clue's version changed (or a new clue's id exists).
+    VersionChanged,
+    /// Another transaction was in flight on one of the items: retry.
+    InFlight,
+    /// Anything else (e.g. a counter update refused).
+    Other(String),
+}
+
+/// Classifies the cancellation reasons DynamoDB returns (one code per item, in order).
+pub fn classify(plan: &WritePlan, codes: &[Option<String>]) -> Cancelled {
+    let code_at = |i: usize| codes.get(i).and_then(|c| c.as_deref());
+    if let Some(i) = plan.idempotency
+        && code_at(i) == Some("ConditionalCheckFailed")
+    {
+        return Cancelled::AlreadyDone;
+    }
+    if plan
+        .clue_checks
+        .iter()
+        .any(|&i| code_at(i) == Some("ConditionalCheckFailed"))
+    {
+        return Cancelled::VersionChanged;
+    }
+    if codes
+        .iter()
+        .any(|c| c.as_deref() == Some("TransactionConflict"))
+    {
+        return Cancelled::InFlight;
+    }
+    let first = codes
+        .iter()
+        .flatten()
+        .find(|c| c.as_str() != "None")
+        .cloned()
+        .unwrap_or_else(|| "unknown".to_owned());
+    Cancelled::Other(first)
+}
+
+/// Reads a statistics item back: every numeric attribute that is a metric.
+pub fn counters_of(item: &Item) -> BTreeMap<String, i64> {
+    item.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), PK | SK | EXPIRES_AT))
+        .filter_map(|(k, v)| match v {
+            AttributeValue::N(x) => x.parse().ok().map(|x| (k.clone(), x)),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,322 @@
+//! The reporter's identity, kept apart from the clue: the keyed hash that clues carry, the
+//! envelope encryption of the identity itself, and the masked view officers see by default.
+//!
+//! - [`ReporterKeyer`]: HMAC-SHA-256 of the openid with a configured secret → [`ReporterKey`].
+//! - [`seal`] / [`open`]: AES-256-GCM with a KMS data key; the clue id is the associated data, so
+//!   a ciphertext moved to another clue's vault item does not decrypt.
+//! - [`MaskedIdentity`]: `张*`, `138****5678`, `110***********1234`, computed once at receipt.
+
+use std::fmt;
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use domain::ReporterKey;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::error::StoreError;
+
+/// Who reported, as WeChat and the form tell us. Never logged: `Debug` prints only which fields
+/// are present.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReporterIdentity {
+    /// The WeChat openid (needed to push notices).
+    pub openid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+}
+
+impl ReporterIdentity {
+    /// An anonymous reporter: only the openid.
+    pub fn anonymous(openid: impl Into<String>) -> Self {
+        Self {
+            openid: openid.into(),
+            name: None,
+            phone: None,
+            id_number: None,
+        }
+    }
+
+    /// Whether the reporter gave their real name (notice item 3).
+    pub fn is_real_name(&self) -> bool {
+        self.name.as_deref().is_some_and(|n| !n.trim().is_empty())
+    }
+
+    /// The masked view.
+    pub fn masked(&self) -> MaskedIdentity {
+        MaskedIdentity {
+            name: self.name.as_deref().map(mask_name),
+            phone: self.phone.as_deref().map(mask_phone),
+            id_number: self.id_number.as_deref().map(mask_id_number),
+        }
+    }
+}
+
+impl fmt::Debug for ReporterIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReporterIdentity")
+            .field("openid", &"<redacted>")
+            .field("name", &self.name.as_ref().map(|_| "<redacted>"))
+            .field("phone", &self.phone.as_ref().map(|_| "<redacted>"))
+            .field("id_number", &self.id_number.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The identity as every officer of the handling bureau may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaskedIdentity {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+}
+
+/// `张三` → `张*`, `欧阳娜娜` → `欧***`: the first character, then one `*` per other character.
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        None => String::new(),
+        Some(first) => {
+            let rest = chars.count().max(1);
+            format!("{first}{}", "*".repeat(rest))
+        }
+    }
+}
+
+/// `13812345678` → `138****5678`; other lengths keep only the last four characters.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.trim().chars().collect();
+    let n = chars.len();
+    if n == 11 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[7..].iter().collect();
+        format!("{head}****{tail}")
+    } else if n > 4 {
+        let tail: String = chars[n - 4..].iter().collect();
+        format!("{}{tail}", "*".repeat(n - 4))
+    } else {
+        "*".repeat(n)
+    }
+}
+
+/// `11010519491231002X` → `110***********002X`: the first three and last four characters.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.trim().chars().collect();
+    let n = chars.len();
+    if n > 7 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[n - 4..].iter().collect();
+        format!("{head}{}{tail}", "*".repeat(n - 7))
+    } else {
+        "*".repeat(n)
+    }
+}
+
+/// Computes reporter keys: HMAC-SHA-256 of the openid with a secret from configuration. The same
+/// openid always gives the same key; without the secret the key reveals nothing.
+#[derive(Clone)]
+pub struct ReporterKeyer {
+    secret: Vec<u8>,
+}
+
+impl ReporterKeyer {
+    /// A keyer with `secret` (at least 16 bytes).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a shorter secret.
+    pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, StoreError> {
+        let secret = secret.into();
+        if secret.len() < 16 {
+            return Err(StoreError::Invalid(
+                "reporter key secret (at least 16 bytes)",
+            ));
+        }
+        Ok(Self { secret })
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        // HMAC accepts keys of any length: `new_from_slice` cannot fail for it.
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.secret) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        for p in parts {
+            mac.update(&(p.len() as u64).to_be_bytes());
+            mac.update(p);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The reporter key of `openid`.
+    pub fn key(&self, openid: &str) -> ReporterKey {
+        let hex = hex::encode(self.mac(&[b"reporter", openid.as_bytes()]));
+        match ReporterKey::parse(&hex) {
+            Ok(k) => k,
+            Err(_) => unreachable!("64 lowercase hex characters"),
+        }
+    }
+
+    /// A keyed fingerprint of an identity, for idempotency comparisons without storing PII.
+    pub(crate) fn fingerprint(&self, identity: &ReporterIdentity) -> String {
+        let json = serde_json::to_vec(identity).unwrap_or_default();
+        hex::encode(self.mac(&[b"identity", &json]))
+    }
+}
+
+impl fmt::Debug for ReporterKeyer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReporterKeyer(<secret>)")
+    }
+}
+
+/// A plaintext AES-256 data key (from KMS `GenerateDataKey` or `Decrypt`).
+#[derive(Clone)]
+pub struct DataKey {
+    pub(crate) plaintext: [u8; 32],
+    /// The KMS ciphertext blob of the key, stored with each vault item.
+    pub(crate) encrypted: Vec<u8>,
+}
+
+impl DataKey {
+    /// A data key from its plaintext and its KMS-encrypted blob.
+    ///
+    /// # Errors
+    /// [`StoreError::Vault`] if the plaintext is not 32 bytes.
+    pub fn new(plaintext: &[u8], encrypted: Vec<u8>) -> Result<Self, StoreError> {
+        let plaintext: [u8; 32] = plaintext
+            .try_into()
+            .map_err(|_| StoreError::Vault("a data key has 32 bytes"))?;
+        Ok(Self {
+            plaintext,
+            encrypted,
+        })
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<secret>)")
+    }
+}
+
+/// An identity encrypted under a data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// The KMS-encrypted data key.
+    pub encrypted_key: Vec<u8>,
+    /// 96-bit GCM nonce, random per item.
+    pub nonce: Vec<u8>,
+    /// Ciphertext and tag.
+    pub ciphertext: Vec<u8>,
+}
+
+/// Encrypts `identity` for the vault of clue `aad`.
+///
+/// # Errors
+/// [`StoreError::Vault`] if encryption fails.
+pub fn seal(key: &DataKey, aad: &str, identity: &ReporterIdentity) -> Result<Sealed, StoreError> {
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.plaintext));
+    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+    let plaintext = serde_json::to_vec(identity).map_err(|_| StoreError::Vault("serialize"))?;
+    let ciphertext = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: &plaintext,
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| StoreError::Vault("encrypt"))?;
+    Ok(Sealed {
+        encrypted_key: key.encrypted.clone(),
+        nonce: nonce.to_vec(),
+        ciphertext,
+    })
+}
+
+/// Decrypts a sealed identity of clue `aad` with its (already decrypted) data key.
+///
+/// # Errors
+/// [`StoreError::Vault`] if the key, nonce, associated data or ciphertext do not match.
+pub fn open(key: &DataKey, aad: &str, sealed: &Sealed) -> Result<ReporterIdentity, StoreError> {
+    if sealed.nonce.len() != 12 {
+        return Err(StoreError::Vault("a nonce has 12 bytes"));
+    }
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.plaintext));
+    let plaintext = cipher
+        .decrypt(
+            Nonce::from_slice(&sealed.nonce),
+            Payload {
+                msg: &sealed.ciphertext,
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| StoreError::Vault("decrypt"))?;
+    serde_json::from_slice(&plaintext).map_err(|_| StoreError::Vault("deserialize"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> ReporterIdentity {
+        ReporterIdentity {
+            openid: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o".into(),
+            name: Some("张三".into()),
+            phone: Some("13812345678".into()),
+            id_number: Some("11010519491231002X".into()),
+        }
+    }
+
+    fn key() -> DataKey {
+        DataKey::new(&[7u8; 32], b"blob".to_vec()).expect("key")
+    }
+
+    #[test]
+    fn masks_keep_only_what_an_officer_may_see() {
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_name("李"), "李*");
+        assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("057187654321"), "********4321");
+        assert_eq!(mask_id_number("11010519491231002X"), "110***********002X");
+        let masked = identity().masked();
+        assert_eq!(masked.name.as_deref(), Some("张*"));
+        assert_eq!(masked.phone.as_deref(), Some("138****5678"));
+    }
+
+    #[test]
+    fn reporter_keys_are_stable_keyed_and_hex() {
+        let a = ReporterKeyer::new(b"0123456789abcdef0123".to_vec()).expect("keyer");
+        let b = ReporterKeyer::new(b"another-secret-of-20".to_vec()).expect("keyer");
+        assert_eq!(a.key("openid-1"), a.key("openid-1"));
+        assert_ne!(a.key("openid-1"), a.key("openid-2"));
+        assert_ne!(a.key("openid-1"), b.key("openid-1"));
+        assert!(!a.key("openid-1").as_str().contains("openid"));
+        assert!(ReporterKeyer::new(b"short".to_vec()).is_err());
+    }
+
+    #[test]
+    fn a_sealed_identity_opens_only_for_its_clue() {
+        let sealed = seal(&key(), "clue-1", &identity()).expect("seal");
+        assert_eq!(open(&key(), "clue-1", &sealed).expect("open"), identity());
+        assert!(open(&key(), "clue-2", &sealed).is_err());
+        let other = DataKey::new(&[8u8; 32], Vec::new()).expect("key");
+        assert!(open(&other, "clue-1", &sealed).is_err());
+        let text = String::from_utf8_lossy(&sealed.ciphertext);
+        assert!(!text.contains("13812345678"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_identity() {
+        let shown = format!("{:?}", identity());
+        assert!(!shown.contains("张三"));
+        assert!(!shown.contains("13812345678"));
+        assert!(!shown.contains("oUpF8"));
+    }
+}
