@@ -277,6 +277,15 @@ impl Clue {
                     d.status = *status;
                 }
             }
+            EventKind::DeadlineMissed { kind, .. } => {
+                if let Some(d) = self
+                    .deadlines
+                    .iter_mut()
+                    .find(|d| d.kind == *kind && d.is_open())
+                {
+                    d.missed_at = Some(event.at);
+                }
+            }
             EventKind::DeadlineResolved {
                 kind,
                 due,

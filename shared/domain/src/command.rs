@@ -159,6 +159,10 @@ pub enum Command {
     },
     /// The platform resolves pending deadlines once the calendar covers their year.
     ResolveDeadlines,
+    /// The sweep records that an open deadline of `kind` passed unmet.
+    RecordMissed {
+        kind: DeadlineKind,
+    },
 }
 
 impl Command {
@@ -179,6 +183,7 @@ impl Command {
             Self::RecordDelivery { .. } => "record_delivery",
             Self::RevealIdentity { .. } => "reveal_identity",
             Self::ResolveDeadlines => "resolve_deadlines",
+            Self::RecordMissed { .. } => "record_missed",
         }
     }
 }
@@ -651,6 +656,21 @@ impl Clue {
                 }
                 if d.events.is_empty() {
                     return Err(last_error.map_or(refuse(command, self), DomainError::from));
+                }
+            }
+            Command::RecordMissed { kind } => {
+                if *actor != Actor::System {
+                    return Err(DomainError::NotAnOfficer);
+                }
+                let deadline = self
+                    .open_deadline(*kind)
+                    .filter(|d| d.missed_at.is_none() && kind.overdue_is_reported())
+                    .ok_or_else(|| refuse(command, self))?;
+                match deadline.due {
+                    Some(due) if now > due => {
+                        d.push(&self.id, EventKind::DeadlineMissed { kind: *kind, due });
+                    }
+                    _ => return Err(DomainError::NotYetDue),
                 }
             }
             Command::RevealIdentity { reason } => {

@@ -1455,3 +1455,57 @@ fn a_clue_rebuilt_from_its_history_equals_the_live_one() {
     assert_eq!(rebuilt, clue);
     assert_eq!(rebuilt.version, 4);
 }
+
+#[test]
+fn the_sweep_records_a_missed_deadline_once_and_only_after_it_passed() {
+    let w = World::new();
+    let mut clue = received(&w, "c1", 1, "330106", at(2026, 3, 9));
+    let missed = Command::RecordMissed {
+        kind: DeadlineKind::Judgment,
+    };
+    assert_eq!(
+        clue.decide(&missed, &Actor::System, at(2026, 3, 18), &w.rules()),
+        Err(DomainError::NotYetDue)
+    );
+    assert_eq!(
+        clue.decide(&missed, &xihu(), at(2026, 3, 19), &w.rules()),
+        Err(DomainError::NotAnOfficer)
+    );
+    run(
+        &w,
+        &mut clue,
+        missed.clone(),
+        &Actor::System,
+        at(2026, 3, 19),
+    )
+    .expect("missed");
+    let j = clue
+        .open_deadline(DeadlineKind::Judgment)
+        .expect("still open");
+    assert_eq!(j.missed_at, Some(at(2026, 3, 19)));
+    assert!(matches!(
+        clue.decide(&missed, &Actor::System, at(2026, 3, 20), &w.rules()),
+        Err(DomainError::InvalidTransition { .. })
+    ));
+    // The escalation deadline only binds a bureau that escalates: never reported as missed.
+    assert!(matches!(
+        clue.decide(
+            &Command::RecordMissed {
+                kind: DeadlineKind::Escalation
+            },
+            &Actor::System,
+            at(2026, 3, 19),
+            &w.rules()
+        ),
+        Err(DomainError::InvalidTransition { .. })
+    ));
+    run(
+        &w,
+        &mut clue,
+        judge(JudgmentRequest::Accept),
+        &xihu(),
+        at(2026, 3, 20),
+    )
+    .expect("late");
+    assert!(clue.met_late(DeadlineKind::Judgment));
+}

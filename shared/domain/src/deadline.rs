@@ -88,6 +88,9 @@ pub struct Deadline {
     /// When to remind the officers: the start of the working day before the due day.
     pub remind_at: Option<DateTime<Utc>>,
     pub status: DeadlineStatus,
+    /// When the sweep recorded it as missed (passed while still open); it stays open until met.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_at: Option<DateTime<Utc>>,
 }
 
 impl Deadline {
@@ -114,6 +117,7 @@ impl Deadline {
             due,
             remind_at,
             status: DeadlineStatus::Open,
+            missed_at: None,
         })
     }
 

@@ -342,9 +342,65 @@ impl Divisions {
         self.get(code).is_some_and(Division::is_pseudo_city)
     }
 
+    /// The reportable locations a free text names (e.g. a chat message `杭州市西湖区留下街道` or a
+    /// WeChat location label), best first: a location whose name appears in the text scores its
+    /// name's length, plus its city's and province's when those appear too. Only the best-scoring
+    /// locations are returned: one for a clear text, several for an ambiguous one (`城区`),
+    /// none when no location name appears.
+    pub fn resolve_text(&self, text: &str) -> Vec<DivisionCode> {
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let mut best: Vec<DivisionCode> = Vec::new();
+        let mut best_score = 0usize;
+        for d in self.divisions.iter().filter(|d| d.is_reportable_location()) {
+            if !text.contains(d.name.as_str()) {
+                continue;
+            }
+            let mut score = d.name.chars().count();
+            let mut parent = d.parent.and_then(|p| self.get(&p));
+            while let Some(p) = parent {
+                if !p.pseudo_city {
+                    if text.contains(p.name.as_str()) {
+                        score += p.name.chars().count();
+                    } else if let Some(short) = short_name(&p.name)
+                        && text.contains(short)
+                    {
+                        score += short.chars().count();
+                    }
+                }
+                parent = p.parent.and_then(|c| self.get(&c));
+            }
+            if score > best_score {
+                best_score = score;
+                best.clear();
+            }
+            if score == best_score {
+                best.push(d.code);
+            }
+        }
+        best
+    }
+
     fn index(&self, code: &DivisionCode) -> Option<usize> {
         self.divisions.binary_search_by_key(code, |d| d.code).ok()
     }
+}
+
+/// A province's or city's name as people shorten it: `杭州市` → `杭州`, `广西壮族自治区` → `广西`.
+/// `None` when nothing of at least two characters would remain.
+fn short_name(name: &str) -> Option<&str> {
+    const SUFFIXES: [&str; 9] = [
+        "壮族自治区",
+        "回族自治区",
+        "维吾尔自治区",
+        "特别行政区",
+        "自治区",
+        "自治州",
+        "地区",
+        "省",
+        "市",
+    ];
+    let short = SUFFIXES.iter().find_map(|s| name.strip_suffix(s))?;
+    (short.chars().count() >= 2).then_some(short)
 }
 
 fn parse_code(code: &str) -> Result<DivisionCode, DivisionsError> {
@@ -748,5 +804,24 @@ mod tests {
             matches!(err, DivisionsError::NoCounties(c) if c == code("429000")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn free_text_resolves_to_the_locations_it_names() {
+        let d = Divisions::embedded();
+        let code = |s: &str| DivisionCode::parse(s).expect("code");
+        assert_eq!(
+            d.resolve_text("浙江省杭州市西湖区留下街道"),
+            vec![code("330106")]
+        );
+        assert_eq!(d.resolve_text("杭州 西湖区"), vec![code("330106")]);
+        assert_eq!(d.resolve_text("广东省东莞市虎门镇"), vec![code("441900")]);
+        assert_eq!(d.resolve_text("湖北仙桃市"), vec![code("429004")]);
+        // Several 西湖区 exist (杭州, 南昌): without the city the text is ambiguous.
+        let ambiguous = d.resolve_text("西湖区");
+        assert!(ambiguous.len() >= 2, "{ambiguous:?}");
+        assert!(ambiguous.contains(&code("330106")));
+        assert!(d.resolve_text("我家门口").is_empty());
+        assert!(d.resolve_text("").is_empty());
     }
 }

@@ -53,6 +53,8 @@ pub enum DomainError {
     AlreadyDesignated,
     #[error("the date {0} is in the future")]
     FutureDate(chrono::NaiveDate),
+    #[error("the deadline has not passed yet")]
+    NotYetDue,
     #[error("the due date {0} must be after today")]
     DueNotAfterToday(chrono::NaiveDate),
     #[error("verification cannot end before the clue was received")]
@@ -111,6 +113,7 @@ impl DomainError {
             Self::AlreadyDesignated => "already_designated",
             Self::FutureDate(_) => "future_date",
             Self::DueNotAfterToday(_) => "due_not_after_today",
+            Self::NotYetDue => "not_yet_due",
             Self::VerificationBeforeReceipt => "verification_before_receipt",
             Self::BadTransferTarget => "bad_transfer_target",
             Self::NotSupervisor => "not_supervisor",

@@ -237,6 +237,11 @@ pub enum EventKind {
         kind: DeadlineKind,
         status: DeadlineStatus,
     },
+    /// An open deadline passed unmet; recorded once by the sweep (for supervisors and figures).
+    DeadlineMissed {
+        kind: DeadlineKind,
+        due: DateTime<Utc>,
+    },
     /// A pending deadline's due instant became known (the calendar gained its year).
     DeadlineResolved {
         kind: DeadlineKind,
@@ -314,6 +319,7 @@ impl EventKind {
             Self::DeadlineOpened { .. } => "deadline_opened",
             Self::DeadlineClosed { .. } => "deadline_closed",
             Self::DeadlineResolved { .. } => "deadline_resolved",
+            Self::DeadlineMissed { .. } => "deadline_missed",
             Self::Judged { .. } => "judged",
             Self::Escalated { .. } => "escalated",
             Self::Designated { .. } => "designated",

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`calendar`]: Chinese working days (Asia/Shanghai) and the deadlines counted in them.
+//! - [`chat`]: the guided-chat reporting dialogue (place, address, subject, facts, photos, consent).
 //! - [`division`]: GB/T 2260 division codes (parse, level, parent, containment).
 //! - [`bureau`]: bureaus and jurisdiction (handling bureau, escalation, designation, territory).
 //! - [`scope`]: annex 1 categories, art. 7 exclusions, city scope versions, the reporting notice.
@@ -22,6 +23,7 @@
 pub mod actor;
 pub mod bureau;
 pub mod calendar;
+pub mod chat;
 pub mod clue;
 pub mod command;
 pub mod deadline;

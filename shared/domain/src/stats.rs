@@ -30,6 +30,8 @@ pub enum Metric {
     OnTime(String),
     /// A deadline met late, by kind code.
     Late(String),
+    /// A deadline recorded as missed by the sweep (passed while open), by kind code.
+    Missed(String),
     NoticeOwed,
     Message,
     Supervised,
@@ -50,6 +52,7 @@ impl Metric {
             Self::TransferredOffPlatform => "transferred.off_platform".into(),
             Self::OnTime(k) => format!("on_time.{k}"),
             Self::Late(k) => format!("late.{k}"),
+            Self::Missed(k) => format!("missed.{k}"),
             Self::NoticeOwed => "notice_owed".into(),
             Self::Message => "message".into(),
             Self::Supervised => "supervised".into(),
@@ -79,6 +82,7 @@ pub fn metrics_of(kind: &EventKind, category: &CategoryChoice) -> Vec<Metric> {
             kind,
             status: DeadlineStatus::Met { on_time, .. },
         } => vec![deadline_metric(*kind, *on_time)],
+        EventKind::DeadlineMissed { kind, .. } => vec![Metric::Missed(kind.code().into())],
         EventKind::NoticeOwed { .. } => vec![Metric::NoticeOwed],
         EventKind::MessagePosted { .. } => vec![Metric::Message],
         EventKind::SupervisionOpened { .. } => vec![Metric::Supervised],
