@@ -657,9 +657,11 @@ impl DynamoClueStore {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn execute_once(
         &self,
         clue_id: &ClueId,
+        expected: Option<u64>,
         command: &Command,
         actor: &Actor,
         now: DateTime<Utc>,
@@ -689,6 +691,9 @@ impl DynamoClueStore {
             .get(clue_id)
             .cloned()
             .ok_or_else(|| StoreError::NotFound(format!("clue {clue_id}")))?;
+        if expected.is_some_and(|v| v != clue.clue.version) {
+            return Ok(Err(Cancelled::VersionChanged));
+        }
         let command = self
             .resolve_references(command.clone(), &mut loaded)
             .await?;
@@ -927,10 +932,23 @@ impl ClueStore for DynamoClueStore {
         }
     }
 
-    #[instrument(skip_all, fields(clue = %clue_id, command = command.name()))]
     async fn execute(
         &self,
         clue_id: &ClueId,
+        command: Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: &IdempotencyKey,
+    ) -> Result<CommandOutcome, StoreError> {
+        self.execute_if_version(clue_id, None, command, actor, now, key)
+            .await
+    }
+
+    #[instrument(skip_all, fields(clue = %clue_id, command = command.name()))]
+    async fn execute_if_version(
+        &self,
+        clue_id: &ClueId,
+        expected_version: Option<u64>,
         command: Command,
         actor: &Actor,
         now: DateTime<Utc>,
@@ -942,7 +960,7 @@ impl ClueStore for DynamoClueStore {
         );
         for attempt in 0..IN_FLIGHT_ATTEMPTS {
             match self
-                .execute_once(clue_id, &command, actor, now, key, &fp)
+                .execute_once(clue_id, expected_version, &command, actor, now, key, &fp)
                 .await?
             {
                 Ok(outcome) => return Ok(outcome),

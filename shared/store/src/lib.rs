@@ -154,6 +154,21 @@ pub trait ClueStore: Send + Sync {
         key: &IdempotencyKey,
     ) -> impl Future<Output = Result<CommandOutcome, StoreError>> + Send;
 
+    /// [`ClueStore::execute`], refused with [`StoreError::Conflict`] unless the clue is still at
+    /// `expected_version` (when given): the version the officer saw when deciding (If-Match).
+    ///
+    /// # Errors
+    /// As [`ClueStore::execute`].
+    fn execute_if_version(
+        &self,
+        clue: &ClueId,
+        expected_version: Option<u64>,
+        command: Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<CommandOutcome, StoreError>> + Send;
+
     /// A clue by id (consistent read).
     fn clue(&self, id: &ClueId) -> impl Future<Output = Result<StoredClue, StoreError>> + Send;
 
