@@ -1,0 +1,112 @@
+//! The identity vault: encrypted at rest, masked by default, revealed only with an audit event.
+
+mod support;
+
+use domain::text::Reason;
+use domain::{EventKind, Role};
+use store::{ClueStore, StoreError};
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_table_never_holds_the_identity_in_clear() {
+    bounded(120, async {
+        let env = Env::start().await;
+        let a = env.receive("clue-a", 7, "330106", at(3, 9)).await;
+        let who = identity(7);
+        let items = env.scan().await;
+        // Every byte of every item, as text and as raw binary.
+        let mut bytes = Vec::new();
+        for item in &items {
+            let debug = format!("{item:?}");
+            bytes.extend_from_slice(debug.as_bytes());
+            for v in item.values() {
+                if let Ok(b) = v.as_b() {
+                    bytes.extend_from_slice(b.as_ref());
+                }
+            }
+        }
+        let haystack = String::from_utf8_lossy(&bytes);
+        for secret in [
+            who.openid.as_str(),
+            who.phone.as_deref().expect("phone"),
+            who.id_number.as_deref().expect("id"),
+            who.name.as_deref().expect("name"),
+        ] {
+            assert!(!haystack.contains(secret), "plaintext found in the table");
+        }
+        // The clue itself carries only the keyed hash.
+        assert!(haystack.contains(a.reporter.as_str()));
+
+        // The masked view needs no KMS call.
+        let masked = env.store.masked_identity(&a.clue_id).await.expect("masked");
+        assert_eq!(masked.name.as_deref(), Some("张*"));
+        assert_eq!(masked.phone.as_deref(), Some("138****0007"));
+        assert_eq!(masked.id_number.as_deref(), Some("110***********002X"));
+        // notify gets the openid (decrypted with the data key through KMS).
+        assert_eq!(
+            env.another_store()
+                .recipient_openid(&a.clue_id)
+                .await
+                .expect("openid"),
+            who.openid
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reveal_is_audited_on_the_timeline_and_refused_to_others() {
+    bounded(120, async {
+        let env = Env::start().await;
+        let a = env.receive("clue-a", 3, "330106", at(3, 9)).await;
+        let reason = Reason::parse("需电话联系举报人核实现场位置").expect("reason");
+
+        // An officer of another bureau is refused, and nothing is written.
+        let stranger = officer("yuhang-1", "land-330110", &[Role::Handler]);
+        let refused = env
+            .store
+            .reveal(
+                &a.clue_id,
+                &stranger,
+                reason.clone(),
+                at(3, 10),
+                &key("reveal-0"),
+            )
+            .await;
+        assert!(matches!(
+            refused,
+            Err(StoreError::Domain(domain::DomainError::NotHandlingBureau))
+        ));
+        assert_eq!(
+            env.store.clue(&a.clue_id).await.expect("clue").clue.version,
+            1
+        );
+
+        // The handling bureau's officer (on another cold start: KMS Decrypt of the data key).
+        let h = handler("land-330106");
+        let other = env.another_store();
+        let revealed = other
+            .reveal(&a.clue_id, &h, reason.clone(), at(3, 10), &key("reveal-1"))
+            .await
+            .expect("reveal");
+        assert_eq!(revealed, identity(3));
+        let timeline = env.store.timeline(&a.clue_id).await.expect("timeline");
+        let audits: Vec<_> = timeline
+            .iter()
+            .filter_map(|e| match &e.event.kind {
+                EventKind::IdentityRevealed { officer, reason } => {
+                    Some((officer.clone(), reason.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(audits, vec![(h.id.clone(), reason)]);
+        assert!(!timeline.iter().any(|e| e.event.kind.is_public()
+            && matches!(e.event.kind, EventKind::IdentityRevealed { .. })));
+        env.store
+            .verify_timeline(&a.clue_id)
+            .await
+            .expect("verifies");
+    })
+    .await;
+}
