@@ -341,3 +341,204 @@ pub fn counters_of(item: &Item) -> BTreeMap<String, i64> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::{DateTime, TimeZone, Utc};
+    use domain::command::{JudgmentRequest, ReceiveClue, Rules, receive};
+    use domain::event::{Channel, Location};
+    use domain::scope::{Category, CategoryChoice, ScopeVersion};
+    use domain::text::{Address, Facts};
+    use domain::{
+        Actor, Bureau, BureauDirectory, BureauId, BureauKind, BureauLevel, ClueNo, Command,
+        Divisions, Officer, OfficerId, ReporterKey, Role, WorkingCalendar,
+    };
+
+    use super::*;
+
+    fn code(s: &str) -> DivisionCode {
+        DivisionCode::parse(s).expect("code")
+    }
+
+    fn directory() -> BureauDirectory {
+        let land = |id: &str, level, div: Option<&str>| Bureau {
+            id: BureauId::parse(id).expect("id"),
+            name: format!("{id} 局"),
+            region: id.to_owned(),
+            level,
+            kind: BureauKind::Land,
+            division: div.map(code),
+            city_direct: false,
+        };
+        BureauDirectory::new([
+            land("ministry", BureauLevel::Ministry, None),
+            land("land-330000", BureauLevel::Province, Some("330000")),
+            land("land-330100", BureauLevel::City, Some("330100")),
+            land("land-330106", BureauLevel::County, Some("330106")),
+        ])
+        .expect("directory")
+    }
+
+    fn received(dir: &BureauDirectory) -> (Vec<Event>, StoredClue) {
+        let rules = Rules {
+            calendar: WorkingCalendar::embedded(),
+            bureaus: dir,
+            divisions: Divisions::embedded(),
+        };
+        let now = Utc
+            .with_ymd_and_hms(2026, 3, 9, 2, 0, 0)
+            .single()
+            .expect("t");
+        let reporter = ReporterKey::parse(&"ab".repeat(32)).expect("key");
+        let scope = ScopeVersion::default_for(code("330100"), DateTime::UNIX_EPOCH);
+        let cmd = ReceiveClue {
+            clue_id: ClueId::parse("c1").expect("id"),
+            clue_no: ClueNo::new(code("330106"), now.date_naive(), 1),
+            reporter: reporter.clone(),
+            location: Location {
+                division: code("330106"),
+                address: Address::parse("某村").expect("address"),
+                gps: None,
+            },
+            subject: None,
+            category: CategoryChoice::Annex(Category::FarmlandDestruction),
+            facts: Facts::parse("占用耕地建房").expect("facts"),
+            evidence: Vec::new(),
+            notice_version: scope.reporting_notice().version_id,
+            consent: true,
+            channel: Channel::H5,
+            real_name: false,
+            resubmission_of: None,
+        };
+        let events =
+            receive(cmd, &scope, &Actor::Reporter { reporter }, now, &rules).expect("receipt");
+        let changes = apply_events(
+            &BTreeMap::new(),
+            Some(&ClueId::parse("c1").expect("id")),
+            &events,
+        )
+        .expect("apply");
+        (events, changes[0].after.clone())
+    }
+
+    fn keys_of(plan: &WritePlan) -> Vec<(String, String)> {
+        plan.items
+            .iter()
+            .map(|t| {
+                let key = t
+                    .put()
+                    .map(|p| p.item().clone())
+                    .or_else(|| t.update().map(|u| u.key().clone()))
+                    .or_else(|| t.delete().map(|d| d.key().clone()))
+                    .unwrap_or_default();
+                let get = |k: &str| {
+                    key.get(k)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                (get(PK), get(SK))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_receipt_writes_each_item_once_with_counters_aggregated_per_cell() {
+        let dir = directory();
+        let (events, _) = received(&dir);
+        let changes =
+            apply_events(&BTreeMap::new(), Some(&events[0].clue), &events).expect("apply");
+        let plan = plan_writes("t", &changes, None, Vec::new()).expect("plan");
+        let keys = keys_of(&plan);
+        let unique: HashSet<_> = keys.iter().collect();
+        assert_eq!(unique.len(), keys.len(), "no item twice in one transaction");
+        // Four events count `received`, `category.*` and `notice_owed`: one ADD per cell.
+        assert_eq!(plan.counts.get("counter"), Some(&3));
+        assert_eq!(plan.counts.get("timeline"), Some(&4));
+        assert_eq!(plan.counts.get("deadline"), Some(&2));
+        assert_eq!(plan.counts.get("outbox"), Some(&1));
+        assert_eq!(plan.clue_checks, vec![0]);
+        let inc = counter_increments(&changes);
+        let county = &inc[&(code("330106"), events[0].at.date_naive())];
+        assert_eq!(county.get("received"), Some(&1));
+        assert_eq!(county.get("notice_owed"), Some(&1));
+    }
+
+    #[test]
+    fn a_judgment_checks_the_version_and_drops_closed_deadlines_from_the_index() {
+        let dir = directory();
+        let (_, stored) = received(&dir);
+        let officer = Actor::Officer {
+            officer: Officer {
+                id: OfficerId::parse("o1").expect("id"),
+                bureau: BureauId::parse("land-330106").expect("id"),
+                roles: [Role::Handler].into_iter().collect(),
+            },
+        };
+        let rules = Rules {
+            calendar: WorkingCalendar::embedded(),
+            bureaus: &dir,
+            divisions: Divisions::embedded(),
+        };
+        let now = stored.clue.received_at + chrono::Duration::days(1);
+        let judge = Command::Judge {
+            judgment: JudgmentRequest::Accept,
+            note: None,
+        };
+        let events = stored
+            .clue
+            .decide(&judge, &officer, now, &rules)
+            .expect("decide");
+        let loaded = BTreeMap::from([(stored.clue.id.clone(), stored.clone())]);
+        let changes = apply_events(&loaded, None, &events).expect("apply");
+        assert_eq!(changes[0].after.clue.version, 2);
+        assert_eq!(changes[0].entries[0].seq, stored.head.seq + 1);
+        let plan = plan_writes("t", &changes, None, Vec::new()).expect("plan");
+        let deletes = plan.items.iter().filter(|t| t.delete().is_some()).count();
+        assert_eq!(deletes, 2, "both deadlines leave the sparse index");
+        let condition = plan.items[0].put().and_then(|p| p.condition_expression());
+        assert_eq!(condition, Some("version = :expected"));
+    }
+
+    #[test]
+    fn cancellation_reasons_are_classified_by_position() {
+        let dir = directory();
+        let (events, _) = received(&dir);
+        let changes =
+            apply_events(&BTreeMap::new(), Some(&events[0].clue), &events).expect("apply");
+        let idem = crate::item::key("IDEM#k", "IDEM");
+        let plan = plan_writes("t", &changes, Some(idem), Vec::new()).expect("plan");
+        let n = plan.items.len();
+        let mut codes = vec![Some("None".to_owned()); n];
+        codes[n - 1] = Some("ConditionalCheckFailed".to_owned());
+        codes[0] = Some("ConditionalCheckFailed".to_owned());
+        assert_eq!(classify(&plan, &codes), Cancelled::AlreadyDone);
+        codes[n - 1] = Some("None".to_owned());
+        assert_eq!(classify(&plan, &codes), Cancelled::VersionChanged);
+        codes[0] = Some("None".to_owned());
+        codes[3] = Some("TransactionConflict".to_owned());
+        assert_eq!(classify(&plan, &codes), Cancelled::InFlight);
+        codes[3] = Some("ValidationError".to_owned());
+        assert_eq!(
+            classify(&plan, &codes),
+            Cancelled::Other("ValidationError".into())
+        );
+    }
+
+    #[test]
+    fn a_plan_past_one_transaction_is_refused() {
+        let dir = directory();
+        let (events, _) = received(&dir);
+        let changes =
+            apply_events(&BTreeMap::new(), Some(&events[0].clue), &events).expect("apply");
+        let extra = (0..100)
+            .map(|i| crate::item::key(format!("X#{i}"), "X"))
+            .collect();
+        assert!(matches!(
+            plan_writes("t", &changes, None, extra),
+            Err(StoreError::TooLarge { .. })
+        ));
+    }
+}
