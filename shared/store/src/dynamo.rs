@@ -151,8 +151,10 @@ impl Query {
     }
 }
 
+/// A request DynamoDB refused as a whole (a transaction cancelled for a reason other than a
+/// version or idempotency condition, or keys it kept leaving unprocessed).
 #[derive(Debug, thiserror::Error)]
-#[error("transaction cancelled: {0}")]
+#[error("request refused: {0}")]
 struct TransactionCancelled(String);
 
 enum Committed {
@@ -298,7 +300,10 @@ impl DynamoClueStore {
                     .cloned();
                 if pending.is_some() {
                     if rounds >= 8 {
-                        return Err(StoreError::Conflict);
+                        return Err(StoreError::sdk(
+                            "BatchGetItem",
+                            TransactionCancelled("keys left unprocessed".to_owned()),
+                        ));
                     }
                     tokio::time::sleep(Duration::from_millis(20 << rounds)).await;
                 }
@@ -873,13 +878,28 @@ impl ClueStore for DynamoClueStore {
         }
         Self::decide_receipt(
             &submission,
-            provisional,
+            provisional.clone(),
             &reporter,
             real_name,
             &scope,
             now,
             &rules,
         )?;
+        // A resubmission links the earlier clue (its reporter's, closed need_material).
+        let mut loaded = BTreeMap::new();
+        let actor = Actor::Reporter {
+            reporter: reporter.clone(),
+        };
+        let link = |clue_no: &ClueNo| Command::Resubmit {
+            new_clue: submission.clue_id.clone(),
+            new_clue_no: clue_no.clone(),
+        };
+        if let Some(old) = &submission.resubmission_of {
+            self.load_clues([old.clone()], &mut loaded).await?;
+            loaded[old]
+                .clue
+                .decide(&link(&provisional), &actor, now, &rules)?;
+        }
         let seq = self.next_sequence(&division, date).await?;
         let clue_no = ClueNo::new(division, date, seq);
         let mut events = Self::decide_receipt(
@@ -891,17 +911,12 @@ impl ClueStore for DynamoClueStore {
             now,
             &rules,
         )?;
-        let mut loaded = BTreeMap::new();
         if let Some(old) = &submission.resubmission_of {
-            self.load_clues([old.clone()], &mut loaded).await?;
-            let actor = Actor::Reporter {
-                reporter: reporter.clone(),
-            };
-            let link = Command::Resubmit {
-                new_clue: submission.clue_id.clone(),
-                new_clue_no: clue_no.clone(),
-            };
-            events.extend(loaded[old].clue.decide(&link, &actor, now, &rules)?);
+            events.extend(
+                loaded[old]
+                    .clue
+                    .decide(&link(&clue_no), &actor, now, &rules)?,
+            );
         }
         let sealed = seal(
             self.data_key().await?,
@@ -919,17 +934,27 @@ impl ClueStore for DynamoClueStore {
         };
         let record = record_item(key, "receive", &fp, &received, now)?;
         let plan = plan_writes(&self.table, &changes, Some(record), vec![vault])?;
-        match self.transact("receive", plan).await? {
-            Committed::Yes => Ok(received),
-            Committed::No(Cancelled::Other(code)) => Err(StoreError::sdk(
-                "TransactWriteItems",
-                TransactionCancelled(code),
-            )),
-            Committed::No(_) => {
-                self.replay_or_conflict(key, &fp, |r: &mut Received| r.replayed = true)
-                    .await
+        for attempt in 0..IN_FLIGHT_ATTEMPTS {
+            match self.transact("receive", plan.clone()).await? {
+                Committed::Yes => return Ok(received),
+                Committed::No(Cancelled::InFlight) => {
+                    warn!(
+                        attempt,
+                        "receipt met another transaction in flight; retrying"
+                    );
+                    Self::backoff(attempt).await;
+                }
+                Committed::No(Cancelled::Other(code)) => {
+                    return Err(StoreError::sdk(
+                        "TransactWriteItems",
+                        TransactionCancelled(code),
+                    ));
+                }
+                Committed::No(Cancelled::AlreadyDone | Cancelled::VersionChanged) => break,
             }
         }
+        self.replay_or_conflict(key, &fp, |r: &mut Received| r.replayed = true)
+            .await
     }
 
     async fn execute(

@@ -104,7 +104,7 @@ pub fn counter_increments(
 }
 
 /// The transaction of a command, with where to look when it is cancelled.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct WritePlan {
     pub items: Vec<TransactWriteItem>,
     /// Positions of the version-checked clue items.

@@ -466,3 +466,57 @@ async fn officers_bureaus_and_scopes_round_trip() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resubmission_links_the_earlier_clue_in_the_same_transaction() {
+    bounded(120, async {
+        let env = Env::start().await;
+        let a = env.receive("clue-a", 1, "330106", at(3, 9)).await;
+        let h = handler("land-330106");
+        env.store
+            .execute(
+                &a.clue_id,
+                Command::Judge {
+                    judgment: JudgmentRequest::NeedMaterial {
+                        missing: vec![domain::event::Missing::Facts],
+                    },
+                    note: None,
+                },
+                &as_officer(&h),
+                at(3, 10),
+                &key("judge"),
+            )
+            .await
+            .expect("need material");
+        let mut sub = env.submission("clue-b", "330106", at(3, 12)).await;
+        sub.resubmission_of = Some(a.clue_id.clone());
+        let b = env
+            .store
+            .receive(sub.clone(), identity(1), at(3, 12), &key("resubmit"))
+            .await
+            .expect("resubmission");
+        assert!(b.events.iter().any(|e| e.clue == a.clue_id));
+        let earlier = env.store.clue(&a.clue_id).await.expect("a").clue;
+        assert_eq!(earlier.resubmitted_as, Some(b.clue_id.clone()));
+        assert_eq!(earlier.version, 3);
+        env.store
+            .verify_timeline(&a.clue_id)
+            .await
+            .expect("a verifies");
+        let new = env.store.clue(&b.clue_id).await.expect("b").clue;
+        assert_eq!(new.resubmission_of, Some(a.clue_id.clone()));
+
+        // Another reporter cannot resubmit someone else's clue: nothing is stored, no number taken.
+        sub.clue_id = cid("clue-c");
+        let refused = env
+            .store
+            .receive(sub, identity(2), at(3, 12), &key("resubmit-2"))
+            .await;
+        assert!(matches!(refused, Err(StoreError::Domain(_))), "{refused:?}");
+        assert!(matches!(
+            env.store.clue(&cid("clue-c")).await,
+            Err(StoreError::NotFound(_))
+        ));
+    })
+    .await;
+}
