@@ -356,7 +356,13 @@ pub async fn handle(
     };
     let body = match axum::body::to_bytes(body, gw.body_limit).await {
         Ok(b) => b,
-        Err(_) => return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+        Err(_) => {
+            // The rest of the body is not read: the connection cannot be reused.
+            let mut resp = message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+            resp.headers_mut()
+                .insert("connection", HeaderValue::from_static("close"));
+            return resp;
+        }
     };
     let event = build_event(
         &gw.api.api_id,
