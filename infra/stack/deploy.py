@@ -10,7 +10,8 @@ Steps:
      but cannot run it; the local host runs the real binaries);
   2. transform the SAM template with aws-sam-translator;
   3. create the CloudFormation stack in moto and wait for it;
-  4. reconcile: moto's CloudFormation answers CREATE_COMPLETE but silently skips some resource
+  4. reconcile: moto's own SQS event source mappings are switched off (the local host polls);
+     moto's CloudFormation answers CREATE_COMPLETE but silently skips some resource
      types and some properties. Those are created from the same transformed template through the
      emulator's service APIs (see SKIPPED_TYPES and the `apply_*` functions);
   5. verify: every resource of the transformed template must exist in the emulator with the
@@ -35,6 +36,7 @@ from typing import Any, Callable
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
@@ -334,7 +336,11 @@ def d_role(aws, logical, res, pid):
 
 
 def d_esm(aws, logical, res, pid):
-    m = aws.lambda_.get_event_source_mapping(UUID=_need(pid, logical))
+    # moto runs a mapping itself on every SendMessage: it receives the batch and tries to run the
+    # function (which it cannot, without Docker), taking the messages away from the real poller.
+    # The local host is the poller here, so the emulator's own copy of the mapping is switched off.
+    aws.lambda_.update_event_source_mapping(UUID=_need(pid, logical), Enabled=False)
+    m = aws.lambda_.get_event_source_mapping(UUID=pid)
     return {"ref": m["UUID"], "attrs": {"EventSourceMappingArn": m.get("EventSourceMappingArn", "")}}
 
 
@@ -871,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     try:
         stack = deploy(args.endpoint, args.stack_name, args.template, given)
-    except DeployError as e:
+    except (DeployError, ClientError) as e:
         print(f"deploy failed: {e}", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)

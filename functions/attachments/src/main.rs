@@ -9,7 +9,6 @@
 //! - [`on_objects`]: the queue consumer.
 
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
-use aws_lambda_events::event::s3::S3Event;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use runtime::{ConfigError, lambda_runtime, required_env};
@@ -57,6 +56,61 @@ enum Event {
 enum Output {
     Sqs(SqsBatchResponse),
     Http(Box<ApiGatewayV2httpResponse>),
+}
+
+/// An S3 event notification, read leniently: only what processing needs. (Emulators and S3
+/// itself differ in the optional fields, so the full `S3Event` shape is not required.)
+#[derive(Deserialize)]
+struct Notification {
+    #[serde(rename = "Records")]
+    records: Vec<NotificationRecord>,
+}
+
+#[derive(Deserialize)]
+struct NotificationRecord {
+    #[serde(rename = "eventName")]
+    event_name: String,
+    s3: Entity,
+}
+
+#[derive(Deserialize)]
+struct Entity {
+    object: StoredObject,
+}
+
+#[derive(Deserialize)]
+struct StoredObject {
+    /// URL-encoded, as S3 sends it.
+    key: String,
+    #[serde(default)]
+    size: u64,
+}
+
+/// An object key as S3 notifications encode it (`+` for space, `%XX`), decoded.
+fn decode_key(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.map(|h| u8::from_str_radix(h, 16))) {
+            (b'%', Some(Ok(b))) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// S3's test message, sent once when a notification configuration is put on the bucket.
@@ -109,11 +163,11 @@ fn on_objects(event: SqsEvent) -> SqsBatchResponse {
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
         let body = record.body.as_deref().unwrap_or_default();
-        if let Ok(s3) = serde_json::from_str::<S3Event>(body) {
-            for object in s3.records {
-                let key = object.s3.object.key.unwrap_or_default();
-                let size = object.s3.object.size.unwrap_or_default();
-                tracing::info!(%message_id, %key, size, "stored object received");
+        if let Ok(s3) = serde_json::from_str::<Notification>(body) {
+            for record in s3.records {
+                let key = decode_key(&record.s3.object.key);
+                let size = record.s3.object.size;
+                tracing::info!(%message_id, %key, size, event = %record.event_name, "stored object received");
             }
         } else if let Ok(test) = serde_json::from_str::<S3TestEvent>(body) {
             tracing::info!(%message_id, event = %test.event, "bucket notification test event");
@@ -141,6 +195,14 @@ mod tests {
             event.records.push(m);
         }
         event
+    }
+
+    #[test]
+    fn keys_are_decoded_as_s3_encodes_them() {
+        assert_eq!(
+            decode_key("incoming%2Fa+b%E7%85%A7.jpg"),
+            "incoming/a b照.jpg"
+        );
     }
 
     #[test]

@@ -1,0 +1,513 @@
+//! End to end through the local stack: template.yaml deployed to a fresh moto on a random port,
+//! the local host running the real function binaries, and every event path the template declares.
+//!
+//! Needs the function binaries (`cargo build --workspace --bins`, which `infra/dev test` runs
+//! first) and the project's venv.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use testkit::{Deploy, MotoServer, Stack, venv_bin};
+
+/// The directory holding the function binaries: the one this test binary was built into.
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf();
+    for f in [
+        "intake",
+        "attachments",
+        "judgment",
+        "deadline-sweep",
+        "notify",
+        "web",
+    ] {
+        assert!(
+            dir.join(f).exists(),
+            "{} is missing: build the functions first (cargo build --workspace --bins; infra/dev test does)",
+            dir.join(f).display()
+        );
+    }
+    dir
+}
+
+/// A running local host; killed on drop.
+struct LocalHost {
+    child: Child,
+    api: String,
+    control: String,
+    output: Arc<Mutex<Vec<String>>>,
+}
+
+impl LocalHost {
+    fn start(stack: &Stack, target_dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_local-host"))
+            .arg("--stack")
+            .arg(stack.path())
+            .arg("--target-dir")
+            .arg(target_dir)
+            .args([
+                "--api",
+                "127.0.0.1:0",
+                "--control",
+                "127.0.0.1:0",
+                "--no-schedule-timers",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start local-host");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if line.starts_with("api=") {
+                        let _ = tx.send(line.clone());
+                    }
+                    output.lock().expect("lock").push(line);
+                }
+            });
+        }
+        {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    output.lock().expect("lock").push(line);
+                }
+            });
+        }
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "local-host did not start:\n{}",
+                    output.lock().expect("lock").join("\n")
+                )
+            });
+        let mut parts = line.split_whitespace();
+        let api = parts
+            .next()
+            .and_then(|p| p.strip_prefix("api="))
+            .expect("api")
+            .to_owned();
+        let control = parts
+            .next()
+            .and_then(|p| p.strip_prefix("control="))
+            .expect("control")
+            .to_owned();
+        Self {
+            child,
+            api: format!("http://{api}"),
+            control: format!("http://{control}"),
+            output,
+        }
+    }
+
+    async fn invocations(&self, function: &str) -> Vec<Value> {
+        let url = format!("{}/invocations?function={function}", self.control);
+        let v: Value = reqwest::get(url)
+            .await
+            .expect("control")
+            .json()
+            .await
+            .expect("json");
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until an invocation of `function` satisfies `pred`.
+    async fn wait_invocation(
+        &self,
+        function: &str,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let started = Instant::now();
+        loop {
+            if let Some(inv) = self
+                .invocations(function)
+                .await
+                .into_iter()
+                .find(|i| pred(i))
+            {
+                return inv;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(40),
+                "{function} never received {what}; host output:\n{}",
+                self.output.lock().expect("lock").join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for LocalHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn aws(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
+/// An officer in the stack's user pool, and their Cognito ID token.
+fn officer_token(stack: &Stack) -> String {
+    let script = format!(
+        "import boto3\n\
+         c = boto3.client('cognito-idp', endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
+         c.admin_create_user(UserPoolId='{pool}', Username='hz-handler', MessageAction='SUPPRESS', TemporaryPassword='Temp-Passw0rd-1',\n\
+             UserAttributes=[{{'Name': 'custom:bureau_id', 'Value': 'land-330106'}}, {{'Name': 'custom:roles', 'Value': 'handler'}}])\n\
+         c.admin_set_user_password(UserPoolId='{pool}', Username='hz-handler', Password='Demo-Passw0rd-1', Permanent=True)\n\
+         r = c.admin_initiate_auth(UserPoolId='{pool}', ClientId='{client}', AuthFlow='ADMIN_USER_PASSWORD_AUTH',\n\
+             AuthParameters={{'USERNAME': 'hz-handler', 'PASSWORD': 'Demo-Passw0rd-1'}})\n\
+         print(r['AuthenticationResult']['IdToken'])\n",
+        ep = stack.endpoint(),
+        pool = stack.physical_id("OfficerUserPool"),
+        client = stack.physical_id("OfficerUserPoolClient"),
+    );
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
+    // Arrange
+    let moto = MotoServer::start();
+    let stack = Deploy::new(&moto.endpoint()).run().expect("deploy");
+    let host = LocalHost::start(&stack, &bin_dir());
+    let http = reqwest::Client::new();
+
+    // Act + Assert: web serves the pages embedded in its binary
+    let resp = http
+        .get(format!("{}/h5/index.html", host.api))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.expect("body").contains("<html"));
+
+    // intake answers its health route, with path parameters and query passed as API Gateway does
+    let resp = http
+        .get(format!("{}/api/reporter/health?x=1&x=2", host.api))
+        .header("cookie", "a=1; b=2")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    let inv = host
+        .wait_invocation("IntakeFunction", "the health request", |_| true)
+        .await;
+    assert_eq!(inv["event"]["routeKey"], "ANY /api/reporter/{proxy+}");
+    assert_eq!(inv["event"]["pathParameters"]["proxy"], "health");
+    assert_eq!(inv["event"]["queryStringParameters"]["x"], "1,2");
+    assert_eq!(inv["event"]["cookies"], json!(["a=1", "b=2"]));
+
+    // officer routes: 401 without a token or with a forged one, the claims with a Cognito token
+    let resp = http
+        .get(format!("{}/api/officer/me", host.api))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json"),
+        json!({"message": "Unauthorized"})
+    );
+    let resp = http
+        .get(format!("{}/api/officer/me", host.api))
+        .bearer_auth("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 401);
+    assert!(
+        host.invocations("JudgmentFunction").await.is_empty(),
+        "judgment never ran without a valid token"
+    );
+
+    let token = officer_token(&stack);
+    let resp = http
+        .get(format!("{}/api/officer/me", host.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    let me: Value = resp.json().await.expect("json");
+    assert_eq!(me["username"], "hz-handler");
+    assert_eq!(me["bureau_id"], "land-330106");
+    let inv = host
+        .wait_invocation("JudgmentFunction", "the officer request", |_| true)
+        .await;
+    assert_eq!(
+        inv["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["custom:roles"],
+        "handler"
+    );
+
+    // bad input gets API Gateway's answers
+    let resp = http
+        .get(format!("{}/no/such/route", host.api))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 404);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/reporter/upload", host.api))
+        .body(vec![b'x'; 7 * 1024 * 1024])
+        .send()
+        .await
+        .expect("the host answers before closing");
+    assert_eq!(resp.status(), 413);
+    let resp = http
+        .post(format!("{}/api/reporter/echo", host.api))
+        .header("content-type", "image/jpeg")
+        .body(vec![0xff, 0xd8, 0xff])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        resp.status(),
+        404,
+        "intake's own 404 for an unknown reporter route"
+    );
+    let inv = host
+        .wait_invocation("IntakeFunction", "a binary body", |i| {
+            i["event"]["isBase64Encoded"] == true
+        })
+        .await;
+    assert_eq!(inv["event"]["body"], "/9j/");
+
+    // a cold start is reported once, with Lambda's REPORT line
+    let output = host.output.lock().expect("lock").join("\n");
+    assert!(
+        output.contains("[WebFunction] REPORT RequestId:"),
+        "{output}"
+    );
+    assert!(output.contains("Init Duration:"), "{output}");
+    assert!(output.contains("Max Memory Used:"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_schedules_and_the_bucket_reach_their_functions() {
+    // Arrange: short visibility and two receives, to see retries and the DLQ quickly
+    let moto = MotoServer::start();
+    let stack = Deploy::new(&moto.endpoint())
+        .param("QueueVisibilityTimeout", "1")
+        .param("MaxReceiveCount", "2")
+        .run()
+        .expect("deploy");
+    let host = LocalHost::start(&stack, &bin_dir());
+    let aws = aws(stack.endpoint()).await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws)
+            .force_path_style(true)
+            .build(),
+    );
+    let notices = stack.physical_id("NoticeQueue");
+    let dlq = stack.physical_id("NoticeDeadLetterQueue");
+
+    // Act: a notice, a message notify cannot read, an object stored in the bucket
+    let good = sqs
+        .send_message()
+        .queue_url(&notices)
+        .message_body(r#"{"notice_id":"n-1","clue_id":"c-1"}"#)
+        .message_group_id("c-1")
+        .send()
+        .await
+        .expect("send");
+    let bad = sqs
+        .send_message()
+        .queue_url(&notices)
+        .message_body("not a notice")
+        .message_group_id("c-2")
+        .send()
+        .await
+        .expect("send");
+    s3.put_object()
+        .bucket(stack.physical_id("AttachmentBucket"))
+        .key("incoming/e2e-photo.jpg")
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(
+            b"\xff\xd8\xff",
+        ))
+        .send()
+        .await
+        .expect("put object");
+
+    // Assert: the notice reached notify and was deleted
+    let good_id = good.message_id.expect("id");
+    let inv = host
+        .wait_invocation("NotifyFunction", "the notice", |i| {
+            i["event"]["Records"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["messageId"] == good_id.as_str()))
+        })
+        .await;
+    assert_eq!(inv["outcome"], "ok");
+    assert_eq!(inv["event"]["Records"][0]["eventSource"], "aws:sqs");
+
+    // the unreadable message was reported as a batch item failure, retried, and moved to the DLQ
+    let bad_id = bad.message_id.expect("id");
+    let started = Instant::now();
+    let moved = loop {
+        let r = sqs
+            .receive_message()
+            .queue_url(&dlq)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive dlq");
+        if let Some(m) = r.messages.unwrap_or_default().into_iter().next() {
+            break m;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the failed message never reached the DLQ"
+        );
+    };
+    assert_eq!(moved.body.as_deref(), Some("not a notice"));
+    let tries = host
+        .invocations("NotifyFunction")
+        .await
+        .into_iter()
+        .filter(|i| {
+            i["response"]["batchItemFailures"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f["itemIdentifier"] == bad_id.as_str()))
+        })
+        .count();
+    assert_eq!(tries, 2, "tried maxReceiveCount times");
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&notices)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .send()
+        .await
+        .expect("attributes");
+    let left: u32 = attrs
+        .attributes
+        .unwrap_or_default()
+        .values()
+        .map(|v| v.parse::<u32>().unwrap_or(0))
+        .sum();
+    assert_eq!(left, 0, "the good notice was deleted, the bad one moved");
+
+    // the object's ObjectCreated notification went through the queue to attachments
+    host.wait_invocation("AttachmentsFunction", "the stored object", |i| {
+        i["event"].to_string().contains("e2e-photo.jpg")
+            && i["response"]["batchItemFailures"] == json!([])
+    })
+    .await;
+
+    // the sweep fires on demand, at a given clock
+    let fired: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/schedules/{}/fire?at=2026-10-08T01:00:00Z",
+            host.control,
+            stack.physical_id("DeadlineSweepFunctionSweep")
+        ))
+        .send()
+        .await
+        .expect("fire")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(fired["outcome"], "ok", "{fired}");
+    assert_eq!(fired["response"]["swept_at"], "2026-10-08T01:00:00Z");
+}
+
+/// A stand-in for a function binary, for the failure cases: a shell script speaking the Runtime API.
+fn script(dir: &Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_and_a_timeout_get_api_gateway_answers_and_the_host_keeps_running() {
+    // Arrange: the real binaries, except intake crashes mid-invocation and attachments hangs
+    let moto = MotoServer::start();
+    let stack = Deploy::new(&moto.endpoint()).run().expect("deploy");
+    let real = bin_dir();
+    let dir = std::env::temp_dir().join(format!("12336-bins-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for f in ["judgment", "deadline-sweep", "notify", "web"] {
+        let _ = std::fs::remove_file(dir.join(f));
+        std::os::unix::fs::symlink(real.join(f), dir.join(f)).expect("symlink");
+    }
+    let next = r#"curl -sf "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next" >/dev/null"#;
+    script(&dir, "intake", &format!("{next}\nexit 3"));
+    script(&dir, "attachments", &format!("{next}\nexec sleep 600"));
+    let host = LocalHost::start(&stack, &dir);
+    let http = reqwest::Client::new();
+
+    // Act + Assert
+    let resp = http
+        .get(format!("{}/api/reporter/health", host.api))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 502, "a crash is a bad gateway");
+    let resp = http
+        .get(format!("{}/api/reporter/health", host.api))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        resp.status(),
+        502,
+        "the next invocation starts a new process, which crashes again"
+    );
+    let started = Instant::now();
+    let resp = http
+        .post(format!("{}/api/reporter/attachments", host.api))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), 504, "a timeout is a gateway timeout");
+    assert!(
+        started.elapsed() >= Duration::from_secs(10),
+        "after the function's 10 s timeout"
+    );
+    let resp = http
+        .get(format!("{}/", host.api))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200, "the host keeps serving");
+    let output = host.output.lock().expect("lock").join("\n");
+    assert!(output.contains("Status: timeout"), "{output}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
