@@ -86,7 +86,7 @@ pub fn parse_str(text: &str) -> Result<Element<'_>, WechatError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_comments = true;
 
-    let mut stack: Vec<Element<'_>> = Vec::new();
+    let mut stack: Vec<Element<'_>> = Vec::with_capacity(MAX_DEPTH);
     let mut root: Option<Element<'_>> = None;
     let mut count = 0usize;
 
@@ -102,9 +102,16 @@ pub fn parse_str(text: &str) -> Result<Element<'_>, WechatError> {
                 if stack.len() >= MAX_DEPTH || count > MAX_ELEMENTS {
                     return Err(WechatError::XmlTooLarge);
                 }
+                // The root of a WeChat message has about ten fields: one allocation for them.
+                let children = if stack.is_empty() {
+                    Vec::with_capacity(12)
+                } else {
+                    Vec::new()
+                };
                 stack.push(Element {
                     name: slice_of(text, e.name().as_ref())?,
-                    ..Element::default()
+                    text: Cow::Borrowed(""),
+                    children,
                 });
             }
             Event::Empty(e) => {
@@ -169,16 +176,16 @@ pub fn parse_str(text: &str) -> Result<Element<'_>, WechatError> {
 /// when it is a view into it (it is, for string input): no allocation and no second UTF-8
 /// check. An owned, validated copy otherwise.
 fn slice_of<'a>(input: &'a str, piece: &[u8]) -> Result<Cow<'a, str>, WechatError> {
-    let name = piece;
-    let off = (name.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    let off = (piece.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    // A range inside `input` is the very same memory (live allocations never overlap), so no
+    // byte comparison is needed; `get` still refuses a range off char boundaries.
     if let Some(borrowed) = off
-        .checked_add(name.len())
+        .checked_add(piece.len())
         .and_then(|end| input.get(off..end))
-        && borrowed.as_bytes() == name
     {
         return Ok(Cow::Borrowed(borrowed));
     }
-    std::str::from_utf8(name)
+    std::str::from_utf8(piece)
         .map(|s| Cow::Owned(s.to_owned()))
         .map_err(|_| WechatError::InvalidUtf8)
 }
