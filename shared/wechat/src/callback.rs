@@ -173,7 +173,7 @@ impl Callback {
             }
             let encrypted = doc
                 .child("Encrypt")?
-                .ok_or(WechatError::XmlMalformed("Encrypt"))?
+                .ok_or_else(|| WechatError::XmlMalformed("Encrypt"))?
                 .text
                 .clone();
             signature::verify(msg_sig, &[token, timestamp, nonce, &encrypted])?;

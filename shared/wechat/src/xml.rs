@@ -129,7 +129,7 @@ pub fn parse_str(text: &str) -> Result<Element<'_>, WechatError> {
                 // quick-xml checks that end names match their start.
                 let el = stack
                     .pop()
-                    .ok_or(WechatError::XmlMalformed("unbalanced end tag"))?;
+                    .ok_or_else(|| WechatError::XmlMalformed("unbalanced end tag"))?;
                 attach(&mut stack, &mut root, el);
             }
             Event::Text(t) => {
@@ -169,7 +169,7 @@ pub fn parse_str(text: &str) -> Result<Element<'_>, WechatError> {
     if !stack.is_empty() {
         return Err(WechatError::XmlMalformed("unclosed element"));
     }
-    root.ok_or(WechatError::XmlMalformed("no root element"))
+    root.ok_or_else(|| WechatError::XmlMalformed("no root element"))
 }
 
 /// `piece` (a name or text the reader handed us) as a slice of the already validated input
