@@ -244,6 +244,16 @@ pub async fn chat(State(sim): State<Arc<Sim>>, Json(req): Json<ChatRequest>) -> 
 }
 
 async fn push(sim: &Sim, inbound: &Inbound, now: i64) -> Response {
+    // Whoever chats is a user of the account from then on (so notices to them are delivered).
+    {
+        let mut w = sim.world();
+        if !w.users.iter().any(|u| u.openid == inbound.from_user) {
+            w.users.push(User {
+                openid: inbound.from_user.clone(),
+                nickname: "微信用户".into(),
+            });
+        }
+    }
     let Some(callback) = sim.config.callback_url.clone() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

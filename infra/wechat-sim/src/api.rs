@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -222,7 +222,8 @@ pub async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Q) -> Response {
         .query_pairs_mut()
         .append_pair("code", &code)
         .append_pair("state", &state);
-    Redirect::to(target.as_str()).into_response()
+    // WeChat answers the authorize step with a 302.
+    (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 
 /// Issue a single-use OAuth code for `openid`.

@@ -5,6 +5,7 @@
 //! signature over it has been verified, and nonces are only recorded for authentic requests
 //! (so a forger cannot burn them).
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -69,16 +70,16 @@ impl std::fmt::Debug for Callback {
 /// A POST whose signatures, timestamp (and, after [`Callback::receive`], nonce) were checked,
 /// not yet decrypted.
 #[derive(Debug, Clone)]
-pub struct Authenticated {
+pub struct Authenticated<'a> {
     mode: Mode,
     /// Plain mode: the parsed document. Safe mode: the envelope.
-    doc: xml::Element,
+    doc: xml::Element<'a>,
     /// Safe mode: the verified `Encrypt` value.
-    encrypted: Option<String>,
+    encrypted: Option<Cow<'a, str>>,
     replay_key: String,
 }
 
-impl Authenticated {
+impl Authenticated<'_> {
     /// The key to record in a [`NonceStore`]: `wechat-nonce:{timestamp}:{nonce}`.
     pub fn replay_key(&self) -> &str {
         &self.replay_key
@@ -143,12 +144,12 @@ impl Callback {
     ///
     /// # Errors
     /// Parameter, signature, timestamp and envelope XML errors.
-    pub fn authenticate(
+    pub fn authenticate<'b>(
         &self,
         q: &CallbackQuery,
-        body: &[u8],
+        body: &'b [u8],
         now: i64,
-    ) -> Result<Authenticated, WechatError> {
+    ) -> Result<Authenticated<'b>, WechatError> {
         let (timestamp, nonce) = self.timestamp_nonce(q)?;
         let token = self.token.expose_secret();
         let safe = match q.encrypt_type.as_deref() {
@@ -171,9 +172,10 @@ impl Callback {
                 return Err(WechatError::XmlMalformed("root is not <xml>"));
             }
             let encrypted = doc
-                .text_of("Encrypt")?
-                .ok_or(WechatError::XmlMalformed("Encrypt"))?
-                .to_owned();
+                .child("Encrypt")?
+                .ok_or_else(|| WechatError::XmlMalformed("Encrypt"))?
+                .text
+                .clone();
             signature::verify(msg_sig, &[token, timestamp, nonce, &encrypted])?;
             signature::check_timestamp(timestamp, now)?;
             Ok(Authenticated {
@@ -203,11 +205,11 @@ impl Callback {
     ///
     /// # Errors
     /// Decryption and XML errors.
-    pub fn open(&self, auth: Authenticated) -> Result<Opened, WechatError> {
+    pub fn open(&self, auth: Authenticated<'_>) -> Result<Opened, WechatError> {
         let message = match (auth.mode, auth.encrypted, &self.aes_key) {
             (Mode::Safe, Some(enc), Some(key)) => {
                 let plain = key.decrypt(&enc, &self.appid)?;
-                inbound_from_element(&xml::parse(plain.as_bytes())?)?
+                inbound_from_element(&xml::parse_str(&plain)?)?
             }
             (Mode::Plain, _, _) => inbound_from_element(&auth.doc)?,
             _ => return Err(WechatError::BadParam("encrypt_type")),

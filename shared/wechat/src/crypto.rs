@@ -2,11 +2,11 @@
 //! blocks, plaintext `random(16) ‖ len(4, big-endian) ‖ msg ‖ appid`, base64 outside.
 
 use aes::Aes256;
+use aes::cipher::block_padding::NoPadding;
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit};
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use cbc::cipher::block_padding::NoPadding;
-use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use subtle::ConstantTimeEq;
 
 use crate::WechatError;
@@ -26,9 +26,13 @@ const KEY_ENGINE: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
 );
 
-/// The 32-byte AES key derived from the account's EncodingAESKey.
+/// The AES-256 key derived from the account's EncodingAESKey, with its round keys expanded
+/// once, and the IV (its first 16 bytes).
 #[derive(Clone)]
-pub struct AesKey([u8; 32]);
+pub struct AesKey {
+    cipher: Aes256,
+    iv: [u8; 16],
+}
 
 impl std::fmt::Debug for AesKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,13 +56,12 @@ impl AesKey {
             .decode(padded.as_bytes())
             .map_err(|_| WechatError::BadAesKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| WechatError::BadAesKey)?;
-        Ok(Self(key))
-    }
-
-    fn iv(&self) -> [u8; 16] {
         let mut iv = [0u8; 16];
-        iv.copy_from_slice(&self.0[..16]);
-        iv
+        iv.copy_from_slice(&key[..16]);
+        Ok(Self {
+            cipher: Aes256::new(&key.into()),
+            iv,
+        })
     }
 
     /// Encrypt `msg` for `appid` with the given 16 random bytes; returns base64.
@@ -77,11 +80,11 @@ impl AesKey {
         // `pad` is at most 32, so the cast is lossless.
         buf.resize(body_len + pad, pad as u8);
         let n = buf.len();
-        let enc = cbc::Encryptor::<Aes256>::new(&self.0.into(), &self.iv().into());
+        let enc = cbc::Encryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into());
         // The buffer is a whole number of blocks, so NoPadding cannot fail; fall back to an
         // empty ciphertext rather than panic if that invariant were ever broken.
         match enc.encrypt_padded_mut::<NoPadding>(&mut buf, n) {
-            Ok(ct) => STANDARD.encode(ct),
+            Ok(ct) => base64_simd::STANDARD.encode_to_string(ct),
             Err(_) => String::new(),
         }
     }
@@ -98,13 +101,13 @@ impl AesKey {
         if encrypted_b64.len() > MAX_CIPHERTEXT_B64 {
             return Err(WechatError::BadLength);
         }
-        let mut buf = STANDARD
-            .decode(encrypted_b64.as_bytes())
+        let mut buf = base64_simd::STANDARD
+            .decode_to_vec(encrypted_b64.as_bytes())
             .map_err(|_| WechatError::BadBase64)?;
         if buf.is_empty() || buf.len() % PAD_BLOCK != 0 {
             return Err(WechatError::BadLength);
         }
-        let dec = cbc::Decryptor::<Aes256>::new(&self.0.into(), &self.iv().into());
+        let dec = cbc::Decryptor::<Aes256>::inner_iv_init(self.cipher.clone(), &self.iv.into());
         let plain = dec
             .decrypt_padded_mut::<NoPadding>(&mut buf)
             .map_err(|_| WechatError::BadLength)?;
@@ -195,7 +198,7 @@ mod tests {
         for n in [0usize, 1, 11, 12, 13, 44, 100, 1000] {
             let msg = "字".repeat(n);
             let ct = key.encrypt(msg.as_bytes(), "wxid", [7; 16]);
-            let raw = STANDARD.decode(&ct).expect("b64");
+            let raw = base64_simd::STANDARD.decode_to_vec(&ct).expect("b64");
             assert_eq!(raw.len() % 32, 0);
             assert_eq!(key.decrypt(&ct, "wxid").expect("decrypt"), msg);
         }

@@ -159,7 +159,8 @@ pub fn inbound_from_element(root: &Element) -> Result<Inbound, WechatError> {
     }
     let to_user = required(root, "ToUserName")?.trim().to_owned();
     let from_user = required(root, "FromUserName")?.trim().to_owned();
-    let create_time = number(root, "CreateTime")?.ok_or(WechatError::XmlMalformed("CreateTime"))?;
+    let create_time =
+        number(root, "CreateTime")?.ok_or_else(|| WechatError::XmlMalformed("CreateTime"))?;
     let msg_id = number(root, "MsgId")?;
     let msg_type = required(root, "MsgType")?.trim();
     let body = match msg_type {
@@ -176,8 +177,10 @@ pub fn inbound_from_element(root: &Element) -> Result<Inbound, WechatError> {
             recognition: optional(root, "Recognition")?,
         },
         "location" => Body::Location {
-            latitude: float(root, "Location_X")?.ok_or(WechatError::XmlMalformed("Location_X"))?,
-            longitude: float(root, "Location_Y")?.ok_or(WechatError::XmlMalformed("Location_Y"))?,
+            latitude: float(root, "Location_X")?
+                .ok_or_else(|| WechatError::XmlMalformed("Location_X"))?,
+            longitude: float(root, "Location_Y")?
+                .ok_or_else(|| WechatError::XmlMalformed("Location_Y"))?,
             scale: number(root, "Scale")?,
             label: optional(root, "Label")?.unwrap_or_default(),
         },
@@ -211,14 +214,16 @@ fn event(root: &Element) -> Result<Event, WechatError> {
             menu_id: optional(root, "MenuId")?,
         },
         "LOCATION" => Event::Location {
-            latitude: float(root, "Latitude")?.ok_or(WechatError::XmlMalformed("Latitude"))?,
-            longitude: float(root, "Longitude")?.ok_or(WechatError::XmlMalformed("Longitude"))?,
+            latitude: float(root, "Latitude")?
+                .ok_or_else(|| WechatError::XmlMalformed("Latitude"))?,
+            longitude: float(root, "Longitude")?
+                .ok_or_else(|| WechatError::XmlMalformed("Longitude"))?,
             precision: float(root, "Precision")?,
         },
         "subscribe_msg_popup_event" => {
             let list = root
                 .child("SubscribeMsgPopupEvent")?
-                .ok_or(WechatError::XmlMalformed("SubscribeMsgPopupEvent"))?;
+                .ok_or_else(|| WechatError::XmlMalformed("SubscribeMsgPopupEvent"))?;
             let mut items = Vec::new();
             for item in list.children_named("List") {
                 items.push(PopupChoice {
@@ -236,7 +241,8 @@ fn event(root: &Element) -> Result<Event, WechatError> {
 }
 
 fn required<'a>(el: &'a Element, name: &'static str) -> Result<&'a str, WechatError> {
-    el.text_of(name)?.ok_or(WechatError::XmlMalformed(name))
+    el.text_of(name)?
+        .ok_or_else(|| WechatError::XmlMalformed(name))
 }
 
 fn optional(el: &Element, name: &'static str) -> Result<Option<String>, WechatError> {
@@ -448,7 +454,8 @@ pub fn parse_reply(doc: &[u8]) -> Result<Reply, WechatError> {
     Ok(Reply {
         to_user: required(&root, "ToUserName")?.trim().to_owned(),
         from_user: required(&root, "FromUserName")?.trim().to_owned(),
-        create_time: number(&root, "CreateTime")?.ok_or(WechatError::XmlMalformed("CreateTime"))?,
+        create_time: number(&root, "CreateTime")?
+            .ok_or_else(|| WechatError::XmlMalformed("CreateTime"))?,
         msg_type: required(&root, "MsgType")?.trim().to_owned(),
         content: root.text_of("Content")?.map(str::to_owned),
     })

@@ -124,15 +124,15 @@ impl Platform {
         };
         let sig = doc
             .text_of("MsgSignature")?
-            .ok_or(WechatError::BadSignature)?
+            .ok_or_else(|| WechatError::BadSignature)?
             .trim();
         let ts = doc
             .text_of("TimeStamp")?
-            .ok_or(WechatError::StaleTimestamp)?
+            .ok_or_else(|| WechatError::StaleTimestamp)?
             .trim();
         let nonce = doc
             .text_of("Nonce")?
-            .ok_or(WechatError::BadParam("Nonce"))?
+            .ok_or_else(|| WechatError::BadParam("Nonce"))?
             .trim();
         signature::verify(sig, &[self.token.expose_secret(), ts, nonce, encrypted])?;
         check_timestamp(ts, now)?;

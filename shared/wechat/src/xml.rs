@@ -4,7 +4,10 @@
 //! tree with hard limits and refuse anything a WeChat message never contains: DTDs, entity
 //! declarations, references to anything but the five predefined entities and character
 //! references, processing instructions. No entity is ever expanded, so XXE and "billion laughs"
-//! cannot happen.
+//! cannot happen. A DTD is refused as soon as the reader meets it (there is no text scan that
+//! could refuse a user's message merely for containing the characters `<!DOCTYPE` in CDATA).
+
+use std::borrow::Cow;
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -19,23 +22,24 @@ pub const MAX_DEPTH: usize = 8;
 pub const MAX_ELEMENTS: usize = 1024;
 
 /// One parsed element: its name, its text (character data and CDATA concatenated, untrimmed),
-/// and its child elements in document order. Attributes are ignored.
+/// and its child elements in document order. Attributes are ignored. Names and text borrow
+/// from the input unless text had to be assembled from several pieces.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Element {
+pub struct Element<'a> {
     /// Local name as written (WeChat uses no namespaces).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Concatenated text content.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Child elements in order.
-    pub children: Vec<Element>,
+    pub children: Vec<Element<'a>>,
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// The only child called `name`.
     ///
     /// # Errors
     /// [`WechatError::XmlMalformed`] when it appears more than once (ambiguous input is refused).
-    pub fn child(&self, name: &str) -> Result<Option<&Element>, WechatError> {
+    pub fn child(&self, name: &str) -> Result<Option<&Element<'a>>, WechatError> {
         let mut it = self.children.iter().filter(|c| c.name == name);
         let first = it.next();
         if it.next().is_some() {
@@ -45,13 +49,16 @@ impl Element {
     }
 
     /// All children called `name`.
-    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+    pub fn children_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s Element<'a>> + 's {
         self.children.iter().filter(move |c| c.name == name)
     }
 
     /// Text of the only child called `name`, untrimmed.
     pub fn text_of(&self, name: &str) -> Result<Option<&str>, WechatError> {
-        Ok(self.child(name)?.map(|e| e.text.as_str()))
+        Ok(self.child(name)?.map(|e| e.text.as_ref()))
     }
 }
 
@@ -60,23 +67,27 @@ impl Element {
 /// # Errors
 /// [`WechatError::XmlTooLarge`], [`WechatError::InvalidUtf8`], [`WechatError::XmlForbidden`],
 /// [`WechatError::XmlSyntax`] or [`WechatError::XmlMalformed`].
-pub fn parse(input: &[u8]) -> Result<Element, WechatError> {
+pub fn parse(input: &[u8]) -> Result<Element<'_>, WechatError> {
     if input.len() > MAX_XML_BYTES {
         return Err(WechatError::XmlTooLarge);
     }
-    let text = std::str::from_utf8(input).map_err(|_| WechatError::InvalidUtf8)?;
-    // Belt and braces: the event loop refuses these too, but a plain scan also catches them
-    // inside places the reader might treat as opaque.
-    if contains_ignore_ascii_case(input, b"<!DOCTYPE")
-        || contains_ignore_ascii_case(input, b"<!ENTITY")
-    {
-        return Err(WechatError::XmlForbidden);
+    parse_str(std::str::from_utf8(input).map_err(|_| WechatError::InvalidUtf8)?)
+}
+
+/// [`parse`] for input already known to be UTF-8 (e.g. a decrypted message), which spares
+/// validating it again.
+///
+/// # Errors
+/// As [`parse`].
+pub fn parse_str(text: &str) -> Result<Element<'_>, WechatError> {
+    if text.len() > MAX_XML_BYTES {
+        return Err(WechatError::XmlTooLarge);
     }
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_comments = true;
 
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
+    let mut stack: Vec<Element<'_>> = Vec::with_capacity(MAX_DEPTH);
+    let mut root: Option<Element<'_>> = None;
     let mut count = 0usize;
 
     loop {
@@ -91,9 +102,16 @@ pub fn parse(input: &[u8]) -> Result<Element, WechatError> {
                 if stack.len() >= MAX_DEPTH || count > MAX_ELEMENTS {
                     return Err(WechatError::XmlTooLarge);
                 }
+                // The root of a WeChat message has about ten fields: one allocation for them.
+                let children = if stack.is_empty() {
+                    Vec::with_capacity(12)
+                } else {
+                    Vec::new()
+                };
                 stack.push(Element {
-                    name: name_of(e.name().as_ref())?,
-                    ..Element::default()
+                    name: slice_of(text, e.name().as_ref())?,
+                    text: Cow::Borrowed(""),
+                    children,
                 });
             }
             Event::Empty(e) => {
@@ -102,7 +120,7 @@ pub fn parse(input: &[u8]) -> Result<Element, WechatError> {
                     return Err(WechatError::XmlTooLarge);
                 }
                 let el = Element {
-                    name: name_of(e.name().as_ref())?,
+                    name: slice_of(text, e.name().as_ref())?,
                     ..Element::default()
                 };
                 attach(&mut stack, &mut root, el);
@@ -111,19 +129,18 @@ pub fn parse(input: &[u8]) -> Result<Element, WechatError> {
                 // quick-xml checks that end names match their start.
                 let el = stack
                     .pop()
-                    .ok_or(WechatError::XmlMalformed("unbalanced end tag"))?;
+                    .ok_or_else(|| WechatError::XmlMalformed("unbalanced end tag"))?;
                 attach(&mut stack, &mut root, el);
             }
             Event::Text(t) => {
-                let s = t.decode().map_err(|_| WechatError::InvalidUtf8)?;
-                push_text(&mut stack, &s)?;
+                push_text(&mut stack, slice_of(text, &t)?)?;
             }
             Event::CData(c) => {
-                let s = c.decode().map_err(|_| WechatError::InvalidUtf8)?;
+                let s = slice_of(text, &c)?;
                 if stack.is_empty() {
                     return Err(WechatError::XmlMalformed("text outside the root element"));
                 }
-                push_text(&mut stack, &s)?;
+                push_text(&mut stack, s)?;
             }
             Event::GeneralRef(r) => {
                 let ch = if r.is_char_ref() {
@@ -141,8 +158,7 @@ pub fn parse(input: &[u8]) -> Result<Element, WechatError> {
                         _ => return Err(WechatError::XmlForbidden),
                     }
                 };
-                let mut buf = [0u8; 4];
-                push_text(&mut stack, ch.encode_utf8(&mut buf))?;
+                push_text(&mut stack, Cow::Owned(ch.to_string()))?;
             }
             Event::Comment(_) => {}
             Event::Decl(_) => {}
@@ -153,26 +169,42 @@ pub fn parse(input: &[u8]) -> Result<Element, WechatError> {
     if !stack.is_empty() {
         return Err(WechatError::XmlMalformed("unclosed element"));
     }
-    root.ok_or(WechatError::XmlMalformed("no root element"))
+    root.ok_or_else(|| WechatError::XmlMalformed("no root element"))
 }
 
-fn name_of(raw: &[u8]) -> Result<String, WechatError> {
-    std::str::from_utf8(raw)
-        .map(str::to_owned)
+/// `piece` (a name or text the reader handed us) as a slice of the already validated input
+/// when it is a view into it (it is, for string input): no allocation and no second UTF-8
+/// check. An owned, validated copy otherwise.
+fn slice_of<'a>(input: &'a str, piece: &[u8]) -> Result<Cow<'a, str>, WechatError> {
+    let off = (piece.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+    // A range inside `input` is the very same memory (live allocations never overlap), so no
+    // byte comparison is needed; `get` still refuses a range off char boundaries.
+    if let Some(borrowed) = off
+        .checked_add(piece.len())
+        .and_then(|end| input.get(off..end))
+    {
+        return Ok(Cow::Borrowed(borrowed));
+    }
+    std::str::from_utf8(piece)
+        .map(|s| Cow::Owned(s.to_owned()))
         .map_err(|_| WechatError::InvalidUtf8)
 }
 
-fn attach(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
+fn attach<'a>(stack: &mut [Element<'a>], root: &mut Option<Element<'a>>, el: Element<'a>) {
     match stack.last_mut() {
         Some(parent) => parent.children.push(el),
         None => *root = Some(el),
     }
 }
 
-fn push_text(stack: &mut [Element], s: &str) -> Result<(), WechatError> {
+fn push_text<'a>(stack: &mut [Element<'a>], s: Cow<'a, str>) -> Result<(), WechatError> {
     match stack.last_mut() {
+        Some(top) if top.text.is_empty() => {
+            top.text = s;
+            Ok(())
+        }
         Some(top) => {
-            top.text.push_str(s);
+            top.text.to_mut().push_str(&s);
             Ok(())
         }
         None if s.trim().is_empty() => Ok(()),
@@ -182,11 +214,6 @@ fn push_text(stack: &mut [Element], s: &str) -> Result<(), WechatError> {
 
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Write `s` as one or more CDATA sections, splitting any `]]>` so the text cannot close the
@@ -229,7 +256,7 @@ pub fn push_number_field(out: &mut String, name: &str, value: i64) {
 mod tests {
     use super::*;
 
-    fn p(s: &str) -> Result<Element, WechatError> {
+    fn p(s: &str) -> Result<Element<'_>, WechatError> {
         parse(s.as_bytes())
     }
 

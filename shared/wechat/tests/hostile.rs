@@ -843,3 +843,23 @@ fn arbitrary_bytes_never_panic() {
         let _ = wechat::message::parse_inbound(&body);
     }
 }
+
+// --- and what must NOT be refused -----------------------------------------------------------
+#[test]
+fn a_user_may_type_xml_looking_text() {
+    // A citizen pasting "<!DOCTYPE …>" or "&lol;" into the chat is not an attack: it is CDATA.
+    let content = "<!DOCTYPE x [<!ENTITY lol \"lol\">]> &lol; ]]> <?php ?>";
+    let mut xml = String::from(
+        "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oUser123]]></FromUserName><CreateTime>1750000000</CreateTime><MsgType><![CDATA[text]]></MsgType>",
+    );
+    wechat::xml::push_cdata_field(&mut xml, "Content", content);
+    xml.push_str("</xml>");
+    let (q, body) = push(&xml);
+    let opened = open(&q, &body).expect("accepted");
+    assert_eq!(
+        opened.message.body,
+        wechat::Body::Text {
+            content: content.into()
+        }
+    );
+}
