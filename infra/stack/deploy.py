@@ -61,10 +61,12 @@ SKIPPED_TYPES = {
 
 # Obviously-local demo values for the WeChat secret. Never real credentials.
 LOCAL_WECHAT_SECRET = {
-    "appid": "wx0000000000local",
-    "secret": "local-demo-secret-not-real",
-    "token": "localdemotoken",
-    "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    # The same values as infra/wechat-sim's defaults, so the local functions and the simulator
+    # sign, encrypt and authenticate alike.
+    "appid": "wx0000000000012336",
+    "secret": "sim-app-secret-12336-local-only",
+    "token": "sim-callback-token-12336",
+    "encoding_aes_key": "U2ltdWxhdG9yRW5jb2RpbmdBRVNLZXkxMjMzNkxvY2F",
 }
 
 

@@ -67,7 +67,8 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> Result<(), Duration
     Err(started.elapsed())
 }
 
-/// A `moto_server` process of this test alone, on a free loopback port. Dropping it kills it.
+/// A moto server process of this test alone (`infra/stack/moto_server.py`: DynamoDB requests
+/// serialised), on a free loopback port. Dropping it kills it.
 pub struct MotoServer {
     child: Child,
     port: u16,
@@ -79,10 +80,13 @@ impl MotoServer {
     /// # Panics
     /// If the venv is missing or moto does not come up within 30 s (tests want a loud failure).
     pub fn start() -> Self {
-        let bin = venv_bin("moto_server");
+        // moto with DynamoDB requests serialised, as DynamoDB's transactions need (see the script).
+        let python = venv_bin("python");
+        let script = workspace_root().join("infra/stack/moto_server.py");
         for _attempt in 0..3 {
             let port = free_port();
-            let mut child = Command::new(&bin)
+            let mut child = Command::new(&python)
+                .arg(&script)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

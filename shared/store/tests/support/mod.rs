@@ -3,8 +3,6 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -19,50 +17,9 @@ use store::{
     ClueStore, DynamoClueStore, IdempotencyKey, ReporterIdentity, StoreConfig, Submission,
 };
 
-/// moto on a free loopback port, one request at a time (see `serial_moto.py`); killed on drop.
-pub struct SerialMoto {
-    child: Child,
-    port: u16,
-}
-
-impl SerialMoto {
-    pub fn start() -> Self {
-        let script = testkit::workspace_root().join("shared/store/tests/support/serial_moto.py");
-        for _ in 0..3 {
-            let port = testkit::free_port();
-            let mut child = Command::new(testkit::venv_bin("python"))
-                .arg(&script)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn serial moto");
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            if testkit::wait_for_port(addr, Duration::from_secs(30)).is_ok() {
-                return Self { child, port };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("moto did not start")
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for SerialMoto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A store on a fresh moto with `template.yaml` deployed and the fixture bureaus stored.
 pub struct Env {
-    _moto: SerialMoto,
+    _moto: testkit::MotoServer,
     pub endpoint: String,
     pub db: aws_sdk_dynamodb::Client,
     pub kms: aws_sdk_kms::Client,
@@ -76,7 +33,7 @@ pub const SECRET: &[u8] = b"test-reporter-key-secret-0123456789";
 impl Env {
     pub async fn start() -> Self {
         let (moto, stack) = tokio::task::spawn_blocking(|| {
-            let moto = SerialMoto::start();
+            let moto = testkit::MotoServer::start();
             let stack = testkit::Deploy::new(&moto.endpoint())
                 .run()
                 .expect("deploy template.yaml");
