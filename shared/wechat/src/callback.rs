@@ -1,9 +1,11 @@
 //! The account's side of the callback: verify, open and answer what WeChat pushes.
 //!
 //! Order of checks for a POST: parameters → signature(s) → timestamp window → nonce (replay)
-//! → decryption (padding, length, app id) → XML. Nothing is decrypted or parsed before the
-//! signature over it has been verified, and nonces are only recorded for authentic requests
-//! (so a forger cannot burn them).
+//! → decryption (padding, length, app id) → message XML. In safe mode the envelope is read
+//! first (with the hardened reader) only to find `Encrypt`; nothing is decrypted before
+//! `msg_signature` over it verifies, and nonces are recorded only for authentic requests (so a
+//! forger cannot burn them). In plain mode WeChat's signature does not cover the body at all,
+//! which is why an endpoint configured with an EncodingAESKey refuses plain requests.
 
 use std::borrow::Cow;
 use std::time::Duration;
