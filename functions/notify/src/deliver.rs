@@ -66,6 +66,32 @@ impl DeliveryStore for DynamoClueStore {
     }
 }
 
+impl<T: DeliveryStore> DeliveryStore for &T {
+    async fn delivery(&self, message: &NoticeMessage) -> Result<Delivery, StoreError> {
+        (**self).delivery(message).await
+    }
+
+    async fn begin_attempt(
+        &self,
+        previous: Option<&SendAttempt>,
+        attempt: &SendAttempt,
+    ) -> Result<(), StoreError> {
+        (**self).begin_attempt(previous, attempt).await
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &SendAttempt,
+        status: Option<DeliveryStatus>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .finish_attempt(delivery, attempt, status, now)
+            .await
+    }
+}
+
 /// The two WeChat calls a delivery makes (implemented by [`ApiClient`]).
 pub trait Sender: Send + Sync {
     /// `message/subscribe/bizsend`; WeChat's `msgid` when it gives one.
@@ -89,6 +115,16 @@ impl<C: AccessTokenCache> Sender for ApiClient<C> {
 
     async fn text(&self, openid: &str, text: &str) -> Result<(), WechatError> {
         self.send_text(openid, text).await
+    }
+}
+
+impl<T: Sender> Sender for &T {
+    async fn subscribe(&self, message: &SubscribeMessage) -> Result<Option<String>, WechatError> {
+        (**self).subscribe(message).await
+    }
+
+    async fn text(&self, openid: &str, text: &str) -> Result<(), WechatError> {
+        (**self).text(openid, text).await
     }
 }
 
