@@ -1,45 +1,49 @@
 //! `deadline-sweep`: runs on the template's schedule (EventBridge Scheduler).
 //!
 //! The schedule's input carries `<aws.scheduler.scheduled-time>`: the sweep takes that instant as
-//! "now", so a run is reproducible and the local host can sweep "at a given clock". For now it
-//! reports the instant it swept at; the deadlines issue fills in the work.
-//!
-//! # Layout
-//! - [`SweepEvent`] / [`SweepReport`]: the input and the result.
-//! - [`handler`].
+//! "now", so a run is reproducible and the local host can sweep "at a given clock". The work is
+//! in the library ([`deadline_sweep::sweep`]): for now the outbox part (notices whose queue
+//! message was lost are enqueued again); the deadlines issue adds its parts there.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use deadline_sweep::{SweepReport, sweep};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use runtime::{ConfigError, lambda_runtime, required_env};
-use serde::{Deserialize, Serialize};
+use outbox::SqsNoticeQueue;
+use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
+use serde::Deserialize;
+use store::{DynamoClueStore, StoreConfig};
+
+/// The sweep reads indexes only: it derives no reporter keys and decrypts nothing.
+const NO_REPORTER_KEYS: &[u8] = b"sweep-derives-no-reporter-keys";
+const NO_PII_KEY: &str = "sweep-decrypts-nothing";
 
 #[derive(Debug)]
-#[expect(
-    dead_code,
-    reason = "read at start-up now, used by the deadlines issue"
-)]
 struct Config {
     table_name: String,
     notice_queue_url: String,
+    outbox_grace: Duration,
 }
 
 impl Config {
     fn from_env() -> Result<Self, ConfigError> {
+        let outbox_grace = match optional_env("OUTBOX_GRACE_SECONDS") {
+            None => Duration::from_secs(120),
+            Some(_) => Duration::from_secs(runtime::parsed_env("OUTBOX_GRACE_SECONDS")?),
+        };
         Ok(Self {
             table_name: required_env("TABLE_NAME")?,
             notice_queue_url: required_env("NOTICE_QUEUE_URL")?,
+            outbox_grace,
         })
     }
 }
 
-#[expect(
-    dead_code,
-    reason = "clients are created at start-up, used by the deadlines issue"
-)]
 struct App {
     config: Config,
-    dynamodb: aws_sdk_dynamodb::Client,
-    sqs: aws_sdk_sqs::Client,
+    store: DynamoClueStore,
+    queue: SqsNoticeQueue,
 }
 
 /// The schedule's input (`Input` in template.yaml).
@@ -49,38 +53,39 @@ struct SweepEvent {
     scheduled_time: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize, PartialEq)]
-struct SweepReport {
-    swept_at: DateTime<Utc>,
-    reminders: u32,
-    requeued_notices: u32,
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = Config::from_env()?;
     let aws = runtime::aws_config().await;
+    let store = DynamoClueStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        aws_sdk_kms::Client::new(&aws),
+        StoreConfig::new(&config.table_name, NO_PII_KEY, NO_REPORTER_KEYS),
+    )?;
+    let queue = SqsNoticeQueue::new(
+        aws_sdk_sqs::Client::new(&aws),
+        config.notice_queue_url.clone(),
+    );
     let app = App {
         config,
-        dynamodb: aws_sdk_dynamodb::Client::new(&aws),
-        sqs: aws_sdk_sqs::Client::new(&aws),
+        store,
+        queue,
     };
     lambda_runtime::run(service_fn(|ev| handler(ev, &app))).await
 }
 
-async fn handler(event: LambdaEvent<SweepEvent>, _app: &App) -> Result<SweepReport, Error> {
-    let report = sweep(event.payload.scheduled_time.unwrap_or_else(Utc::now));
-    tracing::info!(swept_at = %report.swept_at, reminders = report.reminders, "sweep done");
+async fn handler(event: LambdaEvent<SweepEvent>, app: &App) -> Result<SweepReport, Error> {
+    let now = event.payload.scheduled_time.unwrap_or_else(Utc::now);
+    // Boxed: the store's futures are deep, and the runtime's layout would pass the query depth.
+    let report = Box::pin(sweep(now, &app.store, &app.queue, app.config.outbox_grace)).await?;
+    tracing::info!(
+        swept_at = %report.swept_at,
+        reminders = report.reminders,
+        requeued_notices = report.requeued_notices,
+        "sweep done"
+    );
     Ok(report)
-}
-
-fn sweep(now: DateTime<Utc>) -> SweepReport {
-    SweepReport {
-        swept_at: now,
-        reminders: 0,
-        requeued_notices: 0,
-    }
 }
 
 #[cfg(test)]
@@ -92,7 +97,6 @@ mod tests {
         let ev: SweepEvent =
             serde_json::from_str(r#"{"scheduled_time":"2026-10-08T01:00:00Z","execution_id":"x"}"#)
                 .expect("event");
-        let at = ev.scheduled_time.expect("time");
-        assert_eq!(sweep(at).swept_at, at);
+        assert!(ev.scheduled_time.is_some());
     }
 }

@@ -1,27 +1,45 @@
 //! `notify`: consumes `notice.fifo` and sends each notice to its reporter through WeChat.
 //!
-//! A message carries ids only (no PII). Each record is handled on its own: a record that fails
-//! is reported in `batchItemFailures`, so only it returns to the queue (and, after the queue's
-//! `maxReceiveCount`, moves to the dead-letter queue) while the others are deleted.
-//! For now a well-formed notice is acknowledged; the notify issue brings the sending.
-//!
-//! # Layout
-//! - [`NoticeMessage`]: the message body.
-//! - [`handler`]: one span per record, partial batch failures.
+//! Start-up reads the configuration and the WeChat credentials once and builds the clients; the
+//! handler hands each batch to [`notify::Notifier`] and returns its partial batch failures.
+//! The rules (exactly once, retries, order per clue) are in the library.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use runtime::{ConfigError, lambda_runtime, required_env};
-use serde::Deserialize;
-use tracing::Instrument;
+use notify::{Backoff, Notifier, SqsVisibility, SystemClock, Template};
+use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
+use secrecy::SecretString;
+use store::{DynamoClueStore, StoreConfig};
+use wechat::{ApiClient, ApiConfig, InMemoryTokenCache};
+
+/// `notify` derives no reporter keys (it reads clues by id): the store's keyed hash is given a
+/// placeholder secret it never uses.
+const NO_REPORTER_KEYS: &[u8] = b"notify-derives-no-reporter-keys";
 
 #[derive(Debug)]
-#[expect(dead_code, reason = "read at start-up now, used by the notify issue")]
 struct Config {
     table_name: String,
     pii_key_id: String,
+    notice_queue_url: String,
     wechat_secret_arn: String,
-    wechat_api_base: String,
+    wechat_api_base: url::Url,
+    template: Template,
+    backoff: Backoff,
+}
+
+fn seconds(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    match optional_env(name) {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => v
+            .parse()
+            .map(Duration::from_secs)
+            .map_err(|e| ConfigError::Invalid {
+                name,
+                source: Box::new(e),
+            }),
+    }
 }
 
 impl Config {
@@ -29,34 +47,44 @@ impl Config {
         Ok(Self {
             table_name: required_env("TABLE_NAME")?,
             pii_key_id: required_env("PII_KEY_ID")?,
+            notice_queue_url: required_env("NOTICE_QUEUE_URL")?,
             wechat_secret_arn: required_env("WECHAT_SECRET_ARN")?,
-            wechat_api_base: required_env("WECHAT_API_BASE")?,
+            wechat_api_base: runtime::parsed_env("WECHAT_API_BASE")?,
+            template: Template {
+                template_id: required_env("NOTICE_TEMPLATE_ID")?,
+                clue_no_field: required_env("NOTICE_FIELD_CLUE_NO")?,
+                outcome_field: required_env("NOTICE_FIELD_OUTCOME")?,
+                date_field: required_env("NOTICE_FIELD_DATE")?,
+                page_url: required_env("NOTICE_PAGE_URL")?,
+            },
+            backoff: Backoff {
+                base: seconds("RETRY_BASE_SECONDS", 10)?,
+                max: seconds("RETRY_MAX_SECONDS", 300)?,
+            },
         })
     }
 }
 
-#[expect(
-    dead_code,
-    reason = "clients are created at start-up, used by the notify issue"
-)]
-struct App {
-    config: Config,
-    dynamodb: aws_sdk_dynamodb::Client,
+/// The account's credentials from the `WeChatSecret` (`{"appid", "secret", …}`).
+#[derive(serde::Deserialize)]
+struct WechatCredentials {
+    appid: String,
+    secret: String,
 }
 
-/// The body of a `notice.fifo` message: which outbox item to send. Ids only.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoticeMessage {
-    notice_id: String,
-    #[serde(default)]
-    clue_id: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-enum RecordError {
-    #[error("message body is not a notice")]
-    Malformed(#[source] serde_json::Error),
+async fn wechat_credentials(
+    aws: &aws_config::SdkConfig,
+    arn: &str,
+) -> anyhow::Result<WechatCredentials> {
+    use anyhow::Context as _;
+    let out = aws_sdk_secretsmanager::Client::new(aws)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .context("reading WECHAT_SECRET_ARN")?;
+    serde_json::from_str(out.secret_string().unwrap_or_default())
+        .context("WECHAT_SECRET_ARN holds no {\"appid\", \"secret\"} JSON")
 }
 
 #[tokio::main]
@@ -64,51 +92,44 @@ async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = Config::from_env()?;
     let aws = runtime::aws_config().await;
-    let app = App {
-        config,
-        dynamodb: aws_sdk_dynamodb::Client::new(&aws),
+    let credentials = wechat_credentials(&aws, &config.wechat_secret_arn).await?;
+    let store = DynamoClueStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        aws_sdk_kms::Client::new(&aws),
+        StoreConfig::new(&config.table_name, &config.pii_key_id, NO_REPORTER_KEYS),
+    )?;
+    // stable_token hands every instance the same token, so a per-instance cache is enough.
+    let api = ApiClient::new(
+        ApiConfig::new(
+            config.wechat_api_base,
+            credentials.appid,
+            SecretString::from(credentials.secret),
+        ),
+        InMemoryTokenCache::new(),
+    )?;
+    let notifier = Notifier {
+        store,
+        sender: api,
+        clock: SystemClock,
+        visibility: SqsVisibility {
+            client: aws_sdk_sqs::Client::new(&aws),
+            queue_url: config.notice_queue_url,
+        },
+        template: config.template,
+        backoff: config.backoff,
     };
-    lambda_runtime::run(service_fn(|ev| handler(ev, &app))).await
+    lambda_runtime::run(service_fn(|ev| handler(ev, &notifier))).await
 }
 
-async fn handler(event: LambdaEvent<SqsEvent>, app: &App) -> Result<SqsBatchResponse, Error> {
-    let mut response = SqsBatchResponse::default();
-    for record in event.payload.records {
-        let message_id = record.message_id.clone().unwrap_or_default();
-        let span = tracing::info_span!("notice", %message_id);
-        if let Err(e) = handle(&record, app).instrument(span).await {
-            tracing::warn!(%message_id, error = %e, "notice not handled; it returns to the queue");
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = message_id;
-            response.batch_item_failures.push(failure);
-        }
-    }
-    Ok(response)
-}
-
-async fn handle(record: &SqsMessage, _app: &App) -> Result<(), RecordError> {
-    let notice = parse(record.body.as_deref().unwrap_or_default())?;
-    tracing::info!(notice_id = %notice.notice_id, clue_id = ?notice.clue_id, "notice received");
-    Ok(())
-}
-
-fn parse(body: &str) -> Result<NoticeMessage, RecordError> {
-    serde_json::from_str(body).map_err(RecordError::Malformed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_notice_message_carries_ids_only() {
-        let n = parse(r#"{"notice_id":"n1","clue_id":"c1"}"#).expect("notice");
-        assert_eq!(n.notice_id, "n1");
-        assert!(parse(r#"{"notice_id":"n1","openid":"o-secret"}"#).is_err());
-    }
-
-    #[test]
-    fn a_body_that_is_not_a_notice_is_a_failure() {
-        assert!(matches!(parse("not json"), Err(RecordError::Malformed(_))));
-    }
+async fn handler<D, S, C, V>(
+    event: LambdaEvent<SqsEvent>,
+    notifier: &Notifier<D, S, C, V>,
+) -> Result<SqsBatchResponse, Error>
+where
+    D: notify::DeliveryStore,
+    S: notify::Sender,
+    C: notify::Clock,
+    V: notify::Visibility,
+{
+    Ok(notifier.handle(&event.payload.records).await.0)
 }

@@ -68,6 +68,7 @@ fn errmsg_for(code: i64) -> &'static str {
         40003 => "invalid openid",
         48001 => "api unauthorized",
         45015 => "response out of time limit or subscription is canceled",
+        43019 => "require remove blacklist",
         _ => "simulated error",
     }
 }
@@ -348,7 +349,7 @@ fn record(
     content: Option<String>,
     template_id: Option<String>,
     body: Value,
-) {
+) -> u64 {
     let mut w = sim.world();
     w.seq += 1;
     let seq = w.seq;
@@ -360,7 +361,14 @@ fn record(
         content,
         template_id,
         body,
+        msgid: (kind == "subscribe").then(|| msgid_of(seq).to_string()),
     });
+    seq
+}
+
+/// The `msgid` answered for delivery `seq` (a large number, as WeChat's are).
+fn msgid_of(seq: u64) -> u64 {
+    3_000_000_000_000 + seq
 }
 
 fn known_user(sim: &Sim, openid: &str) -> bool {
@@ -391,6 +399,10 @@ pub async fn custom_send(
     }
     if !known_user(&sim, &touser) {
         return wx_error(40003, "invalid openid");
+    }
+    let custom_error = sim.world().faults.custom_errors.get(&touser).copied();
+    if let Some(code) = custom_error {
+        return wx_error(code, errmsg_for(code));
     }
     let msgtype = body
         .get("msgtype")
@@ -450,6 +462,6 @@ pub async fn subscribe_send(
     {
         return wx_error(47003, "argument invalid! data.value is empty");
     }
-    record(&sim, "subscribe", &touser, None, Some(template), body);
-    ok()
+    let seq = record(&sim, "subscribe", &touser, None, Some(template), body);
+    Json(json!({ "errcode": 0, "errmsg": "ok", "msgid": msgid_of(seq) })).into_response()
 }

@@ -40,6 +40,9 @@ pub struct Delivered {
     pub template_id: Option<String>,
     /// The request body as received.
     pub body: serde_json::Value,
+    /// The `msgid` answered (subscription messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgid: Option<String>,
 }
 
 /// Fault injection for the sending and media endpoints. Probabilities are drawn in this order
@@ -61,6 +64,9 @@ pub struct Faults {
     pub timeout_ms: Option<u64>,
     /// Recipient openid → errcode answered every time.
     pub openid_errors: HashMap<String, i64>,
+    /// Recipient openid → errcode answered to customer-service messages only (e.g. 45015: the
+    /// 48-hour window since the user's last message is closed).
+    pub custom_errors: HashMap<String, i64>,
 }
 
 /// What a fault draw decided.

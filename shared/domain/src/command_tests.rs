@@ -1354,7 +1354,10 @@ fn deliveries_are_recorded_by_the_platform_and_a_sent_notice_is_final() {
     };
     assert_eq!(
         clue.decide(
-            &record(DeliveryStatus::Sent { msgid: "1".into() }),
+            &record(DeliveryStatus::Sent {
+                msgid: "1".into(),
+                possible_duplicate: false
+            }),
             &xihu(),
             at(2026, 3, 9),
             &w.rules()
@@ -1382,18 +1385,27 @@ fn deliveries_are_recorded_by_the_platform_and_a_sent_notice_is_final() {
     run(
         &w,
         &mut clue,
-        record(DeliveryStatus::Sent { msgid: "42".into() }),
+        record(DeliveryStatus::Sent {
+            msgid: "42".into(),
+            possible_duplicate: false,
+        }),
         &Actor::System,
         at(2026, 3, 9),
     )
     .expect("sent");
     assert_eq!(
         clue.notices[0].delivery,
-        DeliveryStatus::Sent { msgid: "42".into() }
+        DeliveryStatus::Sent {
+            msgid: "42".into(),
+            possible_duplicate: false
+        }
     );
     assert_eq!(
         clue.decide(
-            &record(DeliveryStatus::Sent { msgid: "43".into() }),
+            &record(DeliveryStatus::Sent {
+                msgid: "43".into(),
+                possible_duplicate: false
+            }),
             &Actor::System,
             at(2026, 3, 9),
             &w.rules()

@@ -218,9 +218,21 @@ impl NoticeRecord {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Queued,
-    Sent { msgid: String },
-    Failed { reason: String },
-    Undeliverable { reason: String },
+    /// WeChat accepted the notice (`msgid` as WeChat gave it, or the platform's send id when
+    /// WeChat gives none). `possible_duplicate`: an earlier attempt may have reached WeChat
+    /// without its outcome being recorded (a crash between the send and the record), so the
+    /// reporter may have received this notice twice.
+    Sent {
+        msgid: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        possible_duplicate: bool,
+    },
+    Failed {
+        reason: String,
+    },
+    Undeliverable {
+        reason: String,
+    },
 }
 
 /// What happened.

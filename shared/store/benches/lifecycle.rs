@@ -74,6 +74,7 @@ async fn lifecycle(
                     notice: n.record.id.clone(),
                     status: DeliveryStatus::Sent {
                         msgid: format!("msg-{i}"),
+                        possible_duplicate: false,
                     },
                 },
                 &Actor::System,

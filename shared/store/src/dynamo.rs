@@ -34,7 +34,7 @@ use crate::{ClueStore, MAX_MERGE_MEMBERS};
 
 /// How many times a command is decided again when its transaction met another one in flight
 /// on a shared item (e.g. a statistics counter), before giving up with a conflict.
-const IN_FLIGHT_ATTEMPTS: u32 = 5;
+pub(crate) const IN_FLIGHT_ATTEMPTS: u32 = 5;
 
 /// What the store needs besides its clients.
 #[derive(Clone)]
@@ -78,7 +78,7 @@ type Cached<T> = Mutex<Option<(Instant, Arc<T>)>>;
 
 /// The store on DynamoDB. Create one per cold start with clients built once, and share it.
 pub struct DynamoClueStore {
-    db: aws_sdk_dynamodb::Client,
+    pub(crate) db: aws_sdk_dynamodb::Client,
     kms: aws_sdk_kms::Client,
     table: String,
     pii_key_id: String,
@@ -102,12 +102,12 @@ impl std::fmt::Debug for DynamoClueStore {
 }
 
 /// An in-order condition on the sort key of a Query.
-enum SkCond {
+pub(crate) enum SkCond {
     Begins(String),
     Between(String, String),
 }
 
-struct Query {
+pub(crate) struct Query {
     op: &'static str,
     index: Option<&'static str>,
     pk_name: &'static str,
@@ -119,7 +119,7 @@ struct Query {
 }
 
 impl Query {
-    fn table(op: &'static str, pk: String, sk: Option<SkCond>) -> Self {
+    pub(crate) fn table(op: &'static str, pk: String, sk: Option<SkCond>) -> Self {
         Self {
             op,
             index: None,
@@ -155,14 +155,14 @@ impl Query {
 /// version or idempotency condition, or keys it kept leaving unprocessed).
 #[derive(Debug, thiserror::Error)]
 #[error("request refused: {0}")]
-struct TransactionCancelled(String);
+pub(crate) struct TransactionCancelled(pub(crate) String);
 
-enum Committed {
+pub(crate) enum Committed {
     Yes,
     No(Cancelled),
 }
 
-fn reported(c: Option<&ConsumedCapacity>) -> Option<f64> {
+pub(crate) fn reported(c: Option<&ConsumedCapacity>) -> Option<f64> {
     c.and_then(ConsumedCapacity::capacity_units)
 }
 
@@ -260,7 +260,11 @@ impl DynamoClueStore {
     }
 
     /// Consistent BatchGetItem of `keys` (any number; 100 per request).
-    async fn batch_get(&self, op: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn batch_get(
+        &self,
+        op: &'static str,
+        keys: Vec<Item>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(100) {
             let mut pending = Some(
@@ -361,7 +365,7 @@ impl DynamoClueStore {
         Ok((items, out.last_evaluated_key))
     }
 
-    async fn query_all(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn query_all(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
         let mut all = Vec::new();
         let mut start = None;
         loop {
@@ -391,7 +395,11 @@ impl DynamoClueStore {
         })
     }
 
-    async fn transact(&self, op: &'static str, plan: WritePlan) -> Result<Committed, StoreError> {
+    pub(crate) async fn transact(
+        &self,
+        op: &'static str,
+        plan: WritePlan,
+    ) -> Result<Committed, StoreError> {
         let units: f64 = plan
             .items
             .iter()
@@ -443,7 +451,7 @@ impl DynamoClueStore {
         }
     }
 
-    async fn backoff(attempt: u32) {
+    pub(crate) async fn backoff(attempt: u32) {
         use aes_gcm::aead::rand_core::RngCore;
         let jitter = u64::from(aes_gcm::aead::OsRng.next_u32() % 20);
         tokio::time::sleep(Duration::from_millis((10 << attempt.min(5)) + jitter)).await;
@@ -539,7 +547,7 @@ impl DynamoClueStore {
             .await
     }
 
-    async fn open_key(&self, encrypted: &[u8]) -> Result<DataKey, StoreError> {
+    pub(crate) async fn open_key(&self, encrypted: &[u8]) -> Result<DataKey, StoreError> {
         if let Some(k) = self.data_key.get()
             && k.encrypted == encrypted
         {

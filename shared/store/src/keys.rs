@@ -28,6 +28,8 @@ pub const SK_DEADLINE: &str = "DL#";
 pub const SK_NOTICE: &str = "NOTICE#";
 /// Sort key prefix of message items.
 pub const SK_MESSAGE: &str = "MSG#";
+/// Sort key prefix of a notice's send-attempt record (`SEND#<notice id>`), written by `notify`.
+pub const SK_SEND: &str = "SEND#";
 /// GSI1 partition of deadlines by due instant (sparse: open deadlines with a known due only).
 pub const DUE: &str = "DUE";
 /// GSI2 partition of deadlines by reminder instant (same sparse set).
@@ -56,6 +58,10 @@ pub fn sk_deadline(kind: DeadlineKind, starts_at: DateTime<Utc>) -> String {
 
 pub fn sk_notice(id: &str) -> String {
     format!("{SK_NOTICE}{id}")
+}
+
+pub fn sk_send(notice: &str) -> String {
+    format!("{SK_SEND}{notice}")
 }
 
 pub fn sk_message(seq: u64) -> String {

@@ -16,6 +16,7 @@
 //! | message (copy of the event) | `CLUE#<id>` | `MSG#<seq:010>` | | | |
 //! | open deadline with a due instant | `CLUE#<id>` | `DL#<kind>#<starts_at>` | `DUE` / `<due>#<id>#<kind>` | `REMIND` / `<remind_at>#<id>#<kind>` | |
 //! | notice owed (outbox) | `CLUE#<id>` | `NOTICE#<notice id>` | | | `OUTBOX` / `<owed_at>#<notice id>` while not final |
+//! | send-attempt record of a notice (`notify`'s intent log) | `CLUE#<id>` | `SEND#<notice id>` | | | |
 //! | identity vault (AES-256-GCM, KMS data key) | `VAULT#<id>` | `VAULT` | | | |
 //! | officer | `OFFICER#<cognito sub>` | `OFFICER` | `BUREAU#<bureau>` / `OFFICER#<sub>` | | |
 //! | bureau (incl. `city_direct`) | `BUREAU#<id>` | `BUREAU` | `BUREAUS` / `<id>` | | |
@@ -86,9 +87,11 @@
 //! - [`idempotency`] — keys, fingerprints, records.
 //! - [`meter`] — requests and consumed capacity, for the bench.
 //! - [`model`] — submissions, outcomes, pages.
+//! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
+pub mod delivery;
 pub mod dynamo;
 pub mod error;
 pub mod idempotency;
@@ -112,6 +115,7 @@ use domain::{
     OfficerId, ReporterKey,
 };
 
+pub use delivery::{AttemptState, Delivery, SendAttempt};
 pub use dynamo::{DynamoClueStore, StoreConfig};
 pub use error::StoreError;
 pub use idempotency::IdempotencyKey;

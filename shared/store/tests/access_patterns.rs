@@ -199,7 +199,10 @@ async fn deadlines_outbox_timeline_and_messages_round_trip() {
                 &a.clue_id,
                 Command::RecordDelivery {
                     notice,
-                    status: DeliveryStatus::Sent { msgid: "m1".into() },
+                    status: DeliveryStatus::Sent {
+                        msgid: "m1".into(),
+                        possible_duplicate: false,
+                    },
                 },
                 &Actor::System,
                 at(3, 9),

@@ -127,6 +127,7 @@ async fn one_command(
             } else {
                 DeliveryStatus::Sent {
                     msgid: format!("m{step}"),
+                    possible_duplicate: false,
                 }
             };
             (

@@ -310,19 +310,50 @@ impl<C: AccessTokenCache> ApiClient<C> {
             .await
     }
 
+    /// [`ApiClient::send_subscribe`], returning the `msgid` WeChat gave the message (a number
+    /// or a string in WeChat's answers; `None` when it gave none), for the sender's records.
+    ///
+    /// # Errors
+    /// As [`ApiClient::send_subscribe`].
+    pub async fn send_subscribe_msgid(
+        &self,
+        msg: &SubscribeMessage,
+    ) -> Result<Option<String>, WechatError> {
+        let v = self
+            .post_with_token_value("cgi-bin/message/subscribe/bizsend", msg)
+            .await?;
+        Ok(msgid_of(&v))
+    }
+
     async fn post_with_token<B: Serialize + Sync>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<(), WechatError> {
+        self.post_with_token_value(path, body).await.map(|_| ())
+    }
+
+    async fn post_with_token_value<B: Serialize + Sync>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, WechatError> {
         self.with_token(|token| async move {
             let mut url = self.url(path)?;
             url.query_pairs_mut()
                 .append_pair("access_token", token.expose_secret());
-            let _: Value = json_response(self.http.post(url).json(body)).await?;
-            Ok(())
+            json_response(self.http.post(url).json(body)).await
         })
         .await
+    }
+}
+
+/// The `msgid` of a send answer: WeChat writes it as a number, some answers as a string.
+fn msgid_of(v: &Value) -> Option<String> {
+    match v.get("msgid")? {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
     }
 }
 
@@ -386,6 +417,19 @@ mod tests {
         let v = serde_json::to_value(&msg).expect("json");
         assert_eq!(v["data"]["thing1"]["value"], "受理");
         assert_eq!(v["page"], "https://h5/x");
+    }
+
+    #[test]
+    fn msgid_is_read_as_number_or_string() {
+        assert_eq!(
+            msgid_of(&serde_json::json!({"errcode":0,"msgid":1234567890123_i64})).as_deref(),
+            Some("1234567890123")
+        );
+        assert_eq!(
+            msgid_of(&serde_json::json!({"msgid":"m-1"})).as_deref(),
+            Some("m-1")
+        );
+        assert_eq!(msgid_of(&serde_json::json!({"errcode":0})), None);
     }
 
     #[test]

@@ -1,0 +1,666 @@
+//! One notice to one reporter, exactly once: read, record the attempt, send, record the outcome.
+//!
+//! Generic over the three things it talks to — [`DeliveryStore`], [`Sender`], [`Clock`] — so the
+//! rules are tested with fakes here and against moto and the fake WeChat API in `tests/`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use domain::calendar::shanghai_date;
+use domain::event::DeliveryStatus;
+use domain::notice::format_date;
+use outbox::NoticeMessage;
+use store::{AttemptState, Delivery, DynamoClueStore, SendAttempt, StoreError};
+use tracing::{info, warn};
+use wechat::{AccessTokenCache, ApiClient, ErrorClass, SubscribeMessage, WechatError};
+
+/// What `notify` needs from the store (implemented by [`DynamoClueStore`]).
+pub trait DeliveryStore: Send + Sync {
+    /// The notice, its clue, its send-attempt record and the recipient's openid.
+    fn delivery(
+        &self,
+        message: &NoticeMessage,
+    ) -> impl Future<Output = Result<Delivery, StoreError>> + Send;
+
+    /// Records that `attempt` begins; [`StoreError::Conflict`] if the record moved past
+    /// `previous` (another instance is on the notice).
+    fn begin_attempt(
+        &self,
+        previous: Option<&SendAttempt>,
+        attempt: &SendAttempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records the attempt's outcome, and the delivery event on the timeline when `status` is
+    /// given, atomically.
+    fn finish_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &SendAttempt,
+        status: Option<DeliveryStatus>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl DeliveryStore for DynamoClueStore {
+    async fn delivery(&self, message: &NoticeMessage) -> Result<Delivery, StoreError> {
+        DynamoClueStore::delivery(self, &message.clue_id, &message.notice_id).await
+    }
+
+    async fn begin_attempt(
+        &self,
+        previous: Option<&SendAttempt>,
+        attempt: &SendAttempt,
+    ) -> Result<(), StoreError> {
+        DynamoClueStore::begin_attempt(self, previous, attempt).await
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &SendAttempt,
+        status: Option<DeliveryStatus>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        DynamoClueStore::finish_attempt(self, delivery, attempt, status, now).await
+    }
+}
+
+impl<T: DeliveryStore> DeliveryStore for &T {
+    async fn delivery(&self, message: &NoticeMessage) -> Result<Delivery, StoreError> {
+        (**self).delivery(message).await
+    }
+
+    async fn begin_attempt(
+        &self,
+        previous: Option<&SendAttempt>,
+        attempt: &SendAttempt,
+    ) -> Result<(), StoreError> {
+        (**self).begin_attempt(previous, attempt).await
+    }
+
+    async fn finish_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &SendAttempt,
+        status: Option<DeliveryStatus>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .finish_attempt(delivery, attempt, status, now)
+            .await
+    }
+}
+
+/// The two WeChat calls a delivery makes (implemented by [`ApiClient`]).
+pub trait Sender: Send + Sync {
+    /// `message/subscribe/bizsend`; WeChat's `msgid` when it gives one.
+    fn subscribe(
+        &self,
+        message: &SubscribeMessage,
+    ) -> impl Future<Output = Result<Option<String>, WechatError>> + Send;
+
+    /// `message/custom/send` with a text (only inside the 48-hour window).
+    fn text(
+        &self,
+        openid: &str,
+        text: &str,
+    ) -> impl Future<Output = Result<(), WechatError>> + Send;
+}
+
+impl<C: AccessTokenCache> Sender for ApiClient<C> {
+    async fn subscribe(&self, message: &SubscribeMessage) -> Result<Option<String>, WechatError> {
+        self.send_subscribe_msgid(message).await
+    }
+
+    async fn text(&self, openid: &str, text: &str) -> Result<(), WechatError> {
+        self.send_text(openid, text).await
+    }
+}
+
+impl<T: Sender> Sender for &T {
+    async fn subscribe(&self, message: &SubscribeMessage) -> Result<Option<String>, WechatError> {
+        (**self).subscribe(message).await
+    }
+
+    async fn text(&self, openid: &str, text: &str) -> Result<(), WechatError> {
+        (**self).text(openid, text).await
+    }
+}
+
+/// The time, and fresh attempt ids.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+
+    /// A fresh, unguessable attempt id.
+    fn attempt_id(&self) -> String {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// The subscribe-notification template (configuration: the template and its field names are
+/// chosen on the WeChat platform).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The long-term subscription template id.
+    pub template_id: String,
+    /// Field carrying the clue number (e.g. `character_string1`).
+    pub clue_no_field: String,
+    /// Field carrying the outcome (e.g. `phrase2`; the notice's short label).
+    pub outcome_field: String,
+    /// Field carrying the date (e.g. `time3`; the day the notice was owed, Asia/Shanghai).
+    pub date_field: String,
+    /// The H5 notice page, with `{clue}` and `{notice}` replaced by the ids: it shows the
+    /// verbatim text.
+    pub page_url: String,
+}
+
+impl Template {
+    /// The subscribe message of `delivery`: the recipient clue's own number, the outcome's
+    /// label, the date, and the link to the verbatim text.
+    pub fn message(&self, delivery: &Delivery) -> SubscribeMessage {
+        let clue = &delivery.stored.clue;
+        let notice = &delivery.notice;
+        let page = self
+            .page_url
+            .replace("{clue}", clue.id.as_str())
+            .replace("{notice}", notice.record.id.as_str());
+        SubscribeMessage {
+            touser: delivery.openid.clone(),
+            template_id: self.template_id.clone(),
+            page: Some(page),
+            data: BTreeMap::from([
+                (self.clue_no_field.clone(), clue.clue_no.as_str().to_owned()),
+                (
+                    self.outcome_field.clone(),
+                    notice.record.key().label().to_owned(),
+                ),
+                (
+                    self.date_field.clone(),
+                    format_date(shanghai_date(notice.owed_at)),
+                ),
+            ]),
+        }
+    }
+}
+
+/// What became of one queue message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Sent now (and recorded).
+    Sent { possible_duplicate: bool },
+    /// Already sent or given up earlier: acknowledged without a send.
+    AlreadyFinal,
+    /// WeChat refused it for good; recorded `undeliverable` with the reason.
+    Undeliverable { reason: String },
+    /// Not delivered this time; the message returns to the queue.
+    Retry { reason: String },
+    /// The message names no notice the store knows: nothing can ever be sent.
+    Unknown,
+}
+
+impl Outcome {
+    /// Whether the queue message is done with (deleted).
+    pub fn acknowledges(&self) -> bool {
+        !matches!(self, Self::Retry { .. })
+    }
+}
+
+/// A reason as recorded and shown to the officer: WeChat's errcode and message, or the class of
+/// a transport failure. Never a URL, token or openid.
+pub fn reason(e: &WechatError) -> String {
+    match e {
+        WechatError::Api { errcode, errmsg } => format!("wechat {errcode}: {errmsg}"),
+        WechatError::HttpStatus(status) => format!("wechat http {status}"),
+        other => format!("wechat {}", other.code()),
+    }
+}
+
+/// Whether WeChat may have accepted a call that failed this way (no definite answer).
+fn ambiguous(e: &WechatError) -> bool {
+    match e {
+        WechatError::Timeout(_) | WechatError::Transport(_) | WechatError::Decode(_) => true,
+        WechatError::HttpStatus(s) => *s >= 500,
+        _ => false,
+    }
+}
+
+/// Delivers the notice of `message` once.
+///
+/// # Errors
+/// Store failures other than a conflict (the message is retried by the caller).
+pub async fn deliver<D, S, C>(
+    store: &D,
+    sender: &S,
+    clock: &C,
+    template: &Template,
+    message: &NoticeMessage,
+) -> Result<Outcome, StoreError>
+where
+    D: DeliveryStore,
+    S: Sender,
+    C: Clock,
+{
+    let delivery = match store.delivery(message).await {
+        Ok(d) => d,
+        Err(StoreError::NotFound(what)) => {
+            warn!(%what, "notice message names nothing stored; acknowledged");
+            return Ok(Outcome::Unknown);
+        }
+        Err(e) => return Err(e),
+    };
+    let final_on_timeline = matches!(
+        delivery.notice.delivery,
+        DeliveryStatus::Sent { .. } | DeliveryStatus::Undeliverable { .. }
+    );
+    if final_on_timeline || delivery.attempt.as_ref().is_some_and(SendAttempt::is_final) {
+        info!("notice already delivered; acknowledged without a send");
+        return Ok(Outcome::AlreadyFinal);
+    }
+    let previous = delivery.attempt.as_ref();
+    let mut attempt = SendAttempt::begin(
+        &message.clue_id,
+        &message.notice_id,
+        previous,
+        clock.attempt_id(),
+        clock.now(),
+    );
+    match store.begin_attempt(previous, &attempt).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Ok(Outcome::Retry {
+                reason: "another attempt began on this notice".into(),
+            });
+        }
+        Err(e) => return Err(e),
+    }
+    if attempt.possible_duplicate {
+        warn!(
+            attempts = attempt.attempts,
+            "an earlier attempt's outcome is unknown: sending again, marked possible duplicate"
+        );
+    }
+
+    let text = &delivery.notice.record.text;
+    let (status, outcome) = match sender.subscribe(&template.message(&delivery)).await {
+        Ok(msgid) => {
+            attempt.text_message = Some(text_message(sender, &delivery.openid, text).await);
+            let msgid = msgid.unwrap_or_else(|| format!("attempt-{}", attempt.attempt_id));
+            attempt.msgid = Some(msgid.clone());
+            attempt.state = AttemptState::Sent;
+            (
+                Some(DeliveryStatus::Sent {
+                    msgid,
+                    possible_duplicate: attempt.possible_duplicate,
+                }),
+                Outcome::Sent {
+                    possible_duplicate: attempt.possible_duplicate,
+                },
+            )
+        }
+        Err(e) if e.class() == ErrorClass::Permanent => {
+            // No subscription (or refused): the customer-service window may still be open.
+            let why = reason(&e);
+            match sender.text(&delivery.openid, text).await {
+                Ok(()) => {
+                    let msgid = format!("text-{}", attempt.attempt_id);
+                    attempt.msgid = Some(msgid.clone());
+                    attempt.text_message = Some("sent".into());
+                    attempt.last_error = Some(why);
+                    attempt.state = AttemptState::Sent;
+                    (
+                        Some(DeliveryStatus::Sent {
+                            msgid,
+                            possible_duplicate: attempt.possible_duplicate,
+                        }),
+                        Outcome::Sent {
+                            possible_duplicate: attempt.possible_duplicate,
+                        },
+                    )
+                }
+                Err(_) => {
+                    attempt.last_error = Some(why.clone());
+                    attempt.state = AttemptState::Undeliverable;
+                    (
+                        Some(DeliveryStatus::Undeliverable {
+                            reason: why.clone(),
+                        }),
+                        Outcome::Undeliverable { reason: why },
+                    )
+                }
+            }
+        }
+        Err(e) => {
+            let why = reason(&e);
+            attempt.last_error = Some(why.clone());
+            // An answer-less failure may have reached WeChat: the attempt stays `sending`, so
+            // the next one is marked as a possible duplicate.
+            attempt.state = if ambiguous(&e) {
+                AttemptState::Sending
+            } else {
+                AttemptState::Failed
+            };
+            // The timeline shows the first failure; later ones only update the record.
+            let status = (delivery.notice.delivery == DeliveryStatus::Queued).then(|| {
+                DeliveryStatus::Failed {
+                    reason: why.clone(),
+                }
+            });
+            (status, Outcome::Retry { reason: why })
+        }
+    };
+    attempt.finished_at = Some(clock.now());
+    match store
+        .finish_attempt(&delivery, &attempt, status, clock.now())
+        .await
+    {
+        Ok(()) => Ok(outcome),
+        Err(StoreError::Conflict) => Ok(Outcome::Retry {
+            reason: "another attempt took over this notice".into(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The full text as a customer-service message, best effort: the verbatim text is on the H5
+/// page in any case. One retry for a passing failure; the result is kept on the record.
+async fn text_message<S: Sender>(sender: &S, openid: &str, text: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..2 {
+        match sender.text(openid, text).await {
+            Ok(()) => return "sent".into(),
+            Err(e) => {
+                last = reason(&e);
+                if e.class() != ErrorClass::Retryable {
+                    break;
+                }
+            }
+        }
+    }
+    format!("not sent: {last}")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Mutex;
+
+    use chrono::TimeZone;
+    use domain::clue::OwedNotice;
+    use domain::event::NoticeRecord;
+    use domain::notice::NoticeContent;
+    use domain::{ClueId, NoticeId};
+
+    use super::*;
+
+    /// An in-memory store of one clue's deliveries, built from a real receipt.
+    pub(crate) struct FakeStore {
+        pub delivery: Mutex<Delivery>,
+        pub timeline: Mutex<Vec<DeliveryStatus>>,
+    }
+
+    impl DeliveryStore for FakeStore {
+        async fn delivery(&self, _m: &NoticeMessage) -> Result<Delivery, StoreError> {
+            Ok(self.delivery.lock().expect("lock").clone())
+        }
+
+        async fn begin_attempt(
+            &self,
+            previous: Option<&SendAttempt>,
+            attempt: &SendAttempt,
+        ) -> Result<(), StoreError> {
+            let mut d = self.delivery.lock().expect("lock");
+            if d.attempt.as_ref().map(|a| &a.attempt_id) != previous.map(|a| &a.attempt_id) {
+                return Err(StoreError::Conflict);
+            }
+            d.attempt = Some(attempt.clone());
+            Ok(())
+        }
+
+        async fn finish_attempt(
+            &self,
+            _delivery: &Delivery,
+            attempt: &SendAttempt,
+            status: Option<DeliveryStatus>,
+            _now: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
+            let mut d = self.delivery.lock().expect("lock");
+            if d.attempt.as_ref().map(|a| &a.attempt_id) != Some(&attempt.attempt_id) {
+                return Err(StoreError::Conflict);
+            }
+            d.attempt = Some(attempt.clone());
+            if let Some(s) = status {
+                d.notice.delivery = s.clone();
+                self.timeline.lock().expect("lock").push(s);
+            }
+            Ok(())
+        }
+    }
+
+    /// A sender answering from a script (then success), recording what reached "WeChat".
+    #[derive(Default)]
+    pub(crate) struct FakeSender {
+        pub subscribe_script: Mutex<Vec<WechatError>>,
+        pub text_script: Mutex<Vec<WechatError>>,
+        pub subscribed: Mutex<Vec<SubscribeMessage>>,
+        pub texts: Mutex<Vec<String>>,
+    }
+
+    impl Sender for FakeSender {
+        async fn subscribe(&self, m: &SubscribeMessage) -> Result<Option<String>, WechatError> {
+            if let Some(e) = self.subscribe_script.lock().expect("lock").pop() {
+                return Err(e);
+            }
+            let mut sent = self.subscribed.lock().expect("lock");
+            sent.push(m.clone());
+            Ok(Some(format!("msg{}", sent.len())))
+        }
+
+        async fn text(&self, _openid: &str, text: &str) -> Result<(), WechatError> {
+            if let Some(e) = self.text_script.lock().expect("lock").pop() {
+                return Err(e);
+            }
+            self.texts.lock().expect("lock").push(text.to_owned());
+            Ok(())
+        }
+    }
+
+    pub(crate) struct FixedClock;
+
+    impl Clock for FixedClock {
+        fn now(&self) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 3, 10, 2, 0, 0)
+                .single()
+                .expect("t")
+        }
+    }
+
+    pub(crate) fn api(errcode: i64) -> WechatError {
+        WechatError::Api {
+            errcode,
+            errmsg: "simulated".into(),
+        }
+    }
+
+    pub(crate) fn template() -> Template {
+        Template {
+            template_id: "tpl".into(),
+            clue_no_field: "character_string1".into(),
+            outcome_field: "phrase2".into(),
+            date_field: "time3".into(),
+            page_url: "https://h5/notice.html#{clue}/{notice}".into(),
+        }
+    }
+
+    /// A received clue's state, built by the domain's own receipt decision.
+    pub(crate) fn fake_store() -> FakeStore {
+        let record = NoticeRecord {
+            id: NoticeId::parse("c1:0:0").expect("id"),
+            content: NoticeContent::Receipt,
+            text: NoticeContent::Receipt.render(),
+            source: ClueId::parse("c1").expect("id"),
+        };
+        let notice = OwedNotice {
+            record,
+            owed_at: FixedClock.now(),
+            delivery: DeliveryStatus::Queued,
+        };
+        FakeStore {
+            delivery: Mutex::new(Delivery {
+                stored: crate::testing::stored_clue("c1"),
+                notice,
+                attempt: None,
+                openid: "o1".into(),
+            }),
+            timeline: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn message() -> NoticeMessage {
+        NoticeMessage {
+            clue_id: ClueId::parse("c1").expect("id"),
+            notice_id: NoticeId::parse("c1:0:0").expect("id"),
+        }
+    }
+
+    async fn run(store: &FakeStore, sender: &FakeSender) -> Outcome {
+        deliver(store, sender, &FixedClock, &template(), &message())
+            .await
+            .expect("deliver")
+    }
+
+    #[tokio::test]
+    async fn a_notice_is_sent_with_the_clue_number_outcome_date_and_link() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        let outcome = run(&store, &sender).await;
+        assert_eq!(
+            outcome,
+            Outcome::Sent {
+                possible_duplicate: false
+            }
+        );
+        let sent = sender.subscribed.lock().expect("lock").clone();
+        assert_eq!(sent.len(), 1);
+        let m = &sent[0];
+        assert_eq!(m.data["character_string1"], "330106-20260310-0001");
+        assert_eq!(m.data["phrase2"], "已接收");
+        assert_eq!(m.data["time3"], "2026年3月10日");
+        assert_eq!(m.page.as_deref(), Some("https://h5/notice.html#c1/c1:0:0"));
+        assert_eq!(
+            *sender.texts.lock().expect("lock"),
+            [NoticeContent::Receipt.render()]
+        );
+        assert_eq!(
+            *store.timeline.lock().expect("lock"),
+            [DeliveryStatus::Sent {
+                msgid: "msg1".into(),
+                possible_duplicate: false
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redelivered_message_of_a_sent_notice_sends_nothing() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        run(&store, &sender).await;
+        assert_eq!(run(&store, &sender).await, Outcome::AlreadyFinal);
+        assert_eq!(sender.subscribed.lock().expect("lock").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn passing_failures_retry_and_only_the_first_reaches_the_timeline() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        *sender.subscribe_script.lock().expect("lock") = vec![api(45009), api(-1)];
+        assert!(matches!(run(&store, &sender).await, Outcome::Retry { .. }));
+        assert!(matches!(run(&store, &sender).await, Outcome::Retry { .. }));
+        assert_eq!(
+            run(&store, &sender).await,
+            Outcome::Sent {
+                possible_duplicate: false
+            },
+            "errcode answers reached nobody: no duplicate is possible"
+        );
+        let timeline = store.timeline.lock().expect("lock").clone();
+        assert_eq!(timeline.len(), 2, "{timeline:?}");
+        assert_eq!(
+            timeline[0],
+            DeliveryStatus::Failed {
+                reason: "wechat -1: simulated".into()
+            }
+        );
+        let attempt = store.delivery.lock().expect("lock").attempt.clone();
+        assert_eq!(attempt.map(|a| a.attempts), Some(3));
+    }
+
+    #[tokio::test]
+    async fn permanent_refusals_are_undeliverable_with_the_reason() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        *sender.subscribe_script.lock().expect("lock") = vec![api(43004)];
+        *sender.text_script.lock().expect("lock") = vec![api(43004)];
+        assert_eq!(
+            run(&store, &sender).await,
+            Outcome::Undeliverable {
+                reason: "wechat 43004: simulated".into()
+            }
+        );
+        assert_eq!(run(&store, &sender).await, Outcome::AlreadyFinal);
+    }
+
+    #[tokio::test]
+    async fn a_refused_subscription_falls_back_to_the_open_chat_window() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        *sender.subscribe_script.lock().expect("lock") = vec![api(43101)];
+        assert!(matches!(run(&store, &sender).await, Outcome::Sent { .. }));
+        assert_eq!(sender.texts.lock().expect("lock").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_closed_chat_window_leaves_the_subscription_as_the_delivery() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        *sender.text_script.lock().expect("lock") = vec![api(45015)];
+        assert!(matches!(run(&store, &sender).await, Outcome::Sent { .. }));
+        let attempt = store.delivery.lock().expect("lock").attempt.clone();
+        assert_eq!(
+            attempt.and_then(|a| a.text_message).as_deref(),
+            Some("not sent: wechat 45015: simulated")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unfinished_attempt_makes_the_next_send_a_possible_duplicate() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        // A crash after the send: the record says `sending`, no outcome.
+        {
+            let mut d = store.delivery.lock().expect("lock");
+            d.attempt = Some(SendAttempt::begin(
+                &d.stored.clue.id,
+                &d.notice.record.id,
+                None,
+                "crashed".into(),
+                FixedClock.now(),
+            ));
+        }
+        assert_eq!(
+            run(&store, &sender).await,
+            Outcome::Sent {
+                possible_duplicate: true
+            }
+        );
+        assert!(matches!(
+            store.timeline.lock().expect("lock")[0],
+            DeliveryStatus::Sent {
+                possible_duplicate: true,
+                ..
+            }
+        ));
+    }
+}

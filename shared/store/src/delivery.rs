@@ -1,0 +1,411 @@
+//! Delivery of notices, for `notify`: what one delivery needs in one read, the **send-attempt
+//! record** that makes a delivery exactly-once, and the recording of its outcome.
+//!
+//! # The send-attempt record
+//! One item per notice, `CLUE#<clue>` / `SEND#<notice id>`, beside the outbox item. `notify`
+//! writes it **before** calling WeChat (`state = sending`, a fresh attempt id, conditioned on the
+//! attempt it read: of two instances racing on one notice only one sends) and **after**, in the
+//! same `TransactWriteItems` as the delivery event on the timeline (`sent` with WeChat's
+//! `msgid`, or `undeliverable`), conditioned on its own attempt id. So:
+//! - a redelivered queue message whose notice is `sent`/`undeliverable` is acknowledged without
+//!   a send;
+//! - a message finding `sending` is the crash window (the process died, or the answer was lost,
+//!   between the send and the record): WeChat may or may not have the message. It is sent again
+//!   and recorded `Sent { possible_duplicate: true }`: at most one duplicate per such crash,
+//!   detected and marked on the timeline for the officer.
+//! - an attempt that WeChat certainly refused (an errcode, an HTTP error status) is `failed`:
+//!   the next attempt is an ordinary one.
+//!
+//! The record is not clue data (no timeline event, no version): it is the sender's intent log.
+//! Timeline events (`notice_delivery`) are only written through the domain's `RecordDelivery`
+//! decision, in one transaction with the clue's version check, as every other command.
+//!
+//! # Requests per delivered notice
+//! BatchGetItem (clue, send record, vault) + PutItem (attempt) + TransactWriteItems (clue,
+//! timeline entry, outbox item, send record) = **3**, plus KMS `Decrypt` once per data key and
+//! cold start.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnConsumedCapacity, TransactWriteItem};
+use chrono::{DateTime, Utc};
+use domain::clue::OwedNotice;
+use domain::command::Rules;
+use domain::event::DeliveryStatus;
+use domain::{Actor, ClueId, Command, Divisions, DomainError, NoticeId, WorkingCalendar};
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+use crate::ClueStore;
+use crate::dynamo::{Committed, DynamoClueStore, IN_FLIGHT_ATTEMPTS, Query, SkCond, reported};
+use crate::error::StoreError;
+use crate::item::{Item, StoredClue, get_json, get_s, key, s, sealed_from_item, to_json};
+use crate::keys::*;
+use crate::meter::{item_size, write_units};
+use crate::plan::{Cancelled, apply_events, plan_writes};
+use crate::vault::open;
+
+/// Where one notice's sending stands, as `notify` records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptState {
+    /// An attempt began and its outcome is not recorded: it may have reached WeChat.
+    Sending,
+    /// The last attempt certainly did not reach WeChat (an error answer); retried.
+    Failed,
+    /// WeChat accepted it (final).
+    Sent,
+    /// WeChat refused it for good (final).
+    Undeliverable,
+}
+
+/// The send-attempt record of one notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendAttempt {
+    pub clue: ClueId,
+    pub notice: NoticeId,
+    /// The current attempt (a fresh random id per attempt).
+    pub attempt_id: String,
+    pub state: AttemptState,
+    /// Attempts begun so far (this one included).
+    pub attempts: u32,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed (an errcode and WeChat's message, or a transport class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// WeChat's id of the subscription message, once sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msgid: Option<String>,
+    /// An earlier attempt's outcome was unknown when this one was sent.
+    #[serde(default)]
+    pub possible_duplicate: bool,
+    /// What became of the full text as a customer-service message (`sent`, or why not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_message: Option<String>,
+}
+
+impl SendAttempt {
+    /// The next attempt after `previous` (none for the first).
+    pub fn begin(
+        clue: &ClueId,
+        notice: &NoticeId,
+        previous: Option<&SendAttempt>,
+        attempt_id: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            clue: clue.clone(),
+            notice: notice.clone(),
+            attempt_id,
+            state: AttemptState::Sending,
+            attempts: previous.map_or(0, |p| p.attempts) + 1,
+            started_at: now,
+            finished_at: None,
+            last_error: previous.and_then(|p| p.last_error.clone()),
+            msgid: None,
+            // Once a duplicate is possible it stays possible.
+            possible_duplicate: previous
+                .is_some_and(|p| p.state == AttemptState::Sending || p.possible_duplicate),
+            text_message: None,
+        }
+    }
+
+    /// Whether the notice is delivered or given up (nothing more to send).
+    pub fn is_final(&self) -> bool {
+        matches!(self.state, AttemptState::Sent | AttemptState::Undeliverable)
+    }
+}
+
+fn attempt_item(a: &SendAttempt) -> Result<Item, StoreError> {
+    let mut item = key(pk_clue(&a.clue), sk_send(a.notice.as_str()));
+    item.extend([
+        ("type".to_owned(), s("send")),
+        ("attempt_id".to_owned(), s(a.attempt_id.clone())),
+        ("state".to_owned(), s(to_json(&a.state)?.trim_matches('"'))),
+        ("data".to_owned(), s(to_json(a)?)),
+    ]);
+    Ok(item)
+}
+
+impl TryFrom<Item> for SendAttempt {
+    type Error = StoreError;
+
+    fn try_from(item: Item) -> Result<Self, Self::Error> {
+        get_json(&item, "data")
+    }
+}
+
+/// Everything one delivery needs, read at once.
+#[derive(Clone)]
+pub struct Delivery {
+    /// The recipient clue as read (its number, its version for the outcome's transaction).
+    pub stored: StoredClue,
+    /// The notice owed on it (content, verbatim text, owed instant, timeline status).
+    pub notice: OwedNotice,
+    /// The send-attempt record, if an attempt ever began.
+    pub attempt: Option<SendAttempt>,
+    /// The reporter's openid (decrypted from the vault; never log it).
+    pub openid: String,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("clue", &self.stored.clue.id)
+            .field("notice", &self.notice.record.id)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DynamoClueStore {
+    /// The recipient clue, the notice, its send-attempt record and the openid, in one
+    /// consistent BatchGetItem (plus KMS `Decrypt` once per data key).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown clue, notice or vault record.
+    pub async fn delivery(&self, clue: &ClueId, notice: &NoticeId) -> Result<Delivery, StoreError> {
+        let items = self
+            .batch_get(
+                "delivery",
+                vec![
+                    key(pk_clue(clue), SK_CLUE),
+                    key(pk_clue(clue), sk_send(notice.as_str())),
+                    key(pk_vault(clue), SK_VAULT),
+                ],
+            )
+            .await?;
+        let (mut stored, mut attempt, mut vault) = (None, None, None);
+        for item in items {
+            let sk = get_s(&item, SK)?.to_owned();
+            if sk == SK_CLUE {
+                stored = Some(StoredClue::try_from(item)?);
+            } else if sk == SK_VAULT {
+                vault = Some(item);
+            } else {
+                attempt = Some(SendAttempt::try_from(item)?);
+            }
+        }
+        let stored = stored.ok_or_else(|| StoreError::NotFound(format!("clue {clue}")))?;
+        let owed = stored
+            .clue
+            .notice(notice)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("notice {notice}")))?;
+        let vault =
+            vault.ok_or_else(|| StoreError::NotFound(format!("identity of clue {clue}")))?;
+        let sealed = sealed_from_item(&vault)?;
+        let data_key = self.open_key(&sealed.encrypted_key).await?;
+        let identity = open(&data_key, clue.as_str(), &sealed)?;
+        Ok(Delivery {
+            stored,
+            notice: owed,
+            attempt,
+            openid: identity.openid,
+        })
+    }
+
+    /// Records that `attempt` begins, unless another attempt began since `previous` was read.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the record is no longer `previous` (another instance is on
+    /// this notice: do not send).
+    pub async fn begin_attempt(
+        &self,
+        previous: Option<&SendAttempt>,
+        attempt: &SendAttempt,
+    ) -> Result<(), StoreError> {
+        let item = attempt_item(attempt)?;
+        let size = item_size(&item);
+        let mut req = self
+            .db
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total);
+        req = match previous {
+            None => req.condition_expression("attribute_not_exists(pk)"),
+            Some(p) => req
+                .condition_expression("attempt_id = :prev")
+                .expression_attribute_values(":prev", s(p.attempt_id.clone())),
+        };
+        match req.send().await {
+            Ok(out) => {
+                self.meter().record(
+                    "attempt",
+                    1,
+                    reported(out.consumed_capacity()),
+                    write_units(size),
+                );
+                Ok(())
+            }
+            Err(SdkError::ServiceError(se))
+                if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                self.meter().record("attempt", 0, None, 0.0);
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(StoreError::sdk("PutItem", e)),
+        }
+    }
+
+    /// Records the outcome of `attempt` (its state, `msgid`, error…) and, when `status` is
+    /// given, the delivery event on the clue's timeline through the domain's `RecordDelivery`,
+    /// in one transaction conditioned on the attempt still being this one. A delivery the
+    /// timeline already holds as final only updates the record.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when another attempt took over the notice; store errors.
+    pub async fn finish_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &SendAttempt,
+        status: Option<DeliveryStatus>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let clue_id = delivery.stored.clue.id.clone();
+        let send_item = conditional_put(self.table(), attempt_item(attempt)?, &attempt.attempt_id)?;
+        let Some(status) = status else {
+            return self.transact_attempt_only(send_item).await;
+        };
+        let directory = self.directory().await?;
+        let rules = Rules {
+            calendar: WorkingCalendar::embedded(),
+            bureaus: &directory,
+            divisions: Divisions::embedded(),
+        };
+        let command = Command::RecordDelivery {
+            notice: attempt.notice.clone(),
+            status,
+        };
+        let mut stored = delivery.stored.clone();
+        for round in 0..IN_FLIGHT_ATTEMPTS {
+            let events = match stored.clue.decide(&command, &Actor::System, now, &rules) {
+                Err(DomainError::DeliveryFinal) => {
+                    return self.transact_attempt_only(send_item).await;
+                }
+                other => other?,
+            };
+            let loaded = BTreeMap::from([(clue_id.clone(), stored.clone())]);
+            let changes = apply_events(&loaded, None, &events)?;
+            let mut plan = plan_writes(self.table(), &changes, None, Vec::new())?;
+            plan.items.push(send_item.clone());
+            *plan.counts.entry("send").or_default() += 1;
+            match self.transact("delivery", plan).await? {
+                Committed::Yes => return Ok(()),
+                Committed::No(Cancelled::VersionChanged) => {
+                    // An officer's command changed the clue meanwhile: decide on the new state.
+                    stored = self.clue(&clue_id).await?;
+                }
+                Committed::No(Cancelled::InFlight) => {
+                    warn!(
+                        round,
+                        "delivery record met a transaction in flight; retrying"
+                    );
+                    Self::backoff(round).await;
+                    stored = self.clue(&clue_id).await?;
+                }
+                Committed::No(Cancelled::Other(code)) if code == "ConditionalCheckFailed" => {
+                    return Err(StoreError::Conflict);
+                }
+                Committed::No(Cancelled::Other(code)) => {
+                    return Err(StoreError::sdk(
+                        "TransactWriteItems",
+                        crate::dynamo::TransactionCancelled(code),
+                    ));
+                }
+                Committed::No(Cancelled::AlreadyDone) => return Ok(()),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn transact_attempt_only(&self, send_item: TransactWriteItem) -> Result<(), StoreError> {
+        let plan = crate::plan::WritePlan {
+            items: vec![send_item],
+            clue_checks: Vec::new(),
+            idempotency: None,
+            counts: BTreeMap::from([("send", 1)]),
+        };
+        match self.transact("attempt", plan).await? {
+            Committed::Yes => Ok(()),
+            Committed::No(_) => Err(StoreError::Conflict),
+        }
+    }
+
+    /// The send-attempt records of a clue's notices (for the officer's view of deliveries).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn send_attempts(&self, clue: &ClueId) -> Result<Vec<SendAttempt>, StoreError> {
+        let q = Query::table(
+            "send_attempts",
+            pk_clue(clue),
+            Some(SkCond::Begins(SK_SEND.to_owned())),
+        );
+        self.query_all(&q)
+            .await?
+            .into_iter()
+            .map(SendAttempt::try_from)
+            .collect()
+    }
+}
+
+/// A put of the send record, conditioned on its attempt id being `attempt_id`.
+fn conditional_put(
+    table: &str,
+    item: Item,
+    attempt_id: &str,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attempt_id = :a")
+        .expression_attribute_values(":a", AttributeValue::S(attempt_id.to_owned()))
+        .build()
+        .map_err(|e| StoreError::sdk("build put", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(now: DateTime<Utc>) -> SendAttempt {
+        SendAttempt::begin(
+            &ClueId::parse("c1").expect("id"),
+            &NoticeId::parse("c1:1:0").expect("id"),
+            None,
+            "a1".into(),
+            now,
+        )
+    }
+
+    #[test]
+    fn an_attempt_after_an_unfinished_one_may_be_a_duplicate() {
+        let now = Utc::now();
+        let a1 = first(now);
+        assert_eq!((a1.attempts, a1.possible_duplicate), (1, false));
+        let a2 = SendAttempt::begin(&a1.clue, &a1.notice, Some(&a1), "a2".into(), now);
+        assert_eq!((a2.attempts, a2.possible_duplicate), (2, true));
+        let failed = SendAttempt {
+            state: AttemptState::Failed,
+            ..first(now)
+        };
+        let a3 = SendAttempt::begin(&a1.clue, &a1.notice, Some(&failed), "a3".into(), now);
+        assert!(!a3.possible_duplicate, "a refused attempt reached nobody");
+    }
+
+    #[test]
+    fn the_record_keeps_its_state_readable_for_conditions() {
+        let item = attempt_item(&first(Utc::now())).expect("item");
+        assert_eq!(get_s(&item, "state").expect("state"), "sending");
+        assert_eq!(get_s(&item, "attempt_id").expect("id"), "a1");
+        let back = SendAttempt::try_from(item).expect("back");
+        assert_eq!(back.state, AttemptState::Sending);
+    }
+}
