@@ -86,9 +86,12 @@
 //! - [`idempotency`] — keys, fingerprints, records.
 //! - [`meter`] — requests and consumed capacity, for the bench.
 //! - [`model`] — submissions, outcomes, pages.
+//! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
+//! - [`attachments`] — evidence attachment records.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
+pub mod attachments;
 pub mod dynamo;
 pub mod error;
 pub mod idempotency;
@@ -97,6 +100,7 @@ pub mod keys;
 pub mod meter;
 pub mod model;
 pub mod plan;
+pub mod reporting;
 pub mod vault;
 
 use std::collections::BTreeMap;
@@ -112,11 +116,13 @@ use domain::{
     OfficerId, ReporterKey,
 };
 
+pub use attachments::{Attachment, AttachmentSource, AttachmentStatus};
 pub use dynamo::{DynamoClueStore, StoreConfig};
 pub use error::StoreError;
 pub use idempotency::IdempotencyKey;
 pub use item::{DeadlineEntry, Message, OutboxEntry, StoredClue};
 pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
+pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
 
 /// The most clues one primary may have merged into it (see "Bounds").
