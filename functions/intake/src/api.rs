@@ -91,6 +91,23 @@ pub struct IdentityForm {
     pub id_number: Option<String>,
 }
 
+/// Refuses text that carries HTML markup (`<tag`, `</`, `<!`, `<?`) or a `javascript:` URL.
+/// Reports are plain text; the pages insert text as text, and this keeps markup out of the
+/// record officers read in other tools as well.
+fn no_markup(field: &'static str, s: &str) -> Result<(), ApiError> {
+    let b = s.as_bytes();
+    let tag = b.windows(2).any(|w| {
+        w[0] == b'<' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'/' | b'!' | b'?'))
+    });
+    if tag || s.to_ascii_lowercase().contains("javascript:") {
+        return Err(ApiError::bad_request(
+            "markup_not_allowed",
+            format!("{field}不能包含网页代码"),
+        ));
+    }
+    Ok(())
+}
+
 fn opt_text(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -101,6 +118,7 @@ fn identity(openid: &str, form: Option<IdentityForm>) -> Result<ReporterIdentity
     let mut id = ReporterIdentity::anonymous(openid);
     let Some(f) = form else { return Ok(id) };
     if let Some(name) = opt_text(f.name) {
+        no_markup("姓名", &name)?;
         if name.chars().count() > 50 || name.chars().any(|c| c.is_control() || "<>&\"".contains(c))
         {
             return Err(ApiError::bad_request("invalid_name", "姓名格式不正确"));
@@ -174,6 +192,9 @@ impl ClueForm {
     /// The first invalid field's [`ApiError`].
     pub fn into_report(self, openid: &str) -> Result<(Report, ReporterIdentity), ApiError> {
         let division = reportable_division(&self.division)?;
+        no_markup("详细地址", &self.address)?;
+        no_markup("违法主体", self.subject.as_deref().unwrap_or_default())?;
+        no_markup("主要违法事实", &self.facts)?;
         let address = Address::parse(&self.address).map_err(|e| text_error(&e))?;
         let gps = match self.gps {
             None => None,
@@ -590,6 +611,7 @@ where
         }
         let me = self.reporter(req, now)?;
         let body: Body = parse_json(&req.body)?;
+        no_markup("留言", &body.text)?;
         let text = MessageText::parse(&body.text).map_err(|e| text_error(&e))?;
         let clue = self.own_clue(&me, id).await?;
         self.check_block(&me.key).await?;

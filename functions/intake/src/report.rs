@@ -190,6 +190,7 @@ where
         let reporter = self.keyer.key(&identity.openid);
         self.check_block(&reporter).await?;
         let evidence = self.evidence(&reporter, &report.attachments).await?;
+        self.precheck(&reporter, &report, now).await?;
         let subjects = [
             reporter.as_str().to_owned(),
             reporter.as_str().to_owned(),
@@ -248,6 +249,38 @@ where
                 Err(store_error(&e))
             }
         }
+    }
+
+    /// What can be refused before anything is counted: the notice version in force, and that a
+    /// resubmitted clue is this reporter's (the store decides both again in its transaction).
+    async fn precheck(
+        &self,
+        reporter: &ReporterKey,
+        report: &Report,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        if let Some(city) = report.division.city() {
+            let history = self
+                .store
+                .scope_history(city)
+                .await
+                .map_err(|e| store_error(&e))?;
+            if history.in_force(now).reporting_notice().version_id != report.notice_version {
+                return Err(store_error(&StoreError::Domain(DomainError::Scope(
+                    ScopeError::StaleNotice(report.notice_version.clone()),
+                ))));
+            }
+        }
+        if let Some(old) = &report.resubmission_of {
+            match self.store.clue(old).await {
+                Ok(c) if &c.clue.reporter == reporter => {}
+                Ok(_) | Err(StoreError::NotFound(_)) => {
+                    return Err(ApiError::not_found("clue_not_found"));
+                }
+                Err(e) => return Err(store_error(&e)),
+            }
+        }
+        Ok(())
     }
 
     async fn give_back(&self, taken: &[usize], subjects: &[String; 3], now: DateTime<Utc>) {
