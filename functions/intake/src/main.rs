@@ -1,93 +1,168 @@
-//! `intake`: the WeChat callback (`/wechat/callback`) and the reporter H5 API (`/api/reporter/*`).
-//!
-//! For now it answers the health route; the intake issue brings the callback and the reporting
-//! API. Start-up (config, clients) is already what it will be: read once per cold start.
-//!
-//! # Layout
-//! - [`Config`]: the environment the template gives this function.
-//! - [`handler`]: maps an API Gateway v2 request to a response.
+//! The `intake` Lambda: start-up and the mapping of API Gateway events (see the library docs).
 
-use lambda_http::{Body, Error, Request, Response, service_fn};
-use runtime::{ConfigError, required_env};
+use anyhow::Context;
+use intake::ports::SqsMediaQueue;
+use intake::{App, Req};
+use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use outbox::SqsNoticeQueue;
+use runtime::{optional_env, required_env};
+use secrecy::SecretString;
+use session::ReporterSecret;
+use store::{DynamoClueStore, ReporterKeyer, ReportingStore, StoreConfig};
+use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache};
 
 /// What template.yaml gives this function.
-#[derive(Debug)]
-#[expect(dead_code, reason = "read at start-up now, used by the intake issue")]
 struct Config {
     table_name: String,
     notice_queue_url: String,
+    attachment_events_queue_url: String,
     pii_key_id: String,
     wechat_secret_arn: String,
+    reporter_secret_arn: String,
     wechat_api_base: String,
+    wechat_oauth_base: Option<String>,
 }
 
 impl Config {
-    fn from_env() -> Result<Self, ConfigError> {
+    fn from_env() -> Result<Self, runtime::ConfigError> {
         Ok(Self {
             table_name: required_env("TABLE_NAME")?,
             notice_queue_url: required_env("NOTICE_QUEUE_URL")?,
+            attachment_events_queue_url: required_env("ATTACHMENT_EVENTS_QUEUE_URL")?,
             pii_key_id: required_env("PII_KEY_ID")?,
             wechat_secret_arn: required_env("WECHAT_SECRET_ARN")?,
+            reporter_secret_arn: required_env("REPORTER_SECRET_ARN")?,
             wechat_api_base: required_env("WECHAT_API_BASE")?,
+            wechat_oauth_base: optional_env("WECHAT_OAUTH_BASE"),
         })
     }
 }
 
-/// Everything a request needs, built once per cold start.
-#[expect(
-    dead_code,
-    reason = "clients are created at start-up, used by the intake issue"
-)]
-struct App {
-    config: Config,
-    dynamodb: aws_sdk_dynamodb::Client,
-    sqs: aws_sdk_sqs::Client,
+/// The official account's credentials (`<stack>/wechat`).
+#[derive(serde::Deserialize)]
+struct WechatSecret {
+    appid: String,
+    secret: String,
+    token: String,
+    #[serde(default)]
+    encoding_aes_key: Option<String>,
+}
+
+async fn secret_string(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> anyhow::Result<String> {
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .context("reading a secret")?;
+    out.secret_string.context("the secret holds no string")
+}
+
+type IntakeApp = App<DynamoClueStore, ReportingStore, SqsNoticeQueue, SqsMediaQueue>;
+
+async fn build() -> anyhow::Result<IntakeApp> {
+    let config = Config::from_env()?;
+    let aws = runtime::aws_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+    let wx: WechatSecret =
+        serde_json::from_str(&secret_string(&secrets, &config.wechat_secret_arn).await?)
+            .context("WECHAT_SECRET_ARN holds no {appid, secret, token, encoding_aes_key} JSON")?;
+    let reporter =
+        ReporterSecret::from_json(&secret_string(&secrets, &config.reporter_secret_arn).await?)
+            .context("REPORTER_SECRET_ARN holds no {\"key\": …} of at least 32 characters")?;
+    let aes = wx
+        .encoding_aes_key
+        .as_deref()
+        .filter(|k| !k.is_empty() && *k != "plain");
+    let callback = Callback::new(SecretString::from(wx.token), &wx.appid, aes)
+        .context("the WeChat EncodingAESKey is invalid")?;
+    let api_base: url::Url = config
+        .wechat_api_base
+        .parse()
+        .context("WECHAT_API_BASE is not a URL")?;
+    let oauth_base = config.wechat_oauth_base.clone().unwrap_or_else(|| {
+        if api_base.host_str() == Some("api.weixin.qq.com") {
+            "https://open.weixin.qq.com".to_owned()
+        } else {
+            api_base.as_str().trim_end_matches('/').to_owned()
+        }
+    });
+    let oauth = ApiClient::new(
+        ApiConfig::new(api_base, &wx.appid, SecretString::from(wx.secret)),
+        InMemoryTokenCache::new(),
+    )
+    .context("building the WeChat client")?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let store = DynamoClueStore::new(
+        dynamodb.clone(),
+        aws_sdk_kms::Client::new(&aws),
+        StoreConfig::new(
+            &config.table_name,
+            &config.pii_key_id,
+            reporter.reporter_key_secret(),
+        ),
+    )?;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    Ok(App {
+        store,
+        side: ReportingStore::new(dynamodb, &config.table_name),
+        notices: SqsNoticeQueue::new(sqs.clone(), &config.notice_queue_url),
+        media: SqsMediaQueue {
+            client: sqs,
+            url: config.attachment_events_queue_url,
+        },
+        callback,
+        oauth,
+        oauth_base,
+        appid: wx.appid,
+        session: reporter.session_key(),
+        keyer: ReporterKeyer::new(reporter.reporter_key_secret())?,
+    })
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
-    let config = Config::from_env()?;
-    let aws = runtime::aws_config().await;
-    let app = App {
-        config,
-        dynamodb: aws_sdk_dynamodb::Client::new(&aws),
-        sqs: aws_sdk_sqs::Client::new(&aws),
-    };
+    let app = build().await.map_err(|e| format!("{e:#}"))?;
     lambda_http::run(service_fn(|req| handler(req, &app))).await
 }
 
-async fn handler(req: Request, _app: &App) -> Result<Response<Body>, Error> {
-    Ok(route(req.method().as_str(), req.uri().path()))
+/// Maps the API Gateway request to a [`Req`] and the [`intake::Resp`] back.
+async fn handler(req: Request, app: &IntakeApp) -> Result<Response<Body>, Error> {
+    let resp = app.handle(&to_req(&req), chrono::Utc::now()).await;
+    let mut out = Response::builder().status(resp.status);
+    for (k, v) in &resp.headers {
+        out = out.header(k, v);
+    }
+    Ok(out.body(Body::from(resp.body))?)
 }
 
-fn route(method: &str, path: &str) -> Response<Body> {
-    match (method, path) {
-        ("GET", "/api/reporter/health") => json(200, r#"{"status":"ok","function":"intake"}"#),
-        _ => json(404, r#"{"message":"Not Found"}"#),
+fn to_req(req: &Request) -> Req {
+    let mut r = Req::new(req.method().as_str(), req.uri().path());
+    for (k, v) in req
+        .query_string_parameters_ref()
+        .into_iter()
+        .flat_map(|q| q.iter())
+    {
+        r.query.entry(k.to_owned()).or_insert_with(|| v.to_owned());
     }
-}
-
-fn json(status: u16, body: &'static str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_health_route_answers_ok() {
-        let resp = route("GET", "/api/reporter/health");
-        assert_eq!(resp.status(), 200);
+    for (k, v) in req.headers() {
+        if let Ok(v) = v.to_str() {
+            if k == "cookie" {
+                r.parse_cookies(v);
+            } else {
+                r.headers.insert(k.as_str().to_owned(), v.to_owned());
+            }
+        }
     }
-
-    #[test]
-    fn an_unknown_reporter_route_is_not_found() {
-        assert_eq!(route("GET", "/api/reporter/nope").status(), 404);
-    }
+    r.body = match req.body() {
+        Body::Empty => Vec::new(),
+        Body::Text(t) => t.as_bytes().to_vec(),
+        Body::Binary(b) => b.clone(),
+        _ => Vec::new(),
+    };
+    r
 }

@@ -492,7 +492,7 @@ async fn a_crash_and_a_timeout_get_api_gateway_answers_and_the_host_keeps_runnin
     );
     let started = Instant::now();
     let resp = http
-        .post(format!("{}/api/reporter/attachments", host.api))
+        .post(format!("{}/api/reporter/uploads", host.api))
         .send()
         .await
         .expect("post");

@@ -88,9 +88,12 @@
 //! - [`meter`] — requests and consumed capacity, for the bench.
 //! - [`model`] — submissions, outcomes, pages.
 //! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
+//! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
+//! - [`attachments`] — evidence attachment records.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
+pub mod attachments;
 pub mod delivery;
 pub mod dynamo;
 pub mod error;
@@ -100,6 +103,7 @@ pub mod keys;
 pub mod meter;
 pub mod model;
 pub mod plan;
+pub mod reporting;
 pub mod vault;
 
 use std::collections::BTreeMap;
@@ -115,12 +119,14 @@ use domain::{
     OfficerId, ReporterKey,
 };
 
+pub use attachments::{Attachment, AttachmentSource, AttachmentStatus};
 pub use delivery::{AttemptState, Delivery, SendAttempt};
 pub use dynamo::{DynamoClueStore, StoreConfig};
 pub use error::StoreError;
 pub use idempotency::IdempotencyKey;
 pub use item::{DeadlineEntry, Message, OutboxEntry, StoredClue};
 pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
+pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
 
 /// The most clues one primary may have merged into it (see "Bounds").

@@ -1,0 +1,305 @@
+//! Processing a stored object: check, hash, keep or quarantine; and fetching a chat photo.
+
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::{DateTime, Utc};
+use domain::AttachmentId;
+use sha2::{Digest, Sha256};
+use store::attachments::{evidence_key, incoming_key, parse_incoming_key};
+use store::{Attachment, AttachmentSource, AttachmentStatus, ReportingStore, StoreError};
+
+use crate::kind::{self, MAX_BYTES};
+
+/// Why processing could not finish (the queue message is retried).
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("store")]
+    Store(#[from] StoreError),
+    #[error("s3 call {0} failed")]
+    S3(
+        &'static str,
+        #[source] Box<dyn std::error::Error + Send + Sync>,
+    ),
+    #[error("wechat media download failed (retryable)")]
+    Wechat(#[source] wechat::WechatError),
+}
+
+impl ProcessError {
+    fn s3<E: std::error::Error + Send + Sync + 'static>(op: &'static str, e: E) -> Self {
+        Self::S3(op, Box::new(e))
+    }
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed {
+    /// Kept as evidence.
+    Ready { id: AttachmentId, sha256: String },
+    /// Deleted; the record says why.
+    Rejected { id: AttachmentId, reason: String },
+    /// Nobody authorised this key: deleted.
+    Unclaimed,
+    /// Already settled (a redelivered notification): nothing done.
+    AlreadySettled,
+}
+
+/// The S3 side of processing.
+pub struct Objects<'a> {
+    pub s3: &'a aws_sdk_s3::Client,
+    pub bucket: &'a str,
+}
+
+/// The verdict on an object's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ok {
+        content_type: &'static str,
+        sha256: String,
+        size: u64,
+    },
+    Refused(&'static str),
+}
+
+/// Judges a stream: the type by its first bytes (which must agree with what was declared, for an
+/// upload), the size within the type's limit, and the SHA-256 of every byte.
+pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdict, ProcessError> {
+    let mut head: Vec<u8> = Vec::with_capacity(16);
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|e| ProcessError::s3("GetObject body", e))?
+    {
+        if head.len() < 16 {
+            let take = (16 - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        size += chunk.len() as u64;
+        if size > MAX_BYTES {
+            return Ok(Verdict::Refused("too_large"));
+        }
+        hasher.update(&chunk);
+    }
+    if size == 0 {
+        return Ok(Verdict::Refused("empty"));
+    }
+    let Some(found) = kind::detect(&head) else {
+        return Ok(Verdict::Refused("type_not_allowed"));
+    };
+    if let Some(d) = declared
+        && d != found.content_type
+    {
+        return Ok(Verdict::Refused("type_mismatch"));
+    }
+    if size > found.max_bytes {
+        return Ok(Verdict::Refused("too_large"));
+    }
+    Ok(Verdict::Ok {
+        content_type: found.content_type,
+        sha256: hex::encode(hasher.finalize()),
+        size,
+    })
+}
+
+impl Objects<'_> {
+    /// Deletes every version of `key` (the bucket is versioned: a plain delete would keep the
+    /// bytes as a noncurrent version).
+    pub async fn purge(&self, key: &str) -> Result<(), ProcessError> {
+        let out = self
+            .s3
+            .list_object_versions()
+            .bucket(self.bucket)
+            .prefix(key)
+            .send()
+            .await
+            .map_err(|e| ProcessError::s3("ListObjectVersions", e))?;
+        let versions = out
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .filter_map(|v| v.version_id().map(str::to_owned))
+            .chain(
+                out.delete_markers()
+                    .iter()
+                    .filter(|m| m.key() == Some(key))
+                    .filter_map(|m| m.version_id().map(str::to_owned)),
+            )
+            .collect::<Vec<_>>();
+        if versions.is_empty() {
+            self.s3
+                .delete_object()
+                .bucket(self.bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| ProcessError::s3("DeleteObject", e))?;
+        }
+        for v in versions {
+            self.s3
+                .delete_object()
+                .bucket(self.bucket)
+                .key(key)
+                .version_id(v)
+                .send()
+                .await
+                .map_err(|e| ProcessError::s3("DeleteObject", e))?;
+        }
+        Ok(())
+    }
+
+    /// Processes the object at `key` (an `incoming/…` key from a notification).
+    pub async fn process(
+        &self,
+        records: &ReportingStore,
+        key: &str,
+    ) -> Result<Processed, ProcessError> {
+        let Some((owner, id)) = parse_incoming_key(key) else {
+            self.purge(key).await?;
+            return Ok(Processed::Unclaimed);
+        };
+        let Some(record) = records.attachment(&id).await?.filter(|a| a.owner == owner) else {
+            self.purge(key).await?;
+            return Ok(Processed::Unclaimed);
+        };
+        if record.status != AttachmentStatus::Pending {
+            return Ok(Processed::AlreadySettled);
+        }
+        let object = match self
+            .s3
+            .get_object()
+            .bucket(self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(o) => o,
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                ) =>
+            {
+                // Deleted meanwhile (a redelivery after processing): nothing to do.
+                return Ok(Processed::AlreadySettled);
+            }
+            Err(e) => return Err(ProcessError::s3("GetObject", e)),
+        };
+        let declared = match record.source {
+            AttachmentSource::Upload => Some(record.declared_type.as_str()),
+            // WeChat says what it sends; any allowed image is fine.
+            AttachmentSource::Wechat { .. } => None,
+        };
+        let verdict = judge(object.body, declared).await?;
+        let verdict = match (&record.source, verdict) {
+            (AttachmentSource::Wechat { .. }, Verdict::Ok { content_type, .. })
+                if !content_type.starts_with("image/") =>
+            {
+                Verdict::Refused("type_not_allowed")
+            }
+            (_, v) => v,
+        };
+        match verdict {
+            Verdict::Ok {
+                content_type,
+                sha256,
+                size,
+            } => {
+                self.s3
+                    .copy_object()
+                    .bucket(self.bucket)
+                    .key(evidence_key(&id))
+                    .copy_source(format!("{}/{}", self.bucket, key))
+                    .content_type(content_type)
+                    .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+                    .metadata("sha256", &sha256)
+                    .send()
+                    .await
+                    .map_err(|e| ProcessError::s3("CopyObject", e))?;
+                let status = AttachmentStatus::Ready {
+                    sha256: sha256.clone(),
+                    content_type: content_type.to_owned(),
+                    size,
+                };
+                settle(records, &record, status).await?;
+                self.purge(key).await?;
+                tracing::info!(attachment = %id, size, content_type, "evidence kept");
+                Ok(Processed::Ready { id, sha256 })
+            }
+            Verdict::Refused(reason) => {
+                self.purge(key).await?;
+                settle(
+                    records,
+                    &record,
+                    AttachmentStatus::Rejected {
+                        reason: reason.to_owned(),
+                    },
+                )
+                .await?;
+                tracing::warn!(attachment = %id, reason, "object quarantined and deleted");
+                Ok(Processed::Rejected {
+                    id,
+                    reason: reason.to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Downloads a chat photo into the reporter's upload area (its notification brings it back
+    /// through [`Objects::process`]). A media id WeChat does not know settles the record
+    /// `rejected`; a retryable failure is an error (the message is retried).
+    pub async fn fetch_media<C: wechat::AccessTokenCache>(
+        &self,
+        records: &ReportingStore,
+        api: &wechat::ApiClient<C>,
+        attachment: &AttachmentId,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProcessError> {
+        let _ = now;
+        let Some(record) = records.attachment(attachment).await? else {
+            return Ok(());
+        };
+        let AttachmentSource::Wechat { media_id } = &record.source else {
+            return Ok(());
+        };
+        if record.status != AttachmentStatus::Pending {
+            return Ok(());
+        }
+        match api.media(media_id).await {
+            Ok(media) => {
+                self.s3
+                    .put_object()
+                    .bucket(self.bucket)
+                    .key(incoming_key(&record.owner, attachment))
+                    .content_type(media.content_type)
+                    .body(ByteStream::from(media.bytes))
+                    .send()
+                    .await
+                    .map_err(|e| ProcessError::s3("PutObject", e))?;
+                Ok(())
+            }
+            Err(e) if e.class() == wechat::ErrorClass::Permanent => {
+                tracing::warn!(code = e.code(), attachment = %attachment, "chat photo not downloadable");
+                settle(
+                    records,
+                    &record,
+                    AttachmentStatus::Rejected {
+                        reason: "download_failed".to_owned(),
+                    },
+                )
+                .await?;
+                Ok(())
+            }
+            Err(e) => Err(ProcessError::Wechat(e)),
+        }
+    }
+}
+
+async fn settle(
+    records: &ReportingStore,
+    record: &Attachment,
+    status: AttachmentStatus,
+) -> Result<(), ProcessError> {
+    match records.settle_attachment(record, status).await {
+        Ok(_) | Err(StoreError::Conflict) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,659 @@
+//! The reporter H5 API (`/api/reporter/*`): WeChat OAuth into a sealed session cookie, the
+//! division picker, the city's reporting notice, filing a clue, and "my clues" (public view only).
+
+use chrono::{DateTime, Utc};
+use domain::event::{Channel, DeliveryStatus, Gps, Party};
+use domain::scope::{Category, CategoryChoice};
+use domain::text::{Address, Facts, MessageText, Subject, TextError};
+use domain::{
+    Actor, AttachmentId, ClosedOutcome, ClueId, ClueState, Command, DivisionCode, Divisions,
+    EventKind, ReporterKey,
+};
+use outbox::NoticeQueue;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use session::{LOGIN_COOKIE, SESSION_COOKIE, SESSION_SECS, STATE_SECS, safe_return};
+use sha2::{Digest, Sha256};
+use store::{ClueStore, IdempotencyKey, PageRequest, ReporterIdentity};
+
+use crate::App;
+use crate::http::{ApiError, Req, Resp, encode, set_cookie};
+use crate::ports::{MediaQueue, Side};
+use crate::report::{Report, store_error};
+
+/// A signed-in reporter.
+pub struct Reporter {
+    pub openid: String,
+    pub key: ReporterKey,
+}
+
+fn text_error(e: &TextError) -> ApiError {
+    let (code, field) = match e.field() {
+        "address" => ("invalid_address", "详细地址"),
+        "subject" => ("invalid_subject", "违法主体"),
+        "facts" => ("invalid_facts", "主要违法事实"),
+        "message" => ("invalid_message", "留言"),
+        _ => ("invalid_text", "内容"),
+    };
+    let msg = match e {
+        TextError::Empty { .. } => format!("请填写{field}"),
+        TextError::TooLong { max, .. } => format!("{field}最多{max}个字"),
+        TextError::ControlCharacter { .. } => format!("{field}含有无法识别的字符"),
+    };
+    ApiError::bad_request(code, msg)
+}
+
+/// The H5 form's body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClueForm {
+    pub division: String,
+    pub address: String,
+    #[serde(default)]
+    pub gps: Option<GpsForm>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub category: CategoryForm,
+    pub facts: String,
+    #[serde(default)]
+    pub attachments: Vec<String>,
+    pub notice_version: String,
+    pub consent: bool,
+    #[serde(default)]
+    pub identity: Option<IdentityForm>,
+    #[serde(default)]
+    pub resubmission_of: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpsForm {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryForm {
+    pub kind: String,
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityForm {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+}
+
+/// Refuses text that carries HTML markup (`<tag`, `</`, `<!`, `<?`) or a `javascript:` URL.
+/// Reports are plain text; the pages insert text as text, and this keeps markup out of the
+/// record officers read in other tools as well.
+fn no_markup(field: &'static str, s: &str) -> Result<(), ApiError> {
+    let b = s.as_bytes();
+    let tag = b.windows(2).any(|w| {
+        w[0] == b'<' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'/' | b'!' | b'?'))
+    });
+    if tag || s.to_ascii_lowercase().contains("javascript:") {
+        return Err(ApiError::bad_request(
+            "markup_not_allowed",
+            format!("{field}不能包含网页代码"),
+        ));
+    }
+    Ok(())
+}
+
+fn opt_text(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Parses an optional real-name identity: name ≤ 50 characters, phone 5–20 of `0-9+- `, ID
+/// number 15 or 18 of `0-9X`.
+fn identity(openid: &str, form: Option<IdentityForm>) -> Result<ReporterIdentity, ApiError> {
+    let mut id = ReporterIdentity::anonymous(openid);
+    let Some(f) = form else { return Ok(id) };
+    if let Some(name) = opt_text(f.name) {
+        no_markup("姓名", &name)?;
+        if name.chars().count() > 50 || name.chars().any(|c| c.is_control() || "<>&\"".contains(c))
+        {
+            return Err(ApiError::bad_request("invalid_name", "姓名格式不正确"));
+        }
+        id.name = Some(name);
+    }
+    if let Some(phone) = opt_text(f.phone) {
+        let ok = (5..=20).contains(&phone.len())
+            && phone
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"+- ".contains(&b));
+        if !ok {
+            return Err(ApiError::bad_request("invalid_phone", "手机号码格式不正确"));
+        }
+        id.phone = Some(phone);
+    }
+    if let Some(n) = opt_text(f.id_number) {
+        let n = n.to_ascii_uppercase();
+        let ok =
+            (n.len() == 15 || n.len() == 18) && n.bytes().all(|b| b.is_ascii_digit() || b == b'X');
+        if !ok {
+            return Err(ApiError::bad_request(
+                "invalid_id_number",
+                "身份证号码格式不正确",
+            ));
+        }
+        id.id_number = Some(n);
+    }
+    Ok(id)
+}
+
+/// A county-level division the platform knows.
+pub fn reportable_division(code: &str) -> Result<DivisionCode, ApiError> {
+    let refused = || {
+        ApiError::bad_request(
+            "unknown_division",
+            "请选择县级行政区（县、市、区）作为违法行为发生地",
+        )
+    };
+    let d = DivisionCode::parse(code).map_err(|_| refused())?;
+    if Divisions::embedded().is_reportable_location(&d) {
+        Ok(d)
+    } else {
+        Err(refused())
+    }
+}
+
+fn category(form: CategoryForm) -> Result<CategoryChoice, ApiError> {
+    let bad = || ApiError::bad_request("unknown_category", "违法类型不正确");
+    match (form.kind.as_str(), form.code) {
+        ("uncertain", None) => Ok(CategoryChoice::Uncertain),
+        ("annex", Some(c)) => Category::from_code(&c)
+            .map(CategoryChoice::Annex)
+            .ok_or_else(bad),
+        ("city_extra", Some(c))
+            if !c.is_empty()
+                && c.len() <= 64
+                && c.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+        {
+            Ok(CategoryChoice::CityExtra(c))
+        }
+        _ => Err(bad()),
+    }
+}
+
+impl ClueForm {
+    /// Validates every field (the store and domain check consent and scope again).
+    ///
+    /// # Errors
+    /// The first invalid field's [`ApiError`].
+    pub fn into_report(self, openid: &str) -> Result<(Report, ReporterIdentity), ApiError> {
+        let division = reportable_division(&self.division)?;
+        no_markup("详细地址", &self.address)?;
+        no_markup("违法主体", self.subject.as_deref().unwrap_or_default())?;
+        no_markup("主要违法事实", &self.facts)?;
+        let address = Address::parse(&self.address).map_err(|e| text_error(&e))?;
+        let gps = match self.gps {
+            None => None,
+            Some(g) => Some(
+                Gps::new(g.lat, g.lng)
+                    .ok_or_else(|| ApiError::bad_request("invalid_gps", "位置坐标不正确"))?,
+            ),
+        };
+        let subject = match opt_text(self.subject) {
+            None => None,
+            Some(s) => Some(Subject::parse(&s).map_err(|e| text_error(&e))?),
+        };
+        let facts = Facts::parse(&self.facts).map_err(|e| text_error(&e))?;
+        let category = category(self.category)?;
+        if !self.consent {
+            return Err(ApiError::bad_request(
+                "consent_required",
+                "请先阅读并同意《举报说明》",
+            ));
+        }
+        if self.notice_version.is_empty() || self.notice_version.len() > 64 {
+            return Err(ApiError::new(
+                409,
+                "stale_notice",
+                "该地区的《举报说明》已更新，请重新阅读并同意后提交",
+            ));
+        }
+        let attachments = self
+            .attachments
+            .iter()
+            .map(|a| {
+                AttachmentId::parse(a).map_err(|_| {
+                    ApiError::bad_request("attachment_not_found", "证据材料不存在，请重新上传")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let resubmission_of = match self.resubmission_of {
+            None => None,
+            Some(s) => Some(ClueId::parse(&s).map_err(|_| ApiError::not_found("clue_not_found"))?),
+        };
+        let identity = identity(openid, self.identity)?;
+        Ok((
+            Report {
+                division,
+                address,
+                gps,
+                subject,
+                category,
+                facts,
+                attachments,
+                notice_version: self.notice_version,
+                consent: self.consent,
+                channel: Channel::H5,
+                resubmission_of,
+            },
+            identity,
+        ))
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    if body.len() > 64 * 1024 {
+        return Err(ApiError::new(413, "body_too_large", "请求内容过大"));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("invalid_utf8", "请求内容不是有效的UTF-8文本"))?;
+    serde_json::from_str(text).map_err(|_| ApiError::bad_request("bad_json", "请求格式错误"))
+}
+
+#[derive(Serialize)]
+struct DivisionOut {
+    code: String,
+    name: String,
+    reportable: bool,
+}
+
+#[derive(Serialize)]
+struct TimelineOut {
+    at: DateTime<Utc>,
+    label: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<String>,
+}
+
+fn state_label(state: &ClueState) -> &'static str {
+    match state {
+        ClueState::Closed { outcome } => outcome.label(),
+        other => other.label(),
+    }
+}
+
+fn event_label(kind: &EventKind) -> Option<&'static str> {
+    Some(match kind {
+        EventKind::Received { .. } => "已接收举报",
+        EventKind::Judged { judgment, .. } => match judgment.code() {
+            "accept" => "已受理，将进一步核查处理",
+            "out_of_scope" => "不属于接收范围",
+            "duplicate" => "重复举报",
+            _ => "需补充材料",
+        },
+        EventKind::VerificationRecorded { .. } => "核查完毕",
+        EventKind::MergedInto { .. } => "与其他举报合并办理",
+        EventKind::Resubmitted { .. } => "已补充材料重新提交",
+        EventKind::NoticeOwed { .. } => "告知",
+        EventKind::MessagePosted {
+            from: Party::Reporter,
+            ..
+        } => "您发送了留言",
+        EventKind::MessagePosted { .. } => "承办人回复了留言",
+        _ => return None,
+    })
+}
+
+fn delivery_code(d: &DeliveryStatus) -> &'static str {
+    match d {
+        DeliveryStatus::Queued => "queued",
+        DeliveryStatus::Sent { .. } => "sent",
+        DeliveryStatus::Failed { .. } => "failed",
+        DeliveryStatus::Undeliverable { .. } => "undeliverable",
+    }
+}
+
+fn location_name(d: &DivisionCode) -> String {
+    Divisions::embedded()
+        .full_name(d)
+        .unwrap_or_else(|| d.to_string())
+}
+
+impl<S, R, Q, M> App<S, R, Q, M>
+where
+    S: ClueStore,
+    R: Side,
+    Q: NoticeQueue,
+    M: MediaQueue,
+{
+    /// The signed-in reporter, from the session cookie.
+    ///
+    /// # Errors
+    /// 401 without a valid session.
+    pub fn reporter(&self, req: &Req, now: DateTime<Utc>) -> Result<Reporter, ApiError> {
+        let cookie = req
+            .cookie(SESSION_COOKIE)
+            .ok_or_else(ApiError::unauthenticated)?;
+        let s = self
+            .session
+            .open(cookie, now.timestamp())
+            .map_err(|_| ApiError::unauthenticated())?;
+        Ok(Reporter {
+            key: self.keyer.key(&s.openid),
+            openid: s.openid,
+        })
+    }
+
+    /// Routes `/api/reporter/*`.
+    pub async fn reporter_api(&self, req: &Req, now: DateTime<Utc>) -> Resp {
+        let path = req.path.trim_end_matches('/');
+        let segs: Vec<&str> = path.split('/').skip(3).collect();
+        let result = match (req.method.as_str(), segs.as_slice()) {
+            ("GET", ["health"]) => Ok(Resp::json(200, &json!({"status":"ok","function":"intake"}))),
+            ("GET", ["login"]) => Ok(self.login(req, now)),
+            ("GET", ["oauth"]) => self.oauth(req, now).await,
+            ("GET", ["divisions"]) => divisions(req),
+            ("GET", ["reporting-notice"]) => self.notice(req, now).await,
+            ("POST", ["clues"]) => self.submit(req, now).await,
+            ("GET", ["clues"]) => self.my_clues(req, now).await,
+            ("GET", ["clues", id]) => self.my_clue(req, id, now).await,
+            ("POST", ["clues", id, "messages"]) => self.post_message(req, id, now).await,
+            _ => Err(ApiError::new(404, "no_route", "未找到")),
+        };
+        result.unwrap_or_else(ApiError::into_resp)
+    }
+
+    fn login(&self, req: &Req, now: DateTime<Utc>) -> Resp {
+        let ret = safe_return(req.query("return").unwrap_or("#/"));
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let state = self.session.sign_state(&ret, &nonce, now.timestamp());
+        let origin = req.origin();
+        let redirect = format!("{origin}/api/reporter/oauth");
+        let url = format!(
+            "{}/connect/oauth2/authorize?appid={}&redirect_uri={}&response_type=code&scope=snsapi_base&state={}#wechat_redirect",
+            self.oauth_base.trim_end_matches('/'),
+            encode(&self.appid),
+            encode(&redirect),
+            encode(&state)
+        );
+        Resp::redirect(&url).with_header(
+            "set-cookie",
+            set_cookie(
+                LOGIN_COOKIE,
+                &nonce,
+                STATE_SECS,
+                origin.starts_with("https"),
+            ),
+        )
+    }
+
+    async fn oauth(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
+        let bad = || ApiError::bad_request("bad_oauth", "登录失败，请重新打开页面");
+        let code = req
+            .query("code")
+            .filter(|c| !c.is_empty() && c.len() <= 256 && c.bytes().all(|b| b.is_ascii_graphic()));
+        let (Some(code), Some(state), Some(nonce)) =
+            (code, req.query("state"), req.cookie(LOGIN_COOKIE))
+        else {
+            return Err(bad());
+        };
+        let ret = self
+            .session
+            .verify_state(state, nonce, now.timestamp())
+            .map_err(|_| bad())?;
+        let user = self.oauth.oauth_openid(code).await.map_err(|e| {
+            tracing::warn!(code = e.code(), "oauth code exchange failed");
+            bad()
+        })?;
+        if user.is_snapshot_user || user.openid.is_empty() {
+            return Err(ApiError::new(
+                403,
+                "snapshot_user",
+                "请在微信中打开页面后举报",
+            ));
+        }
+        let secure = req.origin().starts_with("https");
+        let cookie = self.session.seal(&user.openid, now.timestamp());
+        Ok(Resp::redirect(&format!("/h5/{}", safe_return(&ret)))
+            .with_header(
+                "set-cookie",
+                set_cookie(SESSION_COOKIE, &cookie, SESSION_SECS, secure),
+            )
+            .with_header("set-cookie", set_cookie(LOGIN_COOKIE, "", 0, secure)))
+    }
+
+    async fn notice(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
+        let division = reportable_division(req.query("division").unwrap_or_default())?;
+        let city = division
+            .city()
+            .ok_or_else(|| ApiError::bad_request("unknown_division", "请选择县级行政区"))?;
+        let history = self
+            .store
+            .scope_history(city)
+            .await
+            .map_err(|e| store_error(&e))?;
+        let scope = history.in_force(now);
+        let notice = scope.reporting_notice();
+        let categories: Vec<_> = Category::ALL
+            .iter()
+            .map(|c| {
+                json!({"code": c.code(), "name": c.name(), "description": c.description(), "group": c.group().name()})
+            })
+            .collect();
+        let extras: Vec<_> = scope
+            .extra_categories
+            .iter()
+            .map(|e| json!({"code": e.code, "name": e.name, "description": e.description}))
+            .collect();
+        Ok(Resp::json(
+            200,
+            &json!({
+                "version_id": notice.version_id,
+                "text": notice.text,
+                "city": city.to_string(),
+                "city_name": location_name(&city),
+                "categories": categories,
+                "extras": extras,
+            }),
+        ))
+    }
+
+    async fn submit(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
+        let me = self.reporter(req, now)?;
+        let form: ClueForm = parse_json(&req.body)?;
+        let (report, identity) = form.into_report(&me.openid)?;
+        // The same reporter sending the same body again (a double tap, a retried request) gets
+        // the first answer back instead of a second clue.
+        let digest = hex::encode(Sha256::digest(
+            [me.key.as_str().as_bytes(), b"\0", req.body.as_slice()].concat(),
+        ));
+        let key =
+            IdempotencyKey::parse(&format!("h5:{}", &digest[..40])).map_err(|e| store_error(&e))?;
+        let received = self.file(report, identity, &key, now).await?;
+        Ok(Resp::json(
+            if received.replayed { 200 } else { 201 },
+            &json!({
+                "clue_id": received.clue_id.to_string(),
+                "clue_no": received.clue_no.to_string(),
+                "receipt_notice": domain::NoticeContent::Receipt.render(),
+            }),
+        ))
+    }
+
+    async fn my_clues(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
+        let me = self.reporter(req, now)?;
+        let page = self
+            .store
+            .reporter_clues(&me.key, PageRequest::default())
+            .await
+            .map_err(|e| store_error(&e))?;
+        let list: Vec<_> = page
+            .items
+            .iter()
+            .map(|c| {
+                let c = &c.clue;
+                json!({
+                    "clue_id": c.id.to_string(),
+                    "clue_no": c.clue_no.to_string(),
+                    "state": c.state.code(),
+                    "state_label": state_label(&c.state),
+                    "received_at": c.received_at,
+                    "location_name": location_name(&c.location.division),
+                    "next_due": c.next_due(),
+                })
+            })
+            .collect();
+        Ok(Resp::json(200, &list))
+    }
+
+    async fn own_clue(&self, me: &Reporter, id: &str) -> Result<domain::Clue, ApiError> {
+        let id = ClueId::parse(id).map_err(|_| ApiError::not_found("clue_not_found"))?;
+        match self.store.clue(&id).await {
+            Ok(c) if c.clue.reporter == me.key => Ok(c.clue),
+            Ok(_) | Err(store::StoreError::NotFound(_)) => {
+                Err(ApiError::not_found("clue_not_found"))
+            }
+            Err(e) => Err(store_error(&e)),
+        }
+    }
+
+    async fn my_clue(&self, req: &Req, id: &str, now: DateTime<Utc>) -> Result<Resp, ApiError> {
+        let me = self.reporter(req, now)?;
+        let clue = self.own_clue(&me, id).await?;
+        let timeline = self
+            .store
+            .timeline(&clue.id)
+            .await
+            .map_err(|e| store_error(&e))?;
+        let timeline: Vec<TimelineOut> = timeline
+            .iter()
+            .filter(|e| e.event.kind.is_public())
+            .filter_map(|e| {
+                let label = event_label(&e.event.kind)?;
+                let notice = match &e.event.kind {
+                    EventKind::NoticeOwed { notice } => Some(notice.text.clone()),
+                    _ => None,
+                };
+                Some(TimelineOut {
+                    at: e.event.at,
+                    label,
+                    notice,
+                })
+            })
+            .collect();
+        let notices: Vec<_> = clue
+            .notices
+            .iter()
+            .map(|n| {
+                json!({
+                    "key": n.record.key().as_str(),
+                    "text": n.record.text,
+                    "at": n.owed_at,
+                    "delivery": delivery_code(&n.delivery),
+                })
+            })
+            .collect();
+        let messages = self
+            .store
+            .messages(&clue.id)
+            .await
+            .map_err(|e| store_error(&e))?;
+        let messages: Vec<_> = messages
+            .iter()
+            .map(|m| {
+                json!({
+                    "from": if matches!(m.from, Party::Reporter) { "reporter" } else { "officer" },
+                    "text": m.text,
+                    "at": m.at,
+                })
+            })
+            .collect();
+        let can_resubmit = matches!(
+            clue.state,
+            ClueState::Closed {
+                outcome: ClosedOutcome::NeedMaterial
+            }
+        ) && clue.resubmitted_as.is_none();
+        Ok(Resp::json(
+            200,
+            &json!({
+                "clue_id": clue.id.to_string(),
+                "clue_no": clue.clue_no.to_string(),
+                "state": clue.state.code(),
+                "state_label": state_label(&clue.state),
+                "division": clue.location.division.to_string(),
+                "location_name": location_name(&clue.location.division),
+                "address": clue.location.address.as_str(),
+                "received_at": clue.received_at,
+                "next_due": clue.next_due(),
+                "can_resubmit": can_resubmit,
+                "timeline": timeline,
+                "notices": notices,
+                "messages": messages,
+            }),
+        ))
+    }
+
+    async fn post_message(
+        &self,
+        req: &Req,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Resp, ApiError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Body {
+            text: String,
+        }
+        let me = self.reporter(req, now)?;
+        let body: Body = parse_json(&req.body)?;
+        no_markup("留言", &body.text)?;
+        let text = MessageText::parse(&body.text).map_err(|e| text_error(&e))?;
+        let clue = self.own_clue(&me, id).await?;
+        self.check_block(&me.key).await?;
+        let key = IdempotencyKey::parse(&format!("msg:{}", uuid::Uuid::new_v4().simple()))
+            .map_err(|e| store_error(&e))?;
+        let actor = Actor::Reporter {
+            reporter: me.key.clone(),
+        };
+        let out = self
+            .store
+            .execute(&clue.id, Command::PostMessage { text }, &actor, now, &key)
+            .await
+            .map_err(|e| store_error(&e))?;
+        outbox::enqueue_after_commit(&self.notices, out.notices()).await;
+        Ok(Resp::json(201, &json!({"ok": true})))
+    }
+}
+
+fn divisions(req: &Req) -> Result<Resp, ApiError> {
+    let reg = Divisions::embedded();
+    let list: Vec<DivisionOut> = match req.query("parent") {
+        None | Some("") => reg
+            .provinces()
+            .map(|d| DivisionOut {
+                code: d.code().to_string(),
+                name: d.name().to_owned(),
+                reportable: d.is_reportable_location(),
+            })
+            .collect(),
+        Some(p) => {
+            let parent = DivisionCode::parse(p)
+                .ok()
+                .filter(|c| reg.get(c).is_some())
+                .ok_or_else(|| ApiError::bad_request("unknown_division", "行政区划代码不存在"))?;
+            reg.children(&parent)
+                .map(|d| DivisionOut {
+                    code: d.code().to_string(),
+                    name: d.name().to_owned(),
+                    reportable: d.is_reportable_location(),
+                })
+                .collect()
+        }
+    };
+    Ok(Resp::json(200, &list).with_header("cache-control", "public, max-age=3600"))
+}

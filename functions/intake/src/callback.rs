@@ -1,0 +1,394 @@
+//! The WeChat callback (`/wechat/callback`): server verification, then for each push: verify
+//! and open (signature, timestamp, nonce, AES, XML), deduplicate (MsgId, or reporter key +
+//! CreateTime for events) durably, answer subscribe/menu events, and run the guided chat.
+//!
+//! Deduplication: the first delivery claims a record; a concurrent retry finds it claimed and
+//! answers nothing (WeChat retries again), a later retry gets the reply given the first time.
+//! A delivery whose processing failed releases its claim, so the next retry processes it again.
+//! Filing the clue is itself idempotent on the MsgId, so even a reprocessed message files once.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::chat::{ChatContext, ChatDraft, ChatInput, ChatSubmission, Step, advance};
+use domain::event::Channel;
+use domain::scope::CategoryChoice;
+use domain::{AttachmentId, Divisions, NoticeContent, ReporterKey};
+use outbox::NoticeQueue;
+use sha2::{Digest, Sha256};
+use store::{
+    Attachment, AttachmentSource, AttachmentStatus, Claim, ClueStore, IdempotencyKey,
+    ReporterIdentity, StoreError,
+};
+use wechat::{Body, CallbackQuery, Event, Inbound, Mode, TextReply};
+
+use crate::App;
+use crate::http::{ApiError, Req, Resp};
+use crate::ports::{MediaQueue, MediaRequest, Side};
+use crate::report::Report;
+
+/// The menu key that starts a chat report.
+pub const MENU_CHAT: &str = "REPORT_CHAT";
+/// The menu key that links to "my clues".
+pub const MENU_MINE: &str = "MY_CLUES";
+/// How long one delivery may hold its claim before a retry may take over.
+pub const LEASE: Duration = Duration::seconds(15);
+/// Largest callback body read.
+pub const MAX_CALLBACK_BODY: usize = 64 * 1024;
+
+fn welcome(h5: &str) -> String {
+    format!(
+        "您好，欢迎关注12336国土资源违法线索举报平台。\n\
+         在线填写举报：{h5}#/report\n\
+         查看我的举报：{h5}#/mine\n\
+         也可回复“举报”，按提示逐步提交。"
+    )
+}
+
+fn query_of(req: &Req) -> CallbackQuery {
+    let get = |k: &str| req.query(k).map(str::to_owned);
+    CallbackQuery {
+        signature: get("signature"),
+        timestamp: get("timestamp"),
+        nonce: get("nonce"),
+        echostr: get("echostr"),
+        encrypt_type: get("encrypt_type"),
+        msg_signature: get("msg_signature"),
+        openid: get("openid"),
+    }
+}
+
+fn refused(e: &wechat::WechatError) -> Resp {
+    let status = match e {
+        wechat::WechatError::BadSignature | wechat::WechatError::WrongAppId => 403,
+        wechat::WechatError::NonceStore(_) => 503,
+        _ => 400,
+    };
+    tracing::warn!(code = e.code(), "callback refused");
+    ApiError::new(status, e.code(), "请求无效").into_resp()
+}
+
+/// The attachment id of a chat photo: stable for the same reporter and media id.
+pub fn chat_attachment_id(reporter: &ReporterKey, media_id: &str) -> AttachmentId {
+    let h = hex::encode(Sha256::digest(
+        [reporter.as_str().as_bytes(), b"\0", media_id.as_bytes()].concat(),
+    ));
+    AttachmentId::parse(&format!("wx{}", &h[..32])).unwrap_or_else(|_| unreachable!("hex"))
+}
+
+/// What processing one push decided.
+struct Outcome {
+    reply: Option<String>,
+}
+
+impl<S, R, Q, M> App<S, R, Q, M>
+where
+    S: ClueStore,
+    R: Side,
+    Q: NoticeQueue,
+    M: MediaQueue,
+{
+    /// `GET /wechat/callback`: WeChat's server verification.
+    pub fn verify(&self, req: &Req, now: DateTime<Utc>) -> Resp {
+        let q = query_of(req);
+        match self.callback.verify_echo(&q, now.timestamp()) {
+            Ok(echo) => Resp::text(200, "text/plain", echo),
+            Err(e) => refused(&e),
+        }
+    }
+
+    /// `POST /wechat/callback`.
+    pub async fn push(&self, req: &Req, now: DateTime<Utc>) -> Resp {
+        if req.body.len() > MAX_CALLBACK_BODY {
+            return refused(&wechat::WechatError::XmlTooLarge);
+        }
+        let q = query_of(req);
+        let opened = match self
+            .callback
+            .receive(&q, &req.body, now.timestamp(), &self.side)
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => return refused(&e),
+        };
+        let msg = opened.message;
+        if msg.from_user.is_empty() || msg.from_user.len() > 128 {
+            return refused(&wechat::WechatError::XmlMalformed("FromUserName"));
+        }
+        let reporter = self.keyer.key(&msg.from_user);
+        let dedup = match msg.msg_id {
+            Some(id) => format!("msg:{id}"),
+            None => format!("evt:{}:{}", reporter.as_str(), msg.create_time),
+        };
+        match self.side.claim_callback(&dedup, now, LEASE).await {
+            Ok(Claim::Fresh) => {}
+            Ok(Claim::Busy) => return Resp::text(200, "text/plain", "success"),
+            Ok(Claim::Done(reply)) => return self.answer(opened.mode, &reply, now),
+            Err(e) => {
+                tracing::error!(code = e.code(), "callback claim failed");
+                return ApiError::unavailable().into_resp();
+            }
+        }
+        match self.process(req, &msg, &reporter, &dedup, now).await {
+            Ok(out) => {
+                let reply_xml = out
+                    .reply
+                    .map(|content| {
+                        TextReply {
+                            to_user: &msg.from_user,
+                            from_user: &msg.to_user,
+                            create_time: now.timestamp(),
+                            content: &content,
+                        }
+                        .to_xml()
+                    })
+                    .unwrap_or_default();
+                if let Err(e) = self.side.complete_callback(&dedup, &reply_xml, now).await {
+                    tracing::warn!(code = e.code(), "callback record not completed");
+                }
+                self.answer(opened.mode, &reply_xml, now)
+            }
+            Err(e) => {
+                tracing::error!(
+                    code = e.code(),
+                    "callback processing failed; released for retry"
+                );
+                if let Err(e) = self.side.release_callback(&dedup).await {
+                    tracing::warn!(code = e.code(), "callback claim not released");
+                }
+                ApiError::unavailable().into_resp()
+            }
+        }
+    }
+
+    fn answer(&self, mode: Mode, reply_xml: &str, now: DateTime<Utc>) -> Resp {
+        if reply_xml.is_empty() {
+            return Resp::text(200, "text/plain", "success");
+        }
+        Resp::text(
+            200,
+            "application/xml",
+            self.callback.seal_reply(mode, reply_xml, now.timestamp()),
+        )
+    }
+
+    async fn process(
+        &self,
+        req: &Req,
+        msg: &Inbound,
+        reporter: &ReporterKey,
+        dedup: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, StoreError> {
+        let h5 = format!("{}/h5/", req.origin());
+        let input = match &msg.body {
+            Body::Event(Event::Subscribe { .. }) => {
+                return Ok(Outcome {
+                    reply: Some(welcome(&h5)),
+                });
+            }
+            Body::Event(Event::Click { key }) if key == MENU_CHAT => ChatInput::Start,
+            Body::Event(Event::Click { key }) if key == MENU_MINE => {
+                return Ok(Outcome {
+                    reply: Some(format!("查看我的举报：{h5}#/mine")),
+                });
+            }
+            Body::Event(Event::Click { .. }) => {
+                return Ok(Outcome {
+                    reply: Some(welcome(&h5)),
+                });
+            }
+            Body::Event(_) => return Ok(Outcome { reply: None }),
+            Body::Text { content } => ChatInput::Text(content.clone()),
+            Body::Location {
+                latitude,
+                longitude,
+                label,
+                ..
+            } => ChatInput::Location {
+                lat: *latitude,
+                lng: *longitude,
+                label: label.clone(),
+            },
+            Body::Image { media_id, .. } => ChatInput::Image {
+                media_id: media_id.clone(),
+            },
+            Body::Voice { .. } | Body::Unsupported { .. } => ChatInput::Text(String::new()),
+        };
+        self.chat(&h5, &msg.from_user, reporter, input, dedup, now)
+            .await
+    }
+
+    async fn chat(
+        &self,
+        h5: &str,
+        openid: &str,
+        reporter: &ReporterKey,
+        input: ChatInput,
+        dedup: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, StoreError> {
+        let (draft, version) = self.side.chat_draft(reporter, now).await?;
+        let city = draft
+            .as_ref()
+            .and_then(|d| d.division)
+            .and_then(|d| d.city());
+        let notice = match city {
+            Some(city) => Some(
+                self.store
+                    .scope_history(city)
+                    .await?
+                    .in_force(now)
+                    .reporting_notice(),
+            ),
+            None => None,
+        };
+        let notice_url = draft
+            .as_ref()
+            .and_then(|d| d.division)
+            .map(|d| format!("{h5}#/notice/{d}"));
+        let ctx = ChatContext {
+            divisions: Divisions::embedded(),
+            notice: notice.as_ref(),
+            notice_url: notice_url.as_deref(),
+        };
+        let before = draft.clone();
+        let photos_before = draft.as_ref().map_or(0, |d| d.media.len());
+        let turn = advance(draft, input, now, &ctx);
+
+        // A photo the dialogue accepted: queue its download into the evidence bucket.
+        if let Some(d) = &turn.draft
+            && d.step == Step::Evidence
+            && d.media.len() > photos_before
+            && let Some(media_id) = d.media.last()
+        {
+            self.queue_photo(reporter, media_id, now).await?;
+        }
+
+        if let Some(submit) = turn.submit {
+            let reply = match self.file_chat(openid, reporter, &submit, dedup, now).await {
+                Ok(reply) => {
+                    self.side
+                        .put_chat_draft(reporter, None, version, now)
+                        .await?;
+                    reply
+                }
+                Err(refusal) => {
+                    // Keep the draft at the consent step; the reporter can answer again.
+                    if let Some(mut d) = before {
+                        d.updated_at = now;
+                        self.side
+                            .put_chat_draft(reporter, Some(&d), version, now)
+                            .await?;
+                    }
+                    refusal
+                }
+            };
+            return Ok(Outcome { reply: Some(reply) });
+        }
+        if turn.draft.is_some() || version > 0 {
+            self.side
+                .put_chat_draft(reporter, turn.draft.as_ref(), version, now)
+                .await?;
+        }
+        let reply = match (turn.reply, &turn.draft) {
+            (Some(r), _) => Some(r),
+            (None, None) => Some(welcome(h5)),
+            (None, Some(_)) => None,
+        };
+        Ok(Outcome { reply })
+    }
+
+    async fn queue_photo(
+        &self,
+        reporter: &ReporterKey,
+        media_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if media_id.is_empty() || media_id.len() > 256 {
+            return Ok(());
+        }
+        let id = chat_attachment_id(reporter, media_id);
+        let a = Attachment {
+            id: id.clone(),
+            owner: reporter.clone(),
+            declared_type: "image/jpeg".to_owned(),
+            declared_size: 0,
+            source: AttachmentSource::Wechat {
+                media_id: media_id.to_owned(),
+            },
+            status: AttachmentStatus::Pending,
+            created_at: now,
+        };
+        if self.side.create_attachment(&a).await? {
+            let req = MediaRequest {
+                attachment_id: id,
+                media_id: media_id.to_owned(),
+                owner: reporter.clone(),
+            };
+            if let Err(e) = self.media.request(&req).await {
+                tracing::error!(error = %e, "photo download not queued");
+                return Err(StoreError::Invalid("media queue"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Files a finished chat report; the answer is the receipt (or why it was refused).
+    async fn file_chat(
+        &self,
+        openid: &str,
+        reporter: &ReporterKey,
+        submit: &ChatSubmission,
+        dedup: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, String> {
+        let mut attachments = Vec::new();
+        let mut dropped = 0;
+        for media_id in &submit.media {
+            let id = chat_attachment_id(reporter, media_id);
+            match self.side.attachment(&id).await {
+                Ok(Some(a)) if matches!(a.status, AttachmentStatus::Ready { .. }) => {
+                    attachments.push(id)
+                }
+                Ok(Some(a)) if matches!(a.status, AttachmentStatus::Pending) => {
+                    return Err("照片仍在处理中，请稍候再回复“同意”提交。".to_owned());
+                }
+                _ => dropped += 1,
+            }
+        }
+        let report = Report {
+            division: submit.division,
+            address: submit.address.clone(),
+            gps: submit.gps,
+            subject: submit.subject.clone(),
+            category: CategoryChoice::Uncertain,
+            facts: submit.facts.clone(),
+            attachments,
+            notice_version: submit.notice_version.clone(),
+            consent: true,
+            channel: Channel::Chat,
+            resubmission_of: None,
+        };
+        let key = IdempotencyKey::parse(&format!("chat:{dedup}").replace('#', ":"))
+            .map_err(|_| "提交失败，请稍后再试。".to_owned())?;
+        match self
+            .file(report, ReporterIdentity::anonymous(openid), &key, now)
+            .await
+        {
+            Ok(received) => {
+                let mut reply = format!(
+                    "{}\n线索编号：{}",
+                    NoticeContent::Receipt.render(),
+                    received.clue_no
+                );
+                if dropped > 0 {
+                    reply.push_str(&format!("\n有{dropped}张照片未通过检查，未作为证据提交。"));
+                }
+                Ok(reply)
+            }
+            Err(e) => Err(e.message),
+        }
+    }
+}
+
+/// The draft a test or tool reads back (re-exported for tests).
+pub type Draft = ChatDraft;

@@ -1,0 +1,217 @@
+//! The HTTP shapes the handlers work with, independent of the Lambda event types: a small
+//! [`Req`] and [`Resp`], stable JSON errors ([`ApiError`]) and cookie helpers.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+/// The largest request body read (the callback's XML is at most 64 KiB; a clue's JSON is small).
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// A request as the handlers see it.
+#[derive(Debug, Clone, Default)]
+pub struct Req {
+    pub method: String,
+    pub path: String,
+    /// First value of each query parameter.
+    pub query: HashMap<String, String>,
+    /// Lower-case header names.
+    pub headers: HashMap<String, String>,
+    pub cookies: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Req {
+    /// A request with no headers, query or body (tests build on it).
+    pub fn new(method: &str, path: &str) -> Self {
+        Self {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    /// Parses the `cookie` header(s) into [`Req::cookies`].
+    pub fn parse_cookies(&mut self, header: &str) {
+        for part in header.split(';') {
+            if let Some((k, v)) = part.trim().split_once('=') {
+                self.cookies
+                    .entry(k.trim().to_owned())
+                    .or_insert_with(|| v.trim().to_owned());
+            }
+        }
+    }
+
+    /// `scheme://host` as the client reached us (for OAuth's `redirect_uri` and chat links).
+    pub fn origin(&self) -> String {
+        let host = self.header("host").unwrap_or("localhost");
+        let local = host.starts_with("127.0.0.1") || host.starts_with("localhost");
+        let proto =
+            self.header("x-forwarded-proto")
+                .unwrap_or(if local { "http" } else { "https" });
+        format!("{proto}://{host}")
+    }
+}
+
+/// A response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned()),
+        }
+    }
+
+    pub fn text(status: u16, content_type: &str, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn redirect(location: &str) -> Self {
+        Self {
+            status: 302,
+            headers: vec![("location".into(), location.into())],
+            body: String::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The error code of an error response (tests).
+    pub fn error_code(&self) -> Option<String> {
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()?
+            .pointer("/error/code")?
+            .as_str()
+            .map(str::to_owned)
+    }
+}
+
+/// A refusal: an HTTP status, a stable code, a Chinese message for the reporter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(401, "unauthenticated", "请在微信中打开并登录")
+    }
+
+    pub fn not_found(code: &'static str) -> Self {
+        Self::new(404, code, "未找到")
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(503, "unavailable", "服务暂时不可用，请稍后再试")
+    }
+
+    pub fn into_resp(self) -> Resp {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Inner<'a>,
+        }
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: &'a str,
+        }
+        Resp::json(
+            self.status,
+            &Body {
+                error: Inner {
+                    code: self.code,
+                    message: &self.message,
+                },
+            },
+        )
+    }
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path `/api/reporter`, Secure over https.
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Max-Age={max_age}; Path=/api/reporter; HttpOnly; SameSite=Lax{secure}")
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_split_and_the_first_value_wins() {
+        let mut r = Req::new("GET", "/");
+        r.parse_cookies("a=1; rs=xyz=; a=2");
+        assert_eq!(r.cookie("a"), Some("1"));
+        assert_eq!(r.cookie("rs"), Some("xyz="));
+    }
+
+    #[test]
+    fn errors_have_a_stable_shape() {
+        let r = ApiError::bad_request("bad_json", "请求格式错误").into_resp();
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.body,
+            r#"{"error":{"code":"bad_json","message":"请求格式错误"}}"#
+        );
+        assert_eq!(r.error_code().as_deref(), Some("bad_json"));
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("http://a/b?c=d"), "http%3A%2F%2Fa%2Fb%3Fc%3Dd");
+    }
+}

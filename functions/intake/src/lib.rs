@@ -1,0 +1,62 @@
+//! `intake`: the WeChat callback (`/wechat/callback`) and the reporter H5 API (`/api/reporter/*`).
+//!
+//! The binary (`main.rs`) reads its configuration and secrets once per cold start, builds an
+//! [`App`] and maps each API Gateway request to [`App::handle`]. Everything else is here, generic
+//! over the store traits so tests run it against moto or in memory.
+//!
+//! # Layout
+//! - [`http`]: [`Req`], [`Resp`], stable JSON errors.
+//! - [`callback`]: verification, dedup, subscribe/menu answers, the guided chat.
+//! - [`api`]: OAuth → session cookie, divisions, reporting notice, clues (public view), messages.
+//! - [`report`]: filing a clue from either channel: block list, attachments, rate limits, store.
+//! - [`ports`]: the side-table trait ([`ports::Side`]) and the media download queue, with fakes.
+
+pub mod api;
+pub mod callback;
+pub mod http;
+pub mod ports;
+pub mod report;
+
+use chrono::{DateTime, Utc};
+use outbox::NoticeQueue;
+use session::SessionKey;
+use store::{ClueStore, ReporterKeyer};
+use wechat::{ApiClient, Callback, InMemoryTokenCache};
+
+pub use http::{ApiError, Req, Resp};
+
+use crate::ports::{MediaQueue, Side};
+
+/// Everything a request needs, built once per cold start.
+pub struct App<S, R, Q, M> {
+    pub store: S,
+    pub side: R,
+    pub notices: Q,
+    pub media: M,
+    pub callback: Callback,
+    /// OAuth code → openid (no access token needed).
+    pub oauth: ApiClient<InMemoryTokenCache>,
+    /// `https://open.weixin.qq.com` (the simulator locally).
+    pub oauth_base: String,
+    pub appid: String,
+    pub session: SessionKey,
+    pub keyer: ReporterKeyer,
+}
+
+impl<S, R, Q, M> App<S, R, Q, M>
+where
+    S: ClueStore,
+    R: Side,
+    Q: NoticeQueue,
+    M: MediaQueue,
+{
+    /// Routes one request.
+    pub async fn handle(&self, req: &Req, now: DateTime<Utc>) -> Resp {
+        match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/wechat/callback") => self.verify(req, now),
+            ("POST", "/wechat/callback") => self.push(req, now).await,
+            (_, p) if p.starts_with("/api/reporter/") => self.reporter_api(req, now).await,
+            _ => ApiError::new(404, "no_route", "未找到").into_resp(),
+        }
+    }
+}

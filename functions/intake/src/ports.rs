@@ -1,0 +1,337 @@
+//! What the intake needs besides the clue store, as small traits: the reporting side table
+//! ([`Side`], on DynamoDB by [`store::ReportingStore`], in memory by [`MemorySide`]) and the
+//! queue that asks `attachments` to download a WeChat photo ([`MediaQueue`]).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::chat::ChatDraft;
+use domain::{AttachmentId, ReporterKey};
+use serde::{Deserialize, Serialize};
+use store::{Attachment, Block, Claim, RateLimit, ReportingStore, StoreError};
+
+/// The reporting side table.
+pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
+    fn claim_callback(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    fn complete_callback(
+        &self,
+        key: &str,
+        reply: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn release_callback(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn chat_draft(
+        &self,
+        reporter: &ReporterKey,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(Option<ChatDraft>, u64), StoreError>> + Send;
+    fn put_chat_draft(
+        &self,
+        reporter: &ReporterKey,
+        draft: Option<&ChatDraft>,
+        version: u64,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn take(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn give_back(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn block_of(
+        &self,
+        reporter: &ReporterKey,
+    ) -> impl Future<Output = Result<Option<Block>, StoreError>> + Send;
+    fn attachment(
+        &self,
+        id: &AttachmentId,
+    ) -> impl Future<Output = Result<Option<Attachment>, StoreError>> + Send;
+    fn create_attachment(
+        &self,
+        a: &Attachment,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+impl Side for ReportingStore {
+    async fn claim_callback(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        ReportingStore::claim_callback(self, key, now, lease).await
+    }
+    async fn complete_callback(
+        &self,
+        key: &str,
+        reply: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        ReportingStore::complete_callback(self, key, reply, now).await
+    }
+    async fn release_callback(&self, key: &str) -> Result<(), StoreError> {
+        ReportingStore::release_callback(self, key).await
+    }
+    async fn chat_draft(
+        &self,
+        reporter: &ReporterKey,
+        now: DateTime<Utc>,
+    ) -> Result<(Option<ChatDraft>, u64), StoreError> {
+        ReportingStore::chat_draft(self, reporter, now).await
+    }
+    async fn put_chat_draft(
+        &self,
+        reporter: &ReporterKey,
+        draft: Option<&ChatDraft>,
+        version: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        ReportingStore::put_chat_draft(self, reporter, draft, version, now).await
+    }
+    async fn take(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        ReportingStore::take(self, limit, subject, now).await
+    }
+    async fn give_back(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        ReportingStore::give_back(self, limit, subject, now).await
+    }
+    async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
+        ReportingStore::block_of(self, reporter).await
+    }
+    async fn attachment(&self, id: &AttachmentId) -> Result<Option<Attachment>, StoreError> {
+        ReportingStore::attachment(self, id).await
+    }
+    async fn create_attachment(&self, a: &Attachment) -> Result<bool, StoreError> {
+        ReportingStore::create_attachment(self, a).await
+    }
+}
+
+/// An in-memory [`Side`] for unit tests and the callback bench.
+#[derive(Debug, Default)]
+pub struct MemorySide {
+    inner: Mutex<Mem>,
+}
+
+#[derive(Debug, Default)]
+struct Mem {
+    nonces: HashMap<String, ()>,
+    callbacks: HashMap<String, Option<String>>,
+    drafts: HashMap<ReporterKey, (Option<ChatDraft>, u64)>,
+    counters: HashMap<String, u32>,
+    blocks: HashMap<ReporterKey, Block>,
+    attachments: HashMap<AttachmentId, Attachment>,
+}
+
+impl MemorySide {
+    fn with<T>(&self, f: impl FnOnce(&mut Mem) -> T) -> T {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+
+    /// Puts a reporter on the block list.
+    pub fn block(&self, b: Block) {
+        self.with(|m| m.blocks.insert(b.reporter.clone(), b));
+    }
+
+    /// Stores an attachment as is.
+    pub fn put_attachment(&self, a: Attachment) {
+        self.with(|m| m.attachments.insert(a.id.clone(), a));
+    }
+}
+
+impl wechat::NonceStore for MemorySide {
+    type Error = StoreError;
+    async fn first_use(&self, key: &str, _ttl: StdDuration) -> Result<bool, StoreError> {
+        Ok(self.with(|m| m.nonces.insert(key.to_owned(), ()).is_none()))
+    }
+}
+
+impl Side for MemorySide {
+    async fn claim_callback(
+        &self,
+        key: &str,
+        _now: DateTime<Utc>,
+        _lease: Duration,
+    ) -> Result<Claim, StoreError> {
+        Ok(self.with(|m| match m.callbacks.get(key) {
+            None => {
+                m.callbacks.insert(key.to_owned(), None);
+                Claim::Fresh
+            }
+            Some(None) => Claim::Busy,
+            Some(Some(r)) => Claim::Done(r.clone()),
+        }))
+    }
+    async fn complete_callback(
+        &self,
+        key: &str,
+        reply: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|m| m.callbacks.insert(key.to_owned(), Some(reply.to_owned())));
+        Ok(())
+    }
+    async fn release_callback(&self, key: &str) -> Result<(), StoreError> {
+        self.with(|m| {
+            if matches!(m.callbacks.get(key), Some(None)) {
+                m.callbacks.remove(key);
+            }
+        });
+        Ok(())
+    }
+    async fn chat_draft(
+        &self,
+        reporter: &ReporterKey,
+        _now: DateTime<Utc>,
+    ) -> Result<(Option<ChatDraft>, u64), StoreError> {
+        Ok(self.with(|m| m.drafts.get(reporter).cloned().unwrap_or((None, 0))))
+    }
+    async fn put_chat_draft(
+        &self,
+        reporter: &ReporterKey,
+        draft: Option<&ChatDraft>,
+        version: u64,
+        _now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|m| {
+            let current = m.drafts.get(reporter).map_or(0, |d| d.1);
+            if current != version {
+                return Err(StoreError::Conflict);
+            }
+            m.drafts
+                .insert(reporter.clone(), (draft.cloned(), version + 1));
+            Ok(())
+        })
+    }
+    async fn take(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|m| {
+            let c = m
+                .counters
+                .entry(format!("{}#{subject}", limit.name))
+                .or_insert(0);
+            if *c < limit.max {
+                *c += 1;
+                true
+            } else {
+                false
+            }
+        }))
+    }
+    async fn give_back(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|m| {
+            if let Some(c) = m.counters.get_mut(&format!("{}#{subject}", limit.name)) {
+                *c = c.saturating_sub(1);
+            }
+        });
+        Ok(())
+    }
+    async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
+        Ok(self.with(|m| m.blocks.get(reporter).cloned()))
+    }
+    async fn attachment(&self, id: &AttachmentId) -> Result<Option<Attachment>, StoreError> {
+        Ok(self.with(|m| m.attachments.get(id).cloned()))
+    }
+    async fn create_attachment(&self, a: &Attachment) -> Result<bool, StoreError> {
+        Ok(self.with(|m| {
+            if m.attachments.contains_key(&a.id) {
+                false
+            } else {
+                m.attachments.insert(a.id.clone(), a.clone());
+                true
+            }
+        }))
+    }
+}
+
+/// A request to download a WeChat photo into the bucket (a message on the attachment-events
+/// queue, read by `attachments`). No openid: the owner is the reporter key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRequest {
+    pub attachment_id: AttachmentId,
+    pub media_id: String,
+    pub owner: ReporterKey,
+}
+
+/// The body of a [`MediaRequest`] message: `{"wechat_media": {…}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaMessage {
+    pub wechat_media: MediaRequest,
+}
+
+/// Where media download requests go.
+pub trait MediaQueue: Send + Sync {
+    fn request(&self, req: &MediaRequest) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// The attachment-events queue on SQS.
+#[derive(Debug, Clone)]
+pub struct SqsMediaQueue {
+    pub client: aws_sdk_sqs::Client,
+    pub url: String,
+}
+
+impl MediaQueue for SqsMediaQueue {
+    async fn request(&self, req: &MediaRequest) -> Result<(), String> {
+        let body = serde_json::to_string(&MediaMessage {
+            wechat_media: req.clone(),
+        })
+        .map_err(|e| e.to_string())?;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))
+    }
+}
+
+/// Records requests (tests, bench).
+#[derive(Debug, Default)]
+pub struct MemoryMediaQueue {
+    pub sent: Mutex<Vec<MediaRequest>>,
+}
+
+impl MediaQueue for MemoryMediaQueue {
+    async fn request(&self, req: &MediaRequest) -> Result<(), String> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(req.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,1074 @@
+//! The intake against a serialized moto with `template.yaml` deployed and the fake WeChat
+//! in-process: a clue through callbacks only, retried deliveries, the H5 API, hostile input.
+
+mod support;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use store::{AttachmentStatus, ClueStore, PageRequest};
+use support::{World, event_msg, image_msg, text_msg};
+
+const OPENID: &str = "oChatReporter0000000000001";
+
+/// Walks the guided chat up to the consent question; returns the last reply.
+async fn chat_until_consent(w: &World, openid: &str, base: i64) -> String {
+    let steps = [
+        "举报",
+        "浙江省杭州市西湖区",
+        "留下街道某村东侧",
+        "某建材公司",
+    ];
+    for (i, s) in steps.iter().enumerate() {
+        let r = w.say(&text_msg(openid, s, base + i as i64), openid).await;
+        assert!(r.is_some(), "step {s}");
+    }
+    let r = w
+        .say(
+            &text_msg(openid, "在基本农田上建厂房，约三亩。", base + 10),
+            openid,
+        )
+        .await
+        .expect("asks for photos");
+    assert!(r.contains("照片"), "{r}");
+    w.say(&text_msg(openid, "完成", base + 11), openid)
+        .await
+        .expect("consent question")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clue_by_guided_chat_then_retried_deliveries_file_it_once() {
+    // Arrange
+    let w = World::start().await;
+    let welcome = w
+        .say(
+            &event_msg(OPENID, "subscribe", None, Utc::now().timestamp()),
+            OPENID,
+        )
+        .await
+        .expect("welcome");
+    assert!(welcome.contains("/h5/#/report"), "{welcome}");
+
+    // Act: the dialogue, with a photo that the attachments function processes meanwhile
+    for (i, s) in [
+        "举报",
+        "浙江省杭州市西湖区",
+        "留下街道某村东侧",
+        "无",
+        "在基本农田上建厂房。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        w.say(&text_msg(OPENID, s, 100 + i as i64), OPENID).await;
+    }
+    let r = w
+        .say(&image_msg(OPENID, "media-photo-1", 110), OPENID)
+        .await
+        .expect("photo reply");
+    assert!(r.contains("第1张"), "{r}");
+    let queued = w.app.media.sent.lock().expect("lock").clone();
+    assert_eq!(queued.len(), 1, "the photo download was requested");
+    let pending = w
+        .side
+        .attachment(&queued[0].attachment_id)
+        .await
+        .expect("read")
+        .expect("record");
+    assert_eq!(pending.status, AttachmentStatus::Pending);
+    let consent = w
+        .say(&text_msg(OPENID, "完成", 111), OPENID)
+        .await
+        .expect("consent");
+    assert!(consent.contains("回复“同意”"), "{consent}");
+    // Consent before the photo is processed: refused visibly, the draft kept.
+    let early = w
+        .say(&text_msg(OPENID, "同意", 112), OPENID)
+        .await
+        .expect("answer");
+    assert!(early.contains("处理中"), "{early}");
+    w.side
+        .settle_attachment(
+            &pending,
+            AttachmentStatus::Ready {
+                sha256: "ab".repeat(32),
+                content_type: "image/jpeg".into(),
+                size: 1234,
+            },
+        )
+        .await
+        .expect("settle");
+
+    // The consent message is delivered four times: twice at once, then twice more.
+    let agree = text_msg(OPENID, "同意", 113);
+    let reqs: Vec<_> = (0..4)
+        .map(|i| w.push_req(&agree, OPENID, &format!("n113x{i}")))
+        .collect();
+    let now = Utc::now();
+    let (a, b) = tokio::join!(w.app.handle(&reqs[0], now), w.app.handle(&reqs[1], now));
+    let c = w.app.handle(&reqs[2], Utc::now()).await;
+    let d = w.app.handle(&reqs[3], Utc::now()).await;
+
+    // Assert: one clue, one receipt notice, the same receipt answered on later retries
+    for r in [&a, &b, &c, &d] {
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let reporter = w.app.keyer.key(OPENID);
+    let clues = w
+        .app
+        .store
+        .reporter_clues(&reporter, PageRequest::default())
+        .await
+        .expect("clues");
+    assert_eq!(clues.items.len(), 1);
+    let clue = &clues.items[0].clue;
+    assert_eq!(clue.location.division.as_str(), "330106");
+    assert_eq!(clue.channel, domain::event::Channel::Chat);
+    assert_eq!(clue.evidence.len(), 1);
+    assert_eq!(clue.evidence[0].sha256, "ab".repeat(32));
+    assert_eq!(
+        w.outbox_count().await,
+        1,
+        "one receipt notice in the outbox"
+    );
+    assert_eq!(w.app.notices.sent().len(), 1, "queued once");
+    let reply = w
+        .platform
+        .open_reply(d.body.as_bytes(), Utc::now().timestamp())
+        .expect("reply")
+        .and_then(|r| r.content)
+        .expect("receipt answered again");
+    assert!(reply.contains(clue.clue_no.as_str()), "{reply}");
+    assert!(reply.contains("已接收您举报的违法线索"), "{reply}");
+
+    // "取消" ends a new report; the same event delivered twice is answered once
+    chat_until_consent(&w, OPENID, 200).await;
+    let r = w
+        .say(&text_msg(OPENID, "取消", 300), OPENID)
+        .await
+        .expect("cancel");
+    assert!(r.contains("已取消"), "{r}");
+    let t = Utc::now().timestamp();
+    let first = w
+        .say(&event_msg(OPENID, "CLICK", Some("REPORT_CHAT"), t), OPENID)
+        .await;
+    let again = w
+        .say(&event_msg(OPENID, "CLICK", Some("REPORT_CHAT"), t), OPENID)
+        .await;
+    assert_eq!(first, again);
+    assert_eq!(
+        w.app
+            .store
+            .reporter_clues(&reporter, PageRequest::default())
+            .await
+            .expect("clues")
+            .items
+            .len(),
+        1
+    );
+}
+
+fn form(division: &str, notice: &str, attachments: &[&str]) -> Value {
+    json!({
+        "division": division,
+        "address": "留下街道某村东侧农田",
+        "gps": {"lat": 30.25, "lng": 120.05},
+        "subject": "某建材公司",
+        "category": {"kind": "annex", "code": "farmland_destruction"},
+        "facts": "在基本农田上堆放建材并硬化地面。",
+        "attachments": attachments,
+        "notice_version": notice,
+        "consent": true,
+        "identity": {"name": "张三", "phone": "13812345678", "id_number": null},
+        "resubmission_of": null,
+    })
+}
+
+fn body(r: &intake::Resp) -> Value {
+    serde_json::from_str(&r.body).unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
+    // Arrange: two reporters signed in through OAuth
+    let w = World::start().await;
+    let me = w.sign_in("oH5Reporter000000000000001").await;
+    let other = w.sign_in("oH5Reporter000000000000002").await;
+    let now = Utc::now();
+    let get = |path: &str, c: Option<&str>| w.api("GET", path, c, "");
+
+    let provinces = w
+        .app
+        .handle(&get("/api/reporter/divisions", None), now)
+        .await;
+    assert_eq!(provinces.status, 200);
+    assert!(body(&provinces).as_array().is_some_and(|a| a.len() > 30));
+    let notice = w
+        .app
+        .handle(
+            &get("/api/reporter/reporting-notice?division=330106", Some(&me)),
+            now,
+        )
+        .await;
+    assert_eq!(notice.status, 200, "{}", notice.body);
+    let notice = body(&notice);
+    let version = notice["version_id"].as_str().expect("version").to_owned();
+    assert_eq!(notice["city"], "330100");
+    assert_eq!(notice["categories"].as_array().map(Vec::len), Some(10));
+
+    // Attachments of every state, mine and another reporter's
+    let mine = w.app.keyer.key("oH5Reporter000000000000001");
+    let theirs = w.app.keyer.key("oH5Reporter000000000000002");
+    let att = |id: &str, owner: &domain::ReporterKey, status: AttachmentStatus| store::Attachment {
+        id: domain::AttachmentId::parse(id).expect("id"),
+        owner: owner.clone(),
+        declared_type: "image/jpeg".into(),
+        declared_size: 10,
+        source: store::AttachmentSource::Upload,
+        status,
+        created_at: now,
+    };
+    let ready = AttachmentStatus::Ready {
+        sha256: "cd".repeat(32),
+        content_type: "image/jpeg".into(),
+        size: 10,
+    };
+    for a in [
+        att("a-ready", &mine, ready.clone()),
+        att("a-pending", &mine, AttachmentStatus::Pending),
+        att(
+            "a-rejected",
+            &mine,
+            AttachmentStatus::Rejected {
+                reason: "type_mismatch".into(),
+            },
+        ),
+        att("a-theirs", &theirs, ready.clone()),
+    ] {
+        assert!(w.side.create_attachment(&a).await.expect("create"));
+    }
+
+    // Act: file a clue
+    let good = form("330106", &version, &["a-ready"]).to_string();
+    let filed = w
+        .app
+        .handle(&w.api("POST", "/api/reporter/clues", Some(&me), &good), now)
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let filed = body(&filed);
+    assert_eq!(
+        filed["receipt_notice"],
+        "您好，12336国土资源违法线索举报微信平台已接收您举报的违法线索。感谢您对国土资源工作的支持！"
+    );
+    let clue_id = filed["clue_id"].as_str().expect("id").to_owned();
+    // The same body again (a double tap) is the same clue.
+    let again = w
+        .app
+        .handle(&w.api("POST", "/api/reporter/clues", Some(&me), &good), now)
+        .await;
+    assert_eq!(body(&again)["clue_id"], clue_id.as_str());
+    let list = w
+        .app
+        .handle(&get("/api/reporter/clues", Some(&me)), now)
+        .await;
+    assert_eq!(body(&list).as_array().map(Vec::len), Some(1));
+    assert_eq!(body(&list)[0]["state_label"], "待判定");
+    let detail = w
+        .app
+        .handle(
+            &get(&format!("/api/reporter/clues/{clue_id}"), Some(&me)),
+            now,
+        )
+        .await;
+    assert_eq!(detail.status, 200);
+    let detail = body(&detail);
+    assert_eq!(detail["location_name"], "浙江省杭州市西湖区");
+    assert_eq!(detail["notices"][0]["delivery"], "queued");
+    assert!(detail["timeline"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(
+        !detail.to_string().contains("officer\":"),
+        "no officer internals"
+    );
+    let msg = w
+        .app
+        .handle(
+            &w.api(
+                "POST",
+                &format!("/api/reporter/clues/{clue_id}/messages"),
+                Some(&me),
+                r#"{"text":"补充：现场仍在施工。"}"#,
+            ),
+            now,
+        )
+        .await;
+    assert_eq!(msg.status, 201, "{}", msg.body);
+
+    // Hostile input: each refused with a 4xx and a stable code; nothing stored changes.
+    let before = w.snapshot().await;
+    let mut cases: Vec<(String, intake::Req, u16, &str)> = Vec::new();
+    let mut case = |name: String, req: intake::Req, status: u16, code: &'static str| {
+        assert!((400..500).contains(&status));
+        cases.push((name, req, status, code));
+    };
+    // no session, forged or expired sessions
+    for path in ["/api/reporter/clues", "/api/reporter/clues/cabc"] {
+        case(
+            format!("no session {path}"),
+            get(path, None),
+            401,
+            "unauthenticated",
+        );
+    }
+    for (i, c) in [
+        "".to_owned(),
+        "x".to_owned(),
+        "!!!!".to_owned(),
+        "A".repeat(2000),
+        w.app
+            .session
+            .seal("oH5Reporter000000000000001", now.timestamp() - 3 * 3600),
+        session::ReporterSecret::new(vec![9u8; 32])
+            .expect("secret")
+            .session_key()
+            .seal("oH5Reporter000000000000001", now.timestamp()),
+        format!("{me}A"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        case(
+            format!("bad session {i}"),
+            get("/api/reporter/clues", Some(&c)),
+            401,
+            "unauthenticated",
+        );
+        case(
+            format!("bad session post {i}"),
+            w.api("POST", "/api/reporter/clues", Some(&c), &good),
+            401,
+            "unauthenticated",
+        );
+    }
+    // bodies
+    let post = |b: &[u8]| {
+        let mut r = w.api("POST", "/api/reporter/clues", Some(&me), "");
+        r.body = b.to_vec();
+        r
+    };
+    for (i, b) in ["", "{", "[]", "null", "\"x\"", "{\"division\":1}", "{}"]
+        .iter()
+        .enumerate()
+    {
+        case(format!("bad json {i}"), post(b.as_bytes()), 400, "bad_json");
+    }
+    case(
+        "invalid utf-8".into(),
+        post(b"{\"division\":\"\xff\xfe\"}"),
+        400,
+        "invalid_utf8",
+    );
+    case(
+        "invalid utf-8 2".into(),
+        post(&[0xc3, 0x28, 0xa0, 0xa1]),
+        400,
+        "invalid_utf8",
+    );
+    case(
+        "oversize".into(),
+        post(&vec![b' '; 70 * 1024]),
+        413,
+        "body_too_large",
+    );
+    let mut extra = form("330106", &version, &[]);
+    extra["openid"] = json!("oSomeoneElse");
+    case(
+        "unknown field".into(),
+        post(extra.to_string().as_bytes()),
+        400,
+        "bad_json",
+    );
+    // divisions
+    for d in [
+        "000000",
+        "999999",
+        "330100",
+        "330000",
+        "abcdef",
+        "",
+        "3301061",
+        "33010",
+        "110000",
+        "990106",
+        " 330106",
+        "330106\u{0}",
+    ] {
+        case(
+            format!("division {d:?}"),
+            post(form(d, &version, &[]).to_string().as_bytes()),
+            400,
+            "unknown_division",
+        );
+        case(
+            format!("notice division {d:?}"),
+            get(
+                &format!("/api/reporter/reporting-notice?division={d}"),
+                Some(&me),
+            ),
+            400,
+            "unknown_division",
+        );
+    }
+    case(
+        "children of unknown".into(),
+        get("/api/reporter/divisions?parent=999999", None),
+        400,
+        "unknown_division",
+    );
+    // texts
+    let with = |k: &str, v: Value| {
+        let mut f = form("330106", &version, &[]);
+        f[k] = v;
+        post(f.to_string().as_bytes())
+    };
+    case(
+        "address too long".into(),
+        with("address", json!("址".repeat(201))),
+        400,
+        "invalid_address",
+    );
+    case(
+        "address empty".into(),
+        with("address", json!("   ")),
+        400,
+        "invalid_address",
+    );
+    case(
+        "facts empty".into(),
+        with("facts", json!("")),
+        400,
+        "invalid_facts",
+    );
+    case(
+        "facts too long".into(),
+        with("facts", json!("事".repeat(5001))),
+        400,
+        "invalid_facts",
+    );
+    case(
+        "subject too long".into(),
+        with("subject", json!("主".repeat(101))),
+        400,
+        "invalid_subject",
+    );
+    case(
+        "control character".into(),
+        with("address", json!("某村\u{7}东侧")),
+        400,
+        "invalid_address",
+    );
+    for (i, s) in [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "javascript:alert(1)",
+        "</textarea><svg onload=alert(1)>",
+        "<!--x-->",
+    ]
+    .iter()
+    .enumerate()
+    {
+        case(
+            format!("script in address {i}"),
+            with("address", json!(s)),
+            400,
+            "markup_not_allowed",
+        );
+        case(
+            format!("script in facts {i}"),
+            with("facts", json!(s)),
+            400,
+            "markup_not_allowed",
+        );
+        case(
+            format!("script in subject {i}"),
+            with("subject", json!(s)),
+            400,
+            "markup_not_allowed",
+        );
+    }
+    case(
+        "gps out of range".into(),
+        with("gps", json!({"lat": 91, "lng": 0})),
+        400,
+        "invalid_gps",
+    );
+    case(
+        "gps lng".into(),
+        with("gps", json!({"lat": 30, "lng": 181})),
+        400,
+        "invalid_gps",
+    );
+    for (i, c) in [
+        json!({"kind": "annex", "code": "no_such"}),
+        json!({"kind": "annex"}),
+        json!({"kind": "uncertain", "code": "x"}),
+        json!({"kind": "other"}),
+        json!({"kind": "city_extra", "code": "Bad Code"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        case(
+            format!("category {i}"),
+            with("category", c),
+            400,
+            "unknown_category",
+        );
+    }
+    case(
+        "no consent".into(),
+        with("consent", json!(false)),
+        400,
+        "consent_required",
+    );
+    case(
+        "stale notice".into(),
+        with("notice_version", json!("330100-v1-00000000")),
+        409,
+        "stale_notice",
+    );
+    case(
+        "empty notice".into(),
+        with("notice_version", json!("")),
+        409,
+        "stale_notice",
+    );
+    // attachments
+    for (name, id, status, code) in [
+        (
+            "another reporter's attachment",
+            "a-theirs",
+            400,
+            "attachment_not_found",
+        ),
+        ("unknown attachment", "a-nope", 400, "attachment_not_found"),
+        ("pending attachment", "a-pending", 409, "attachment_pending"),
+        (
+            "rejected attachment",
+            "a-rejected",
+            400,
+            "attachment_rejected",
+        ),
+        (
+            "malformed attachment id",
+            "../etc/passwd",
+            400,
+            "attachment_not_found",
+        ),
+    ] {
+        case(
+            name.into(),
+            post(form("330106", &version, &[id]).to_string().as_bytes()),
+            status,
+            code,
+        );
+    }
+    // identity
+    let ident = |v: Value| with("identity", v);
+    case(
+        "bad phone".into(),
+        ident(json!({"phone": "call me"})),
+        400,
+        "invalid_phone",
+    );
+    case(
+        "bad id number".into(),
+        ident(json!({"id_number": "12345"})),
+        400,
+        "invalid_id_number",
+    );
+    case(
+        "script name".into(),
+        ident(json!({"name": "<b>张三</b>"})),
+        400,
+        "markup_not_allowed",
+    );
+    // another reporter's clue, unknown clues
+    case(
+        "their view of my clue".into(),
+        get(&format!("/api/reporter/clues/{clue_id}"), Some(&other)),
+        404,
+        "clue_not_found",
+    );
+    case(
+        "their message on my clue".into(),
+        w.api(
+            "POST",
+            &format!("/api/reporter/clues/{clue_id}/messages"),
+            Some(&other),
+            r#"{"text":"x"}"#,
+        ),
+        404,
+        "clue_not_found",
+    );
+    case(
+        "unknown clue".into(),
+        get("/api/reporter/clues/cnope", Some(&me)),
+        404,
+        "clue_not_found",
+    );
+    case(
+        "malformed clue id".into(),
+        get("/api/reporter/clues/..%2F..", Some(&me)),
+        404,
+        "clue_not_found",
+    );
+    case(
+        "their resubmission of my clue".into(),
+        w.api("POST", "/api/reporter/clues", Some(&other), &{
+            let mut f = form("330106", &version, &[]);
+            f["resubmission_of"] = json!(clue_id);
+            f.to_string()
+        }),
+        404,
+        "clue_not_found",
+    );
+    case(
+        "script in message".into(),
+        w.api(
+            "POST",
+            &format!("/api/reporter/clues/{clue_id}/messages"),
+            Some(&me),
+            r#"{"text":"<script>x</script>"}"#,
+        ),
+        400,
+        "markup_not_allowed",
+    );
+    case(
+        "empty message".into(),
+        w.api(
+            "POST",
+            &format!("/api/reporter/clues/{clue_id}/messages"),
+            Some(&me),
+            r#"{"text":" "}"#,
+        ),
+        400,
+        "invalid_message",
+    );
+    // OAuth
+    let oauth = |q: &str, nonce: Option<&str>| {
+        let mut r = get(&format!("/api/reporter/oauth?{q}"), None);
+        if let Some(n) = nonce {
+            r.cookies.insert(session::LOGIN_COOKIE.into(), n.into());
+        }
+        r
+    };
+    let state = w.app.session.sign_state("#/", "n1", now.timestamp());
+    case(
+        "oauth without state".into(),
+        oauth("code=abc", Some("n1")),
+        400,
+        "bad_oauth",
+    );
+    case(
+        "oauth without code".into(),
+        oauth(&format!("state={state}"), Some("n1")),
+        400,
+        "bad_oauth",
+    );
+    case(
+        "oauth other browser".into(),
+        oauth(&format!("code=abc&state={state}"), Some("n2")),
+        400,
+        "bad_oauth",
+    );
+    case(
+        "oauth no nonce cookie".into(),
+        oauth(&format!("code=abc&state={state}"), None),
+        400,
+        "bad_oauth",
+    );
+    case(
+        "oauth forged state".into(),
+        oauth(
+            "code=abc&state=Iy8.9999999999.AAAAAAAAAAAAAAAAAAAAAA",
+            Some("n1"),
+        ),
+        400,
+        "bad_oauth",
+    );
+    case(
+        "oauth unknown code".into(),
+        oauth(&format!("code=nosuchcode&state={state}"), Some("n1")),
+        400,
+        "bad_oauth",
+    );
+    case(
+        "unknown route".into(),
+        get("/api/reporter/nope", Some(&me)),
+        404,
+        "no_route",
+    );
+
+    // Callback hostile input
+    let t = Utc::now().timestamp();
+    let valid = w.push_req(
+        &text_msg("oHostile01", "举报", 9001),
+        "oHostile01",
+        "replayed1",
+    );
+    let first = w.app.handle(&valid, Utc::now()).await;
+    assert_eq!(first.status, 200);
+    let before = {
+        let _ = before;
+        w.snapshot().await
+    };
+    let cbreq = |mutate: &dyn Fn(&mut intake::Req)| {
+        let mut r = w.push_req(
+            &text_msg("oHostile01", "举报", 9002),
+            "oHostile01",
+            &uuid::Uuid::new_v4().simple().to_string()[..12],
+        );
+        mutate(&mut r);
+        r
+    };
+    case(
+        "callback no signature".into(),
+        cbreq(&|r| {
+            r.query.remove("signature");
+            r.query.remove("msg_signature");
+        }),
+        400,
+        "bad_param",
+    );
+    case(
+        "callback no msg_signature".into(),
+        cbreq(&|r| {
+            r.query.remove("msg_signature");
+        }),
+        400,
+        "bad_param",
+    );
+    for (i, bad) in [
+        "0".repeat(40),
+        "f".repeat(40),
+        "zz".to_owned(),
+        "".to_owned(),
+        "A".repeat(5000),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let bad = bad.clone();
+        case(
+            format!("callback bad msg_signature {i}"),
+            cbreq(&move |r| {
+                r.query.insert("msg_signature".into(), bad.clone());
+            }),
+            if i == 3 || i == 4 { 400 } else { 403 },
+            if i == 3 || i == 4 {
+                "bad_param"
+            } else {
+                "bad_signature"
+            },
+        );
+    }
+    case(
+        "callback bad plain signature".into(),
+        cbreq(&|r| {
+            r.query.insert("signature".into(), "1".repeat(40));
+        }),
+        403,
+        "bad_signature",
+    );
+    for (i, ts) in [t - 301, t + 301, 0, i64::MAX].into_iter().enumerate() {
+        // a re-signed push at a stale time
+        let _ = i;
+        let push = w.platform.push(
+            &text_msg("oHostile01", "举报", 9003),
+            wechat_sim::defaults::ACCOUNT_ID,
+            "oHostile01",
+            ts,
+            &format!("st{i}"),
+            [1u8; 16],
+        );
+        let mut r = intake::Req::new("POST", "/wechat/callback");
+        for (k, v) in push.query {
+            r.query.insert(k.into(), v);
+        }
+        r.body = push.body.into_bytes();
+        case(format!("stale timestamp {i}"), r, 400, "stale_timestamp");
+    }
+    case(
+        "callback timestamp text".into(),
+        cbreq(&|r| {
+            r.query.insert("timestamp".into(), "soon".into());
+        }),
+        403,
+        "bad_signature",
+    );
+    case(
+        "callback no nonce".into(),
+        cbreq(&|r| {
+            r.query.remove("nonce");
+        }),
+        400,
+        "bad_param",
+    );
+    case(
+        "callback long nonce".into(),
+        cbreq(&|r| {
+            r.query.insert("nonce".into(), "n".repeat(65));
+        }),
+        400,
+        "bad_param",
+    );
+    case(
+        "callback plain downgrade".into(),
+        cbreq(&|r| {
+            r.query.remove("encrypt_type");
+        }),
+        400,
+        "bad_param",
+    );
+    case(
+        "callback unknown encrypt_type".into(),
+        cbreq(&|r| {
+            r.query.insert("encrypt_type".into(), "rot13".into());
+        }),
+        400,
+        "bad_param",
+    );
+    case(
+        "callback oversize body".into(),
+        cbreq(&|r| {
+            r.body = vec![b'a'; 70 * 1024];
+        }),
+        400,
+        "xml_too_large",
+    );
+    case(
+        "callback empty body".into(),
+        cbreq(&|r| {
+            r.body.clear();
+        }),
+        400,
+        "xml_malformed|xml_syntax",
+    );
+    case(
+        "callback invalid utf-8 body".into(),
+        cbreq(&|r| {
+            r.body = b"<xml><Encrypt>\xff\xfe</Encrypt></xml>".to_vec();
+        }),
+        400,
+        "invalid_utf8",
+    );
+    case(
+        "callback xxe".into(),
+        cbreq(&|r| {
+            r.body = br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>"#.to_vec();
+        }),
+        400,
+        "xml_forbidden",
+    );
+    case(
+        "callback billion laughs".into(),
+        cbreq(&|r| {
+            r.body = br#"<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Encrypt>&b;</Encrypt></xml>"#.to_vec();
+        }),
+        400,
+        "xml_forbidden",
+    );
+    case(
+        "callback not xml".into(),
+        cbreq(&|r| {
+            r.body = b"hello".to_vec();
+        }),
+        400,
+        "xml_malformed|xml_syntax",
+    );
+    case(
+        "callback no Encrypt".into(),
+        cbreq(&|r| {
+            r.body = b"<xml><ToUserName>x</ToUserName></xml>".to_vec();
+        }),
+        400,
+        "xml_malformed",
+    );
+    // Payload attacks, re-signed so that they reach decryption.
+    let resign = |enc: String, nonce: &str| {
+        let ts = Utc::now().timestamp().to_string();
+        let sig = wechat::signature::sign_hex(&[wechat_sim::defaults::TOKEN, &ts, nonce, &enc]);
+        let psig = wechat::signature::sign_hex(&[wechat_sim::defaults::TOKEN, &ts, nonce]);
+        let mut r = intake::Req::new("POST", "/wechat/callback");
+        for (k, v) in [
+            ("signature", psig),
+            ("timestamp", ts),
+            ("nonce", nonce.to_owned()),
+            ("encrypt_type", "aes".into()),
+            ("msg_signature", sig),
+        ] {
+            r.query.insert(k.into(), v);
+        }
+        r.body =
+            format!("<xml><ToUserName>gh</ToUserName><Encrypt><![CDATA[{enc}]]></Encrypt></xml>")
+                .into_bytes();
+        r
+    };
+    let key = wechat::AesKey::from_encoding_aes_key(wechat_sim::defaults::AES_KEY).expect("key");
+    let good_enc = key.encrypt(
+        text_msg("oHostile01", "x", 9004).as_bytes(),
+        wechat_sim::defaults::APPID,
+        [2u8; 16],
+    );
+    case(
+        "truncated base64".into(),
+        resign(good_enc[..good_enc.len() - 7].to_owned(), "p1"),
+        400,
+        "bad_base64",
+    );
+    case(
+        "short ciphertext".into(),
+        resign(good_enc[..20].to_owned(), "p2"),
+        400,
+        "bad_length",
+    );
+    case(
+        "junk in base64".into(),
+        resign(format!("{}*{}", &good_enc[..10], &good_enc[11..]), "p3"),
+        400,
+        "bad_base64",
+    );
+    case(
+        "empty Encrypt".into(),
+        resign(String::new(), "p4"),
+        400,
+        "xml_malformed|bad_length|bad_base64",
+    );
+    let other_app = key.encrypt(
+        text_msg("oHostile01", "x", 9005).as_bytes(),
+        "wxOtherAppId000000",
+        [2u8; 16],
+    );
+    case(
+        "wrong appid".into(),
+        resign(other_app, "p5"),
+        403,
+        "wrong_app_id",
+    );
+    let other_key =
+        wechat::AesKey::from_encoding_aes_key("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+            .expect("key");
+    let foreign = other_key.encrypt(
+        text_msg("oHostile01", "x", 9006).as_bytes(),
+        wechat_sim::defaults::APPID,
+        [2u8; 16],
+    );
+    case(
+        "another key (bad padding)".into(),
+        resign(foreign, "p6"),
+        400,
+        "bad_padding|bad_length|invalid_utf8|wrong_app_id",
+    );
+    let xxe_inside = key.encrypt(br#"<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><FromUserName>&e;</FromUserName></xml>"#, wechat_sim::defaults::APPID, [2u8; 16]);
+    case(
+        "xxe inside".into(),
+        resign(xxe_inside, "p7"),
+        400,
+        "xml_forbidden",
+    );
+    let bad_utf8 = key.encrypt(
+        b"<xml><Content>\xff\xfe</Content></xml>",
+        wechat_sim::defaults::APPID,
+        [2u8; 16],
+    );
+    case(
+        "invalid utf-8 inside".into(),
+        resign(bad_utf8, "p8"),
+        400,
+        "invalid_utf8|xml_syntax",
+    );
+    let no_from = key.encrypt(b"<xml><ToUserName>gh</ToUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>", wechat_sim::defaults::APPID, [2u8; 16]);
+    case(
+        "no FromUserName".into(),
+        resign(no_from, "p9"),
+        400,
+        "xml_malformed",
+    );
+    // the replayed nonce of the valid push above
+    case(
+        "replayed nonce".into(),
+        valid.clone(),
+        400,
+        "replayed_nonce",
+    );
+    // echo verification with a bad signature
+    let mut echo = intake::Req::new("GET", "/wechat/callback");
+    for (k, v) in w.platform.echo_query(t, "e1", "echo-me") {
+        echo.query.insert(k.into(), v);
+    }
+    echo.query.insert("signature".into(), "0".repeat(40));
+    case("echo bad signature".into(), echo, 403, "bad_signature");
+
+    // Assert
+    let n = cases.len();
+    assert!(n >= 100, "only {n} hostile cases");
+    for (name, req, status, code) in &cases {
+        let resp = w.app.handle(req, Utc::now()).await;
+        assert_eq!(resp.status, *status, "{name}: {}", resp.body);
+        let got = resp.error_code().unwrap_or_default();
+        assert!(
+            code.split('|').any(|c| c == got),
+            "{name}: {got} not {code}: {}",
+            resp.body
+        );
+        assert!(
+            !resp.body.contains("oH5Reporter") && !resp.body.contains("oHostile"),
+            "{name}: no openid in errors"
+        );
+    }
+    assert_eq!(
+        w.snapshot().await,
+        before,
+        "no hostile request changed the table"
+    );
+    eprintln!("{n} hostile cases refused");
+
+    // A blocked reporter is refused visibly; so is one over the rate limit.
+    let blocked = store::Block {
+        reporter: theirs.clone(),
+        reason: domain::text::Reason::parse("恶意举报").expect("reason"),
+        by: "admin-1".into(),
+        at: now,
+    };
+    w.side.block(&blocked).await.expect("block");
+    assert_eq!(w.side.block_log(&theirs).await.expect("log").len(), 1);
+    let refused = w
+        .app
+        .handle(
+            &w.api("POST", "/api/reporter/clues", Some(&other), &good),
+            now,
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code().as_deref()),
+        (403, Some("reporter_blocked"))
+    );
+    for i in 0..5 {
+        let mut f = form("330106", &version, &[]);
+        f["facts"] = json!(format!("第{i}次：在基本农田上建房。"));
+        let r = w
+            .app
+            .handle(
+                &w.api("POST", "/api/reporter/clues", Some(&me), &f.to_string()),
+                now,
+            )
+            .await;
+        if i < 4 {
+            assert_eq!(r.status, 201, "{i}: {}", r.body);
+        } else {
+            assert_eq!(
+                (r.status, r.error_code().as_deref()),
+                (429, Some("rate_limited"))
+            );
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Test support for the intake: the store on a serialized moto (the store crate's support), the
+//! fake WeChat in-process, and an [`App`] wired to both.
+#![allow(dead_code)]
+
+#[path = "../../../../shared/store/tests/support/mod.rs"]
+pub mod store_support;
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::Utc;
+use intake::App;
+use intake::http::Req;
+use intake::ports::MemoryMediaQueue;
+use outbox::MemoryNoticeQueue;
+use secrecy::SecretString;
+use session::ReporterSecret;
+use store::{DynamoClueStore, ReporterKeyer, ReportingStore};
+use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache, Platform};
+use wechat_sim::defaults;
+
+pub use store_support::Env;
+
+pub type TestApp = App<DynamoClueStore, ReportingStore, MemoryNoticeQueue, MemoryMediaQueue>;
+
+pub struct World {
+    pub env: Env,
+    pub app: TestApp,
+    pub platform: Platform,
+    pub sim: String,
+    pub side: ReportingStore,
+}
+
+impl World {
+    pub async fn start() -> Self {
+        let env = Env::start().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let (addr, _task) =
+            wechat_sim::spawn(listener, wechat_sim::Config::default()).expect("sim");
+        let sim = format!("http://{addr}");
+        let secret = ReporterSecret::new(vec![7u8; 32]).expect("secret");
+        let side = ReportingStore::new(env.db.clone(), &env.table);
+        let app = App {
+            store: env.another_store(),
+            side: side.clone(),
+            notices: MemoryNoticeQueue::default(),
+            media: MemoryMediaQueue::default(),
+            callback: Callback::new(
+                SecretString::from(defaults::TOKEN),
+                defaults::APPID,
+                Some(defaults::AES_KEY),
+            )
+            .expect("callback"),
+            oauth: ApiClient::new(
+                ApiConfig::new(
+                    format!("{sim}/").parse().expect("url"),
+                    defaults::APPID,
+                    SecretString::from(defaults::SECRET),
+                ),
+                InMemoryTokenCache::new(),
+            )
+            .expect("client"),
+            oauth_base: sim.clone(),
+            appid: defaults::APPID.to_owned(),
+            session: secret.session_key(),
+            keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
+        };
+        let platform = Platform::new(
+            SecretString::from(defaults::TOKEN),
+            defaults::APPID,
+            Some(defaults::AES_KEY),
+        )
+        .expect("platform");
+        Self {
+            env,
+            app,
+            platform,
+            sim,
+            side,
+        }
+    }
+
+    /// A signed, encrypted push of `xml` from `openid`, as WeChat sends it.
+    pub fn push_req(&self, xml: &str, openid: &str, nonce: &str) -> Req {
+        let push = self.platform.push(
+            xml,
+            defaults::ACCOUNT_ID,
+            openid,
+            Utc::now().timestamp(),
+            nonce,
+            [3u8; 16],
+        );
+        let mut req = Req::new("POST", "/wechat/callback");
+        for (k, v) in push.query {
+            req.query.insert(k.to_owned(), v);
+        }
+        req.headers.insert("host".into(), "127.0.0.1:3000".into());
+        req.body = push.body.into_bytes();
+        req
+    }
+
+    /// Sends a push and returns the reply text (None for an empty answer).
+    pub async fn say(&self, xml: &str, openid: &str) -> Option<String> {
+        let req = self.push_req(
+            xml,
+            openid,
+            &uuid::Uuid::new_v4().simple().to_string()[..10],
+        );
+        let resp = self.app.handle(&req, Utc::now()).await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+        self.platform
+            .open_reply(resp.body.as_bytes(), Utc::now().timestamp())
+            .expect("reply opens")
+            .and_then(|r| r.content)
+    }
+
+    /// Signs in `openid` through WeChat OAuth (login → sim code → oauth) and returns the session
+    /// cookie value.
+    pub async fn sign_in(&self, openid: &str) -> String {
+        let http = reqwest::Client::new();
+        http.post(format!("{}/_sim/users", self.sim))
+            .json(&serde_json::json!({"openid": openid, "nickname": "测试"}))
+            .send()
+            .await
+            .expect("user");
+        let mut login = Req::new("GET", "/api/reporter/login");
+        login.query.insert("return".into(), "#/mine".into());
+        login.headers.insert("host".into(), "127.0.0.1:3000".into());
+        let resp = self.app.handle(&login, Utc::now()).await;
+        assert_eq!(resp.status, 302);
+        let location = header(&resp, "location").expect("location");
+        assert!(location.contains("scope=snsapi_base"), "{location}");
+        let url = url::Url::parse(&location).expect("url");
+        let state = url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .expect("state");
+        let nonce = cookie_value(&resp, session::LOGIN_COOKIE).expect("login cookie");
+        let code: serde_json::Value = http
+            .post(format!("{}/_sim/oauth/code", self.sim))
+            .json(&serde_json::json!({"openid": openid}))
+            .send()
+            .await
+            .expect("code")
+            .json()
+            .await
+            .expect("json");
+        let mut cb = Req::new("GET", "/api/reporter/oauth");
+        cb.query
+            .insert("code".into(), code["code"].as_str().expect("code").into());
+        cb.query.insert("state".into(), state);
+        cb.cookies.insert(session::LOGIN_COOKIE.into(), nonce);
+        cb.headers.insert("host".into(), "127.0.0.1:3000".into());
+        let resp = self.app.handle(&cb, Utc::now()).await;
+        assert_eq!(resp.status, 302, "{}", resp.body);
+        assert_eq!(header(&resp, "location").as_deref(), Some("/h5/#/mine"));
+        let all: Vec<_> = resp
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .collect();
+        assert!(all.iter().any(|(_, v)| v.contains("HttpOnly")));
+        cookie_value(&resp, session::SESSION_COOKIE).expect("session cookie")
+    }
+
+    /// An API request with the session cookie.
+    pub fn api(&self, method: &str, path: &str, cookie: Option<&str>, body: &str) -> Req {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut r = Req::new(method, path);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            r.query.insert(k.to_owned(), v.to_owned());
+        }
+        if let Some(c) = cookie {
+            r.cookies
+                .insert(session::SESSION_COOKIE.into(), c.to_owned());
+        }
+        r.headers.insert("host".into(), "127.0.0.1:3000".into());
+        r.body = body.as_bytes().to_vec();
+        r
+    }
+
+    /// Every item of the table as comparable text, without callback nonces.
+    pub async fn snapshot(&self) -> BTreeSet<String> {
+        self.env
+            .scan()
+            .await
+            .into_iter()
+            .filter(|i| {
+                !i.get("pk")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|pk| pk.starts_with("NONCE#"))
+            })
+            .map(|i| format!("{:?}", sorted(&i)))
+            .collect()
+    }
+
+    /// How many outbox (notice) items the table holds.
+    pub async fn outbox_count(&self) -> usize {
+        self.env
+            .scan()
+            .await
+            .iter()
+            .filter(|i| {
+                i.get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with("NOTICE#"))
+            })
+            .count()
+    }
+}
+
+fn sorted(i: &HashMap<String, AttributeValue>) -> Vec<(String, String)> {
+    let mut v: Vec<_> = i
+        .iter()
+        .map(|(k, v)| (k.clone(), format!("{v:?}")))
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn header(resp: &intake::Resp, name: &str) -> Option<String> {
+    resp.headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+pub fn cookie_value(resp: &intake::Resp, name: &str) -> Option<String> {
+    resp.headers
+        .iter()
+        .filter(|(k, _)| k == "set-cookie")
+        .find_map(|(_, v)| {
+            v.split(';')
+                .next()
+                .and_then(|p| p.split_once('='))
+                .filter(|(k, val)| *k == name && !val.is_empty())
+                .map(|(_, val)| val.to_owned())
+        })
+}
+
+pub fn text_msg(openid: &str, text: &str, msg_id: i64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>",
+        defaults::ACCOUNT_ID,
+        Utc::now().timestamp()
+    )
+}
+
+pub fn image_msg(openid: &str, media_id: &str, msg_id: i64) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{}</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x/p.jpg]]></PicUrl><MediaId><![CDATA[{media_id}]]></MediaId><MsgId>{msg_id}</MsgId></xml>",
+        defaults::ACCOUNT_ID,
+        Utc::now().timestamp()
+    )
+}
+
+pub fn event_msg(openid: &str, event: &str, key: Option<&str>, create_time: i64) -> String {
+    let key = key
+        .map(|k| format!("<EventKey><![CDATA[{k}]]></EventKey>"))
+        .unwrap_or_default();
+    format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>{create_time}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event>{key}</xml>",
+        defaults::ACCOUNT_ID
+    )
+}
