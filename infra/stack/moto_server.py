@@ -1,11 +1,11 @@
-"""moto_server whose DynamoDB requests are handled one at a time.
+"""moto_server that handles one request at a time (SQS long polls wait outside the lock).
 
 moto's DynamoDB `TransactWriteItems` is not atomic under concurrent requests (it checks
 conditions, writes, and on failure restores a copy of the whole table, racing with other
 threads): two racing transactions can both pass a version check, and a cancelled one can leave
-writes behind or erase another's. DynamoDB guarantees both, and the store relies on it. So every
-DynamoDB request here runs under one lock, as DynamoDB's own serialisation would have it; other
-services (SQS long polls above all) stay concurrent.
+writes behind or erase another's. DynamoDB guarantees both, and the store relies on it; with
+concurrent requests notify's tests also saw a FIFO group's order broken. So every request runs under one lock; an SQS long poll
+(`WaitTimeSeconds`) becomes short polls with the lock released in between, so it holds up no one.
 
 moto also deep-copies the whole table once per item of every transaction (its rollback copy),
 which makes transactions slower as the table grows: tests with thousands of items (notify's 500
@@ -19,8 +19,11 @@ Used by `infra/dev up`, `shared/testkit` and the store's tests.
 """
 
 import copy
+import io
+import json
 import sys
 import threading
+import time
 from collections import defaultdict
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -28,16 +31,55 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-_dynamodb = threading.Lock()
+_lock = threading.Lock()
 _call = DomainDispatcherApplication.__call__
 
 
+def _serialised(self, environ, start_response):
+    with _lock:
+        return list(_call(self, environ, start_response))
+
+
+def _long_poll(self, environ, start_response):
+    """SQS ReceiveMessage with WaitTimeSeconds: polled without waiting, the lock released between
+    polls, until a message comes or the wait is over, so a long poll never holds up the others."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        request = json.loads(raw or b"{}")
+    except ValueError:
+        request = None
+    if not isinstance(request, dict) or not request.get("WaitTimeSeconds"):
+        environ["wsgi.input"] = io.BytesIO(raw)
+        return _serialised(self, environ, start_response)
+    deadline = time.monotonic() + float(request["WaitTimeSeconds"])
+    request["WaitTimeSeconds"] = 0
+    body = json.dumps(request).encode()
+    while True:
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(body)
+        env["CONTENT_LENGTH"] = str(len(body))
+        answer = {}
+
+        def capture(status, headers, exc_info=None):
+            answer["start"] = (status, headers)
+            return lambda _data: None
+
+        out = b"".join(_serialised(self, env, capture))
+        try:
+            got = bool(json.loads(out or b"{}").get("Messages"))
+        except ValueError:
+            got = True
+        if got or time.monotonic() >= deadline or not answer["start"][0].startswith("200"):
+            start_response(*answer["start"])
+            return [out]
+        time.sleep(0.1)
+
+
 def _dispatch(self, environ, start_response):
-    target = environ.get("HTTP_X_AMZ_TARGET", "")
-    if target.startswith("DynamoDB"):
-        with _dynamodb:
-            return list(_call(self, environ, start_response))
-    return _call(self, environ, start_response)
+    if environ.get("HTTP_X_AMZ_TARGET", "") == "AmazonSQS.ReceiveMessage":
+        return _long_poll(self, environ, start_response)
+    return _serialised(self, environ, start_response)
 
 
 DomainDispatcherApplication.__call__ = _dispatch
