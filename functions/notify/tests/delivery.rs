@@ -171,7 +171,11 @@ async fn five_hundred_notices_reach_two_hundred_reporters_exactly_once_through_f
             }
         }
         assert_eq!(owed.len(), 500, "500 notices owed");
-        eprintln!("500 notices owed and queued in {:?}", started.elapsed());
+        eprintln!(
+            "500 notices owed and queued in {:?}; queue (visible, in flight) = {:?}",
+            started.elapsed(),
+            b.depth(&b.queue_url).await
+        );
 
         // Reporters 100..105 do not follow the account (undeliverable); 105..108 have WeChat
         // busy for them every time (their messages exhaust their receives into the DLQ);
