@@ -342,12 +342,27 @@ async function clueDetail(id) {
   } catch (e) { show(failure(e)); }
 }
 
+// The reporting notice of a place, read-only (the guided chat links here before asking consent).
+async function noticeOf(division) {
+  try {
+    const notice = await api("GET", "/reporting-notice?division=" + encodeURIComponent(division));
+    show(h("div", { class: "card" },
+      h("h2", {}, "举报说明"),
+      h("div", { class: "notice-text", id: "notice-text" }, notice.text),
+      h("p", { class: "muted" }, "版本：", notice.version_id),
+      h("p", { class: "muted" }, "在对话中回复“同意”即表示已阅读并同意该《举报说明》。")));
+  } catch (e) { show(failure(e)); }
+}
+
 // ---------------------------------------------------------------- router
 
 function route() {
   const hash = location.hash || "#/";
   const title = document.getElementById("title");
   if (hash.startsWith("#/clue/")) { title.textContent = "办理进度"; return clueDetail(decodeURIComponent(hash.slice(7))); }
+  // A pushed notice links to its clue's page, where the verbatim text is.
+  if (hash.startsWith("#/notices/")) { title.textContent = "告知"; return clueDetail(decodeURIComponent(hash.slice(10).split("/")[0])); }
+  if (hash.startsWith("#/notice/")) { title.textContent = "举报说明"; return noticeOf(decodeURIComponent(hash.slice(9))); }
   switch (hash) {
     case "#/report": title.textContent = "我要举报"; return pickLocation();
     case "#/notice": title.textContent = "举报说明"; return readNotice();
