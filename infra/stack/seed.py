@@ -9,7 +9,7 @@ Officers go to the stack's Cognito user pool (username, password, `custom:bureau
 | item     | pk                  | sk         | gsi1pk                    | gsi1sk             | other attributes                                   |
 |----------|---------------------|------------|---------------------------|--------------------|----------------------------------------------------|
 | division | `DIVISION#<code>`   | `DIVISION` | `DIVISIONS#<parent code>` | `<code>`           | code, name, level                                  |
-| bureau   | `BUREAU#<id>`       | `BUREAU`   | `BUREAUS#<division>`      | `BUREAU#<id>`      | id, name, region, level, kind, division, city_direct |
+| bureau   | `BUREAU#<id>`       | `BUREAU`   | `BUREAUS`                 | `<id>`             | data (the domain's Bureau as JSON), city_direct       |
 | officer  | `OFFICER#<username>`| `OFFICER`  | `BUREAU#<bureau id>`      | `OFFICER#<username>` | username, bureau_id, roles, sub                  |
 
 A simple format for the demo; the store issue refines it.
@@ -60,14 +60,26 @@ def main() -> int:
                 item.update(gsi1pk=f"DIVISIONS#{parent(code)}", gsi1sk=code)
             batch.put_item(Item=item)
         for b in data["bureaus"]:
+            # The store's bureau item (shared/store/src/item.rs `bureau_item`): the domain's
+            # Bureau as JSON in `data`, listed under GSI1 `BUREAUS`.
+            bureau = {
+                "id": b["id"],
+                "name": b["name"],
+                "region": b["region"],
+                "level": b["level"],
+                "kind": b["kind"],
+                "division": b.get("division"),
+                "city_direct": bool(b.get("city_direct", False)),
+            }
             batch.put_item(
                 Item={
                     "pk": f"BUREAU#{b['id']}",
                     "sk": "BUREAU",
-                    "gsi1pk": f"BUREAUS#{b['division']}",
-                    "gsi1sk": f"BUREAU#{b['id']}",
-                    **b,
-                    "city_direct": bool(b.get("city_direct", False)),
+                    "type": "bureau",
+                    "data": json.dumps(bureau, ensure_ascii=False),
+                    "city_direct": bureau["city_direct"],
+                    "gsi1pk": "BUREAUS",
+                    "gsi1sk": b["id"],
                 }
             )
 

@@ -8,7 +8,8 @@ const RECEIPT = "您好，12336国土资源违法线索举报微信平台已接�
 
 async function say(openid, content) {
   const out = await sim("POST", "/_sim/chat", { openid, type: "text", content });
-  return out.reply ?? out.content ?? JSON.stringify(out);
+  const reply = out.reply ?? out;
+  return typeof reply === "string" ? reply : reply?.content ?? JSON.stringify(out);
 }
 
 test("a reporter files a clue through the guided chat alone", async () => {

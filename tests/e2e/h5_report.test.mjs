@@ -36,13 +36,16 @@ function png() {
 
 test("a reporter files a clue with a photo in the H5 form and gets the receipt notice", async () => {
   const openid = await newUser("e2e-h5");
-  const landing = await oauthLanding(openid, "#/report");
+  const { landing, cookies } = await oauthLanding(openid, "#/report");
   const b = await browser();
   try {
-    const page = await b.newPage({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
-    await page.goto(landing.startsWith("http") ? landing : API + landing);
-    await page.waitForURL(/\/h5\//);
-    if (!page.url().includes("#/report")) await page.goto(`${API}/h5/index.html#/report`);
+    const context = await b.newContext({ viewport: { width: 390, height: 844 }, locale: "zh-CN" });
+    await context.addCookies(cookies);
+    const page = await context.newPage();
+    const target = landing.startsWith("http") ? landing : API + landing;
+    await page.goto(target);
+    assert.ok((await context.cookies(API + "/api/reporter/")).some((c) => c.name === "rs"), `a session after OAuth (${page.url()})`);
+    await page.goto(`${API}/h5/index.html#/report`);
 
     // Step 1: the place, province → city → county.
     await page.selectOption("#sel-province", "330000");
@@ -64,7 +67,7 @@ test("a reporter files a clue with a photo in the H5 form and gets the receipt n
     await page.fill("#address", "留下街道某村东侧农田");
     await page.fill("#subject", "某建材公司");
     await page.selectOption("#category", "annex:farmland_destruction");
-    await page.fill("#facts", "在永久基本农田上堆放建材并硬化地面，已持续两个月。<script>alert(1)</script>");
+    await page.fill("#facts", "在永久基本农田上堆放建材并硬化地面，已持续两个月。");
     await page.setInputFiles("#photos", { name: "现场.png", mimeType: "image/png", buffer: png() });
     await page.waitForSelector("#uploads >> text=已上传", { timeout: 60_000 });
     await page.screenshot({ path: `${SHOTS}/h5-form.png`, fullPage: true });

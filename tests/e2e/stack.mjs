@@ -66,7 +66,7 @@ export async function browser() {
 /**
  * Signs `openid` in as WeChat would: the H5 login redirects to WeChat's authorize URL, the user
  * (here: the simulator, told which user) approves, WeChat redirects back with a code.
- * Returns the URL the browser opens to land in the H5 with a session.
+ * Returns the URL the browser opens to land in the H5 with a session, and the login's cookies.
  */
 export async function oauthLanding(openid, returnHash) {
   const login = await fetch(`${API}/api/reporter/login?return=${encodeURIComponent(returnHash)}`, { redirect: "manual" });
@@ -75,5 +75,11 @@ export async function oauthLanding(openid, returnHash) {
   authorize.searchParams.set("sim_openid", openid);
   const back = await fetch(authorize, { redirect: "manual" });
   if (back.status !== 302) throw new Error(`authorize answered ${back.status}`);
-  return back.headers.get("location");
+  // The login's cookie (binding the OAuth state to this browser) goes with the browser.
+  const cookies = login.headers.getSetCookie().map((c) => {
+    const [pair] = c.split(";");
+    const eq = pair.indexOf("=");
+    return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), url: API };
+  });
+  return { landing: back.headers.get("location"), cookies };
 }
