@@ -63,22 +63,8 @@ impl Bench {
         .expect("start moto");
         let endpoint = moto.endpoint();
         let creds = Credentials::new("test", "test", None, None, "tests");
-        let db = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .endpoint_url(&endpoint)
-                .region(Region::new("us-east-1"))
-                .credentials_provider(creds.clone())
-                .build(),
-        );
-        let kms = aws_sdk_kms::Client::from_conf(
-            aws_sdk_kms::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .endpoint_url(&endpoint)
-                .region(Region::new("us-east-1"))
-                .credentials_provider(creds.clone())
-                .build(),
-        );
+        let db = fixtures::dynamodb_client(&endpoint);
+        let kms = fixtures::kms_client(&endpoint);
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::Config::builder()
                 .behavior_version(BehaviorVersion::latest())

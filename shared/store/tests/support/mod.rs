@@ -42,23 +42,8 @@ impl Env {
         .await
         .expect("start moto");
         let endpoint = moto.endpoint();
-        let creds = Credentials::new("test", "test", None, None, "tests");
-        let db = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .endpoint_url(&endpoint)
-                .region(Region::new("us-east-1"))
-                .credentials_provider(creds.clone())
-                .build(),
-        );
-        let kms = aws_sdk_kms::Client::from_conf(
-            aws_sdk_kms::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .endpoint_url(&endpoint)
-                .region(Region::new("us-east-1"))
-                .credentials_provider(creds)
-                .build(),
-        );
+        let db = dynamodb_client(&endpoint);
+        let kms = kms_client(&endpoint);
         let table = stack.table_name();
         let pii_key = stack.physical_id("PiiKey");
         let store = DynamoClueStore::new(
@@ -256,4 +241,32 @@ pub fn handler(bureau: &str) -> Officer {
 
 pub fn as_officer(o: &Officer) -> domain::Actor {
     domain::Actor::Officer { officer: o.clone() }
+}
+
+fn test_credentials() -> Credentials {
+    Credentials::new("test", "test", None, None, "tests")
+}
+
+/// A DynamoDB client for the emulator at `endpoint`.
+pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(test_credentials())
+            .build(),
+    )
+}
+
+/// A KMS client for the emulator at `endpoint`.
+pub fn kms_client(endpoint: &str) -> aws_sdk_kms::Client {
+    aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(test_credentials())
+            .build(),
+    )
 }
