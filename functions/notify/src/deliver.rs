@@ -259,13 +259,20 @@ where
         }
         Err(e) => return Err(e),
     };
-    let final_on_timeline = matches!(
-        delivery.notice.delivery,
-        DeliveryStatus::Sent { .. } | DeliveryStatus::Undeliverable { .. }
-    );
-    if final_on_timeline || delivery.attempt.as_ref().is_some_and(SendAttempt::is_final) {
+    if delivery.notice.delivery.is_final()
+        || delivery.attempt.as_ref().is_some_and(SendAttempt::is_final)
+    {
         info!("notice already delivered; acknowledged without a send");
         return Ok(Outcome::AlreadyFinal);
+    }
+    // Order per clue, whatever the queue does: an earlier notice that exhausted its receives
+    // into the dead-letter queue, or whose enqueue was lost, holds the later ones back until it
+    // is sent or given up (the redrive or the outbox sweep brings it back first).
+    if let Some(earlier) = delivery.stored.clue.notice_waits_for(&message.notice_id) {
+        info!(earlier = %earlier.record.id, "an earlier notice of this clue is not final yet; waiting");
+        return Ok(Outcome::Retry {
+            reason: format!("waits for the earlier notice {}", earlier.record.id),
+        });
     }
     let previous = delivery.attempt.as_ref();
     let mut attempt = SendAttempt::begin(
@@ -662,5 +669,55 @@ pub(crate) mod tests {
                 ..
             }
         ));
+    }
+
+    #[tokio::test]
+    async fn a_notice_waits_while_an_earlier_notice_of_its_clue_is_not_final() {
+        let (store, sender) = (fake_store(), FakeSender::default());
+        // The clue's own receipt notice (owed first, still queued), then the notice delivered.
+        let (earlier, later) = {
+            let mut d = store.delivery.lock().expect("lock");
+            let earlier = d.stored.clue.notices[0].record.id.clone();
+            let mut later = d.notice.clone();
+            later.record.id = NoticeId::parse("c1:9:0").expect("id");
+            d.stored.clue.notices.push(later.clone());
+            d.notice = later.clone();
+            (earlier, later.record.id)
+        };
+        let message = NoticeMessage {
+            clue_id: ClueId::parse("c1").expect("id"),
+            notice_id: later,
+        };
+        let template = template();
+        let go = || deliver(&store, &sender, &FixedClock, &template, &message);
+        let outcome = go().await.expect("deliver");
+        assert_eq!(
+            outcome,
+            Outcome::Retry {
+                reason: format!("waits for the earlier notice {earlier}")
+            }
+        );
+        assert!(sender.subscribed.lock().expect("lock").is_empty());
+        assert!(store.timeline.lock().expect("lock").is_empty());
+        // A failed earlier notice still holds it back; once given up (or sent), it goes.
+        store.delivery.lock().expect("lock").stored.clue.notices[0].delivery =
+            DeliveryStatus::Failed {
+                reason: "wechat -1".into(),
+            };
+        assert!(matches!(
+            go().await.expect("deliver"),
+            Outcome::Retry { .. }
+        ));
+        store.delivery.lock().expect("lock").stored.clue.notices[0].delivery =
+            DeliveryStatus::Undeliverable {
+                reason: "wechat 43004".into(),
+            };
+        assert_eq!(
+            go().await.expect("deliver"),
+            Outcome::Sent {
+                possible_duplicate: false
+            }
+        );
+        assert_eq!(sender.subscribed.lock().expect("lock").len(), 1);
     }
 }

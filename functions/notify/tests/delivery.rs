@@ -126,8 +126,6 @@ fn expected_text(spec: &BTreeMap<String, String>, content: &NoticeContent) -> St
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "flaky: a clue's notices were twice seen out of order under full-suite load (moto's FIFO group \
-            blocking vs. visibility backoff not yet understood); run with --run-ignored; see issue note"]
 async fn five_hundred_notices_reach_two_hundred_reporters_exactly_once_through_faults() {
     bounded(540, async {
         let b = Bench::start().await;
@@ -467,6 +465,88 @@ async fn a_notice_whose_enqueue_failed_is_delivered_after_the_sweep() {
             .await
             .expect("sweep");
         assert_eq!(after.requeued_notices, 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_later_notice_waits_for_an_earlier_one_whose_message_was_lost() {
+    bounded(180, async {
+        let b = Bench::start().await;
+        b.add_user(&openid(8)).await;
+        // The receipt's enqueue fails (its message is lost); the acceptance's goes through.
+        let failing = outbox::MemoryNoticeQueue::default();
+        failing.set_failing(true);
+        let now = at(3, 9);
+        let r = b
+            .store
+            .receive(
+                submission(&b, "c008", now).await,
+                identity(8),
+                now,
+                &key("r8"),
+            )
+            .await
+            .expect("receive");
+        assert!(!enqueue_after_commit(&failing, r.notices()).await);
+        command(&b, &r.clue_id, accept(), at(3, 10), "a8").await;
+
+        // The acceptance's message arrives first: it is not sent before the receipt.
+        let api = b.api(Duration::from_secs(2));
+        let notifier = b.notifier(&api);
+        let records = b.receive(&b.queue_url, 1).await;
+        assert_eq!(records.len(), 1, "only the acceptance is queued");
+        let (response, report) = notifier.handle(&records).await;
+        assert_eq!((report.sent, report.retried), (0, 1), "{report:?}");
+        assert_eq!(response.batch_item_failures.len(), 1);
+        assert!(b.delivered().await.is_empty(), "nothing reached WeChat");
+        let clue = b.store.clue(&r.clue_id).await.expect("clue").clue;
+        assert!(
+            clue.notices
+                .iter()
+                .all(|n| n.delivery == DeliveryStatus::Queued),
+            "no delivery event was written: {:?}",
+            clue.notices
+        );
+
+        // The sweep enqueues the lost receipt; the acceptance comes back after its backoff.
+        let later = now + chrono::Duration::minutes(5);
+        let swept = deadline_sweep::sweep(later, &b.store, &b.queue(), Duration::from_secs(120))
+            .await
+            .expect("sweep");
+        assert_eq!(swept.requeued_notices, 1);
+        for r in &records {
+            b.sqs
+                .change_message_visibility()
+                .queue_url(&b.queue_url)
+                .receipt_handle(r.receipt_handle.clone().expect("handle"))
+                .visibility_timeout(0)
+                .send()
+                .await
+                .expect("visibility");
+        }
+        let drained = b.drain(&notifier, 1, Duration::from_secs(90), None).await;
+        assert_eq!(drained.sent, 2, "{drained:?}");
+
+        // Both reached the reporter, the receipt first.
+        let clue = b.store.clue(&r.clue_id).await.expect("clue").clue;
+        let owed: Vec<String> = clue
+            .notices
+            .iter()
+            .map(|n| n.record.id.to_string())
+            .collect();
+        let got: Vec<String> = b
+            .delivered()
+            .await
+            .iter()
+            .filter(|d| d.kind == "subscribe")
+            .filter_map(notice_of)
+            .collect();
+        assert_eq!(got, owed);
+        assert!(matches!(
+            clue.notices[0].record.content,
+            NoticeContent::Receipt
+        ));
     })
     .await;
 }

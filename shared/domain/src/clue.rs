@@ -403,6 +403,17 @@ impl Clue {
         self.notices.iter().find(|n| &n.record.id == id)
     }
 
+    /// The first notice owed before `id` that is neither sent nor given up yet. A clue's notices
+    /// reach its reporter in the order they were owed, so `id` waits for it; `None` when `id`
+    /// may go (or is not owed on this clue).
+    pub fn notice_waits_for(&self, id: &NoticeId) -> Option<&OwedNotice> {
+        self.notices
+            .iter()
+            .take_while(|n| &n.record.id != id)
+            .find(|n| !n.delivery.is_final())
+            .filter(|_| self.notice(id).is_some())
+    }
+
     /// The Shanghai date the clue was received.
     pub fn received_on(&self) -> chrono::NaiveDate {
         crate::calendar::shanghai_date(self.received_at)

@@ -235,6 +235,13 @@ pub enum DeliveryStatus {
     },
 }
 
+impl DeliveryStatus {
+    /// Sent or given up: nothing more will be attempted.
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Sent { .. } | Self::Undeliverable { .. })
+    }
+}
+
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

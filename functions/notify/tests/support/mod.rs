@@ -307,10 +307,8 @@ impl Bench {
                 t.add(&report);
             }
         };
-        let all: Vec<_> = (0..workers).map(|_| worker()).collect();
-        for w in all {
-            w.await;
-        }
+        // The pollers run concurrently, as Lambda's event source runs several instances.
+        futures_util::future::join_all((0..workers).map(|_| worker())).await;
         let mut t = totals.into_inner().expect("lock");
         t.elapsed = started.elapsed();
         t
