@@ -8,6 +8,8 @@
 //! | `POST /functions/{logical}/invoke` | invokes with the JSON body as event (synchronous) |
 //! | `POST /functions/{logical}/stop` | stops the function's process: the next invocation is a cold start |
 //! | `POST /schedules/{name}/fire[?at=RFC3339]` | runs a schedule's target now, as of `at` (default: now) |
+//! | `GET /alarms` | each alarm on queue depth: state, last sample, reason, since |
+//! | `POST /alarms/evaluate` | samples every alarm now (one period) and answers the states |
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +33,8 @@ pub fn router(host: Arc<Host>) -> Router {
         .route("/functions/{logical}/invoke", post(invoke))
         .route("/functions/{logical}/stop", post(stop))
         .route("/schedules/{name}/fire", post(fire))
+        .route("/alarms", get(alarms))
+        .route("/alarms/evaluate", post(evaluate_alarms))
         .with_state(host)
 }
 
@@ -43,6 +47,14 @@ async fn functions(State(host): State<Arc<Host>>) -> Json<Value> {
         );
     }
     Json(Value::Object(out))
+}
+
+async fn alarms(State(host): State<Arc<Host>>) -> Json<Value> {
+    Json(json!(host.alarms.states()))
+}
+
+async fn evaluate_alarms(State(host): State<Arc<Host>>) -> Json<Value> {
+    Json(json!(host.alarms.evaluate().await))
 }
 
 async fn invocations(

@@ -7,12 +7,14 @@
 //! - serves the HTTP API's routes as payload v2 events, with the JWT authorizer ([`gateway`], [`jwt`]);
 //! - polls the SQS queues of the event source mappings ([`sqs`]);
 //! - fires the schedules at their rate and on demand ([`schedule`]);
+//! - evaluates the CloudWatch alarms on queue depth, which the emulator never does ([`alarms`]);
 //! - answers a local control endpoint ([`control`]) for tests and the benchmark.
 //!
 //! # Layout
 //! - [`stack`]: reading the stack and resolving the template's intrinsics.
 //! - [`Config`], [`start`], [`Running`]: putting it together.
 
+pub mod alarms;
 pub mod control;
 pub mod function;
 pub mod gateway;
@@ -43,7 +45,12 @@ pub struct Config {
     pub body_limit: usize,
     /// Schedules fire only on demand.
     pub no_schedule_timers: bool,
+    /// How often the alarms are evaluated (one sample stands for one of the alarm's periods).
+    pub alarm_interval: std::time::Duration,
 }
+
+/// Alarms are evaluated every 5 s unless told otherwise.
+pub const DEFAULT_ALARM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the control endpoint needs.
 pub struct Host {
@@ -51,6 +58,7 @@ pub struct Host {
     pub functions: BTreeMap<String, Arc<Function>>,
     pub schedules: Vec<ScheduleSpec>,
     pub log: Arc<Mutex<VecDeque<InvocationRecord>>>,
+    pub alarms: Arc<alarms::Alarms>,
 }
 
 /// The host, serving. Dropping it does not stop it: the tasks live as long as the runtime.
@@ -187,11 +195,27 @@ pub async fn start(config: Config) -> Result<Running> {
         }
     }
 
+    let alarm_specs = stack.alarms()?;
+    for a in &alarm_specs {
+        println!(
+            "[alarm] {}: {} {:?} {} of queue {} (every {:?})",
+            a.name,
+            a.metric.name(),
+            a.comparison,
+            a.threshold,
+            a.queue_name,
+            config.alarm_interval
+        );
+    }
+    let alarms = Arc::new(alarms::Alarms::new(alarm_specs, sqs.clone()));
+    tokio::spawn(alarms.clone().run(config.alarm_interval));
+
     let host = Arc::new(Host {
         stack,
         functions,
         schedules,
         log,
+        alarms,
     });
     let control = control::router(host.clone());
     tokio::spawn(async move {

@@ -3,6 +3,7 @@
 //! ```text
 //! local-host --stack .dev/stack.json [--target-dir target/debug] [--api 127.0.0.1:3000]
 //!            [--control 127.0.0.1:3001] [--body-limit BYTES] [--no-schedule-timers]
+//!            [--alarm-interval SECONDS]
 //! ```
 //! Prints `api=<addr> control=<addr>` once it serves, then runs until SIGINT/SIGTERM.
 
@@ -19,6 +20,7 @@ fn parse(args: &[String]) -> Result<Config> {
         control: "127.0.0.1:3001".parse()?,
         body_limit: gateway::DEFAULT_BODY_LIMIT,
         no_schedule_timers: false,
+        alarm_interval: local_host::DEFAULT_ALARM_INTERVAL,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -30,6 +32,13 @@ fn parse(args: &[String]) -> Result<Config> {
             "--control" => config.control = value()?.parse().context("--control")?,
             "--body-limit" => config.body_limit = value()?.parse().context("--body-limit")?,
             "--no-schedule-timers" => config.no_schedule_timers = true,
+            "--alarm-interval" => {
+                let secs: f64 = value()?.parse().context("--alarm-interval")?;
+                if !(secs.is_finite() && secs > 0.0) {
+                    bail!("--alarm-interval must be a positive number of seconds");
+                }
+                config.alarm_interval = std::time::Duration::from_secs_f64(secs);
+            }
             other => bail!("unknown argument {other}"),
         }
     }

@@ -462,6 +462,24 @@ impl Stack {
         Ok(out)
     }
 
+    /// The CloudWatch alarms on SQS queue depth (others are printed as not evaluated locally).
+    ///
+    /// # Errors
+    /// If an SQS alarm cannot be resolved or evaluated as written.
+    pub fn alarms(&self) -> Result<Vec<crate::alarms::AlarmSpec>> {
+        let mut out = Vec::new();
+        for (logical, _) in self.of_type("AWS::CloudWatch::Alarm") {
+            let p = self.resolve(self.props(logical))?;
+            match crate::alarms::AlarmSpec::from_properties(logical, &p)? {
+                Some(spec) => out.push(spec),
+                None => println!(
+                    "[alarm] {logical}: not an SQS queue-depth alarm; not evaluated locally"
+                ),
+            }
+        }
+        Ok(out)
+    }
+
     /// EventBridge Scheduler schedules that target functions.
     ///
     /// # Errors

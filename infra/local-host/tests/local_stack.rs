@@ -59,6 +59,9 @@ impl LocalHost {
                 "--control",
                 "127.0.0.1:0",
                 "--no-schedule-timers",
+                // alarms are evaluated when a test asks (`POST /alarms/evaluate`)
+                "--alarm-interval",
+                "3600",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -112,6 +115,25 @@ impl LocalHost {
             control: format!("http://{control}"),
             output,
         }
+    }
+
+    /// Evaluates the alarms now; the state of the alarm `logical`.
+    async fn alarm_state(&self, logical: &str) -> String {
+        let v: Value = reqwest::Client::new()
+            .post(format!("{}/alarms/evaluate", self.control))
+            .send()
+            .await
+            .expect("control")
+            .json()
+            .await
+            .expect("json");
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["logical_id"] == logical)
+            .and_then(|a| a["state"].as_str())
+            .unwrap_or_else(|| panic!("no alarm {logical} in {v}"))
+            .to_owned()
     }
 
     async fn invocations(&self, function: &str) -> Vec<Value> {
@@ -334,6 +356,7 @@ async fn queues_schedules_and_the_bucket_reach_their_functions() {
     );
     let notices = stack.physical_id("NoticeQueue");
     let dlq = stack.physical_id("NoticeDeadLetterQueue");
+    assert_eq!(host.alarm_state("NoticeDeadLetterAlarm").await, "OK");
 
     // Act: a notice, a message notify cannot read, an object stored in the bucket
     let good = sqs
@@ -394,6 +417,33 @@ async fn queues_schedules_and_the_bucket_reach_their_functions() {
         );
     };
     assert_eq!(moved.body.as_deref(), Some("not a notice"));
+    // the dead-letter queue's alarm fires while the message waits there, and clears after
+    sqs.change_message_visibility()
+        .queue_url(&dlq)
+        .receipt_handle(moved.receipt_handle.clone().expect("handle"))
+        .visibility_timeout(0)
+        .send()
+        .await
+        .expect("visible again");
+    assert_eq!(host.alarm_state("NoticeDeadLetterAlarm").await, "ALARM");
+    assert_eq!(
+        host.alarm_state("AttachmentEventsDeadLetterAlarm").await,
+        "OK"
+    );
+    assert!(
+        host.output
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|l| l.contains("[alarm]") && l.contains("OK -> ALARM")),
+        "the state change is printed"
+    );
+    sqs.purge_queue()
+        .queue_url(&dlq)
+        .send()
+        .await
+        .expect("purge dlq");
+    assert_eq!(host.alarm_state("NoticeDeadLetterAlarm").await, "OK");
     let tries = host
         .invocations("NotifyFunction")
         .await
