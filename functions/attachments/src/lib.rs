@@ -26,7 +26,9 @@
 //! - [`kind`]: allowed types, limits, detection by magic bytes.
 //! - [`presign`]: the SigV4 POST policy.
 //! - [`process`]: checking, hashing, keeping or quarantining an object.
+//! - [`queue`]: reading an attachment-events queue record.
 
 pub mod kind;
 pub mod presign;
 pub mod process;
+pub mod queue;
