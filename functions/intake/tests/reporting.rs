@@ -1073,3 +1073,117 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
+    // Arrange: a chat report with three photos
+    let w = World::start().await;
+    let openid = "oChatPhotos000000000000001";
+    for (i, s) in [
+        "举报",
+        "浙江省杭州市西湖区",
+        "留下街道某村东侧",
+        "无",
+        "在基本农田上建厂房。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        w.say(&text_msg(openid, s, 500 + i as i64), openid).await;
+    }
+    for (i, media) in ["m-ok", "m-html", "m-slow"].iter().enumerate() {
+        w.say(&image_msg(openid, media, 510 + i as i64), openid)
+            .await
+            .expect("photo reply");
+    }
+    let queued = w.app.media.sent.lock().expect("lock").clone();
+    assert_eq!(queued.len(), 3, "three downloads requested");
+    let mut records = Vec::new();
+    for q in &queued {
+        records.push(
+            w.side
+                .attachment(&q.attachment_id)
+                .await
+                .expect("read")
+                .expect("record"),
+        );
+    }
+    // what the attachments function found: ready, refused by content, still downloading
+    w.side
+        .settle_attachment(
+            &records[0],
+            AttachmentStatus::Ready {
+                sha256: "cd".repeat(32),
+                content_type: "image/jpeg".into(),
+                size: 2048,
+            },
+        )
+        .await
+        .expect("settle");
+    w.side
+        .settle_attachment(
+            &records[1],
+            AttachmentStatus::Rejected {
+                reason: "type_not_allowed".into(),
+            },
+        )
+        .await
+        .expect("settle");
+
+    // Act: the summary, then consent while one photo is still pending
+    let summary = w
+        .say(&text_msg(openid, "完成", 520), openid)
+        .await
+        .expect("summary");
+    let wait = w
+        .say(&text_msg(openid, "同意", 521), openid)
+        .await
+        .expect("answer");
+    let reporter = w.app.keyer.key(openid);
+    let before = w
+        .app
+        .store
+        .reporter_clues(&reporter, PageRequest::default())
+        .await
+        .expect("clues")
+        .items
+        .len();
+    let receipt = w
+        .say(&text_msg(openid, "直接提交", 522), openid)
+        .await
+        .expect("receipt");
+
+    // Assert: each photo not kept is named with its reason, the pending one said to be pending
+    assert!(
+        summary.starts_with("已收到3张照片，已保存1张。"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("第2张照片未能保存：文件不是允许的照片格式"),
+        "{summary}"
+    );
+    assert!(summary.contains("第3张照片仍在处理中"), "{summary}");
+    assert!(summary.contains("回复“同意”"), "{summary}");
+    assert!(wait.contains("第3张照片仍在处理中"), "{wait}");
+    assert!(wait.contains("直接提交"), "{wait}");
+    assert_eq!(before, 0, "nothing filed while waiting");
+    assert!(receipt.contains("已接收您举报的违法线索"), "{receipt}");
+    assert!(
+        receipt.contains("第2张照片未能保存：文件不是允许的照片格式"),
+        "{receipt}"
+    );
+    assert!(
+        receipt.contains("第3张照片提交时仍在处理中，未随举报提交"),
+        "{receipt}"
+    );
+    let clues = w
+        .app
+        .store
+        .reporter_clues(&reporter, PageRequest::default())
+        .await
+        .expect("clues");
+    assert_eq!(clues.items.len(), 1);
+    let clue = &clues.items[0].clue;
+    assert_eq!(clue.evidence.len(), 1, "only the ready photo is evidence");
+    assert_eq!(clue.evidence[0].sha256, "cd".repeat(32));
+}
