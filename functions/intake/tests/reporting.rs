@@ -1187,3 +1187,72 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
     assert_eq!(clue.evidence.len(), 1, "only the ready photo is evidence");
     assert_eq!(clue.evidence[0].sha256, "cd".repeat(32));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_clues_show_the_legal_deadlines_as_shanghai_dates_or_pending() {
+    use chrono::TimeZone;
+    // Arrange: a clue received Monday 2026-03-09 10:00 Shanghai (7 working days: 2026-03-18),
+    // and one received 2026-12-28, whose deadline falls in 2027 (not in the calendar yet)
+    let w = World::start().await;
+    let openid = support::store_support::identity(7).openid;
+    let me = w.sign_in(&openid).await;
+    let march = Utc
+        .with_ymd_and_hms(2026, 3, 9, 2, 0, 0)
+        .single()
+        .expect("t");
+    let december = Utc
+        .with_ymd_and_hms(2026, 12, 28, 2, 0, 0)
+        .single()
+        .expect("t");
+    let dated = w.env.receive("cdlmarch", 7, "330106", march).await;
+    let pending = w.env.receive("cdldecember", 7, "330106", december).await;
+
+    // Act
+    let list = w
+        .app
+        .handle(
+            &w.api("GET", "/api/reporter/clues", Some(&me), ""),
+            Utc::now(),
+        )
+        .await;
+    let mut details = Vec::new();
+    for id in [&dated.clue_id, &pending.clue_id] {
+        let req = w.api("GET", &format!("/api/reporter/clues/{id}"), Some(&me), "");
+        details.push(body(&w.app.handle(&req, Utc::now()).await));
+    }
+    let (dated_detail, pending_detail) = (&details[0], &details[1]);
+
+    // Assert: the judgment deadline only (escalation is internal), as a Shanghai date or 待定
+    assert_eq!(list.status, 200, "{}", list.body);
+    let list = body(&list);
+    let of = |id: &str| {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|c| c["clue_id"] == id)
+            .cloned()
+            .expect("listed")
+    };
+    let expected_dated = json!([{
+        "kind": "judgment",
+        "label": "判定告知期限",
+        "due_date": "2026-03-18",
+        "pending": false,
+        "due_text": "2026年3月18日前",
+        "status": "open",
+        "status_label": "办理中",
+    }]);
+    let expected_pending = json!([{
+        "kind": "judgment",
+        "label": "判定告知期限",
+        "due_date": null,
+        "pending": true,
+        "due_text": "待定",
+        "status": "open",
+        "status_label": "办理中",
+    }]);
+    assert_eq!(of(dated.clue_id.as_str())["deadlines"], expected_dated);
+    assert_eq!(of(pending.clue_id.as_str())["deadlines"], expected_pending);
+    assert_eq!(dated_detail["deadlines"], expected_dated);
+    assert_eq!(pending_detail["deadlines"], expected_pending);
+}
