@@ -323,6 +323,11 @@ async function clueDetail(id) {
       deadlines.append(h("li", {}, h("div", {}, d.label, "：", d.due_text),
         h("div", { class: "muted" }, d.status_label)));
     }
+    // Photos sent in the guided chat that are not among the evidence, and why.
+    const leftOut = h("ul", { class: "list", id: "evidence-left-out" });
+    for (const l of c.evidence_left_out || []) {
+      leftOut.append(h("li", {}, `第${l.number}张照片：${l.text}`));
+    }
     const messages = h("div", { id: "messages" });
     for (const m of c.messages || []) {
       messages.append(h("div", { class: "msg " + (m.from === "reporter" ? "me" : "officer") }, m.text,
@@ -344,6 +349,8 @@ async function clueDetail(id) {
       h("div", { class: "card" }, h("h2", {}, "线索 ", c.clue_no),
         h("p", {}, h("span", { class: "badge" + (c.state === "closed" ? " closed" : "") }, c.state_label || STATE_LABELS[c.state])),
         h("p", { class: "muted" }, c.location_name, " ", c.address), resubmit),
+      (c.evidence_left_out || []).length ? h("div", { class: "card" }, h("h2", {}, "未作为证据提交的照片"),
+        h("p", { class: "muted" }, `已提交证据材料${c.evidence_count}个。以下照片未能保存或未随举报提交：`), leftOut) : null,
       (c.deadlines || []).length ? h("div", { class: "card" }, h("h2", {}, "法定期限"), deadlines) : null,
       h("div", { class: "card" }, h("h2", {}, "告知"), notices),
       h("div", { class: "card" }, h("h2", {}, "办理进度"), timeline),

@@ -245,6 +245,7 @@ impl ClueForm {
                 category,
                 facts,
                 attachments,
+                evidence_left_out: Vec::new(),
                 notice_version: self.notice_version,
                 consent: self.consent,
                 channel: Channel::H5,
@@ -625,6 +626,12 @@ where
                 "received_at": clue.received_at,
                 "next_due": clue.next_due(),
                 "deadlines": deadlines_out(&clue),
+                "evidence_count": clue.evidence.len(),
+                "evidence_left_out": clue
+                    .evidence_left_out
+                    .iter()
+                    .map(|l| json!({"number": l.number, "reason": l.reason.code(), "text": l.reason.text()}))
+                    .collect::<Vec<_>>(),
                 "can_resubmit": can_resubmit,
                 "timeline": timeline,
                 "notices": notices,

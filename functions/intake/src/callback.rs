@@ -396,6 +396,7 @@ where
             category: CategoryChoice::Uncertain,
             facts: submit.facts.clone(),
             attachments,
+            evidence_left_out: submit.evidence_left_out(),
             notice_version: submit.notice_version.clone(),
             consent: true,
             channel: Channel::Chat,

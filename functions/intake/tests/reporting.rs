@@ -1186,6 +1186,31 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
     let clue = &clues.items[0].clue;
     assert_eq!(clue.evidence.len(), 1, "only the ready photo is evidence");
     assert_eq!(clue.evidence[0].sha256, "cd".repeat(32));
+
+    // and the clue page in 我的举报 says the same
+    let cookie = w.sign_in(openid).await;
+    let page = w
+        .app
+        .handle(
+            &w.api(
+                "GET",
+                &format!("/api/reporter/clues/{}", clue.id),
+                Some(&cookie),
+                "",
+            ),
+            Utc::now(),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let page = body(&page);
+    assert_eq!(page["evidence_count"], 1);
+    assert_eq!(
+        page["evidence_left_out"],
+        json!([
+            {"number": 2, "reason": "not_an_image", "text": "文件不是允许的照片格式"},
+            {"number": 3, "reason": "still_processing", "text": "提交时仍在处理中，未随举报提交"},
+        ])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::division::DivisionCode;
 use crate::divisions::Divisions;
-use crate::event::Gps;
+use crate::event::{EvidenceLeftOut, Gps, LeftOutReason};
 use crate::scope::ReportingNotice;
 use crate::text::{Address, Facts, Subject, TextError};
 
@@ -83,6 +83,31 @@ pub struct ChatSubmission {
     /// The photos that do not go with the report, by their number in the chat (1-based).
     pub left_out: Vec<(usize, PhotoState)>,
     pub notice_version: String,
+}
+
+impl ChatSubmission {
+    /// The photos left out, as the clue records them.
+    pub fn evidence_left_out(&self) -> Vec<EvidenceLeftOut> {
+        self.left_out
+            .iter()
+            .filter_map(|(n, state)| {
+                let reason = match state {
+                    PhotoState::Ready => return None,
+                    PhotoState::Pending => LeftOutReason::StillProcessing,
+                    PhotoState::Refused(PhotoRefusal::DownloadFailed) => {
+                        LeftOutReason::DownloadFailed
+                    }
+                    PhotoState::Refused(PhotoRefusal::TooLarge) => LeftOutReason::TooLarge,
+                    PhotoState::Refused(PhotoRefusal::Empty) => LeftOutReason::Empty,
+                    PhotoState::Refused(PhotoRefusal::NotAnImage) => LeftOutReason::NotAnImage,
+                };
+                Some(EvidenceLeftOut {
+                    number: u32::try_from(*n).unwrap_or(u32::MAX),
+                    reason,
+                })
+            })
+            .collect()
+    }
 }
 
 /// What became of one chat photo: the `attachments` function downloads it (`media/get`) and

@@ -124,6 +124,9 @@ pub struct Clue {
     pub category: CategoryChoice,
     pub facts: Facts,
     pub evidence: Vec<Evidence>,
+    /// Files sent that are not among the evidence, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_left_out: Vec<crate::event::EvidenceLeftOut>,
     pub notice_version: String,
     pub channel: Channel,
     pub real_name: bool,
@@ -198,6 +201,7 @@ impl Clue {
             category,
             facts,
             evidence,
+            evidence_left_out,
             notice_version,
             handler,
             channel,
@@ -213,6 +217,7 @@ impl Clue {
             category,
             facts,
             evidence,
+            evidence_left_out,
             notice_version,
             channel,
             real_name,

@@ -96,6 +96,7 @@ fn submission(clue: &str, n: u8, division: &str) -> ReceiveClue {
         category: CategoryChoice::Annex(Category::FarmlandDestruction),
         facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
         evidence: Vec::new(),
+        evidence_left_out: Vec::new(),
         notice_version: scope_for(division).reporting_notice().version_id,
         consent: true,
         channel: Channel::H5,
