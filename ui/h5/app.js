@@ -27,7 +27,7 @@ function h(tag, attrs, ...children) {
 }
 
 function show(...nodes) {
-  app.replaceChildren(...nodes);
+  app.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
   window.scrollTo(0, 0);
 }
 
@@ -294,7 +294,9 @@ async function mine() {
       list.append(h("li", {}, h("a", { href: "#/clue/" + encodeURIComponent(c.clue_id) },
         h("div", {}, h("strong", {}, c.clue_no), " ",
           h("span", { class: "badge" + (c.state === "closed" ? " closed" : "") }, c.state_label || STATE_LABELS[c.state] || c.state)),
-        h("div", { class: "muted" }, c.location_name || "", " · ", fmtTime(c.received_at)))));
+        h("div", { class: "muted" }, c.location_name || "", " · ", fmtTime(c.received_at)),
+        ...(c.deadlines || []).filter((d) => d.status === "open").map((d) =>
+          h("div", { class: "muted deadline" }, d.label, "：", d.due_text)))));
     }
     show(h("div", { class: "card" }, h("h2", {}, "我的举报"),
       clues.length ? list : h("p", { class: "muted" }, "暂无举报记录"),
@@ -314,6 +316,17 @@ async function clueDetail(id) {
     for (const n of c.notices || []) {
       notices.append(h("div", { class: "notice" }, h("div", {}, n.text),
         h("div", { class: "muted" }, fmtTime(n.at), " · ", DELIVERY_LABELS[n.delivery] || n.delivery)));
+    }
+    // Legal deadlines: Asia/Shanghai dates from the API, "待定" while the calendar lacks the year.
+    const deadlines = h("ul", { class: "list", id: "deadlines" });
+    for (const d of c.deadlines || []) {
+      deadlines.append(h("li", {}, h("div", {}, d.label, "：", d.due_text),
+        h("div", { class: "muted" }, d.status_label)));
+    }
+    // Photos sent in the guided chat that are not among the evidence, and why.
+    const leftOut = h("ul", { class: "list", id: "evidence-left-out" });
+    for (const l of c.evidence_left_out || []) {
+      leftOut.append(h("li", {}, `第${l.number}张照片：${l.text}`));
     }
     const messages = h("div", { id: "messages" });
     for (const m of c.messages || []) {
@@ -336,6 +349,9 @@ async function clueDetail(id) {
       h("div", { class: "card" }, h("h2", {}, "线索 ", c.clue_no),
         h("p", {}, h("span", { class: "badge" + (c.state === "closed" ? " closed" : "") }, c.state_label || STATE_LABELS[c.state])),
         h("p", { class: "muted" }, c.location_name, " ", c.address), resubmit),
+      (c.evidence_left_out || []).length ? h("div", { class: "card" }, h("h2", {}, "未作为证据提交的照片"),
+        h("p", { class: "muted" }, `已提交证据材料${c.evidence_count}个。以下照片未能保存或未随举报提交：`), leftOut) : null,
+      (c.deadlines || []).length ? h("div", { class: "card" }, h("h2", {}, "法定期限"), deadlines) : null,
       h("div", { class: "card" }, h("h2", {}, "告知"), notices),
       h("div", { class: "card" }, h("h2", {}, "办理进度"), timeline),
       c.state === "closed" ? null : h("div", { class: "card" }, h("h2", {}, "沟通"), messages, input, send));

@@ -7,8 +7,11 @@
 //! - The attachment-events queue: S3 `ObjectCreated` notifications of `incoming/…`. Each object
 //!   is checked **by content** (magic bytes; the policy conditions are not enforced by every
 //!   emulator, so this is the real guard) and size, hashed (SHA-256, streamed), then copied byte
-//!   for byte to `evidence/<id>` and the record settled `ready`; or deleted (every version) and
-//!   settled `rejected`. An object nobody authorised is deleted.
+//!   for byte to `evidence/<id>` (the very version that was hashed) and the record settled
+//!   `ready`; or settled `rejected` and deleted (every version, no delete marker left). An object
+//!   nobody authorised is deleted, and so is anything at the upload key of a settled record
+//!   (posted again while the policy was valid, or left by a run that stopped before deleting):
+//!   a redelivered notification changes nothing else.
 //! - The same queue carries `{"wechat_media": …}` requests from the guided chat: the photo is
 //!   downloaded with `media/get` into the reporter's upload area, and its `ObjectCreated`
 //!   notification brings it through the same processing.
@@ -26,7 +29,9 @@
 //! - [`kind`]: allowed types, limits, detection by magic bytes.
 //! - [`presign`]: the SigV4 POST policy.
 //! - [`process`]: checking, hashing, keeping or quarantining an object.
+//! - [`queue`]: reading an attachment-events queue record.
 
 pub mod kind;
 pub mod presign;
 pub mod process;
+pub mod queue;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use attachments::kind;
 use attachments::presign::{Signer, bucket_url, presign_post};
 use attachments::process::Objects;
+use attachments::queue::{self, Message};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -47,74 +48,6 @@ enum Event {
 enum Output {
     Sqs(SqsBatchResponse),
     Http(Box<ApiGatewayV2httpResponse>),
-}
-
-/// An S3 event notification, read leniently: only what processing needs.
-#[derive(Deserialize)]
-struct Notification {
-    #[serde(rename = "Records")]
-    records: Vec<NotificationRecord>,
-}
-
-#[derive(Deserialize)]
-struct NotificationRecord {
-    s3: Entity,
-}
-
-#[derive(Deserialize)]
-struct Entity {
-    object: StoredObject,
-}
-
-#[derive(Deserialize)]
-struct StoredObject {
-    /// URL-encoded, as S3 sends it.
-    key: String,
-}
-
-/// S3's test message, sent once when a notification configuration is put on the bucket.
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct S3TestEvent {
-    #[allow(dead_code)]
-    event: String,
-}
-
-#[derive(Deserialize)]
-struct MediaMessage {
-    wechat_media: MediaRequest,
-}
-
-#[derive(Deserialize)]
-struct MediaRequest {
-    attachment_id: AttachmentId,
-}
-
-/// An object key as S3 notifications encode it (`+` for space, `%XX`), decoded.
-fn decode_key(key: &str) -> String {
-    let bytes = key.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.map(|h| u8::from_str_radix(h, 16))) {
-            (b'%', Some(Ok(b))) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn secret_string(
@@ -371,40 +304,37 @@ async fn on_messages(app: &App, event: SqsEvent) -> SqsBatchResponse {
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
         let body = record.body.as_deref().unwrap_or_default();
-        let ok = if let Ok(n) = serde_json::from_str::<Notification>(body) {
-            let mut ok = true;
-            for r in n.records {
-                let key = decode_key(&r.s3.object.key);
-                match objects.process(&app.records, &key).await {
-                    Ok(outcome) => tracing::info!(%message_id, ?outcome, "object processed"),
+        let ok = match queue::parse(body) {
+            Some(Message::Stored(keys)) => {
+                let mut ok = true;
+                for key in keys {
+                    match objects.process(&app.records, &key).await {
+                        Ok(outcome) => tracing::info!(%message_id, ?outcome, "object processed"),
+                        Err(e) => {
+                            tracing::error!(%message_id, error = %e, "object processing failed");
+                            ok = false;
+                        }
+                    }
+                }
+                ok
+            }
+            Some(Message::Media(attachment)) => {
+                match objects
+                    .fetch_media(&app.records, &app.wechat, &attachment)
+                    .await
+                {
+                    Ok(()) => true,
                     Err(e) => {
-                        tracing::error!(%message_id, error = %e, "object processing failed");
-                        ok = false;
+                        tracing::warn!(%message_id, error = %e, "chat photo download failed; retried");
+                        false
                     }
                 }
             }
-            ok
-        } else if let Ok(m) = serde_json::from_str::<MediaMessage>(body) {
-            match objects
-                .fetch_media(
-                    &app.records,
-                    &app.wechat,
-                    &m.wechat_media.attachment_id,
-                    Utc::now(),
-                )
-                .await
-            {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(%message_id, error = %e, "chat photo download failed; retried");
-                    false
-                }
+            Some(Message::S3Test) => true,
+            None => {
+                tracing::warn!(%message_id, "unreadable record; it returns to the queue");
+                false
             }
-        } else if serde_json::from_str::<S3TestEvent>(body).is_ok() {
-            true
-        } else {
-            tracing::warn!(%message_id, "unreadable record; it returns to the queue");
-            false
         };
         if !ok {
             let mut failure = BatchItemFailure::default();
@@ -418,14 +348,6 @@ async fn on_messages(app: &App, event: SqsEvent) -> SqsBatchResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_are_decoded_as_s3_encodes_them() {
-        assert_eq!(
-            decode_key("incoming%2Fa+b%E7%85%A7.jpg"),
-            "incoming/a b照.jpg"
-        );
-    }
 
     #[test]
     fn an_http_api_request_is_not_taken_for_a_queue_batch() {

@@ -1,7 +1,6 @@
 //! Processing a stored object: check, hash, keep or quarantine; and fetching a chat photo.
 
 use aws_sdk_s3::primitives::ByteStream;
-use chrono::{DateTime, Utc};
 use domain::AttachmentId;
 use sha2::{Digest, Sha256};
 use store::attachments::{evidence_key, incoming_key, parse_incoming_key};
@@ -59,10 +58,16 @@ pub enum Verdict {
     Refused(&'static str),
 }
 
+/// How many leading bytes [`kind::detect`] is given.
+const HEAD: usize = 16;
+
 /// Judges a stream: the type by its first bytes (which must agree with what was declared, for an
-/// upload), the size within the type's limit, and the SHA-256 of every byte.
+/// upload), the size within the type's limit, and the SHA-256 of every byte. Reading stops as
+/// soon as the verdict is a refusal: a wrong type after the first bytes, too large at the first
+/// byte over the type's limit.
 pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdict, ProcessError> {
-    let mut head: Vec<u8> = Vec::with_capacity(16);
+    let mut head: Vec<u8> = Vec::with_capacity(HEAD);
+    let mut found: Option<kind::Kind> = None;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     while let Some(chunk) = body
@@ -70,12 +75,18 @@ pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdi
         .await
         .map_err(|e| ProcessError::s3("GetObject body", e))?
     {
-        if head.len() < 16 {
-            let take = (16 - head.len()).min(chunk.len());
+        if head.len() < HEAD {
+            let take = (HEAD - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
+            if head.len() == HEAD {
+                match check_type(&head, declared) {
+                    Ok(k) => found = Some(k),
+                    Err(reason) => return Ok(Verdict::Refused(reason)),
+                }
+            }
         }
         size += chunk.len() as u64;
-        if size > MAX_BYTES {
+        if size > found.map_or(MAX_BYTES, |k| k.max_bytes) {
             return Ok(Verdict::Refused("too_large"));
         }
         hasher.update(&chunk);
@@ -83,14 +94,14 @@ pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdi
     if size == 0 {
         return Ok(Verdict::Refused("empty"));
     }
-    let Some(found) = kind::detect(&head) else {
-        return Ok(Verdict::Refused("type_not_allowed"));
+    let found = match found {
+        Some(k) => k,
+        // Shorter than the head: judged on what there is.
+        None => match check_type(&head, declared) {
+            Ok(k) => k,
+            Err(reason) => return Ok(Verdict::Refused(reason)),
+        },
     };
-    if let Some(d) = declared
-        && d != found.content_type
-    {
-        return Ok(Verdict::Refused("type_mismatch"));
-    }
     if size > found.max_bytes {
         return Ok(Verdict::Refused("too_large"));
     }
@@ -101,38 +112,53 @@ pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdi
     })
 }
 
+/// The allowed type `head` shows, which must be the declared one when there is one.
+fn check_type(head: &[u8], declared: Option<&str>) -> Result<kind::Kind, &'static str> {
+    let found = kind::detect(head).ok_or("type_not_allowed")?;
+    match declared {
+        Some(d) if d != found.content_type => Err("type_mismatch"),
+        _ => Ok(found),
+    }
+}
+
 impl Objects<'_> {
-    /// Deletes every version of `key` (the bucket is versioned: a plain delete would keep the
-    /// bytes as a noncurrent version).
+    /// Deletes every version and delete marker of `key` (the bucket is versioned: a plain delete
+    /// would keep the bytes as a noncurrent version). Nothing there: nothing done (a plain
+    /// delete would add a delete marker).
     pub async fn purge(&self, key: &str) -> Result<(), ProcessError> {
-        let out = self
-            .s3
-            .list_object_versions()
-            .bucket(self.bucket)
-            .prefix(key)
-            .send()
-            .await
-            .map_err(|e| ProcessError::s3("ListObjectVersions", e))?;
-        let versions = out
-            .versions()
-            .iter()
-            .filter(|v| v.key() == Some(key))
-            .filter_map(|v| v.version_id().map(str::to_owned))
-            .chain(
-                out.delete_markers()
-                    .iter()
-                    .filter(|m| m.key() == Some(key))
-                    .filter_map(|m| m.version_id().map(str::to_owned)),
-            )
-            .collect::<Vec<_>>();
-        if versions.is_empty() {
-            self.s3
-                .delete_object()
+        let mut versions = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        loop {
+            let out = self
+                .s3
+                .list_object_versions()
                 .bucket(self.bucket)
-                .key(key)
+                .prefix(key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
                 .send()
                 .await
-                .map_err(|e| ProcessError::s3("DeleteObject", e))?;
+                .map_err(|e| ProcessError::s3("ListObjectVersions", e))?;
+            versions.extend(
+                out.versions()
+                    .iter()
+                    .filter(|v| v.key() == Some(key))
+                    .filter_map(|v| v.version_id().map(str::to_owned))
+                    .chain(
+                        out.delete_markers()
+                            .iter()
+                            .filter(|m| m.key() == Some(key))
+                            .filter_map(|m| m.version_id().map(str::to_owned)),
+                    ),
+            );
+            if out.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = out.next_key_marker().map(str::to_owned);
+            version_marker = out.next_version_id_marker().map(str::to_owned);
+            if key_marker.is_none() && version_marker.is_none() {
+                break;
+            }
         }
         for v in versions {
             self.s3
@@ -162,6 +188,10 @@ impl Objects<'_> {
             return Ok(Processed::Unclaimed);
         };
         if record.status != AttachmentStatus::Pending {
+            // A settled record needs nothing at its upload key any more: bytes still there were
+            // stored again after it settled (the upload policy is valid for minutes) or left by
+            // a run that stopped between settling and deleting. A plain redelivery finds nothing.
+            self.purge(key).await?;
             return Ok(Processed::AlreadySettled);
         }
         let object = match self
@@ -183,6 +213,9 @@ impl Objects<'_> {
             }
             Err(e) => return Err(ProcessError::s3("GetObject", e)),
         };
+        // The version whose bytes are judged and hashed is the one copied: a later upload to the
+        // same key cannot slip other bytes under the recorded hash.
+        let version = object.version_id().map(str::to_owned);
         let declared = match record.source {
             AttachmentSource::Upload => Some(record.declared_type.as_str()),
             // WeChat says what it sends; any allowed image is fine.
@@ -207,7 +240,10 @@ impl Objects<'_> {
                     .copy_object()
                     .bucket(self.bucket)
                     .key(evidence_key(&id))
-                    .copy_source(format!("{}/{}", self.bucket, key))
+                    .copy_source(match &version {
+                        Some(v) => format!("{}/{}?versionId={v}", self.bucket, key),
+                        None => format!("{}/{}", self.bucket, key),
+                    })
                     .content_type(content_type)
                     .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
                     .metadata("sha256", &sha256)
@@ -225,7 +261,9 @@ impl Objects<'_> {
                 Ok(Processed::Ready { id, sha256 })
             }
             Verdict::Refused(reason) => {
-                self.purge(key).await?;
+                // Settled first: a run that stops before the purge is finished by the
+                // redelivery (settled records get their upload key purged); purging first would
+                // leave a record pending for ever with nothing left to judge.
                 settle(
                     records,
                     &record,
@@ -234,6 +272,7 @@ impl Objects<'_> {
                     },
                 )
                 .await?;
+                self.purge(key).await?;
                 tracing::warn!(attachment = %id, reason, "object quarantined and deleted");
                 Ok(Processed::Rejected {
                     id,
@@ -251,9 +290,7 @@ impl Objects<'_> {
         records: &ReportingStore,
         api: &wechat::ApiClient<C>,
         attachment: &AttachmentId,
-        now: DateTime<Utc>,
     ) -> Result<(), ProcessError> {
-        let _ = now;
         let Some(record) = records.attachment(attachment).await? else {
             return Ok(());
         };

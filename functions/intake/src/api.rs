@@ -6,8 +6,8 @@ use domain::event::{Channel, DeliveryStatus, Gps, Party};
 use domain::scope::{Category, CategoryChoice};
 use domain::text::{Address, Facts, MessageText, Subject, TextError};
 use domain::{
-    Actor, AttachmentId, ClosedOutcome, ClueId, ClueState, Command, DivisionCode, Divisions,
-    EventKind, ReporterKey,
+    Actor, AttachmentId, ClosedOutcome, ClueId, ClueState, Command, DeadlineStatus, DivisionCode,
+    Divisions, DueOn, EventKind, ReporterKey,
 };
 use outbox::NoticeQueue;
 use serde::{Deserialize, Serialize};
@@ -245,6 +245,7 @@ impl ClueForm {
                 category,
                 facts,
                 attachments,
+                evidence_left_out: Vec::new(),
                 notice_version: self.notice_version,
                 consent: self.consent,
                 channel: Channel::H5,
@@ -315,6 +316,39 @@ fn delivery_code(d: &DeliveryStatus) -> &'static str {
         DeliveryStatus::Failed { .. } => "failed",
         DeliveryStatus::Undeliverable { .. } => "undeliverable",
     }
+}
+
+/// The clue's legal deadlines as the reporter reads them: Asia/Shanghai dates, "待定" while the
+/// calendar lacks the year, never a guessed date.
+fn deadlines_out(clue: &domain::Clue) -> Vec<serde_json::Value> {
+    clue.reporter_deadlines()
+        .iter()
+        .map(|d| {
+            let (due_date, due_text) = match d.due {
+                DueOn::Date(day) => (
+                    Some(day.format("%Y-%m-%d").to_string()),
+                    day.format("%Y年%-m月%-d日前").to_string(),
+                ),
+                DueOn::Pending => (None, "待定".to_owned()),
+                DueOn::AfterVerification => (None, "核查结束后5个工作日内".to_owned()),
+            };
+            let (status, status_label) = match d.status {
+                DeadlineStatus::Open => ("open", "办理中"),
+                DeadlineStatus::Met { on_time: true, .. } => ("met", "已按期告知"),
+                DeadlineStatus::Met { .. } => ("met_late", "已告知（超期）"),
+                DeadlineStatus::Discharged { .. } => ("discharged", "不再适用"),
+            };
+            json!({
+                "kind": d.kind.code(),
+                "label": d.kind.label(),
+                "due_date": due_date,
+                "pending": d.due == DueOn::Pending,
+                "due_text": due_text,
+                "status": status,
+                "status_label": status_label,
+            })
+        })
+        .collect()
 }
 
 fn location_name(d: &DivisionCode) -> String {
@@ -504,6 +538,7 @@ where
                     "received_at": c.received_at,
                     "location_name": location_name(&c.location.division),
                     "next_due": c.next_due(),
+                    "deadlines": deadlines_out(c),
                 })
             })
             .collect();
@@ -590,6 +625,13 @@ where
                 "address": clue.location.address.as_str(),
                 "received_at": clue.received_at,
                 "next_due": clue.next_due(),
+                "deadlines": deadlines_out(&clue),
+                "evidence_count": clue.evidence.len(),
+                "evidence_left_out": clue
+                    .evidence_left_out
+                    .iter()
+                    .map(|l| json!({"number": l.number, "reason": l.reason.code(), "text": l.reason.text()}))
+                    .collect::<Vec<_>>(),
                 "can_resubmit": can_resubmit,
                 "timeline": timeline,
                 "notices": notices,

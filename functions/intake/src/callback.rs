@@ -8,7 +8,10 @@
 //! Filing the clue is itself idempotent on the MsgId, so even a reprocessed message files once.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::chat::{ChatContext, ChatDraft, ChatInput, ChatSubmission, Step, advance};
+use domain::chat::{
+    ChatContext, ChatDraft, ChatInput, ChatSubmission, PhotoRefusal, PhotoState, Step, advance,
+    left_out_text,
+};
 use domain::event::Channel;
 use domain::scope::CategoryChoice;
 use domain::{AttachmentId, Divisions, NoticeContent, ReporterKey};
@@ -245,10 +248,21 @@ where
             .as_ref()
             .and_then(|d| d.division)
             .map(|d| format!("{h5}#/notice/{d}"));
+        // The photos' states matter for the answers of the evidence and consent steps.
+        let photos = match &draft {
+            Some(d)
+                if matches!(d.step, Step::Evidence | Step::Consent { .. })
+                    && matches!(input, ChatInput::Text(_)) =>
+            {
+                self.photo_states(reporter, &d.media).await?
+            }
+            _ => Vec::new(),
+        };
         let ctx = ChatContext {
             divisions: Divisions::embedded(),
             notice: notice.as_ref(),
             notice_url: notice_url.as_deref(),
+            photos: &photos,
         };
         let before = draft.clone();
         let photos_before = draft.as_ref().map_or(0, |d| d.media.len());
@@ -297,6 +311,33 @@ where
         Ok(Outcome { reply })
     }
 
+    /// What became of each chat photo, in order (an unknown record counts as a failed
+    /// download: its download was never queued).
+    async fn photo_states(
+        &self,
+        reporter: &ReporterKey,
+        media: &[String],
+    ) -> Result<Vec<PhotoState>, StoreError> {
+        let mut states = Vec::with_capacity(media.len());
+        for media_id in media {
+            let state = match self
+                .side
+                .attachment(&chat_attachment_id(reporter, media_id))
+                .await?
+                .map(|a| a.status)
+            {
+                Some(AttachmentStatus::Pending) => PhotoState::Pending,
+                Some(AttachmentStatus::Ready { .. }) => PhotoState::Ready,
+                Some(AttachmentStatus::Rejected { reason }) => {
+                    PhotoState::Refused(PhotoRefusal::from_code(&reason))
+                }
+                None => PhotoState::Refused(PhotoRefusal::DownloadFailed),
+            };
+            states.push(state);
+        }
+        Ok(states)
+    }
+
     async fn queue_photo(
         &self,
         reporter: &ReporterKey,
@@ -341,20 +382,12 @@ where
         dedup: &str,
         now: DateTime<Utc>,
     ) -> Result<String, String> {
-        let mut attachments = Vec::new();
-        let mut dropped = 0;
-        for media_id in &submit.media {
-            let id = chat_attachment_id(reporter, media_id);
-            match self.side.attachment(&id).await {
-                Ok(Some(a)) if matches!(a.status, AttachmentStatus::Ready { .. }) => {
-                    attachments.push(id)
-                }
-                Ok(Some(a)) if matches!(a.status, AttachmentStatus::Pending) => {
-                    return Err("照片仍在处理中，请稍候再回复“同意”提交。".to_owned());
-                }
-                _ => dropped += 1,
-            }
-        }
+        // The dialogue chose the photos that are ready; the rest are told below.
+        let attachments: Vec<AttachmentId> = submit
+            .media
+            .iter()
+            .map(|media_id| chat_attachment_id(reporter, media_id))
+            .collect();
         let report = Report {
             division: submit.division,
             address: submit.address.clone(),
@@ -363,6 +396,7 @@ where
             category: CategoryChoice::Uncertain,
             facts: submit.facts.clone(),
             attachments,
+            evidence_left_out: submit.evidence_left_out(),
             notice_version: submit.notice_version.clone(),
             consent: true,
             channel: Channel::Chat,
@@ -374,17 +408,12 @@ where
             .file(report, ReporterIdentity::anonymous(openid), &key, now)
             .await
         {
-            Ok(received) => {
-                let mut reply = format!(
-                    "{}\n线索编号：{}",
-                    NoticeContent::Receipt.render(),
-                    received.clue_no
-                );
-                if dropped > 0 {
-                    reply.push_str(&format!("\n有{dropped}张照片未通过检查，未作为证据提交。"));
-                }
-                Ok(reply)
-            }
+            Ok(received) => Ok(format!(
+                "{}\n线索编号：{}{}",
+                NoticeContent::Receipt.render(),
+                received.clue_no,
+                left_out_text(&submit.left_out)
+            )),
             Err(e) => Err(e.message),
         }
     }

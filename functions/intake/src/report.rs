@@ -51,6 +51,8 @@ pub struct Report {
     pub category: CategoryChoice,
     pub facts: Facts,
     pub attachments: Vec<AttachmentId>,
+    /// Files sent that are not among the attachments, and why (guided-chat photos).
+    pub evidence_left_out: Vec<domain::event::EvidenceLeftOut>,
     pub notice_version: String,
     pub consent: bool,
     pub channel: Channel,
@@ -229,6 +231,7 @@ where
             category: report.category,
             facts: report.facts,
             evidence,
+            evidence_left_out: report.evidence_left_out,
             notice_version: report.notice_version,
             consent: report.consent,
             channel: report.channel,

@@ -1073,3 +1073,211 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
+    // Arrange: a chat report with three photos
+    let w = World::start().await;
+    let openid = "oChatPhotos000000000000001";
+    for (i, s) in [
+        "举报",
+        "浙江省杭州市西湖区",
+        "留下街道某村东侧",
+        "无",
+        "在基本农田上建厂房。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        w.say(&text_msg(openid, s, 500 + i as i64), openid).await;
+    }
+    for (i, media) in ["m-ok", "m-html", "m-slow"].iter().enumerate() {
+        w.say(&image_msg(openid, media, 510 + i as i64), openid)
+            .await
+            .expect("photo reply");
+    }
+    let queued = w.app.media.sent.lock().expect("lock").clone();
+    assert_eq!(queued.len(), 3, "three downloads requested");
+    let mut records = Vec::new();
+    for q in &queued {
+        records.push(
+            w.side
+                .attachment(&q.attachment_id)
+                .await
+                .expect("read")
+                .expect("record"),
+        );
+    }
+    // what the attachments function found: ready, refused by content, still downloading
+    w.side
+        .settle_attachment(
+            &records[0],
+            AttachmentStatus::Ready {
+                sha256: "cd".repeat(32),
+                content_type: "image/jpeg".into(),
+                size: 2048,
+            },
+        )
+        .await
+        .expect("settle");
+    w.side
+        .settle_attachment(
+            &records[1],
+            AttachmentStatus::Rejected {
+                reason: "type_not_allowed".into(),
+            },
+        )
+        .await
+        .expect("settle");
+
+    // Act: the summary, then consent while one photo is still pending
+    let summary = w
+        .say(&text_msg(openid, "完成", 520), openid)
+        .await
+        .expect("summary");
+    let wait = w
+        .say(&text_msg(openid, "同意", 521), openid)
+        .await
+        .expect("answer");
+    let reporter = w.app.keyer.key(openid);
+    let before = w
+        .app
+        .store
+        .reporter_clues(&reporter, PageRequest::default())
+        .await
+        .expect("clues")
+        .items
+        .len();
+    let receipt = w
+        .say(&text_msg(openid, "直接提交", 522), openid)
+        .await
+        .expect("receipt");
+
+    // Assert: each photo not kept is named with its reason, the pending one said to be pending
+    assert!(
+        summary.starts_with("已收到3张照片，已保存1张。"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("第2张照片未能保存：文件不是允许的照片格式"),
+        "{summary}"
+    );
+    assert!(summary.contains("第3张照片仍在处理中"), "{summary}");
+    assert!(summary.contains("回复“同意”"), "{summary}");
+    assert!(wait.contains("第3张照片仍在处理中"), "{wait}");
+    assert!(wait.contains("直接提交"), "{wait}");
+    assert_eq!(before, 0, "nothing filed while waiting");
+    assert!(receipt.contains("已接收您举报的违法线索"), "{receipt}");
+    assert!(
+        receipt.contains("第2张照片未能保存：文件不是允许的照片格式"),
+        "{receipt}"
+    );
+    assert!(
+        receipt.contains("第3张照片提交时仍在处理中，未随举报提交"),
+        "{receipt}"
+    );
+    let clues = w
+        .app
+        .store
+        .reporter_clues(&reporter, PageRequest::default())
+        .await
+        .expect("clues");
+    assert_eq!(clues.items.len(), 1);
+    let clue = &clues.items[0].clue;
+    assert_eq!(clue.evidence.len(), 1, "only the ready photo is evidence");
+    assert_eq!(clue.evidence[0].sha256, "cd".repeat(32));
+
+    // and the clue page in 我的举报 says the same
+    let cookie = w.sign_in(openid).await;
+    let page = w
+        .app
+        .handle(
+            &w.api(
+                "GET",
+                &format!("/api/reporter/clues/{}", clue.id),
+                Some(&cookie),
+                "",
+            ),
+            Utc::now(),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let page = body(&page);
+    assert_eq!(page["evidence_count"], 1);
+    assert_eq!(
+        page["evidence_left_out"],
+        json!([
+            {"number": 2, "reason": "not_an_image", "text": "文件不是允许的照片格式"},
+            {"number": 3, "reason": "still_processing", "text": "提交时仍在处理中，未随举报提交"},
+        ])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_clues_show_the_legal_deadlines_as_shanghai_dates_or_pending() {
+    use chrono::TimeZone;
+    // Arrange: a clue received Monday 2026-03-09 10:00 Shanghai (7 working days: 2026-03-18),
+    // and one received 2026-12-28, whose deadline falls in 2027 (not in the calendar yet)
+    let w = World::start().await;
+    let openid = support::store_support::identity(7).openid;
+    let me = w.sign_in(&openid).await;
+    let march = Utc
+        .with_ymd_and_hms(2026, 3, 9, 2, 0, 0)
+        .single()
+        .expect("t");
+    let december = Utc
+        .with_ymd_and_hms(2026, 12, 28, 2, 0, 0)
+        .single()
+        .expect("t");
+    let dated = w.env.receive("cdlmarch", 7, "330106", march).await;
+    let pending = w.env.receive("cdldecember", 7, "330106", december).await;
+
+    // Act
+    let list = w
+        .app
+        .handle(
+            &w.api("GET", "/api/reporter/clues", Some(&me), ""),
+            Utc::now(),
+        )
+        .await;
+    let mut details = Vec::new();
+    for id in [&dated.clue_id, &pending.clue_id] {
+        let req = w.api("GET", &format!("/api/reporter/clues/{id}"), Some(&me), "");
+        details.push(body(&w.app.handle(&req, Utc::now()).await));
+    }
+    let (dated_detail, pending_detail) = (&details[0], &details[1]);
+
+    // Assert: the judgment deadline only (escalation is internal), as a Shanghai date or 待定
+    assert_eq!(list.status, 200, "{}", list.body);
+    let list = body(&list);
+    let of = |id: &str| {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|c| c["clue_id"] == id)
+            .cloned()
+            .expect("listed")
+    };
+    let expected_dated = json!([{
+        "kind": "judgment",
+        "label": "判定告知期限",
+        "due_date": "2026-03-18",
+        "pending": false,
+        "due_text": "2026年3月18日前",
+        "status": "open",
+        "status_label": "办理中",
+    }]);
+    let expected_pending = json!([{
+        "kind": "judgment",
+        "label": "判定告知期限",
+        "due_date": null,
+        "pending": true,
+        "due_text": "待定",
+        "status": "open",
+        "status_label": "办理中",
+    }]);
+    assert_eq!(of(dated.clue_id.as_str())["deadlines"], expected_dated);
+    assert_eq!(of(pending.clue_id.as_str())["deadlines"], expected_pending);
+    assert_eq!(dated_detail["deadlines"], expected_dated);
+    assert_eq!(pending_detail["deadlines"], expected_pending);
+}

@@ -41,6 +41,7 @@ async fn main() {
             ),
             facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
             evidence: Vec::new(),
+            evidence_left_out: Vec::new(),
             notice_version: history.in_force(at(3, 9)).reporting_notice().version_id,
             consent: true,
             channel: domain::event::Channel::H5,

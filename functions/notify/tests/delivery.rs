@@ -45,6 +45,7 @@ async fn submission(b: &Bench, clue: &str, now: DateTime<Utc>) -> Submission {
         ),
         facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
         evidence: Vec::new(),
+        evidence_left_out: Vec::new(),
         notice_version: history.in_force(now).reporting_notice().version_id,
         consent: true,
         channel: domain::event::Channel::H5,

@@ -2,13 +2,19 @@
 //! step by step for the place, address, subject, facts and photos, shows the city's reporting
 //! notice and asks for consent, then hands over the same submission as the H5 form. Pure: the
 //! intake function stores the draft per reporter and performs the effects.
+//!
+//! Photos are downloaded and checked after they are sent, so the intake tells the dialogue what
+//! became of each ([`PhotoState`]): the summary after "完成" names every photo not kept and why,
+//! or still pending; "同意" waits for pending photos (or "直接提交" files without them); only
+//! ready photos are filed, and the receipt answer names the others ([`left_out_text`]). Adding a
+//! photo to a clue after it is filed is not supported, so nothing claims it.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::division::DivisionCode;
 use crate::divisions::Divisions;
-use crate::event::Gps;
+use crate::event::{EvidenceLeftOut, Gps, LeftOutReason};
 use crate::scope::ReportingNotice;
 use crate::text::{Address, Facts, Subject, TextError};
 
@@ -72,9 +78,124 @@ pub struct ChatSubmission {
     pub gps: Option<Gps>,
     pub subject: Option<Subject>,
     pub facts: Facts,
-    /// WeChat media ids of the photos, to download into the evidence bucket.
+    /// WeChat media ids of the photos kept as evidence (ready when the reporter agreed).
     pub media: Vec<String>,
+    /// The photos that do not go with the report, by their number in the chat (1-based).
+    pub left_out: Vec<(usize, PhotoState)>,
     pub notice_version: String,
+}
+
+impl ChatSubmission {
+    /// The photos left out, as the clue records them.
+    pub fn evidence_left_out(&self) -> Vec<EvidenceLeftOut> {
+        self.left_out
+            .iter()
+            .filter_map(|(n, state)| {
+                let reason = match state {
+                    PhotoState::Ready => return None,
+                    PhotoState::Pending => LeftOutReason::StillProcessing,
+                    PhotoState::Refused(PhotoRefusal::DownloadFailed) => {
+                        LeftOutReason::DownloadFailed
+                    }
+                    PhotoState::Refused(PhotoRefusal::TooLarge) => LeftOutReason::TooLarge,
+                    PhotoState::Refused(PhotoRefusal::Empty) => LeftOutReason::Empty,
+                    PhotoState::Refused(PhotoRefusal::NotAnImage) => LeftOutReason::NotAnImage,
+                };
+                Some(EvidenceLeftOut {
+                    number: u32::try_from(*n).unwrap_or(u32::MAX),
+                    reason,
+                })
+            })
+            .collect()
+    }
+}
+
+/// What became of one chat photo: the `attachments` function downloads it (`media/get`) and
+/// checks it by content after the reporter sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoState {
+    /// Not downloaded or checked yet.
+    Pending,
+    /// Kept as evidence.
+    Ready,
+    /// Not kept.
+    Refused(PhotoRefusal),
+}
+
+/// Why a chat photo was not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoRefusal {
+    /// WeChat would not give it (expired or unknown media id), for good.
+    DownloadFailed,
+    /// Over the size limit.
+    TooLarge,
+    /// Empty.
+    Empty,
+    /// Its content is not an allowed image.
+    NotAnImage,
+}
+
+impl PhotoRefusal {
+    /// From the attachment record's stable reason code (`download_failed`, `too_large`,
+    /// `empty`; any other code is a content-check refusal).
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "download_failed" => Self::DownloadFailed,
+            "too_large" => Self::TooLarge,
+            "empty" => Self::Empty,
+            _ => Self::NotAnImage,
+        }
+    }
+
+    /// The reason as the reporter reads it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::DownloadFailed => "照片下载失败",
+            Self::TooLarge => "照片文件过大",
+            Self::Empty => "照片文件为空",
+            Self::NotAnImage => "文件不是允许的照片格式",
+        }
+    }
+}
+
+/// One line per photo that is not kept (or not yet), numbered as the chat counted them.
+fn photo_lines(photos: &[(usize, PhotoState)]) -> String {
+    photos
+        .iter()
+        .filter_map(|(n, state)| match state {
+            PhotoState::Ready => None,
+            PhotoState::Pending => Some(format!("\n第{n}张照片仍在处理中")),
+            PhotoState::Refused(r) => Some(format!("\n第{n}张照片未能保存：{}", r.reason())),
+        })
+        .collect()
+}
+
+/// The text that tells the reporter which chat photos do not go with the filed report (empty
+/// when all do).
+pub fn left_out_text(left_out: &[(usize, PhotoState)]) -> String {
+    let refused: Vec<_> = left_out
+        .iter()
+        .filter(|(_, s)| matches!(s, PhotoState::Refused(_)))
+        .copied()
+        .collect();
+    let pending: Vec<_> = left_out
+        .iter()
+        .filter(|(_, s)| *s == PhotoState::Pending)
+        .map(|(n, _)| format!("第{n}张"))
+        .collect();
+    let mut text = String::new();
+    if !refused.is_empty() {
+        text.push_str("\n以下照片未能保存，未作为证据提交：");
+        text.push_str(&photo_lines(&refused));
+    }
+    if !pending.is_empty() {
+        text.push_str(&format!(
+            "\n{}照片提交时仍在处理中，未随举报提交；如需补充，可在“我的举报”中留言说明。",
+            pending.join("、")
+        ));
+    }
+    text
 }
 
 /// What the intake function knows when a message arrives.
@@ -84,7 +205,13 @@ pub struct ChatContext<'a> {
     pub notice: Option<&'a ReportingNotice>,
     /// Where the reporter can read that notice (the H5 page).
     pub notice_url: Option<&'a str>,
+    /// What became of the draft's photos, in the order of [`ChatDraft::media`]; a photo with no
+    /// entry counts as pending. Needed from the evidence step on.
+    pub photos: &'a [PhotoState],
 }
+
+/// The word that files a report without the photos still being processed.
+pub const SUBMIT_NOW_WORD: &str = "直接提交";
 
 /// The result of one message.
 #[derive(Debug, Clone, PartialEq)]
@@ -254,8 +381,26 @@ pub fn advance(
             ChatTurn::keep(draft, format!("已收到第{n}张照片。继续发送或回复“完成”。"))
         }
         (Step::Evidence, ChatInput::Text(t)) if t.trim() == "完成" => offer_notice(draft, ctx),
-        (Step::Consent { notice_version }, ChatInput::Text(t)) if t.trim() == "同意" => {
-            match submission(&draft, notice_version) {
+        (Step::Consent { notice_version }, ChatInput::Text(t))
+            if t.trim() == "同意" || t.trim() == SUBMIT_NOW_WORD =>
+        {
+            let photos = numbered(&draft, ctx);
+            let pending: Vec<String> = photos
+                .iter()
+                .filter(|(_, s)| *s == PhotoState::Pending)
+                .map(|(n, _)| format!("第{n}张"))
+                .collect();
+            if t.trim() == "同意" && !pending.is_empty() {
+                return ChatTurn::keep(
+                    draft,
+                    format!(
+                        "{}照片仍在处理中。请稍候再回复“同意”，照片保存后一并提交；\
+                         如不等待，请回复“{SUBMIT_NOW_WORD}”，仍在处理中的照片将不随举报提交。",
+                        pending.join("、")
+                    ),
+                );
+            }
+            match submission(&draft, notice_version, &photos) {
                 Some(submit) => ChatTurn {
                     draft: None,
                     reply: None,
@@ -328,20 +473,72 @@ fn offer_notice(mut draft: ChatDraft, ctx: &ChatContext<'_>) -> ChatTurn {
     draft.step = Step::Consent {
         notice_version: notice.version_id.clone(),
     };
+    let photos = photo_summary(&draft, ctx);
     ChatTurn::keep(
         draft,
-        format!("{link}已阅读并同意该《举报说明》请回复“同意”，提交举报；不同意请回复“取消”。"),
+        format!(
+            "{photos}{link}已阅读并同意该《举报说明》请回复“同意”，提交举报；不同意请回复“取消”。"
+        ),
     )
 }
 
-fn submission(draft: &ChatDraft, notice_version: String) -> Option<ChatSubmission> {
+/// Each photo of the draft with its state, numbered from 1.
+fn numbered(draft: &ChatDraft, ctx: &ChatContext<'_>) -> Vec<(usize, PhotoState)> {
+    (0..draft.media.len())
+        .map(|i| {
+            (
+                i + 1,
+                ctx.photos.get(i).copied().unwrap_or(PhotoState::Pending),
+            )
+        })
+        .collect()
+}
+
+/// "已收到N张照片" and a line for each one not kept (or not yet), then a line break.
+fn photo_summary(draft: &ChatDraft, ctx: &ChatContext<'_>) -> String {
+    let photos = numbered(draft, ctx);
+    if photos.is_empty() {
+        return String::new();
+    }
+    let kept = photos
+        .iter()
+        .filter(|(_, s)| *s == PhotoState::Ready)
+        .count();
+    let mut text = format!("已收到{}张照片，已保存{kept}张。", photos.len());
+    text.push_str(&photo_lines(&photos));
+    if photos
+        .iter()
+        .any(|(_, s)| matches!(s, PhotoState::Refused(_)))
+    {
+        text.push_str("\n未能保存的照片不会作为证据提交。");
+    }
+    text.push('\n');
+    text
+}
+
+fn submission(
+    draft: &ChatDraft,
+    notice_version: String,
+    photos: &[(usize, PhotoState)],
+) -> Option<ChatSubmission> {
     Some(ChatSubmission {
         division: draft.division?,
         address: draft.address.clone()?,
         gps: draft.gps,
         subject: draft.subject.clone(),
         facts: draft.facts.clone()?,
-        media: draft.media.clone(),
+        media: draft
+            .media
+            .iter()
+            .zip(photos)
+            .filter(|(_, (_, s))| *s == PhotoState::Ready)
+            .map(|(m, _)| m.clone())
+            .collect(),
+        left_out: photos
+            .iter()
+            .filter(|(_, s)| *s != PhotoState::Ready)
+            .copied()
+            .collect(),
         notice_version,
     })
 }
@@ -369,12 +566,144 @@ mod tests {
         minutes: i64,
         notice: &ReportingNotice,
     ) -> ChatTurn {
+        say_with(draft, input, minutes, notice, &[])
+    }
+
+    /// As [`say`], with the photos' states known to the intake.
+    fn say_with(
+        draft: Option<ChatDraft>,
+        input: ChatInput,
+        minutes: i64,
+        notice: &ReportingNotice,
+        photos: &[PhotoState],
+    ) -> ChatTurn {
         let ctx = ChatContext {
             divisions: Divisions::embedded(),
             notice: Some(notice),
             notice_url: Some("https://h5.example/notice?division=330106"),
+            photos,
         };
         advance(draft, input, t0() + Duration::minutes(minutes), &ctx)
+    }
+
+    /// A draft at the evidence step with `n` photos `m1`…
+    fn with_photos(n: usize, notice: &ReportingNotice) -> Option<ChatDraft> {
+        let mut turn = say(None, text("举报"), 0, notice);
+        for answer in ["杭州市西湖区", "某村", "无", "建房"] {
+            turn = say(turn.draft, text(answer), 1, notice);
+        }
+        for i in 1..=n {
+            turn = say(
+                turn.draft,
+                ChatInput::Image {
+                    media_id: format!("m{i}"),
+                },
+                2,
+                notice,
+            );
+        }
+        turn.draft
+    }
+
+    #[test]
+    fn the_summary_lists_each_photo_not_kept_and_why() {
+        let n = notice();
+        let photos = [
+            PhotoState::Ready,
+            PhotoState::Refused(PhotoRefusal::NotAnImage),
+            PhotoState::Pending,
+            PhotoState::Refused(PhotoRefusal::DownloadFailed),
+        ];
+        let turn = say_with(with_photos(4, &n), text("完成"), 3, &n, &photos);
+        let reply = turn.reply.expect("reply");
+        assert!(reply.starts_with("已收到4张照片，已保存1张。"), "{reply}");
+        assert!(
+            reply.contains("第2张照片未能保存：文件不是允许的照片格式"),
+            "{reply}"
+        );
+        assert!(reply.contains("第3张照片仍在处理中"), "{reply}");
+        assert!(reply.contains("第4张照片未能保存：照片下载失败"), "{reply}");
+        assert!(!reply.contains("第1张"), "{reply}");
+        assert!(reply.contains("回复“同意”"), "{reply}");
+    }
+
+    #[test]
+    fn consent_waits_for_pending_photos_unless_the_reporter_submits_now() {
+        let n = notice();
+        let photos = [PhotoState::Ready, PhotoState::Pending];
+        let turn = say_with(with_photos(2, &n), text("完成"), 3, &n, &photos);
+        let wait = say_with(turn.draft, text("同意"), 4, &n, &photos);
+        assert!(wait.submit.is_none());
+        assert!(matches!(
+            wait.draft.as_ref().map(|d| &d.step),
+            Some(Step::Consent { .. })
+        ));
+        let reply = wait.reply.expect("reply");
+        assert!(reply.starts_with("第2张照片仍在处理中"), "{reply}");
+        assert!(reply.contains(SUBMIT_NOW_WORD), "{reply}");
+
+        // Once it is ready, "同意" files both.
+        let both = say_with(
+            wait.draft.clone(),
+            text("同意"),
+            5,
+            &n,
+            &[PhotoState::Ready, PhotoState::Ready],
+        );
+        let submit = both.submit.expect("filed");
+        assert_eq!(submit.media, vec!["m1".to_owned(), "m2".to_owned()]);
+        assert!(submit.left_out.is_empty());
+
+        // Or the reporter does not wait: the pending one is left out, and said to be.
+        let now = say_with(wait.draft, text(SUBMIT_NOW_WORD), 5, &n, &photos);
+        let submit = now.submit.expect("filed");
+        assert_eq!(submit.media, vec!["m1".to_owned()]);
+        assert_eq!(submit.left_out, vec![(2, PhotoState::Pending)]);
+        let told = left_out_text(&submit.left_out);
+        assert!(
+            told.contains("第2张照片提交时仍在处理中，未随举报提交"),
+            "{told}"
+        );
+    }
+
+    #[test]
+    fn refused_photos_are_not_filed_and_the_reporter_is_told_why() {
+        let n = notice();
+        let photos = [
+            PhotoState::Refused(PhotoRefusal::TooLarge),
+            PhotoState::Ready,
+        ];
+        let turn = say_with(with_photos(2, &n), text("完成"), 3, &n, &photos);
+        let filed = say_with(turn.draft, text("同意"), 4, &n, &photos);
+        let submit = filed.submit.expect("filed: nothing is pending");
+        assert_eq!(submit.media, vec!["m2".to_owned()]);
+        assert_eq!(
+            submit.left_out,
+            vec![(1, PhotoState::Refused(PhotoRefusal::TooLarge))]
+        );
+        let told = left_out_text(&submit.left_out);
+        assert!(told.contains("未作为证据提交"), "{told}");
+        assert!(told.contains("第1张照片未能保存：照片文件过大"), "{told}");
+        assert!(!told.contains("处理中"), "{told}");
+        assert_eq!(left_out_text(&[]), "");
+    }
+
+    #[test]
+    fn photo_refusals_are_read_from_the_record_codes() {
+        assert_eq!(
+            PhotoRefusal::from_code("download_failed"),
+            PhotoRefusal::DownloadFailed
+        );
+        assert_eq!(PhotoRefusal::from_code("too_large"), PhotoRefusal::TooLarge);
+        assert_eq!(PhotoRefusal::from_code("empty"), PhotoRefusal::Empty);
+        assert_eq!(
+            PhotoRefusal::from_code("type_not_allowed"),
+            PhotoRefusal::NotAnImage
+        );
+        assert_eq!(
+            PhotoRefusal::from_code("type_mismatch"),
+            PhotoRefusal::NotAnImage
+        );
     }
 
     fn text(s: &str) -> ChatInput {
@@ -404,11 +733,12 @@ mod tests {
             turn.reply.as_deref(),
             Some("已收到第1张照片。继续发送或回复“完成”。")
         );
-        let turn = say(turn.draft, text("完成"), 6, &n);
+        let turn = say_with(turn.draft, text("完成"), 6, &n, &[PhotoState::Ready]);
         let reply = turn.reply.clone().expect("reply");
+        assert!(reply.starts_with("已收到1张照片，已保存1张。\n"), "{reply}");
         assert!(reply.contains("https://h5.example/notice?division=330106"));
         assert!(reply.contains("回复“同意”"));
-        let turn = say(turn.draft, text("同意"), 7, &n);
+        let turn = say_with(turn.draft, text("同意"), 7, &n, &[PhotoState::Ready]);
         assert_eq!(turn.draft, None);
         let submit = turn.submit.expect("submission");
         assert_eq!(submit.division.as_str(), "330106");

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bureau::BureauId;
-use crate::deadline::{Deadline, DeadlineKind, DeadlineStatus};
+use crate::deadline::{Deadline, DeadlineKind, DeadlineStatus, DueOn, ReporterDeadline};
 use crate::event::{
     Channel, DeliveryStatus, Event, EventKind, Evidence, Judgment, Location, MergeMember,
     NoticeRecord, Receipt, Supervision, Transfer, VerificationResult,
@@ -124,6 +124,9 @@ pub struct Clue {
     pub category: CategoryChoice,
     pub facts: Facts,
     pub evidence: Vec<Evidence>,
+    /// Files sent that are not among the evidence, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_left_out: Vec<crate::event::EvidenceLeftOut>,
     pub notice_version: String,
     pub channel: Channel,
     pub real_name: bool,
@@ -198,6 +201,7 @@ impl Clue {
             category,
             facts,
             evidence,
+            evidence_left_out,
             notice_version,
             handler,
             channel,
@@ -213,6 +217,7 @@ impl Clue {
             category,
             facts,
             evidence,
+            evidence_left_out,
             notice_version,
             channel,
             real_name,
@@ -391,6 +396,40 @@ impl Clue {
     /// The earliest open deadline: what the inbox sorts by.
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         self.open_deadlines().filter_map(|d| d.due).min()
+    }
+
+    /// The deadlines the reporter is shown (WORKFLOW.md §3, §6): the judgment notice deadline
+    /// after receipt (or designation) and, once accepted, the verification-result notice
+    /// deadline (not started until verification ends). For each kind the latest started one that
+    /// is still owed or was met; discharged ones and the internal escalation deadline are left
+    /// out. A deadline in a year the calendar does not cover yet is [`DueOn::Pending`].
+    pub fn reporter_deadlines(&self) -> Vec<ReporterDeadline> {
+        let latest = |kind: DeadlineKind| {
+            self.deadlines
+                .iter()
+                .filter(|d| {
+                    d.kind == kind && !matches!(d.status, DeadlineStatus::Discharged { .. })
+                })
+                .max_by_key(|d| d.starts_at)
+                .map(|d| ReporterDeadline {
+                    kind,
+                    due: d.due.map_or(DueOn::Pending, |due| {
+                        DueOn::Date(crate::calendar::shanghai_date(due))
+                    }),
+                    status: d.status,
+                })
+        };
+        let mut out: Vec<ReporterDeadline> = latest(DeadlineKind::Judgment).into_iter().collect();
+        match latest(DeadlineKind::VerificationNotice) {
+            Some(d) => out.push(d),
+            None if self.state == ClueState::Accepted => out.push(ReporterDeadline {
+                kind: DeadlineKind::VerificationNotice,
+                due: DueOn::AfterVerification,
+                status: DeadlineStatus::Open,
+            }),
+            None => {}
+        }
+        out
     }
 
     /// Whether `officer` may see this clue at all (a recused officer may not, art. 18).

@@ -40,6 +40,8 @@ pub struct ReceiveClue {
     pub category: CategoryChoice,
     pub facts: Facts,
     pub evidence: Vec<Evidence>,
+    /// Files sent that are not among the evidence (see [`crate::event::EvidenceLeftOut`]).
+    pub evidence_left_out: Vec<crate::event::EvidenceLeftOut>,
     /// The reporting notice version the reporter ticked "已阅读并同意" for.
     pub notice_version: String,
     pub consent: bool,
@@ -306,6 +308,7 @@ pub fn receive(
                 category: cmd.category,
                 facts: cmd.facts,
                 evidence: cmd.evidence,
+                evidence_left_out: cmd.evidence_left_out,
                 notice_version: cmd.notice_version,
                 handler,
                 channel: cmd.channel,

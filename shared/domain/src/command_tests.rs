@@ -8,6 +8,7 @@ use super::*;
 use crate::bureau::JurisdictionError;
 use crate::bureau::tests::{code, directory, id};
 use crate::clue::ClosedOutcome;
+use crate::deadline::{DueOn, ReporterDeadline};
 use crate::divisions::Divisions;
 use crate::event::Gps;
 use crate::scope::Category;
@@ -95,6 +96,7 @@ fn submission(clue: &str, n: u8, division: &str) -> ReceiveClue {
         category: CategoryChoice::Annex(Category::FarmlandDestruction),
         facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
         evidence: Vec::new(),
+        evidence_left_out: Vec::new(),
         notice_version: scope_for(division).reporting_notice().version_id,
         consent: true,
         channel: Channel::H5,
@@ -1520,4 +1522,59 @@ fn the_sweep_records_a_missed_deadline_once_and_only_after_it_passed() {
     )
     .expect("late");
     assert!(clue.met_late(DeadlineKind::Judgment));
+}
+
+#[test]
+fn the_reporter_sees_the_judgment_deadline_then_the_verification_notice_deadline() {
+    let w = World::new();
+    // Received Monday 03-09: judgment due Wednesday 03-18 (escalation is not shown).
+    let received = received(&w, "c1", 1, "330106", at(2026, 3, 9));
+    assert_eq!(
+        received.reporter_deadlines(),
+        vec![ReporterDeadline {
+            kind: DeadlineKind::Judgment,
+            due: DueOn::Date(date(2026, 3, 18)),
+            status: DeadlineStatus::Open,
+        }]
+    );
+    // Accepted 03-10: the judgment met on time; the result notice counts from verification's end.
+    let mut clue = accepted(&w, "c1");
+    let shown = clue.reporter_deadlines();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(matches!(
+        shown[0].status,
+        DeadlineStatus::Met { on_time: true, .. }
+    ));
+    assert_eq!(
+        shown[1],
+        ReporterDeadline {
+            kind: DeadlineKind::VerificationNotice,
+            due: DueOn::AfterVerification,
+            status: DeadlineStatus::Open,
+        }
+    );
+    // Verification ended Friday 03-20: the notice is due Friday 03-27.
+    let cmd = Command::RecordVerification {
+        result: VerificationResult::NoViolation,
+        ended_on: date(2026, 3, 20),
+        note: None,
+    };
+    run(&w, &mut clue, cmd, &xihu(), at(2026, 3, 23)).expect("verify");
+    let shown = clue.reporter_deadlines();
+    assert_eq!(shown[1].kind, DeadlineKind::VerificationNotice);
+    assert_eq!(shown[1].due, DueOn::Date(date(2026, 3, 27)));
+}
+
+#[test]
+fn a_deadline_in_a_year_without_calendar_data_is_shown_pending() {
+    let w = World::new();
+    let clue = received(&w, "c1", 1, "330106", at(2026, 12, 28));
+    assert_eq!(
+        clue.reporter_deadlines(),
+        vec![ReporterDeadline {
+            kind: DeadlineKind::Judgment,
+            due: DueOn::Pending,
+            status: DeadlineStatus::Open,
+        }]
+    );
 }

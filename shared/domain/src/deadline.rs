@@ -71,6 +71,25 @@ pub enum DeadlineStatus {
     Discharged { at: DateTime<Utc> },
 }
 
+/// A legal deadline as the reporter is shown it ("我的举报").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReporterDeadline {
+    pub kind: DeadlineKind,
+    pub due: DueOn,
+    pub status: DeadlineStatus,
+}
+
+/// When a deadline shown to the reporter falls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueOn {
+    /// The last working day allowed, in Asia/Shanghai.
+    Date(chrono::NaiveDate),
+    /// The calendar has no data for the year it falls in yet: not guessed.
+    Pending,
+    /// Its clock has not started: counted from the day verification ends.
+    AfterVerification,
+}
+
 /// One deadline of a clue, owed by one bureau.
 ///
 /// `due` is `None` while the calendar has no data for the year the deadline falls in (late

@@ -53,6 +53,51 @@ pub struct Evidence {
     pub size: u64,
 }
 
+/// A file the reporter sent with a report that is not among its evidence (a guided-chat photo
+/// that could not be kept, or was still being processed when the reporter filed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceLeftOut {
+    /// Its number as the reporter counted them (1-based).
+    pub number: u32,
+    pub reason: LeftOutReason,
+}
+
+/// Why a file is not among the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftOutReason {
+    DownloadFailed,
+    TooLarge,
+    Empty,
+    NotAnImage,
+    /// Still being downloaded or checked when the reporter filed without waiting.
+    StillProcessing,
+}
+
+impl LeftOutReason {
+    /// Stable code for the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::DownloadFailed => "download_failed",
+            Self::TooLarge => "too_large",
+            Self::Empty => "empty",
+            Self::NotAnImage => "not_an_image",
+            Self::StillProcessing => "still_processing",
+        }
+    }
+
+    /// The reason as the reporter reads it.
+    pub fn text(self) -> &'static str {
+        match self {
+            Self::DownloadFailed => "照片下载失败",
+            Self::TooLarge => "照片文件过大",
+            Self::Empty => "照片文件为空",
+            Self::NotAnImage => "文件不是允许的照片格式",
+            Self::StillProcessing => "提交时仍在处理中，未随举报提交",
+        }
+    }
+}
+
 /// How the reporter reached the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,6 +120,9 @@ pub struct Receipt {
     pub facts: Facts,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// Files the reporter sent that are not among the evidence, and why (the reporter is told).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_left_out: Vec<EvidenceLeftOut>,
     /// The reporting notice version the reporter agreed to.
     pub notice_version: String,
     /// The bureau that handles it by jurisdiction.

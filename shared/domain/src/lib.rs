@@ -46,7 +46,7 @@ pub use clue::{ClosedOutcome, Clue, ClueState};
 pub use command::{
     ClueSummary, Command, JudgmentRequest, ReceiveClue, Rules, TransferRequest, receive,
 };
-pub use deadline::{Deadline, DeadlineKind, DeadlineStatus};
+pub use deadline::{Deadline, DeadlineKind, DeadlineStatus, DueOn, ReporterDeadline};
 pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
 pub use divisions::{Division, Divisions, DivisionsError};
 pub use error::DomainError;

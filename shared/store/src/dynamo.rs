@@ -756,6 +756,7 @@ impl DynamoClueStore {
             category: submission.category.clone(),
             facts: submission.facts.clone(),
             evidence: submission.evidence.clone(),
+            evidence_left_out: submission.evidence_left_out.clone(),
             notice_version: submission.notice_version.clone(),
             consent: submission.consent,
             channel: submission.channel,

@@ -20,6 +20,9 @@ pub struct Submission {
     pub category: CategoryChoice,
     pub facts: Facts,
     pub evidence: Vec<Evidence>,
+    /// Files sent that are not among the evidence, and why (the reporter is shown them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_left_out: Vec<domain::event::EvidenceLeftOut>,
     /// The reporting notice version the reporter agreed to.
     pub notice_version: String,
     pub consent: bool,

@@ -406,6 +406,7 @@ mod tests {
             category: CategoryChoice::Annex(Category::FarmlandDestruction),
             facts: Facts::parse("占用耕地建房").expect("facts"),
             evidence: Vec::new(),
+            evidence_left_out: Vec::new(),
             notice_version: scope.reporting_notice().version_id,
             consent: true,
             channel: Channel::H5,

@@ -16,6 +16,7 @@
 //! # Layout
 //! - [`MotoServer`]: start, endpoint, stop on drop.
 //! - [`deploy_template`], [`Deploy`]: deploy `template.yaml` into a moto server.
+//! - [`disable_event_source_mappings`]: the test consumes the queues, not the emulator.
 //! - [`Stack`]: the deployed stack's physical names and attributes.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -127,6 +128,30 @@ impl Drop for MotoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Disables every SQS event source mapping in the emulator: moto runs the template's mappings
+/// itself (and, without Docker, loses the messages), so a test that is the queue's consumer (as
+/// the local host is in `infra/dev up`) turns them off first.
+///
+/// # Panics
+/// If the emulator refuses (tests want a loud failure).
+pub fn disable_event_source_mappings(endpoint: &str) {
+    let script = format!(
+        "import boto3; c = boto3.client('lambda', endpoint_url='{endpoint}', \
+         region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n\
+         for m in c.list_event_source_mappings()['EventSourceMappings']: \
+         c.update_event_source_mapping(UUID=m['UUID'], Enabled=False)\n"
+    );
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "disabling the emulator's event source mappings failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Deploys `template.yaml` with its default parameters into `moto`.

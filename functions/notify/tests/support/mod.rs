@@ -56,7 +56,7 @@ impl Bench {
                 .param("MaxReceiveCount", &MAX_RECEIVE_COUNT.to_string())
                 .run()
                 .expect("deploy template.yaml");
-            disable_emulator_mappings(&moto.endpoint());
+            testkit::disable_event_source_mappings(&moto.endpoint());
             (moto, stack)
         })
         .await
@@ -329,26 +329,6 @@ impl Bench {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
-}
-
-/// moto runs the template's SQS event source mappings itself (and, without Docker, loses the
-/// messages): the test's poller is the consumer, as the local host is in `infra/dev up`.
-fn disable_emulator_mappings(endpoint: &str) {
-    let script = format!(
-        "import boto3; c = boto3.client('lambda', endpoint_url='{endpoint}', \
-         region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n\
-         for m in c.list_event_source_mappings()['EventSourceMappings']: \
-         c.update_event_source_mapping(UUID=m['UUID'], Enabled=False)\n"
-    );
-    let out = std::process::Command::new(testkit::venv_bin("python"))
-        .args(["-c", &script])
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "disabling the emulator's mappings failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[derive(Debug, Default, Clone)]

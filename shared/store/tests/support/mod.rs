@@ -129,6 +129,7 @@ impl Env {
             category: CategoryChoice::Annex(Category::FarmlandDestruction),
             facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
             evidence: Vec::new(),
+            evidence_left_out: Vec::new(),
             notice_version: history.in_force(now).reporting_notice().version_id,
             consent: true,
             channel: Channel::H5,
