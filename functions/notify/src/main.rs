@@ -1,8 +1,8 @@
 //! `notify`: consumes `notice.fifo` and sends each notice to its reporter through WeChat.
 //!
-//! Start-up reads the configuration and the WeChat credentials once and builds the clients; the
-//! handler hands each batch to [`notify::Notifier`] and returns its partial batch failures.
-//! The rules (exactly once, retries, order per clue) are in the library.
+//! Start-up reads the configuration and builds the clients; the WeChat credentials are read
+//! once, on the first send ([`LazyWechat`]). The handler hands each batch to
+//! [`notify::Notifier`] and returns its partial batch failures. The rules (exactly once, retries, order per clue) are in the library.
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use notify::{Backoff, Notifier, SqsVisibility, SystemClock, Template};
 use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
 use secrecy::SecretString;
 use store::{DynamoClueStore, StoreConfig};
-use wechat::{ApiClient, ApiConfig, InMemoryTokenCache};
+use wechat::{ApiClient, ApiConfig, InMemoryTokenCache, SubscribeMessage, WechatError};
 
 /// `notify` derives no reporter keys (it reads clues by id): the store's keyed hash is given a
 /// placeholder secret it never uses.
@@ -72,19 +72,55 @@ struct WechatCredentials {
     secret: String,
 }
 
-async fn wechat_credentials(
-    aws: &aws_config::SdkConfig,
-    arn: &str,
-) -> anyhow::Result<WechatCredentials> {
-    use anyhow::Context as _;
-    let out = aws_sdk_secretsmanager::Client::new(aws)
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .context("reading WECHAT_SECRET_ARN")?;
-    serde_json::from_str(out.secret_string().unwrap_or_default())
-        .context("WECHAT_SECRET_ARN holds no {\"appid\", \"secret\"} JSON")
+/// The WeChat API client, built on the first send of the process (then kept for every later
+/// batch): reading the secret (a Secrets Manager request, and with it the SDK's TLS setup) and
+/// building the client's HTTPS stack (the system's root certificates again) are most of what
+/// notify's start-up did, so they stay out of init. A failed read is retryable: the batch's
+/// messages come back, and the next send reads again.
+struct LazyWechat {
+    secrets: aws_sdk_secretsmanager::Client,
+    secret_arn: String,
+    api_base: url::Url,
+    api: tokio::sync::OnceCell<ApiClient<InMemoryTokenCache>>,
+}
+
+impl LazyWechat {
+    async fn api(&self) -> Result<&ApiClient<InMemoryTokenCache>, WechatError> {
+        self.api
+            .get_or_try_init(|| async {
+                let out = self
+                    .secrets
+                    .get_secret_value()
+                    .secret_id(&self.secret_arn)
+                    .send()
+                    .await
+                    .map_err(|e| WechatError::Credentials(Box::new(e)))?;
+                let credentials: WechatCredentials =
+                    serde_json::from_str(out.secret_string().unwrap_or_default())
+                        .map_err(|e| WechatError::Credentials(Box::new(e)))?;
+                // stable_token hands every instance the same token, so a per-instance cache is
+                // enough.
+                ApiClient::new(
+                    ApiConfig::new(
+                        self.api_base.clone(),
+                        credentials.appid,
+                        SecretString::from(credentials.secret),
+                    ),
+                    InMemoryTokenCache::new(),
+                )
+            })
+            .await
+    }
+}
+
+impl notify::Sender for LazyWechat {
+    async fn subscribe(&self, message: &SubscribeMessage) -> Result<Option<String>, WechatError> {
+        self.api().await?.subscribe(message).await
+    }
+
+    async fn text(&self, openid: &str, text: &str) -> Result<(), WechatError> {
+        notify::Sender::text(self.api().await?, openid, text).await
+    }
 }
 
 #[tokio::main]
@@ -92,24 +128,20 @@ async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = Config::from_env()?;
     let aws = runtime::aws_config().await;
-    let credentials = wechat_credentials(&aws, &config.wechat_secret_arn).await?;
     let store = DynamoClueStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
         aws_sdk_kms::Client::new(&aws),
         StoreConfig::new(&config.table_name, &config.pii_key_id, NO_REPORTER_KEYS),
     )?;
-    // stable_token hands every instance the same token, so a per-instance cache is enough.
-    let api = ApiClient::new(
-        ApiConfig::new(
-            config.wechat_api_base,
-            credentials.appid,
-            SecretString::from(credentials.secret),
-        ),
-        InMemoryTokenCache::new(),
-    )?;
+    let sender = LazyWechat {
+        secrets: aws_sdk_secretsmanager::Client::new(&aws),
+        secret_arn: config.wechat_secret_arn,
+        api_base: config.wechat_api_base,
+        api: tokio::sync::OnceCell::new(),
+    };
     let notifier = Notifier {
         store,
-        sender: api,
+        sender,
         clock: SystemClock,
         visibility: SqsVisibility {
             client: aws_sdk_sqs::Client::new(&aws),

@@ -11,9 +11,12 @@
 //! # Layout
 //! - [`init_tracing`]: the runtime's tracing subscriber (honours `AWS_LAMBDA_LOG_FORMAT` / `AWS_LAMBDA_LOG_LEVEL`).
 //! - [`aws_config`]: the shared SDK configuration (region, credentials, `AWS_ENDPOINT_URL` for the emulator).
+//! - [`https`]: the one HTTPS client every SDK client of the process shares.
 //! - [`required_env`], [`optional_env`], [`ConfigError`]: configuration read once, failing fast with the variable's name.
 
 use std::time::Instant;
+
+pub mod https;
 
 pub use lambda_runtime;
 
@@ -30,9 +33,26 @@ pub fn init_tracing() {
 /// Region and credentials come from the Lambda environment; the standard `AWS_ENDPOINT_URL`
 /// points every client at the emulator when running locally. Call once per cold start and build
 /// clients from the result (`aws_sdk_dynamodb::Client::new(&config)`).
+///
+/// Two things keep this cheap (see [`https`] for the figures):
+/// - credentials: Lambda puts the function's role credentials in the environment, so when
+///   `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` are set they are read from there and the
+///   SDK's default chain (profile files, web identity with its own STS client, ECS, IMDS) is
+///   not built; without them (a developer's machine) the default chain is used as before;
+/// - one HTTPS client ([`https::shared_client`]) for every SDK client of the process, so the
+///   TLS configuration (the system's root certificates) is built once, not once per client.
 pub async fn aws_config() -> aws_config::SdkConfig {
     let started = Instant::now();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https::shared_client());
+    if optional_env("AWS_ACCESS_KEY_ID").is_some()
+        && optional_env("AWS_SECRET_ACCESS_KEY").is_some()
+    {
+        loader = loader.credentials_provider(
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        );
+    }
+    let config = loader.load().await;
     tracing::debug!(
         elapsed_us = started.elapsed().as_micros() as u64,
         "aws config loaded"

@@ -67,6 +67,10 @@ pub enum WechatError {
     /// The access-token cache failed.
     #[error("access token cache failed")]
     TokenCache(#[source] BoxError),
+    /// The account's credentials (AppID and secret) could not be read, e.g. from Secrets
+    /// Manager when a client is built on first use. Retryable.
+    #[error("wechat credentials unavailable")]
+    Credentials(#[source] BoxError),
 
     // --- outbound: API ----------------------------------------------------------------------
     /// WeChat answered with a non-zero `errcode`.
@@ -141,6 +145,7 @@ impl WechatError {
             Self::XmlMalformed(_) => "xml_malformed",
             Self::NonceStore(_) => "nonce_store",
             Self::TokenCache(_) => "token_cache",
+            Self::Credentials(_) => "credentials",
             Self::Api { .. } => "api_error",
             Self::Timeout(_) => "timeout",
             Self::Transport(_) => "transport",
@@ -163,7 +168,9 @@ impl WechatError {
         match self {
             Self::Api { errcode, .. } => classify_errcode(*errcode),
             Self::Timeout(_) | Self::Transport(_) | Self::Decode(_) => ErrorClass::Retryable,
-            Self::NonceStore(_) | Self::TokenCache(_) => ErrorClass::Retryable,
+            Self::NonceStore(_) | Self::TokenCache(_) | Self::Credentials(_) => {
+                ErrorClass::Retryable
+            }
             Self::HttpStatus(s) if *s >= 500 || *s == 429 => ErrorClass::Retryable,
             _ => ErrorClass::Permanent,
         }
