@@ -129,7 +129,7 @@ async fn reminders_reach_bound_officers_once_and_every_recipient_in_the_console(
 
     // Assert: one item, one delivery, the exact text, at the fake API.
     assert!(first.created && !again.created);
-    assert_eq!(first.deliveries, [a.id.clone()]);
+    assert_eq!(first.deliveries, std::slice::from_ref(&a.id));
     assert!(issued_b.created && issued_b.deliveries.is_empty());
     let delivered = bench.delivered().await;
     let to_a: Vec<_> = delivered
