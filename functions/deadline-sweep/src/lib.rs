@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use crate::outbox::{Outbox, requeue_lost_notices};
+pub use crate::outbox::{Outbox, requeue_lost_notices, requeue_lost_reminders};
 
 /// What one run did.
 #[derive(Debug, Serialize, PartialEq, Eq, Default)]
@@ -20,6 +20,7 @@ pub struct SweepReport {
     pub swept_at: DateTime<Utc>,
     pub reminders: u32,
     pub requeued_notices: u32,
+    pub requeued_reminders: u32,
 }
 
 /// Why a run stopped; the next scheduled run starts again from the indexes.
@@ -44,9 +45,11 @@ where
     Q: ::outbox::NoticeQueue,
 {
     let requeued = requeue_lost_notices(store, queue, now, outbox_grace).await?;
+    let reminders = requeue_lost_reminders(store, queue, now, outbox_grace).await?;
     Ok(SweepReport {
         swept_at: now,
         reminders: 0,
         requeued_notices: u32::try_from(requeued).unwrap_or(u32::MAX),
+        requeued_reminders: u32::try_from(reminders).unwrap_or(u32::MAX),
     })
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::event::DeliveryStatus;
-use outbox::{NoticeQueue, enqueue_after_commit};
-use store::{ClueStore, DynamoClueStore, OutboxEntry, StoreError};
+use outbox::{NoticeQueue, enqueue_after_commit, enqueue_reminders_after_commit};
+use store::{ClueStore, DynamoClueStore, OutboxEntry, ReminderOutboxEntry, StoreError};
 use tracing::{info, warn};
 
 use crate::SweepError;
@@ -24,6 +24,12 @@ pub trait Outbox: Send + Sync {
         &self,
         owed_before: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
+
+    /// Reminder deliveries created before `before` whose WeChat send is not final.
+    fn undelivered_reminders(
+        &self,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<ReminderOutboxEntry>, StoreError>> + Send;
 }
 
 impl Outbox for DynamoClueStore {
@@ -32,6 +38,49 @@ impl Outbox for DynamoClueStore {
         owed_before: DateTime<Utc>,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
         self.undelivered_notices(owed_before).await
+    }
+
+    async fn undelivered_reminders(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<ReminderOutboxEntry>, StoreError> {
+        DynamoClueStore::undelivered_reminders(self, before).await
+    }
+}
+
+/// Enqueues every reminder delivery created more than `grace` before `now` and never
+/// attempted (its message was lost); returns how many. Attempted ones are in the queue's retry
+/// cycle or the DLQ, as for notices.
+///
+/// # Errors
+/// [`SweepError::Store`] when the reminder outbox cannot be read.
+pub async fn requeue_lost_reminders<O: Outbox, Q: NoticeQueue>(
+    store: &O,
+    queue: &Q,
+    now: DateTime<Utc>,
+    grace: Duration,
+) -> Result<usize, SweepError> {
+    let grace = chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::MAX);
+    let before = now
+        .checked_sub_signed(grace)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    let lost: Vec<_> = store
+        .undelivered_reminders(before)
+        .await
+        .map_err(SweepError::Store)?
+        .into_iter()
+        .filter(|e| !e.attempted)
+        .map(|e| (e.reminder, e.officer))
+        .collect();
+    let n = lost.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    if enqueue_reminders_after_commit(queue, lost).await {
+        info!(count = n, "lost reminders enqueued again");
+        Ok(n)
+    } else {
+        Ok(0)
     }
 }
 
@@ -91,6 +140,13 @@ mod tests {
         async fn undelivered(&self, before: DateTime<Utc>) -> Result<Vec<OutboxEntry>, StoreError> {
             let all = self.0.lock().expect("lock").clone();
             Ok(all.into_iter().filter(|e| e.owed_at < before).collect())
+        }
+
+        async fn undelivered_reminders(
+            &self,
+            _before: DateTime<Utc>,
+        ) -> Result<Vec<ReminderOutboxEntry>, StoreError> {
+            Ok(Vec::new())
         }
     }
 

@@ -6,10 +6,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
-use outbox::NoticeMessage;
+use outbox::QueueMessage;
 use tracing::{Instrument, error, info, warn};
 
 use crate::deliver::{Clock, DeliveryStore, Outcome, Sender, Template, deliver};
+use crate::remind::{ReminderDeliveryStore, ReminderTemplate, deliver_reminder};
 
 /// How long a failed message waits before its next receive: `base · 2^(receives − 1)`, at most
 /// `max`, with up to 20 % jitter. (Configuration: `RETRY_BASE_SECONDS`, `RETRY_MAX_SECONDS`.)
@@ -72,6 +73,8 @@ pub struct Notifier<D, S, C, V> {
     pub clock: C,
     pub visibility: V,
     pub template: Template,
+    /// The officer reminders' template (reminders share `notice.fifo`).
+    pub reminders: ReminderTemplate,
     pub backoff: Backoff,
 }
 
@@ -96,7 +99,7 @@ fn jitter() -> f64 {
 
 impl<D, S, C, V> Notifier<D, S, C, V>
 where
-    D: DeliveryStore,
+    D: DeliveryStore + ReminderDeliveryStore,
     S: Sender,
     C: Clock,
     V: Visibility,
@@ -153,8 +156,16 @@ where
 
     /// Whether the record is done with.
     async fn one(&self, record: &SqsMessage, report: &mut BatchReport) -> bool {
-        let message = match NoticeMessage::parse(record.body.as_deref().unwrap_or_default()) {
-            Ok(m) => m,
+        let message = match QueueMessage::parse(record.body.as_deref().unwrap_or_default()) {
+            Ok(QueueMessage::Notice(m)) => m,
+            Ok(QueueMessage::Reminder(m)) => {
+                let span = tracing::info_span!("remind", reminder = %m.reminder_id);
+                let outcome =
+                    deliver_reminder(&self.store, &self.sender, &self.clock, &self.reminders, &m)
+                        .instrument(span)
+                        .await;
+                return Self::account(outcome, report);
+            }
             Err(e) => {
                 // Never deliverable: it goes to the dead-letter queue for a person to look at.
                 error!(error = %e, "message body is not a notice message");
@@ -173,6 +184,11 @@ where
         )
         .instrument(span)
         .await;
+        Self::account(outcome, report)
+    }
+
+    /// Counts an outcome; whether the record is done with.
+    fn account(outcome: Result<Outcome, store::StoreError>, report: &mut BatchReport) -> bool {
         match outcome {
             Ok(o) => {
                 match &o {
@@ -257,6 +273,7 @@ mod tests {
             clock: FixedClock,
             visibility: Delays::default(),
             template: template(),
+            reminders: crate::remind::tests::template(),
             backoff: Backoff {
                 base: Duration::from_secs(5),
                 max: Duration::from_secs(60),

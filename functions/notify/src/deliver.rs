@@ -227,7 +227,7 @@ pub fn reason(e: &WechatError) -> String {
 }
 
 /// Whether WeChat may have accepted a call that failed this way (no definite answer).
-fn ambiguous(e: &WechatError) -> bool {
+pub(crate) fn ambiguous(e: &WechatError) -> bool {
     match e {
         WechatError::Timeout(_) | WechatError::Transport(_) | WechatError::Decode(_) => true,
         WechatError::HttpStatus(s) => *s >= 500,
@@ -381,7 +381,7 @@ where
 
 /// The full text as a customer-service message, best effort: the verbatim text is on the H5
 /// page in any case. One retry for a passing failure; the result is kept on the record.
-async fn text_message<S: Sender>(sender: &S, openid: &str, text: &str) -> String {
+pub(crate) async fn text_message<S: Sender>(sender: &S, openid: &str, text: &str) -> String {
     let mut last = String::new();
     for _ in 0..2 {
         match sender.text(openid, text).await {

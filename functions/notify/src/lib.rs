@@ -23,12 +23,16 @@
 //! # Layout
 //! - [`deliver`]: one notice — [`deliver::deliver`] over [`deliver::DeliveryStore`],
 //!   [`deliver::Sender`], [`deliver::Clock`]; the subscribe [`deliver::Template`].
+//! - [`remind`]: one officer reminder to one bound officer — [`remind::deliver_reminder`] over
+//!   [`remind::ReminderDeliveryStore`]; the reminders' [`remind::ReminderTemplate`].
 //! - [`batch`]: one SQS batch — [`batch::Notifier`], FIFO order per clue, backoff.
 
 pub mod batch;
 pub mod deliver;
+pub mod remind;
 #[cfg(test)]
 mod testing;
 
 pub use batch::{Backoff, BatchReport, Notifier, SqsVisibility, Visibility};
 pub use deliver::{Clock, DeliveryStore, Outcome, Sender, SystemClock, Template};
+pub use remind::{ReminderDeliveryStore, ReminderTemplate};

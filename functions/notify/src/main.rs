@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use notify::{Backoff, Notifier, SqsVisibility, SystemClock, Template};
+use notify::{Backoff, Notifier, ReminderTemplate, SqsVisibility, SystemClock, Template};
 use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
 use secrecy::SecretString;
 use store::{DynamoClueStore, StoreConfig};
@@ -26,6 +26,7 @@ struct Config {
     wechat_secret_arn: String,
     wechat_api_base: url::Url,
     template: Template,
+    reminders: ReminderTemplate,
     backoff: Backoff,
 }
 
@@ -56,6 +57,13 @@ impl Config {
                 outcome_field: required_env("NOTICE_FIELD_OUTCOME")?,
                 date_field: required_env("NOTICE_FIELD_DATE")?,
                 page_url: required_env("NOTICE_PAGE_URL")?,
+            },
+            reminders: ReminderTemplate {
+                template_id: required_env("REMINDER_TEMPLATE_ID")?,
+                clue_no_field: required_env("REMINDER_FIELD_CLUE_NO")?,
+                kind_field: required_env("REMINDER_FIELD_KIND")?,
+                due_field: required_env("REMINDER_FIELD_DUE")?,
+                page_url: required_env("REMINDER_PAGE_URL")?,
             },
             backoff: Backoff {
                 base: seconds("RETRY_BASE_SECONDS", 10)?,
@@ -148,6 +156,7 @@ async fn main() -> Result<(), Error> {
             queue_url: config.notice_queue_url,
         },
         template: config.template,
+        reminders: config.reminders,
         backoff: config.backoff,
     };
     lambda_runtime::run(service_fn(|ev| handler(ev, &notifier))).await
@@ -158,7 +167,7 @@ async fn handler<D, S, C, V>(
     notifier: &Notifier<D, S, C, V>,
 ) -> Result<SqsBatchResponse, Error>
 where
-    D: notify::DeliveryStore,
+    D: notify::DeliveryStore + notify::ReminderDeliveryStore,
     S: notify::Sender,
     C: notify::Clock,
     V: notify::Visibility,

@@ -1,4 +1,4 @@
-//! Identifiers: opaque ids (clue, officer, attachment, notice), the reporter's keyed hash and the
+//! Identifiers: opaque ids (clue, officer, attachment, notice, reminder), the reporter's keyed hash and the
 //! human-readable clue number. None of them carries personal information.
 
 use std::fmt;
@@ -94,6 +94,10 @@ opaque_id!(
 opaque_id!(
     /// A notice owed to one reporter about one clue.
     NoticeId, "notice id"
+);
+opaque_id!(
+    /// An officer reminder (stable per clue, deadline, recipient and kind).
+    ReminderId, "reminder id"
 );
 
 /// The reporter as the clue knows them: a keyed hash (HMAC-SHA-256, hex) of the WeChat openid,

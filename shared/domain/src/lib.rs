@@ -20,6 +20,8 @@
 //! - [`error`]: the domain's one error type.
 //! - [`divisions`]: the embedded registry of every province, city and county, with names.
 //! - [`similarity`]: duplicate and merge candidates for a new clue, ranked by text similarity.
+//! - [`reminder`]: officer reminders about deadlines (recipient, kind, stable id, text).
+//! - [`wechat_binding`]: an officer's WeChat binding codes and the "绑定" command.
 pub mod actor;
 pub mod bureau;
 pub mod calendar;
@@ -33,11 +35,13 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod notice;
+pub mod reminder;
 pub mod scope;
 pub mod similarity;
 pub mod stats;
 pub mod text;
 pub mod timeline;
+pub mod wechat_binding;
 
 pub use actor::{Actor, Officer, Role};
 pub use bureau::{Bureau, BureauDirectory, BureauId, BureauKind, BureauLevel, JurisdictionError};
@@ -51,6 +55,9 @@ pub use division::{DivisionCode, DivisionCodeError, DivisionLevel};
 pub use divisions::{Division, Divisions, DivisionsError};
 pub use error::DomainError;
 pub use event::{Event, EventKind};
-pub use ids::{AttachmentId, ClueId, ClueNo, IdError, NoticeId, OfficerId, ReporterKey};
+pub use ids::{
+    AttachmentId, ClueId, ClueNo, IdError, NoticeId, OfficerId, ReminderId, ReporterKey,
+};
 pub use notice::{NoticeContent, NoticeKey};
+pub use reminder::{Reminder, ReminderKind, ReminderRecipient};
 pub use text::TextError;

@@ -5,8 +5,13 @@
 //! dropped by SQS). If enqueueing fails, nothing is lost: the notice is in the store's outbox and
 //! the sweep enqueues it again.
 //!
+//! Officer reminders use the same queue: a [`ReminderMessage`] names one reminder and one bound
+//! officer (group = the officer, dedup id = reminder + officer). [`QueueMessage::parse`] reads
+//! either body; notice bodies are unchanged.
+//!
 //! # Layout
 //! - [`NoticeMessage`]: the message body.
+//! - [`ReminderMessage`], [`QueueMessage`]: a reminder's body; either body.
 //! - [`NoticeQueue`]: where messages go; [`SqsNoticeQueue`] on SQS, [`MemoryNoticeQueue`] in tests.
 //! - [`enqueue_after_commit`]: what a producer calls after its transaction.
 
@@ -14,7 +19,7 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use domain::{ClueId, NoticeId};
+use domain::{ClueId, NoticeId, OfficerId, ReminderId};
 use serde::{Deserialize, Serialize};
 
 /// The body of a `notice.fifo` message: which outbox item to send. Ids only.
@@ -42,6 +47,57 @@ impl NoticeMessage {
     }
 }
 
+/// The body of a `notice.fifo` message about an officer reminder: which reminder, to which
+/// bound officer. Ids only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderMessage {
+    pub reminder_id: ReminderId,
+    /// The officer (Cognito `sub`) it goes to: the FIFO group.
+    pub officer_id: OfficerId,
+}
+
+impl ReminderMessage {
+    /// The body as sent.
+    pub fn body(&self) -> String {
+        // Two validated ids: serialization cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The FIFO deduplication id: `<reminder>:<officer>` (opaque-id characters, ≤ 128).
+    fn dedup_id(&self) -> String {
+        let id = format!("{}:{}", self.reminder_id, self.officer_id);
+        if id.len() <= 128 {
+            id
+        } else {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(id.as_bytes()))
+        }
+    }
+}
+
+/// Any body on `notice.fifo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueMessage {
+    Notice(NoticeMessage),
+    Reminder(ReminderMessage),
+}
+
+impl QueueMessage {
+    /// Parses a body: a notice message (as before) or a reminder message.
+    ///
+    /// # Errors
+    /// [`QueueError::Malformed`] for anything else.
+    pub fn parse(body: &str) -> Result<Self, QueueError> {
+        match NoticeMessage::parse(body) {
+            Ok(n) => Ok(Self::Notice(n)),
+            Err(notice_error) => serde_json::from_str::<ReminderMessage>(body)
+                .map(Self::Reminder)
+                .map_err(|_| notice_error),
+        }
+    }
+}
+
 /// Why messages could not be queued.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -62,6 +118,15 @@ pub trait NoticeQueue: Send + Sync {
     fn enqueue(
         &self,
         messages: &[NoticeMessage],
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Queues reminder messages (group = officer).
+    ///
+    /// # Errors
+    /// [`QueueError`] when some were not accepted; those stay in the reminder outbox.
+    fn enqueue_reminders(
+        &self,
+        messages: &[ReminderMessage],
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
@@ -85,19 +150,20 @@ impl SqsNoticeQueue {
 /// SQS takes at most ten messages per batch.
 const BATCH: usize = 10;
 
-impl NoticeQueue for SqsNoticeQueue {
-    async fn enqueue(&self, messages: &[NoticeMessage]) -> Result<(), QueueError> {
+impl SqsNoticeQueue {
+    /// Sends `(body, group, dedup id)` entries in batches of ten.
+    async fn send_all(&self, messages: &[(String, String, String)]) -> Result<(), QueueError> {
         let mut failed = 0;
         for chunk in messages.chunks(BATCH) {
             let entries = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, m)| {
+                .map(|(i, (body, group, dedup))| {
                     SendMessageBatchRequestEntry::builder()
                         .id(i.to_string())
-                        .message_body(m.body())
-                        .message_group_id(m.clue_id.as_str())
-                        .message_deduplication_id(dedup_id(&m.notice_id))
+                        .message_body(body)
+                        .message_group_id(group)
+                        .message_deduplication_id(dedup)
                         .build()
                         .map_err(|e| QueueError::Sqs(Box::new(e)))
                 })
@@ -122,6 +188,30 @@ impl NoticeQueue for SqsNoticeQueue {
     }
 }
 
+impl NoticeQueue for SqsNoticeQueue {
+    async fn enqueue(&self, messages: &[NoticeMessage]) -> Result<(), QueueError> {
+        let entries: Vec<_> = messages
+            .iter()
+            .map(|m| {
+                (
+                    m.body(),
+                    m.clue_id.as_str().to_owned(),
+                    dedup_id(&m.notice_id).to_owned(),
+                )
+            })
+            .collect();
+        self.send_all(&entries).await
+    }
+
+    async fn enqueue_reminders(&self, messages: &[ReminderMessage]) -> Result<(), QueueError> {
+        let entries: Vec<_> = messages
+            .iter()
+            .map(|m| (m.body(), m.officer_id.as_str().to_owned(), m.dedup_id()))
+            .collect();
+        self.send_all(&entries).await
+    }
+}
+
 /// SQS deduplication ids are at most 128 characters of `[A-Za-z0-9!-/:-@[-`{-~]`: notice ids
 /// (`<clue>:<version>:<n>`, opaque-id characters) already are.
 fn dedup_id(id: &NoticeId) -> &str {
@@ -132,6 +222,7 @@ fn dedup_id(id: &NoticeId) -> &str {
 #[derive(Debug, Default)]
 pub struct MemoryNoticeQueue {
     sent: Mutex<Vec<NoticeMessage>>,
+    reminders: Mutex<Vec<ReminderMessage>>,
     failing: std::sync::atomic::AtomicBool,
 }
 
@@ -139,6 +230,11 @@ impl MemoryNoticeQueue {
     /// Every message queued so far.
     pub fn sent(&self) -> Vec<NoticeMessage> {
         self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Every reminder message queued so far.
+    pub fn sent_reminders(&self) -> Vec<ReminderMessage> {
+        self.reminders.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Makes every following enqueue fail (or succeed again).
@@ -157,6 +253,19 @@ impl NoticeQueue for MemoryNoticeQueue {
             });
         }
         if let Ok(mut sent) = self.sent.lock() {
+            sent.extend_from_slice(messages);
+        }
+        Ok(())
+    }
+
+    async fn enqueue_reminders(&self, messages: &[ReminderMessage]) -> Result<(), QueueError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(QueueError::Partial {
+                failed: messages.len(),
+                total: messages.len(),
+            });
+        }
+        if let Ok(mut sent) = self.reminders.lock() {
             sent.extend_from_slice(messages);
         }
         Ok(())
@@ -186,6 +295,32 @@ pub async fn enqueue_after_commit<Q: NoticeQueue>(
     }
 }
 
+/// Queues the reminder deliveries an issued reminder owes; like [`enqueue_after_commit`], a
+/// failure is logged and swallowed (the sweep finds them in the reminder outbox). Returns
+/// whether every message was queued.
+pub async fn enqueue_reminders_after_commit<Q: NoticeQueue>(
+    queue: &Q,
+    deliveries: impl IntoIterator<Item = (ReminderId, OfficerId)>,
+) -> bool {
+    let messages: Vec<ReminderMessage> = deliveries
+        .into_iter()
+        .map(|(reminder_id, officer_id)| ReminderMessage {
+            reminder_id,
+            officer_id,
+        })
+        .collect();
+    if messages.is_empty() {
+        return true;
+    }
+    match queue.enqueue_reminders(&messages).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, count = messages.len(), "reminders not queued; the sweep will queue them from the outbox");
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +340,33 @@ mod tests {
         assert!(NoticeMessage::parse(r#"{"clue_id":"c1","notice_id":"n","openid":"o"}"#).is_err());
         assert!(NoticeMessage::parse(r#"{"clue_id":"c/1","notice_id":"n"}"#).is_err());
         assert!(NoticeMessage::parse("not json").is_err());
+    }
+
+    #[test]
+    fn notice_bodies_still_parse_and_reminder_bodies_parse_beside_them() {
+        let notice = msg("c1", "c1:1:0");
+        assert_eq!(
+            QueueMessage::parse(r#"{"clue_id":"c1","notice_id":"c1:1:0"}"#).expect("notice"),
+            QueueMessage::Notice(notice)
+        );
+        let r = ReminderMessage {
+            reminder_id: ReminderId::parse("rabc").expect("id"),
+            officer_id: OfficerId::parse("o-1").expect("id"),
+        };
+        assert_eq!(r.body(), r#"{"reminder_id":"rabc","officer_id":"o-1"}"#);
+        assert_eq!(
+            QueueMessage::parse(&r.body()).expect("reminder"),
+            QueueMessage::Reminder(r.clone())
+        );
+        assert_eq!(r.dedup_id(), "rabc:o-1");
+        for bad in [
+            r#"{"reminder_id":"rabc"}"#,
+            r#"{"reminder_id":"rabc","officer_id":"o-1","openid":"x"}"#,
+            r#"{"reminder_id":"r/1","officer_id":"o-1"}"#,
+            r#"{"clue_id":"c1","notice_id":"n","officer_id":"o"}"#,
+        ] {
+            assert!(QueueMessage::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[tokio::test]

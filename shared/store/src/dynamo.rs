@@ -105,6 +105,8 @@ impl std::fmt::Debug for DynamoClueStore {
 pub(crate) enum SkCond {
     Begins(String),
     Between(String, String),
+    /// Strictly below (paging newest first from a cursor).
+    Below(String),
 }
 
 pub(crate) struct Query {
@@ -114,7 +116,7 @@ pub(crate) struct Query {
     pk: String,
     sk_name: &'static str,
     sk: Option<SkCond>,
-    forward: bool,
+    pub(crate) forward: bool,
     consistent: bool,
 }
 
@@ -132,7 +134,12 @@ impl Query {
         }
     }
 
-    fn index(op: &'static str, index: &'static str, pk: String, sk: Option<SkCond>) -> Self {
+    pub(crate) fn index(
+        op: &'static str,
+        index: &'static str,
+        pk: String,
+        sk: Option<SkCond>,
+    ) -> Self {
         let (pk_name, sk_name) = match index {
             GSI1 => (GSI1PK, GSI1SK),
             GSI2 => (GSI2PK, GSI2SK),
@@ -216,7 +223,7 @@ impl DynamoClueStore {
 
     // ------------------------------------------------------------------ low-level requests
 
-    async fn get(
+    pub(crate) async fn get(
         &self,
         op: &'static str,
         pk: String,
@@ -316,7 +323,7 @@ impl DynamoClueStore {
         Ok(found)
     }
 
-    async fn query_page(
+    pub(crate) async fn query_page(
         &self,
         q: &Query,
         limit: Option<i32>,
@@ -348,6 +355,12 @@ impl DynamoClueStore {
                     .expression_attribute_values(":a", s(a.clone()))
                     .expression_attribute_values(":b", s(b.clone()));
                 "#p = :p AND #s BETWEEN :a AND :b".to_owned()
+            }
+            Some(SkCond::Below(b)) => {
+                req = req
+                    .expression_attribute_names("#s", q.sk_name)
+                    .expression_attribute_values(":b", s(b.clone()));
+                "#p = :p AND #s < :b".to_owned()
             }
         };
         let out = req
@@ -524,7 +537,7 @@ impl DynamoClueStore {
 
     // ------------------------------------------------------------------------- vault
 
-    async fn data_key(&self) -> Result<&DataKey, StoreError> {
+    pub(crate) async fn data_key(&self) -> Result<&DataKey, StoreError> {
         self.data_key
             .get_or_try_init(|| async {
                 let out = self

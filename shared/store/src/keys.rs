@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use domain::deadline::DeadlineKind;
-use domain::{BureauId, ClueId, ClueNo, DivisionCode, OfficerId, ReporterKey};
+use domain::reminder::ReminderRecipient;
+use domain::{BureauId, ClueId, ClueNo, DivisionCode, OfficerId, ReminderId, ReporterKey};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -126,6 +127,45 @@ pub fn sk_day(day: NaiveDate) -> String {
 
 pub fn pk_sequence(division: &DivisionCode) -> String {
     format!("SEQ#{division}")
+}
+
+/// Sort key of a reminder's item.
+pub const SK_REMINDER: &str = "REMINDER";
+/// Sort key prefix of a reminder's WeChat delivery to one officer (`TO#<sub>`).
+pub const SK_REMINDER_TO: &str = "TO#";
+/// Sort key of an officer's WeChat binding (beside `OFFICER#<sub>`/`OFFICER`).
+pub const SK_WXBIND: &str = "WXBIND";
+/// Sort key of a binding code.
+pub const SK_WXCODE: &str = "WXCODE";
+/// GSI3 partition of reminder deliveries not final (sparse, like `OUTBOX` for notices).
+pub const REMINDER_OUTBOX: &str = "REMINDER_OUTBOX";
+
+pub fn pk_reminder(id: &ReminderId) -> String {
+    format!("REMINDER#{id}")
+}
+
+pub fn sk_reminder_to(officer: &OfficerId) -> String {
+    format!("{SK_REMINDER_TO}{officer}")
+}
+
+/// GSI1 partition of a recipient's reminders (sorted by `<created_at>#<id>`).
+pub fn gsi_reminders(recipient: &ReminderRecipient) -> String {
+    format!("REMINDERS#{}", recipient.code())
+}
+
+/// GSI2 partition of a recipient's unread reminders (sparse: removed when read).
+pub fn gsi_unread(recipient: &ReminderRecipient) -> String {
+    format!("UNREAD#{}", recipient.code())
+}
+
+/// GSI1 partition of a bureau's officers with a WeChat binding.
+pub fn gsi_bound_officers(bureau: &BureauId) -> String {
+    format!("WXBIND#{bureau}")
+}
+
+/// A binding code's item, by the SHA-256 of the code (the code itself is not stored).
+pub fn pk_binding_code(code_hash: &str) -> String {
+    format!("WXCODE#{code_hash}")
 }
 
 #[cfg(test)]

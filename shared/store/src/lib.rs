@@ -24,6 +24,10 @@
 //! | idempotency record (TTL 7 days) | `IDEM#<key>` | `IDEM` | | | |
 //! | statistics counters (one number per metric) | `STAT#<division>` | `DAY#<yyyy-mm-dd>` | | | |
 //! | clue number sequence (TTL) | `SEQ#<county>` | `DAY#<yyyy-mm-dd>` | | | |
+//! | officer reminder (read state, WeChat deliveries) | `REMINDER#<id>` | `REMINDER` | `REMINDERS#<recipient>` / `<created_at>#<id>` | `UNREAD#<recipient>` / same, while unread | |
+//! | a reminder's WeChat delivery to one officer | `REMINDER#<id>` | `TO#<sub>` | | | `REMINDER_OUTBOX` / `<created_at>#<id>#<sub>` while not final |
+//! | officer's WeChat binding (openid sealed) | `OFFICER#<sub>` | `WXBIND` | `WXBIND#<bureau>` / `<sub>` | | |
+//! | WeChat binding code (by SHA-256, single use, TTL) | `WXCODE#<sha256>` | `WXCODE` | | | |
 //!
 //! The deadline, reminder and outbox indexes are **sparse**: only open deadlines with a known due
 //! instant, and only notices whose delivery is not final, carry the GSI attributes; a deadline
@@ -50,6 +54,12 @@
 //! | a city's scope versions and reporting notices | Query `SCOPE#<city>` (cached) | 1 |
 //! | idempotency record | read with the clue in one BatchGetItem | 0 extra |
 //! | statistics of a division for `[from, to]` | Query `STAT#<division>`, `sk BETWEEN DAY#from AND DAY#to` | 1 per 1 MB (≤ 366 items a year) |
+//! | issue a reminder (idempotent, with its outbox items) | Query `WXBIND#<bureau>` + `TransactWriteItems` | 2 |
+//! | an officer's reminders newest first / unread count | Query GSI1 ×2 (own + bureau), `gsi1sk < cursor` / Query GSI2 `COUNT` ×2 | 2 / 2 |
+//! | deliver a reminder to one officer | BatchGetItem + UpdateItem + `TransactWriteItems` | 3 |
+//! | reminder deliveries never sent before `t` | Query GSI3 `REMINDER_OUTBOX` | 1 per 1 MB |
+//!
+//! Reminders and bindings in detail (every item, pattern and cost): [`reminders`].
 //!
 //! # Writes
 //! - **Command** ([`ClueStore::execute`]): BatchGetItem (clue + idempotency record, consistent),
@@ -90,6 +100,7 @@
 //! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
 //! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
 //! - [`attachments`] — evidence attachment records.
+//! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
@@ -103,6 +114,7 @@ pub mod keys;
 pub mod meter;
 pub mod model;
 pub mod plan;
+pub mod reminders;
 pub mod reporting;
 pub mod vault;
 
@@ -126,6 +138,10 @@ pub use error::StoreError;
 pub use idempotency::IdempotencyKey;
 pub use item::{DeadlineEntry, Message, OutboxEntry, StoredClue};
 pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
+pub use reminders::{
+    Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
+    ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
+};
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
 

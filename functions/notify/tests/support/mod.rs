@@ -14,7 +14,9 @@ use aws_lambda_events::event::sqs::SqsMessage;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use fixtures::{SECRET, bureaus};
-use notify::{Backoff, BatchReport, Notifier, Sender, SqsVisibility, SystemClock, Template};
+use notify::{
+    Backoff, BatchReport, Notifier, ReminderTemplate, Sender, SqsVisibility, SystemClock, Template,
+};
 use outbox::SqsNoticeQueue;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -44,6 +46,16 @@ pub fn template() -> Template {
         outcome_field: "phrase2".into(),
         date_field: "time3".into(),
         page_url: "http://h5.local/h5/index.html#/notices/{clue}/{notice}".into(),
+    }
+}
+
+pub fn reminder_template() -> ReminderTemplate {
+    ReminderTemplate {
+        template_id: "tpl_officer_reminder".into(),
+        clue_no_field: "character_string1".into(),
+        kind_field: "phrase2".into(),
+        due_field: "time3".into(),
+        page_url: "http://console.local/officer/index.html#/reminders/{reminder}".into(),
     }
 }
 
@@ -128,6 +140,7 @@ impl Bench {
                 queue_url: self.queue_url.clone(),
             },
             template: template(),
+            reminders: reminder_template(),
             backoff: Backoff {
                 base: Duration::from_secs(1),
                 max: Duration::from_secs(2),

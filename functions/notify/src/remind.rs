@@ -1,0 +1,437 @@
+//! One officer reminder to one bound officer, exactly once, through the same steps as a notice:
+//! read, record the attempt, send, record the outcome (on the delivery item and the reminder's
+//! console entry). An officer who unbound meanwhile is recorded `unbound` (console only).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use domain::calendar::shanghai_date;
+use domain::notice::format_date;
+use outbox::ReminderMessage;
+use store::{
+    AttemptState, DynamoClueStore, ReminderAttempt, ReminderDelivery, ReminderDeliveryStatus,
+    StoreError,
+};
+use tracing::{info, warn};
+use wechat::{ErrorClass, SubscribeMessage};
+
+use crate::deliver::{Clock, Outcome, Sender, ambiguous, reason, text_message};
+
+/// What reminder delivery needs from the store (implemented by [`DynamoClueStore`]).
+pub trait ReminderDeliveryStore: Send + Sync {
+    /// The reminder, the officer's delivery record and their openid (if still bound).
+    fn reminder_delivery(
+        &self,
+        message: &ReminderMessage,
+    ) -> impl Future<Output = Result<ReminderDelivery, StoreError>> + Send;
+
+    /// Records that `attempt` begins; [`StoreError::Conflict`] if another began since.
+    fn begin_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records the attempt's outcome and the delivery status, atomically.
+    fn finish_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+        status: &ReminderDeliveryStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl ReminderDeliveryStore for DynamoClueStore {
+    async fn reminder_delivery(&self, m: &ReminderMessage) -> Result<ReminderDelivery, StoreError> {
+        DynamoClueStore::reminder_delivery(self, &m.reminder_id, &m.officer_id).await
+    }
+
+    async fn begin_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+    ) -> Result<(), StoreError> {
+        DynamoClueStore::begin_reminder_attempt(self, delivery, attempt).await
+    }
+
+    async fn finish_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+        status: &ReminderDeliveryStatus,
+    ) -> Result<(), StoreError> {
+        DynamoClueStore::finish_reminder_attempt(self, delivery, attempt, status).await
+    }
+}
+
+impl<T: ReminderDeliveryStore> ReminderDeliveryStore for &T {
+    async fn reminder_delivery(&self, m: &ReminderMessage) -> Result<ReminderDelivery, StoreError> {
+        (**self).reminder_delivery(m).await
+    }
+
+    async fn begin_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+    ) -> Result<(), StoreError> {
+        (**self).begin_reminder_attempt(delivery, attempt).await
+    }
+
+    async fn finish_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+        status: &ReminderDeliveryStatus,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .finish_reminder_attempt(delivery, attempt, status)
+            .await
+    }
+}
+
+/// The reminders' subscribe-notification template (configuration: `REMINDER_TEMPLATE_ID`,
+/// `REMINDER_FIELD_*`, `REMINDER_PAGE_URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderTemplate {
+    pub template_id: String,
+    /// Field carrying the clue number (e.g. `character_string1`).
+    pub clue_no_field: String,
+    /// Field carrying the reminder's kind (e.g. `phrase2`: 即将到期 / 已逾期 / 逾期督办).
+    pub kind_field: String,
+    /// Field carrying the due day (e.g. `time3`, Asia/Shanghai).
+    pub due_field: String,
+    /// The officer console's reminder page, `{reminder}` replaced by the id.
+    pub page_url: String,
+}
+
+impl ReminderTemplate {
+    /// The subscribe message of a reminder to `openid`.
+    pub fn message(&self, delivery: &ReminderDelivery, openid: &str) -> SubscribeMessage {
+        let r = &delivery.reminder;
+        SubscribeMessage {
+            touser: openid.to_owned(),
+            template_id: self.template_id.clone(),
+            page: Some(self.page_url.replace("{reminder}", r.id.as_str())),
+            data: BTreeMap::from([
+                (self.clue_no_field.clone(), r.clue_no.as_str().to_owned()),
+                (self.kind_field.clone(), r.kind.label().to_owned()),
+                (self.due_field.clone(), format_date(shanghai_date(r.due))),
+            ]),
+        }
+    }
+}
+
+/// Delivers the reminder of `message` to its officer once.
+///
+/// # Errors
+/// Store failures other than a conflict (the message is retried by the caller).
+pub async fn deliver_reminder<D, S, C>(
+    store: &D,
+    sender: &S,
+    clock: &C,
+    template: &ReminderTemplate,
+    message: &ReminderMessage,
+) -> Result<Outcome, StoreError>
+where
+    D: ReminderDeliveryStore,
+    S: Sender,
+    C: Clock,
+{
+    let delivery = match store.reminder_delivery(message).await {
+        Ok(d) => d,
+        Err(StoreError::NotFound(what)) => {
+            warn!(%what, "reminder message names nothing stored; acknowledged");
+            return Ok(Outcome::Unknown);
+        }
+        Err(e) => return Err(e),
+    };
+    let attempt_final = delivery
+        .attempt
+        .as_ref()
+        .is_some_and(|a| matches!(a.state, AttemptState::Sent | AttemptState::Undeliverable));
+    if delivery.status.is_final() || attempt_final {
+        info!("reminder already delivered; acknowledged without a send");
+        return Ok(Outcome::AlreadyFinal);
+    }
+    let mut attempt =
+        ReminderAttempt::begin(delivery.attempt.as_ref(), clock.attempt_id(), clock.now());
+    match store.begin_reminder_attempt(&delivery, &attempt).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Ok(Outcome::Retry {
+                reason: "another attempt began on this reminder".into(),
+            });
+        }
+        Err(e) => return Err(e),
+    }
+    let text = &delivery.reminder.text;
+    let (status, outcome) = match &delivery.openid {
+        None => {
+            attempt.state = AttemptState::Undeliverable;
+            attempt.last_error = Some("unbound".into());
+            (
+                ReminderDeliveryStatus::Unbound,
+                Outcome::Undeliverable {
+                    reason: "the officer unbound WeChat: console only".into(),
+                },
+            )
+        }
+        Some(openid) => match sender.subscribe(&template.message(&delivery, openid)).await {
+            Ok(msgid) => {
+                attempt.text_message = Some(text_message(sender, openid, text).await);
+                let msgid = msgid.unwrap_or_else(|| format!("attempt-{}", attempt.attempt_id));
+                sent(&mut attempt, msgid)
+            }
+            Err(e) if e.class() == ErrorClass::Permanent => {
+                let why = reason(&e);
+                attempt.last_error = Some(why.clone());
+                match sender.text(openid, text).await {
+                    Ok(()) => {
+                        attempt.text_message = Some("sent".into());
+                        let msgid = format!("text-{}", attempt.attempt_id);
+                        sent(&mut attempt, msgid)
+                    }
+                    Err(_) => {
+                        attempt.state = AttemptState::Undeliverable;
+                        (
+                            ReminderDeliveryStatus::Undeliverable {
+                                reason: why.clone(),
+                            },
+                            Outcome::Undeliverable { reason: why },
+                        )
+                    }
+                }
+            }
+            Err(e) => {
+                let why = reason(&e);
+                attempt.last_error = Some(why.clone());
+                attempt.state = if ambiguous(&e) {
+                    AttemptState::Sending
+                } else {
+                    AttemptState::Failed
+                };
+                (
+                    ReminderDeliveryStatus::Failed {
+                        reason: why.clone(),
+                    },
+                    Outcome::Retry { reason: why },
+                )
+            }
+        },
+    };
+    attempt.finished_at = Some(clock.now());
+    match store
+        .finish_reminder_attempt(&delivery, &attempt, &status)
+        .await
+    {
+        Ok(()) => Ok(outcome),
+        Err(StoreError::Conflict) => Ok(Outcome::Retry {
+            reason: "another attempt took over this reminder".into(),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+fn sent(attempt: &mut ReminderAttempt, msgid: String) -> (ReminderDeliveryStatus, Outcome) {
+    attempt.msgid = Some(msgid.clone());
+    attempt.state = AttemptState::Sent;
+    (
+        ReminderDeliveryStatus::Sent {
+            msgid,
+            possible_duplicate: attempt.possible_duplicate,
+        },
+        Outcome::Sent {
+            possible_duplicate: attempt.possible_duplicate,
+        },
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, TimeZone, Utc};
+    use domain::deadline::DeadlineKind;
+    use domain::reminder::{Reminder, ReminderKind, ReminderRecipient};
+    use domain::{BureauId, ClueId, ClueNo, OfficerId};
+
+    use super::*;
+    use crate::deliver::tests::{FakeSender, FakeStore, FixedClock, api};
+
+    /// The notice fake answers no reminder (the batch tests never send one).
+    impl ReminderDeliveryStore for FakeStore {
+        async fn reminder_delivery(
+            &self,
+            m: &ReminderMessage,
+        ) -> Result<ReminderDelivery, StoreError> {
+            Err(StoreError::NotFound(format!("reminder {}", m.reminder_id)))
+        }
+        async fn begin_reminder_attempt(
+            &self,
+            _d: &ReminderDelivery,
+            _a: &ReminderAttempt,
+        ) -> Result<(), StoreError> {
+            Err(StoreError::Conflict)
+        }
+        async fn finish_reminder_attempt(
+            &self,
+            _d: &ReminderDelivery,
+            _a: &ReminderAttempt,
+            _s: &ReminderDeliveryStatus,
+        ) -> Result<(), StoreError> {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    struct OneDelivery(Mutex<ReminderDelivery>);
+
+    impl ReminderDeliveryStore for OneDelivery {
+        async fn reminder_delivery(
+            &self,
+            _m: &ReminderMessage,
+        ) -> Result<ReminderDelivery, StoreError> {
+            Ok(self.0.lock().expect("lock").clone())
+        }
+        async fn begin_reminder_attempt(
+            &self,
+            d: &ReminderDelivery,
+            a: &ReminderAttempt,
+        ) -> Result<(), StoreError> {
+            let mut cur = self.0.lock().expect("lock");
+            if cur.attempt.as_ref().map(|x| &x.attempt_id)
+                != d.attempt.as_ref().map(|x| &x.attempt_id)
+            {
+                return Err(StoreError::Conflict);
+            }
+            cur.attempt = Some(a.clone());
+            Ok(())
+        }
+        async fn finish_reminder_attempt(
+            &self,
+            _d: &ReminderDelivery,
+            a: &ReminderAttempt,
+            s: &ReminderDeliveryStatus,
+        ) -> Result<(), StoreError> {
+            let mut cur = self.0.lock().expect("lock");
+            if cur.attempt.as_ref().map(|x| &x.attempt_id) != Some(&a.attempt_id) {
+                return Err(StoreError::Conflict);
+            }
+            cur.attempt = Some(a.clone());
+            cur.status = s.clone();
+            Ok(())
+        }
+    }
+
+    fn due() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 18, 15, 59, 59)
+            .single()
+            .expect("t")
+    }
+
+    fn store(openid: Option<&str>) -> OneDelivery {
+        let reminder = Reminder::new(
+            ReminderRecipient::Bureau {
+                bureau: BureauId::parse("land-330106").expect("id"),
+            },
+            ClueId::parse("c1").expect("id"),
+            ClueNo::parse("330106-20260310-0001").expect("no"),
+            ReminderKind::DueSoon,
+            DeadlineKind::Judgment,
+            due(),
+            FixedClock.now(),
+        );
+        OneDelivery(Mutex::new(ReminderDelivery {
+            reminder,
+            officer: OfficerId::parse("o1").expect("id"),
+            status: ReminderDeliveryStatus::Queued,
+            attempt: None,
+            openid: openid.map(str::to_owned),
+        }))
+    }
+
+    pub(crate) fn template() -> ReminderTemplate {
+        ReminderTemplate {
+            template_id: "tpl_reminder".into(),
+            clue_no_field: "character_string1".into(),
+            kind_field: "phrase2".into(),
+            due_field: "time3".into(),
+            page_url: "https://console/officer/#/reminders/{reminder}".into(),
+        }
+    }
+
+    fn message(s: &OneDelivery) -> ReminderMessage {
+        let d = s.0.lock().expect("lock");
+        ReminderMessage {
+            reminder_id: d.reminder.id.clone(),
+            officer_id: d.officer.clone(),
+        }
+    }
+
+    async fn run(s: &OneDelivery, sender: &FakeSender) -> Outcome {
+        deliver_reminder(s, sender, &FixedClock, &template(), &message(s))
+            .await
+            .expect("deliver")
+    }
+
+    #[tokio::test]
+    async fn a_bound_officer_gets_the_reminder_once_with_its_fields_and_text() {
+        let (s, sender) = (store(Some("oOfficer1")), FakeSender::default());
+        assert_eq!(
+            run(&s, &sender).await,
+            Outcome::Sent {
+                possible_duplicate: false
+            }
+        );
+        assert_eq!(run(&s, &sender).await, Outcome::AlreadyFinal);
+        let sent = sender.subscribed.lock().expect("lock").clone();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].template_id, "tpl_reminder");
+        assert_eq!(sent[0].data["character_string1"], "330106-20260310-0001");
+        assert_eq!(sent[0].data["phrase2"], "即将到期");
+        assert_eq!(sent[0].data["time3"], "2026年3月18日");
+        let text = s.0.lock().expect("lock").reminder.text.clone();
+        assert_eq!(*sender.texts.lock().expect("lock"), [text]);
+    }
+
+    #[tokio::test]
+    async fn an_unbound_officer_is_recorded_console_only_without_a_send() {
+        let (s, sender) = (store(None), FakeSender::default());
+        assert!(matches!(
+            run(&s, &sender).await,
+            Outcome::Undeliverable { .. }
+        ));
+        assert_eq!(
+            s.0.lock().expect("lock").status,
+            ReminderDeliveryStatus::Unbound
+        );
+        assert!(sender.subscribed.lock().expect("lock").is_empty());
+        assert_eq!(run(&s, &sender).await, Outcome::AlreadyFinal);
+    }
+
+    #[tokio::test]
+    async fn passing_failures_retry_and_permanent_ones_are_undeliverable() {
+        let (s, sender) = (store(Some("oOfficer1")), FakeSender::default());
+        *sender.subscribe_script.lock().expect("lock") = vec![api(43004), api(-1)];
+        *sender.text_script.lock().expect("lock") = vec![api(45015)];
+        assert!(matches!(run(&s, &sender).await, Outcome::Retry { .. }));
+        assert!(matches!(
+            s.0.lock().expect("lock").status,
+            ReminderDeliveryStatus::Failed { .. }
+        ));
+        assert_eq!(
+            run(&s, &sender).await,
+            Outcome::Undeliverable {
+                reason: "wechat 43004: simulated".into()
+            }
+        );
+        assert_eq!(run(&s, &sender).await, Outcome::AlreadyFinal);
+        assert_eq!(
+            s.0.lock()
+                .expect("lock")
+                .attempt
+                .as_ref()
+                .map(|a| a.attempts),
+            Some(2)
+        );
+    }
+}
