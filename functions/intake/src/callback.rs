@@ -6,6 +6,8 @@
 //! answers nothing (WeChat retries again), a later retry gets the reply given the first time.
 //! A delivery whose processing failed releases its claim, so the next retry processes it again.
 //! Filing the clue is itself idempotent on the MsgId, so even a reprocessed message files once.
+//!
+//! An officer's "绑定 <code>" text binds their WeChat for reminders instead of entering the chat.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::chat::{
@@ -14,6 +16,7 @@ use domain::chat::{
 };
 use domain::event::Channel;
 use domain::scope::CategoryChoice;
+use domain::wechat_binding::{BOUND_REPLY, BindingCode, BindingError, bind_command};
 use domain::{AttachmentId, Divisions, NoticeContent, ReporterKey};
 use outbox::NoticeQueue;
 use sha2::{Digest, Sha256};
@@ -200,7 +203,14 @@ where
                 });
             }
             Body::Event(_) => return Ok(Outcome { reply: None }),
-            Body::Text { content } => ChatInput::Text(content.clone()),
+            Body::Text { content } => match bind_command(content) {
+                Some(code) => {
+                    return Ok(Outcome {
+                        reply: Some(self.bind(code, &msg.from_user, now).await?),
+                    });
+                }
+                None => ChatInput::Text(content.clone()),
+            },
             Body::Location {
                 latitude,
                 longitude,
@@ -218,6 +228,31 @@ where
         };
         self.chat(&h5, &msg.from_user, reporter, input, dedup, now)
             .await
+    }
+
+    /// An officer's "绑定 <code>": binds this WeChat user to the officer who drew the code in the
+    /// console (officer reminders then reach it). The answer says how it went; the guided chat
+    /// of the same user, if any, is left as it was.
+    async fn bind(
+        &self,
+        code: Result<BindingCode, BindingError>,
+        openid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let outcome = match code {
+            Ok(code) => self.store.redeem_binding_code(&code, openid, now).await?,
+            Err(e) => Err(e),
+        };
+        Ok(match outcome {
+            Ok(officer) => {
+                tracing::info!(officer = %officer, "officer bound WeChat");
+                BOUND_REPLY.to_owned()
+            }
+            Err(e) => {
+                tracing::info!(code = e.code(), "binding code refused");
+                e.reply().to_owned()
+            }
+        })
     }
 
     async fn chat(

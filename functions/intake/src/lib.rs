@@ -13,7 +13,8 @@
 
 pub mod api;
 pub mod callback;
-pub mod http;
+/// The HTTP shapes (shared with the officer API).
+pub use ::api as http;
 pub mod ports;
 pub mod report;
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use intake::ports::SqsMediaQueue;
 use intake::{App, Req};
-use lambda_http::{Body, Error, Request, RequestExt, Response, service_fn};
+use lambda_http::{Body, Error, Request, Response, service_fn};
 use outbox::SqsNoticeQueue;
 use runtime::{optional_env, required_env};
 use secrecy::SecretString;
@@ -132,37 +132,8 @@ async fn main() -> Result<(), Error> {
 
 /// Maps the API Gateway request to a [`Req`] and the [`intake::Resp`] back.
 async fn handler(req: Request, app: &IntakeApp) -> Result<Response<Body>, Error> {
-    let resp = app.handle(&to_req(&req), chrono::Utc::now()).await;
-    let mut out = Response::builder().status(resp.status);
-    for (k, v) in &resp.headers {
-        out = out.header(k, v);
-    }
-    Ok(out.body(Body::from(resp.body))?)
-}
-
-fn to_req(req: &Request) -> Req {
-    let mut r = Req::new(req.method().as_str(), req.uri().path());
-    for (k, v) in req
-        .query_string_parameters_ref()
-        .into_iter()
-        .flat_map(|q| q.iter())
-    {
-        r.query.entry(k.to_owned()).or_insert_with(|| v.to_owned());
-    }
-    for (k, v) in req.headers() {
-        if let Ok(v) = v.to_str() {
-            if k == "cookie" {
-                r.parse_cookies(v);
-            } else {
-                r.headers.insert(k.as_str().to_owned(), v.to_owned());
-            }
-        }
-    }
-    r.body = match req.body() {
-        Body::Empty => Vec::new(),
-        Body::Text(t) => t.as_bytes().to_vec(),
-        Body::Binary(b) => b.clone(),
-        _ => Vec::new(),
-    };
-    r
+    let resp = app
+        .handle(&Req::from_lambda(&req), chrono::Utc::now())
+        .await;
+    Ok(resp.into_lambda()?)
 }

@@ -99,9 +99,17 @@ pub const BOUND_REPLY: &str =
     "绑定成功。今后的办理提醒将推送到此微信；解除绑定请在办理系统中操作。";
 
 /// The code of a chat text that is a binding command ("绑定 AB3D5F7H", "绑定AB3D5F7H"), or
-/// `None` when the text is not one (it goes to the guided chat).
+/// `None` when the text is not one (it goes to the guided chat). Only "绑定" followed by
+/// nothing or by ASCII letters and digits is a command: a reporter's facts that happen to start
+/// with the word ("绑定了一块耕地…") stay in the chat.
 pub fn bind_command(text: &str) -> Option<Result<BindingCode, BindingError>> {
-    let rest = text.trim().strip_prefix(COMMAND)?;
+    let rest = text
+        .trim()
+        .strip_prefix(COMMAND)?
+        .trim_matches(|c: char| c.is_whitespace());
+    if !rest.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
     Some(BindingCode::parse(rest))
 }
 
@@ -152,6 +160,9 @@ mod tests {
         assert_eq!(bind_command("绑定 123"), Some(Err(BindingError::Malformed)));
         assert_eq!(bind_command("举报"), None);
         assert_eq!(bind_command("我想绑定"), None);
+        assert_eq!(bind_command("绑定"), Some(Err(BindingError::Malformed)));
+        assert_eq!(bind_command("绑定了一块耕地，在村东头"), None);
+        assert_eq!(bind_command("绑定 A9A9-JKEH"), None);
     }
 
     #[test]

@@ -43,8 +43,9 @@ pub struct StoreConfig {
     pub table_name: String,
     /// The KMS key of the identity vault (`PII_KEY_ID`).
     pub pii_key_id: String,
-    /// The secret of the reporter keyed hash (from Secrets Manager), at least 16 bytes.
-    pub reporter_key_secret: Vec<u8>,
+    /// The secret of the reporter keyed hash (from Secrets Manager), at least 16 bytes; `None`
+    /// for functions that never receive reporters (the officer API), which then cannot.
+    pub reporter_key_secret: Option<Vec<u8>>,
     /// How long the bureau directory and scope histories are cached (default 5 minutes).
     pub cache_ttl: Duration,
 }
@@ -68,7 +69,21 @@ impl StoreConfig {
         Self {
             table_name: table_name.into(),
             pii_key_id: pii_key_id.into(),
-            reporter_key_secret: reporter_key_secret.into(),
+            reporter_key_secret: Some(reporter_key_secret.into()),
+            cache_ttl: Duration::from_secs(300),
+        }
+    }
+
+    /// A store that never keys reporters: receiving a clue or keying an openid is refused with
+    /// [`StoreError::Unconfigured`]. For functions that must not hold the reporter-key secret.
+    pub fn without_reporter_keys(
+        table_name: impl Into<String>,
+        pii_key_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            table_name: table_name.into(),
+            pii_key_id: pii_key_id.into(),
+            reporter_key_secret: None,
             cache_ttl: Duration::from_secs(300),
         }
     }
@@ -82,7 +97,7 @@ pub struct DynamoClueStore {
     kms: aws_sdk_kms::Client,
     table: String,
     pii_key_id: String,
-    keyer: ReporterKeyer,
+    keyer: Option<ReporterKeyer>,
     cache_ttl: Duration,
     /// The data key of this cold start (one `GenerateDataKey`).
     data_key: tokio::sync::OnceCell<DataKey>,
@@ -196,7 +211,10 @@ impl DynamoClueStore {
             kms,
             table: config.table_name,
             pii_key_id: config.pii_key_id,
-            keyer: ReporterKeyer::new(config.reporter_key_secret)?,
+            keyer: config
+                .reporter_key_secret
+                .map(ReporterKeyer::new)
+                .transpose()?,
             cache_ttl: config.cache_ttl,
             data_key: tokio::sync::OnceCell::new(),
             opened_keys: Mutex::new(HashMap::new()),
@@ -212,8 +230,17 @@ impl DynamoClueStore {
     }
 
     /// The reporter key of an openid (the same the store puts on clues).
-    pub fn reporter_key(&self, openid: &str) -> ReporterKey {
-        self.keyer.key(openid)
+    ///
+    /// # Errors
+    /// [`StoreError::Unconfigured`] for a store without the reporter-key secret.
+    pub fn reporter_key(&self, openid: &str) -> Result<ReporterKey, StoreError> {
+        Ok(self.keyer()?.key(openid))
+    }
+
+    fn keyer(&self) -> Result<&ReporterKeyer, StoreError> {
+        self.keyer
+            .as_ref()
+            .ok_or(StoreError::Unconfigured("reporter key secret"))
     }
 
     /// The table name.
@@ -855,13 +882,14 @@ impl ClueStore for DynamoClueStore {
         now: DateTime<Utc>,
         key: &IdempotencyKey,
     ) -> Result<Received, StoreError> {
-        let reporter = self.keyer.key(&identity.openid);
+        let keyer = self.keyer()?;
+        let reporter = keyer.key(&identity.openid);
         let fp = fingerprint(
             "receive",
             &[
                 &to_json(&submission)?,
                 reporter.as_str(),
-                &self.keyer.fingerprint(&identity),
+                &keyer.fingerprint(&identity),
             ],
         );
         if let Some(item) = self.idempotency_record(key).await? {
@@ -1320,6 +1348,15 @@ impl ClueStore for DynamoClueStore {
         );
         let items = self.query_all(&q).await?;
         Ok(sum_counters(&items))
+    }
+
+    async fn redeem_binding_code(
+        &self,
+        code: &domain::wechat_binding::BindingCode,
+        openid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<OfficerId, domain::wechat_binding::BindingError>, StoreError> {
+        DynamoClueStore::redeem_binding_code(self, code, openid, now).await
     }
 
     async fn put_bureau(&self, bureau: &Bureau) -> Result<(), StoreError> {

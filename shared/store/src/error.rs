@@ -43,6 +43,9 @@ pub enum StoreError {
     /// An invalid argument (e.g. an idempotency key of the wrong shape).
     #[error("invalid {0}")]
     Invalid(&'static str),
+    /// This store was built without what the operation needs (a function's configuration).
+    #[error("the store has no {0}")]
+    Unconfigured(&'static str),
     /// DynamoDB or KMS failed.
     #[error("aws call {op} failed")]
     Sdk {
@@ -83,6 +86,7 @@ impl StoreError {
             Self::Malformed { .. } => "malformed",
             Self::Vault(_) => "vault",
             Self::Invalid(_) => "invalid",
+            Self::Unconfigured(_) => "unconfigured",
             Self::Sdk { .. } => "unavailable",
         }
     }

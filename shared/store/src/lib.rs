@@ -335,4 +335,15 @@ pub trait ClueStore: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> impl Future<Output = Result<BTreeMap<String, i64>, StoreError>> + Send;
+
+    /// Redeems an officer's WeChat binding code for `openid` (the chat's "绑定 <code>"); see
+    /// [`DynamoClueStore::redeem_binding_code`].
+    fn redeem_binding_code(
+        &self,
+        code: &domain::wechat_binding::BindingCode,
+        openid: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<
+        Output = Result<Result<OfficerId, domain::wechat_binding::BindingError>, StoreError>,
+    > + Send;
 }

@@ -42,7 +42,7 @@ async fn a_clue_is_found_by_id_number_reporter_and_inbox() {
         assert!(env.store.clue_by_no(&none).await.expect("query").is_none());
 
         // A reporter's clues, newest first, paged.
-        let reporter = env.store.reporter_key(&identity(1).openid);
+        let reporter = env.store.reporter_key(&identity(1).openid).expect("keyed");
         assert_eq!(reporter, a.reporter);
         let page = env
             .store

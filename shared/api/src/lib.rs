@@ -1,8 +1,11 @@
-//! The HTTP shapes the handlers work with, independent of the Lambda event types: a small
-//! [`Req`] and [`Resp`], stable JSON errors ([`ApiError`]) and cookie helpers.
+//! The HTTP shapes the API handlers work with, independent of the Lambda event types: a small
+//! [`Req`] and [`Resp`], stable JSON errors ([`ApiError`]), cookie helpers, and the mapping from
+//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]).
 
 use std::collections::HashMap;
 
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
 /// The largest request body read (the callback's XML is at most 64 KiB; a clue's JSON is small).
@@ -19,6 +22,8 @@ pub struct Req {
     pub headers: HashMap<String, String>,
     pub cookies: HashMap<String, String>,
     pub body: Vec<u8>,
+    /// The JWT authorizer's claims (empty on routes without one).
+    pub claims: HashMap<String, String>,
 }
 
 impl Req {
@@ -29,6 +34,39 @@ impl Req {
             path: path.to_owned(),
             ..Self::default()
         }
+    }
+
+    /// The request of an API Gateway (payload v2) event: first value of each query parameter,
+    /// headers by lower-case name, cookies parsed, the body decoded, the authorizer's claims.
+    pub fn from_lambda(req: &Request) -> Self {
+        let mut r = Self::new(req.method().as_str(), req.uri().path());
+        for (k, v) in req
+            .query_string_parameters_ref()
+            .into_iter()
+            .flat_map(|q| q.iter())
+        {
+            r.query.entry(k.to_owned()).or_insert_with(|| v.to_owned());
+        }
+        for (k, v) in req.headers() {
+            if let Ok(v) = v.to_str() {
+                if k == "cookie" {
+                    r.parse_cookies(v);
+                } else {
+                    r.headers.insert(k.as_str().to_owned(), v.to_owned());
+                }
+            }
+        }
+        r.body = match req.body() {
+            Body::Text(t) => t.as_bytes().to_vec(),
+            Body::Binary(b) => b.clone(),
+            _ => Vec::new(),
+        };
+        if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+            && let Some(jwt) = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref())
+        {
+            r.claims = jwt.claims.clone();
+        }
+        r
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
@@ -103,6 +141,23 @@ impl Resp {
         self
     }
 
+    /// The response for `lambda_http`.
+    ///
+    /// # Errors
+    /// A header name or value HTTP does not allow.
+    pub fn into_lambda(self) -> Result<Response<Body>, lambda_http::http::Error> {
+        let mut out = Response::builder().status(self.status);
+        for (k, v) in &self.headers {
+            out = out.header(k, v);
+        }
+        out.body(Body::from(self.body))
+    }
+
+    /// The body as JSON (tests).
+    pub fn json_body(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
     /// The error code of an error response (tests).
     pub fn error_code(&self) -> Option<String> {
         serde_json::from_str::<serde_json::Value>(&self.body)
@@ -136,6 +191,10 @@ impl ApiError {
 
     pub fn unauthenticated() -> Self {
         Self::new(401, "unauthenticated", "请在微信中打开并登录")
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(403, code, message)
     }
 
     pub fn not_found(code: &'static str) -> Self {
