@@ -22,6 +22,7 @@ use serde_json::json;
 use session::{ReporterSecret, SESSION_COOKIE, SessionKey};
 use store::attachments::incoming_key;
 use store::{Attachment, AttachmentSource, AttachmentStatus, ReporterKeyer, ReportingStore};
+use tokio::sync::OnceCell;
 use wechat::{ApiClient, ApiConfig};
 
 struct App {
@@ -69,10 +70,10 @@ struct WechatSecret {
     secret: String,
 }
 
-async fn build() -> anyhow::Result<App> {
+/// Everything that needs the secrets: built on the first event (see [`main`]).
+async fn build(aws: aws_config::SdkConfig) -> anyhow::Result<App> {
     let table = required_env("TABLE_NAME")?;
     let bucket = required_env("ATTACHMENT_BUCKET")?;
-    let aws = runtime::aws_config().await;
     let secrets = aws_sdk_secretsmanager::Client::new(&aws);
     let reporter = ReporterSecret::from_json(
         &secret_string(&secrets, &required_env("REPORTER_SECRET_ARN")?).await?,
@@ -112,14 +113,36 @@ async fn build() -> anyhow::Result<App> {
     })
 }
 
+/// Init checks the configuration and loads the SDK config; the two secrets are read on the
+/// first event, so a cold start makes no Secrets Manager round trips before the runtime asks for
+/// work. A failed read fails that invocation (a queue batch comes back; an HTTP caller gets
+/// 502) and the next one tries again; the app is built once, when it succeeds.
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
-    let app = build().await.map_err(|e| format!("{e:#}"))?;
-    lambda_runtime::run(service_fn(|ev| handler(ev, &app))).await
+    for name in [
+        "TABLE_NAME",
+        "ATTACHMENT_BUCKET",
+        "REPORTER_SECRET_ARN",
+        "WECHAT_SECRET_ARN",
+        "WECHAT_API_BASE",
+    ] {
+        required_env(name)?;
+    }
+    let aws = runtime::aws_config().await;
+    let app = OnceCell::new();
+    lambda_runtime::run(service_fn(|ev| handler(ev, &aws, &app))).await
 }
 
-async fn handler(event: LambdaEvent<Event>, app: &App) -> Result<Output, Error> {
+async fn handler(
+    event: LambdaEvent<Event>,
+    aws: &aws_config::SdkConfig,
+    app: &OnceCell<App>,
+) -> Result<Output, Error> {
+    let app = app
+        .get_or_try_init(|| build(aws.clone()))
+        .await
+        .map_err(|e| format!("start-up (secrets) failed: {e:#}"))?;
     Ok(match event.payload {
         Event::Sqs(sqs) => Output::Sqs(on_messages(app, sqs).await),
         Event::Http(req) => Output::Http(Box::new(on_http(app, &req).await)),

@@ -9,6 +9,7 @@ use runtime::{optional_env, required_env};
 use secrecy::SecretString;
 use session::ReporterSecret;
 use store::{DynamoClueStore, ReporterKeyer, ReportingStore, StoreConfig};
+use tokio::sync::OnceCell;
 use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache};
 
 /// What template.yaml gives this function.
@@ -63,10 +64,9 @@ async fn secret_string(
 
 type IntakeApp = App<DynamoClueStore, ReportingStore, SqsNoticeQueue, SqsMediaQueue>;
 
-async fn build() -> anyhow::Result<IntakeApp> {
-    let config = Config::from_env()?;
-    let aws = runtime::aws_config().await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+/// Everything that needs the secrets: built on the first request (see [`main`]).
+async fn build(config: &Config, aws: &aws_config::SdkConfig) -> anyhow::Result<IntakeApp> {
+    let secrets = aws_sdk_secretsmanager::Client::new(aws);
     let wx: WechatSecret =
         serde_json::from_str(&secret_string(&secrets, &config.wechat_secret_arn).await?)
             .context("WECHAT_SECRET_ARN holds no {appid, secret, token, encoding_aes_key} JSON")?;
@@ -95,24 +95,24 @@ async fn build() -> anyhow::Result<IntakeApp> {
         InMemoryTokenCache::new(),
     )
     .context("building the WeChat client")?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let dynamodb = aws_sdk_dynamodb::Client::new(aws);
     let store = DynamoClueStore::new(
         dynamodb.clone(),
-        aws_sdk_kms::Client::new(&aws),
+        aws_sdk_kms::Client::new(aws),
         StoreConfig::new(
             &config.table_name,
             &config.pii_key_id,
             reporter.reporter_key_secret(),
         ),
     )?;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let sqs = aws_sdk_sqs::Client::new(aws);
     Ok(App {
         store,
         side: ReportingStore::new(dynamodb, &config.table_name),
         notices: SqsNoticeQueue::new(sqs.clone(), &config.notice_queue_url),
         media: SqsMediaQueue {
             client: sqs,
-            url: config.attachment_events_queue_url,
+            url: config.attachment_events_queue_url.clone(),
         },
         callback,
         oauth,
@@ -123,17 +123,35 @@ async fn build() -> anyhow::Result<IntakeApp> {
     })
 }
 
+/// Init reads the configuration (a missing variable fails the cold start) and the SDK config;
+/// the two secrets are read on the first request, so a cold start costs no Secrets Manager round
+/// trips before the runtime asks for work. A failed read answers 503 and the next request
+/// tries again (the app is built once, when it succeeds).
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
-    let app = build().await.map_err(|e| format!("{e:#}"))?;
-    lambda_http::run(service_fn(|req| handler(req, &app))).await
+    let config = Config::from_env()?;
+    let aws = runtime::aws_config().await;
+    let app = OnceCell::new();
+    lambda_http::run(service_fn(|req| handler(req, &config, &aws, &app))).await
 }
 
 /// Maps the API Gateway request to a [`Req`] and the [`intake::Resp`] back.
-async fn handler(req: Request, app: &IntakeApp) -> Result<Response<Body>, Error> {
-    let resp = app
-        .handle(&Req::from_lambda(&req), chrono::Utc::now())
-        .await;
+async fn handler(
+    req: Request,
+    config: &Config,
+    aws: &aws_config::SdkConfig,
+    app: &OnceCell<IntakeApp>,
+) -> Result<Response<Body>, Error> {
+    let resp = match app.get_or_try_init(|| build(config, aws)).await {
+        Ok(app) => {
+            app.handle(&Req::from_lambda(&req), chrono::Utc::now())
+                .await
+        }
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "start-up (secrets) failed; the next request retries");
+            intake::ApiError::unavailable().into_resp()
+        }
+    };
     Ok(resp.into_lambda()?)
 }
