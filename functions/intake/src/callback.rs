@@ -272,7 +272,7 @@ where
         let notice = match city {
             Some(city) => Some(
                 self.store
-                    .scope_history(city)
+                    .scope_history_cached(city)
                     .await?
                     .in_force(now)
                     .reporting_notice(),

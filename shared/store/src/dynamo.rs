@@ -1350,6 +1350,13 @@ impl ClueStore for DynamoClueStore {
         Ok(sum_counters(&items))
     }
 
+    async fn scope_history_cached(
+        &self,
+        city: DivisionCode,
+    ) -> Result<Arc<ScopeHistory>, StoreError> {
+        self.scope_cached(city, false).await
+    }
+
     async fn redeem_binding_code(
         &self,
         code: &domain::wechat_binding::BindingCode,

@@ -322,6 +322,14 @@ pub trait ClueStore: Send + Sync {
         city: DivisionCode,
     ) -> impl Future<Output = Result<ScopeHistory, StoreError>> + Send;
 
+    /// The same, from this cold start's cache (at most [`StoreConfig::cache_ttl`] old; a version
+    /// added through this store is seen at once). For showing the notice in the chat: filing
+    /// checks the consented version again against a fresh read when it differs.
+    fn scope_history_cached(
+        &self,
+        city: DivisionCode,
+    ) -> impl Future<Output = Result<Arc<ScopeHistory>, StoreError>> + Send;
+
     /// Adds a city's next scope version, with its reporting notice.
     fn add_scope_version(
         &self,
