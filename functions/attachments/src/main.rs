@@ -15,6 +15,7 @@ use base64::Engine;
 use chrono::Utc;
 use domain::{AttachmentId, ReporterKey};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use runtime::secrets::secret_string;
 use runtime::{lambda_runtime, optional_env, required_env};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -49,19 +50,6 @@ enum Event {
 enum Output {
     Sqs(SqsBatchResponse),
     Http(Box<ApiGatewayV2httpResponse>),
-}
-
-async fn secret_string(
-    client: &aws_sdk_secretsmanager::Client,
-    arn: &str,
-) -> anyhow::Result<String> {
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .context("reading a secret")?;
-    out.secret_string.context("the secret holds no string")
 }
 
 #[derive(Deserialize)]

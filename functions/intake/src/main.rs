@@ -5,6 +5,7 @@ use intake::ports::SqsMediaQueue;
 use intake::{App, Req};
 use lambda_http::{Body, Error, Request, Response, service_fn};
 use outbox::SqsNoticeQueue;
+use runtime::secrets::secret_string;
 use runtime::{optional_env, required_env};
 use secrecy::SecretString;
 use session::ReporterSecret;
@@ -47,19 +48,6 @@ struct WechatSecret {
     token: String,
     #[serde(default)]
     encoding_aes_key: Option<String>,
-}
-
-async fn secret_string(
-    client: &aws_sdk_secretsmanager::Client,
-    arn: &str,
-) -> anyhow::Result<String> {
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .context("reading a secret")?;
-    out.secret_string.context("the secret holds no string")
 }
 
 type IntakeApp = App<DynamoClueStore, ReportingStore, SqsNoticeQueue, SqsMediaQueue>;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use notify::{Backoff, Notifier, ReminderTemplate, SqsVisibility, SystemClock, Template};
+use runtime::secrets::secret_string;
 use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
 use secrecy::SecretString;
 use store::{DynamoClueStore, StoreConfig};
@@ -96,16 +97,11 @@ impl LazyWechat {
     async fn api(&self) -> Result<&ApiClient<InMemoryTokenCache>, WechatError> {
         self.api
             .get_or_try_init(|| async {
-                let out = self
-                    .secrets
-                    .get_secret_value()
-                    .secret_id(&self.secret_arn)
-                    .send()
+                let secret = secret_string(&self.secrets, &self.secret_arn)
                     .await
                     .map_err(|e| WechatError::Credentials(Box::new(e)))?;
-                let credentials: WechatCredentials =
-                    serde_json::from_str(out.secret_string().unwrap_or_default())
-                        .map_err(|e| WechatError::Credentials(Box::new(e)))?;
+                let credentials: WechatCredentials = serde_json::from_str(&secret)
+                    .map_err(|e| WechatError::Credentials(Box::new(e)))?;
                 // stable_token hands every instance the same token, so a per-instance cache is
                 // enough.
                 ApiClient::new(

@@ -12,11 +12,14 @@
 //! - [`init_tracing`]: the runtime's tracing subscriber (honours `AWS_LAMBDA_LOG_FORMAT` / `AWS_LAMBDA_LOG_LEVEL`).
 //! - [`aws_config`]: the shared SDK configuration (region, credentials, `AWS_ENDPOINT_URL` for the emulator).
 //! - [`https`]: the one HTTPS client every SDK client of the process shares.
+//! - `secrets` (feature `secrets`): a Secrets Manager secret's string, with a typed error.
 //! - [`required_env`], [`optional_env`], [`ConfigError`]: configuration read once, failing fast with the variable's name.
 
 use std::time::Instant;
 
 pub mod https;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 
 pub use lambda_runtime;
 
