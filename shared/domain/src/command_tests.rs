@@ -761,6 +761,7 @@ fn an_upper_bureau_may_designate_itself() {
 fn merge_into(primary: &Clue) -> Command {
     Command::Merge {
         primary: Box::new(primary.summary()),
+        reason: None,
     }
 }
 

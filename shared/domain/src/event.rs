@@ -337,6 +337,9 @@ pub enum EventKind {
     },
     MergeJoined {
         member: MergeMember,
+        /// The officer's reason (kept on the primary: the reporters' timelines do not show it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
     },
     VerificationRecorded {
         result: VerificationResult,
@@ -376,6 +379,11 @@ pub enum EventKind {
         officer: OfficerId,
         reason: Reason,
     },
+    /// An officer of the handling bureau read the reporter's messages, up to the `up_to`-th.
+    MessagesRead {
+        officer: OfficerId,
+        up_to: u32,
+    },
 }
 
 impl EventKind {
@@ -402,6 +410,7 @@ impl EventKind {
             Self::NoticeOwed { .. } => "notice_owed",
             Self::NoticeDelivery { .. } => "notice_delivery",
             Self::IdentityRevealed { .. } => "identity_revealed",
+            Self::MessagesRead { .. } => "messages_read",
         }
     }
 
