@@ -874,3 +874,121 @@ async fn the_authorisation_matrix_over_every_clue_route() {
         "no refusal changed the clue"
     );
 }
+
+/// The OpenAPI document names every route of the table with its method (and nothing is
+/// routed that the document does not describe).
+#[test]
+fn the_openapi_document_describes_every_officer_route() {
+    let doc = include_str!("../../../shared/api/openapi.yaml");
+    let lines: Vec<&str> = doc.lines().collect();
+    for (method, pattern, _) in ROUTES.all() {
+        let start = lines
+            .iter()
+            .position(|l| *l == format!("  {pattern}:"))
+            .unwrap_or_else(|| panic!("{pattern} is not in openapi.yaml"));
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| l.starts_with("  /") || !l.starts_with(' '))
+            .map_or(lines.len(), |i| start + 1 + i);
+        let want = format!("    {}:", method.to_lowercase());
+        assert!(
+            lines[start..end].iter().any(|l| *l == want),
+            "{method} {pattern} is not in openapi.yaml"
+        );
+    }
+    let documented = lines
+        .iter()
+        .filter(|l| l.starts_with("  /api/officer/"))
+        .count();
+    let routed: std::collections::BTreeSet<&str> = ROUTES.all().map(|(_, p, _)| p).collect();
+    assert_eq!(
+        documented,
+        routed.len(),
+        "a documented path that is not routed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_altered_after_upload_is_reported_and_never_linked() {
+    use aws_sdk_s3::primitives::ByteStream;
+    use sha2::{Digest, Sha256};
+    let mut w = World::start().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(&w.env.endpoint)
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "t", "t", None, None, "t",
+            ))
+            .force_path_style(true)
+            .build(),
+    );
+    let buckets = s3.list_buckets().send().await.expect("buckets");
+    let bucket = buckets
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .find(|n| n.contains("attachments"))
+        .expect("the attachment bucket")
+        .to_owned();
+    w.app.evidence = Some(judgment::evidence::EvidenceBucket {
+        s3: s3.clone(),
+        bucket: bucket.clone(),
+    });
+    let photo = b"\xff\xd8\xff\xe0 a photo of the farmland".to_vec();
+    let attachment = domain::AttachmentId::parse("att-photo-1").expect("id");
+    s3.put_object()
+        .bucket(&bucket)
+        .key(store::attachments::evidence_key(&attachment))
+        .body(ByteStream::from(photo.clone()))
+        .send()
+        .await
+        .expect("put");
+    let h = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
+    let mut sub = w.env.submission("c-ev", "330106", at(3, 10)).await;
+    sub.evidence = vec![domain::event::Evidence {
+        attachment: attachment.clone(),
+        sha256: hex::encode(Sha256::digest(&photo)),
+        content_type: "image/jpeg".into(),
+        size: photo.len() as u64,
+    }];
+    w.env
+        .store
+        .receive(
+            sub,
+            support::identity(1),
+            at(3, 10),
+            &support::key("rcv-ev"),
+        )
+        .await
+        .expect("receive");
+    let now = at(3, 11);
+    let path = "/api/officer/clues/c-ev/evidence/att-photo-1";
+
+    let intact = ok(&w.get(&h, path, now).await);
+    assert_eq!(intact["check"]["status"], "intact");
+    assert!(
+        intact["check"]["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("X-Amz-Signature")),
+        "{intact}"
+    );
+    // Someone with bucket access replaces the object: reported as altered, with no link.
+    s3.put_object()
+        .bucket(&bucket)
+        .key(store::attachments::evidence_key(&attachment))
+        .body(ByteStream::from(
+            b"\xff\xd8\xff\xe0 another picture".to_vec(),
+        ))
+        .send()
+        .await
+        .expect("tamper");
+    let altered = ok(&w.get(&h, path, now).await);
+    assert_eq!(altered["check"]["status"], "altered");
+    assert!(altered["check"].get("url").is_none());
+    let other = w
+        .get(&h, "/api/officer/clues/c-ev/evidence/att-other", now)
+        .await;
+    assert_eq!(refused(&other), (404, "evidence_not_found".into()));
+}
