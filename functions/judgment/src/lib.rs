@@ -491,11 +491,21 @@ impl<Q: NoticeQueue> App<Q> {
         };
         // Queued after the commit; a failure leaves them in the outbox for the sweep.
         enqueue_after_commit(&self.notices, outcome.notices()).await;
-        let after = self.store.clue(&clue.id).await.map_err(store_error)?;
+        // The clue after the action: its events applied to the version read (a retry's
+        // stored answer may be older than that read, so it is read again).
+        let after = if outcome.replayed {
+            self.store.clue(&clue.id).await.map_err(store_error)?.clue
+        } else {
+            let mut after = clue.clone();
+            match after.apply(&outcome.events) {
+                Ok(()) => after,
+                Err(_) => self.store.clue(&clue.id).await.map_err(store_error)?.clue,
+            }
+        };
         Ok(Resp::json(
             200,
             &json!({
-                "clue": views::row(&after.clue, now, calendar()),
+                "clue": views::row(&after, now, calendar()),
                 "version": outcome.version,
                 "replayed": outcome.replayed,
                 "events": outcome.events.iter().map(|e| json!({
