@@ -111,8 +111,8 @@ fn main() {
             ),
         ];
         println!(
-            "{:<32} {:>8} {:>8}  {}",
-            "officer API request", "requests", "minimum", "by operation"
+            "{:<32} {:>8} {:>8}  by operation",
+            "officer API request", "requests", "minimum"
         );
         for (label, req, minimum, why) in steps {
             let resp = app.handle(&req, now).await;
