@@ -20,6 +20,7 @@ pub enum Action {
     Escalate,
     Designate,
     Merge,
+    Unmerge,
     Verify,
     Transfer,
     Message,
@@ -34,11 +35,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the console lists them.
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Self::Judge,
         Self::Escalate,
         Self::Designate,
         Self::Merge,
+        Self::Unmerge,
         Self::Verify,
         Self::Transfer,
         Self::Message,
@@ -58,6 +60,7 @@ impl Action {
             Self::Escalate => "escalate",
             Self::Designate => "designate",
             Self::Merge => "merge",
+            Self::Unmerge => "unmerge",
             Self::Verify => "verify",
             Self::Transfer => "transfer",
             Self::Message => "messages",
@@ -81,7 +84,12 @@ impl Action {
     pub fn needs_leader(self) -> bool {
         matches!(
             self,
-            Self::Escalate | Self::Transfer | Self::Assign | Self::Block | Self::Unblock
+            Self::Escalate
+                | Self::Transfer
+                | Self::Assign
+                | Self::Unmerge
+                | Self::Block
+                | Self::Unblock
         )
     }
 
@@ -111,6 +119,8 @@ pub enum Parsed {
     },
     /// Merge into `primary` (another reporter's clue in the same county), loaded likewise.
     Merge { primary: ClueId, reason: Reason },
+    /// Take a merged clue out of its primary's group (the primary is loaded by the caller).
+    Unmerge { reason: Reason },
     /// Assign the clue to an officer, as the table knows them.
     Assign { officer: OfficerId },
     /// Block or unblock the reporter of the clue (art. 19), with the reason.
@@ -258,6 +268,9 @@ pub fn parse(action: Action, body: &Value) -> Result<Parsed, ApiError> {
         }),
         Action::Merge => Parsed::Merge {
             primary: clue_id(body, "primary_clue_id")?,
+            reason: reason(body, "reason")?,
+        },
+        Action::Unmerge => Parsed::Unmerge {
             reason: reason(body, "reason")?,
         },
         Action::Verify => {

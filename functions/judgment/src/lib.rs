@@ -456,6 +456,20 @@ impl<Q: NoticeQueue> App<Q> {
                     reason: Some(reason),
                 }
             }
+            Parsed::Unmerge { reason } => {
+                let domain::ClueState::Merged { primary } = &clue.state else {
+                    return Err(ApiError::new(
+                        409,
+                        "not_allowed_in_state",
+                        "线索当前状态不允许此操作",
+                    ));
+                };
+                let (primary, _) = self.load(o, primary.as_str()).await?;
+                domain::Command::Unmerge {
+                    primary: Box::new(primary.clue.summary()),
+                    reason,
+                }
+            }
             Parsed::Assign { officer } => {
                 let assignee = match self.store.officer_account_state(&officer).await {
                     Ok(Some((a, true))) => a,
@@ -623,6 +637,10 @@ fn allowed_actions(o: &Officer, clue: &Clue, access: Access) -> Vec<&'static str
     );
     push(Action::Designate, state == "escalated");
     push(Action::Merge, open && clue.members.is_empty());
+    push(
+        Action::Unmerge,
+        matches!(clue.state, domain::ClueState::Merged { .. }),
+    );
     push(Action::Verify, state == "accepted");
     push(Action::Transfer, state == "received" || state == "accepted");
     push(

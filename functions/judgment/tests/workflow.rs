@@ -381,7 +381,10 @@ async fn a_county_escalates_the_city_designates_and_the_other_county_accepts() {
 async fn merged_reporters_each_get_the_result_notice_with_their_own_clue() {
     let w = World::start().await;
     let h = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
-    for (clue, n) in [("c-p", 1), ("c-m1", 2), ("c-m2", 3)] {
+    let leader = w
+        .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
+        .await;
+    for (clue, n) in [("c-p", 1), ("c-m1", 2), ("c-m2", 3), ("c-m3", 4)] {
         w.env.receive(clue, n, "330106", at(3, 10)).await;
     }
     let now = at(3, 11);
@@ -398,7 +401,7 @@ async fn merged_reporters_each_get_the_result_notice_with_their_own_clue() {
         .act(&h, "c-m1", "merge", json!({"primary_clue_id": "c-p"}), now)
         .await;
     assert_eq!(refused(&r), (400, "reason_required".into()));
-    for m in ["c-m1", "c-m2"] {
+    for m in ["c-m1", "c-m2", "c-m3"] {
         let r = ok(&w
             .act(
                 &h,
@@ -410,6 +413,27 @@ async fn merged_reporters_each_get_the_result_notice_with_their_own_clue() {
             .await);
         assert_eq!(r["clue"]["state"], "merged");
     }
+    // A leader takes one back out: it is judged on its own again.
+    let r = w
+        .act(
+            &h,
+            "c-m3",
+            "unmerge",
+            json!({"reason": "并非同一地块"}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (403, "missing_role".into()));
+    let r = ok(&w
+        .act(
+            &leader,
+            "c-m3",
+            "unmerge",
+            json!({"reason": "并非同一地块"}),
+            now,
+        )
+        .await);
+    assert_eq!(r["clue"]["state"], "received");
     ok(&w
         .act(&h, "c-p", "judge", json!({"outcome": "accept"}), now)
         .await);
@@ -437,6 +461,13 @@ async fn merged_reporters_each_get_the_result_notice_with_their_own_clue() {
     let c = ok(&w.get(&h, "/api/officer/clues/c-p", at(3, 23)).await);
     assert_eq!(c["state"], "closed");
     assert_eq!(c["outcome"], "violation_found");
+    assert_eq!(c["members"].as_array().map(Vec::len), Some(2));
+    let alone = w.notices("c-m3").await;
+    assert_eq!(
+        alone.len(),
+        1,
+        "the unmerged reporter got only the receipt: {alone:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -344,6 +344,16 @@ impl Clue {
                 };
             }
             EventKind::MergeJoined { member, .. } => self.members.push(member.clone()),
+            EventKind::Unmerged { .. } => {
+                // Back on its own: still awaiting judgment while its own deadline is owed, else
+                // accepted with the primary (the accept notice already reached its reporter).
+                self.state = if self.open_deadline(DeadlineKind::Judgment).is_some() {
+                    ClueState::Received
+                } else {
+                    ClueState::Accepted
+                };
+            }
+            EventKind::MergeLeft { member } => self.members.retain(|m| m.clue != *member),
             EventKind::VerificationRecorded {
                 result, ended_on, ..
             } => {

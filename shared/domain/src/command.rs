@@ -164,6 +164,12 @@ pub enum Command {
     },
     /// An officer of the handling bureau marks the reporter's messages read.
     MarkMessagesRead,
+    /// A leader takes a merged clue out of its primary's group (art. 13): it is handled on its
+    /// own again, received or accepted as its own judgment deadline says.
+    Unmerge {
+        primary: Box<ClueSummary>,
+        reason: Reason,
+    },
     /// The platform resolves pending deadlines once the calendar covers their year.
     ResolveDeadlines,
     /// The sweep records that an open deadline of `kind` passed unmet.
@@ -190,6 +196,7 @@ impl Command {
             Self::RecordDelivery { .. } => "record_delivery",
             Self::RevealIdentity { .. } => "reveal_identity",
             Self::MarkMessagesRead => "mark_messages_read",
+            Self::Unmerge { .. } => "unmerge",
             Self::ResolveDeadlines => "resolve_deadlines",
             Self::RecordMissed { .. } => "record_missed",
         }
@@ -683,6 +690,32 @@ impl Clue {
                     }
                     _ => return Err(DomainError::NotYetDue),
                 }
+            }
+            Command::Unmerge { primary, reason } => {
+                match &self.state {
+                    ClueState::Merged { primary: p } if *p == primary.id => {}
+                    _ => return Err(refuse(command, self)),
+                }
+                if !primary.state.is_open() {
+                    return Err(DomainError::UnmergeFromClosed);
+                }
+                let officer = handling_officer(self, actor)?;
+                if !officer.has(Role::Leader) {
+                    return Err(DomainError::MissingRole(Role::Leader));
+                }
+                d.push(
+                    &self.id,
+                    EventKind::Unmerged {
+                        primary: primary.id.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+                d.push(
+                    &primary.id,
+                    EventKind::MergeLeft {
+                        member: self.id.clone(),
+                    },
+                );
             }
             Command::MarkMessagesRead => {
                 let officer = handling_officer(self, actor)?;

@@ -379,6 +379,15 @@ pub enum EventKind {
         officer: OfficerId,
         reason: Reason,
     },
+    /// A leader took this clue out of `primary`'s merge group.
+    Unmerged {
+        primary: ClueId,
+        reason: Reason,
+    },
+    /// On the primary: `member` left the merge group.
+    MergeLeft {
+        member: ClueId,
+    },
     /// An officer of the handling bureau read the reporter's messages, up to the `up_to`-th.
     MessagesRead {
         officer: OfficerId,
@@ -411,6 +420,8 @@ impl EventKind {
             Self::NoticeDelivery { .. } => "notice_delivery",
             Self::IdentityRevealed { .. } => "identity_revealed",
             Self::MessagesRead { .. } => "messages_read",
+            Self::Unmerged { .. } => "unmerged",
+            Self::MergeLeft { .. } => "merge_left",
         }
     }
 

@@ -95,7 +95,9 @@ pub fn metrics_of(kind: &EventKind, category: &CategoryChoice) -> Vec<Metric> {
         | EventKind::Resubmitted { .. }
         | EventKind::NoticeDelivery { .. }
         | EventKind::IdentityRevealed { .. }
-        | EventKind::MessagesRead { .. } => Vec::new(),
+        | EventKind::MessagesRead { .. }
+        | EventKind::Unmerged { .. }
+        | EventKind::MergeLeft { .. } => Vec::new(),
     }
 }
 

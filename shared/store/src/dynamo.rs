@@ -695,6 +695,13 @@ impl DynamoClueStore {
                     reason,
                 }
             }
+            Command::Unmerge { primary, reason } => {
+                self.load_clues([primary.id.clone()], loaded).await?;
+                Command::Unmerge {
+                    primary: Box::new(loaded[&primary.id].clue.summary()),
+                    reason,
+                }
+            }
             Command::Judge {
                 judgment: JudgmentRequest::Duplicate { earlier },
                 note,
