@@ -186,14 +186,11 @@ fn enum_field<T: for<'de> Deserialize<'de>>(
     }
 }
 
-/// The JSON body, its `version` and the idempotency key of a request.
+/// The JSON object body of a request.
 ///
 /// # Errors
-/// 400 `bad_json`, `version_required`, `idempotency_key_required`, `invalid_idempotency_key`.
-pub fn envelope(
-    req: &Req,
-    officer: &Officer,
-) -> Result<(Value, Option<u64>, IdempotencyKey), ApiError> {
+/// 415 `unsupported_media_type` for another content type; 400 `bad_json`.
+pub fn body(req: &Req) -> Result<Value, ApiError> {
     let content_type = req.header("content-type").unwrap_or("");
     if !content_type.starts_with("application/json") {
         return Err(ApiError::new(
@@ -207,6 +204,18 @@ pub fn envelope(
     if !body.is_object() {
         return Err(bad("bad_json", "请求格式错误"));
     }
+    Ok(body)
+}
+
+/// The JSON body, its `version` and the idempotency key of a request.
+///
+/// # Errors
+/// 400 `bad_json`, `version_required`, `idempotency_key_required`, `invalid_idempotency_key`.
+pub fn envelope(
+    req: &Req,
+    officer: &Officer,
+) -> Result<(Value, Option<u64>, IdempotencyKey), ApiError> {
+    let body = body(req)?;
     let Envelope { version } =
         serde_json::from_value(body.clone()).map_err(|_| bad("bad_json", "版本号格式错误"))?;
     let raw = req

@@ -60,6 +60,7 @@ pub enum Route {
     Clue,
     Evidence,
     Act,
+    Preview,
     BureauOfficers,
     Reminders,
     Reminder,
@@ -91,6 +92,10 @@ pub const ROUTES: Router<Route> = Router {
         Path {
             pattern: "/api/officer/clues/{id}/{action}",
             methods: &[("POST", Route::Act)],
+        },
+        Path {
+            pattern: "/api/officer/clues/{id}/{action}/preview",
+            methods: &[("POST", Route::Preview)],
         },
         Path {
             pattern: "/api/officer/bureau/officers",
@@ -150,6 +155,7 @@ impl<Q: NoticeQueue> App<Q> {
             Route::Clue => self.clue(o, &matched, now).await,
             Route::Evidence => self.evidence(o, &matched).await,
             Route::Act => self.act(o, &matched, req, now).await,
+            Route::Preview => self.preview(o, &matched, req, now).await,
             Route::BureauOfficers => self.bureau_officers(o).await,
             Route::Reminders => reminders::list(store, o, req).await,
             Route::Reminder => reminders::one(store, o, matched.param("id")).await,
@@ -404,18 +410,16 @@ impl<Q: NoticeQueue> App<Q> {
         ))
     }
 
-    async fn act(
+    /// The action of a request on a clue the caller may act on, checked against who the
+    /// caller is, parsed and completed with the clues and officers it refers to.
+    async fn build(
         &self,
         o: &Officer,
-        m: &Matched<Route>,
-        req: &Req,
-        now: DateTime<Utc>,
-    ) -> Result<Resp, ApiError> {
-        let action =
-            Action::parse(m.param("action")).ok_or_else(|| ApiError::not_found("no_route"))?;
-        let (stored, access) = self.load(o, m.param("id")).await?;
-        let clue = &stored.clue;
-        let (body, version, key) = actions::envelope(req, o)?;
+        clue: &Clue,
+        access: Access,
+        action: Action,
+        body: &Value,
+    ) -> Result<Built, ApiError> {
         match (action.by_supervisor(), access) {
             (false, Access::Handle) | (true, Access::Read) => {}
             (false, _) => {
@@ -437,8 +441,8 @@ impl<Q: NoticeQueue> App<Q> {
                 "此操作须由本机关负责人执行",
             ));
         }
-        let parsed = actions::parse(action, &body)?;
-        let command = match parsed {
+        let parsed = actions::parse(action, body)?;
+        Ok(Built::Command(match parsed {
             Parsed::Command(c) => c,
             Parsed::Duplicate { earlier, note } => {
                 let (other, _) = self.load(o, earlier.as_str()).await?;
@@ -484,9 +488,56 @@ impl<Q: NoticeQueue> App<Q> {
                 };
                 domain::Command::Assign { officer: assignee }
             }
-            Parsed::Block { block, reason } => {
-                return self.block(o, clue, block, reason, now).await;
-            }
+            Parsed::Block { block, reason } => return Ok(Built::Block { block, reason }),
+        }))
+    }
+
+    /// What an action would decide, without storing anything: the events and the exact notice
+    /// texts the reporters would receive (the console shows them before the officer sends).
+    async fn preview(
+        &self,
+        o: &Officer,
+        m: &Matched<Route>,
+        req: &Req,
+        now: DateTime<Utc>,
+    ) -> Result<Resp, ApiError> {
+        let action =
+            Action::parse(m.param("action")).ok_or_else(|| ApiError::not_found("no_route"))?;
+        let (stored, access) = self.load(o, m.param("id")).await?;
+        let body = actions::body(req)?;
+        let Built::Command(command) = self.build(o, &stored.clue, access, action, &body).await?
+        else {
+            return Ok(Resp::json(200, &json!({"events": [], "notices": []})));
+        };
+        let bureaus = self.store.bureaus().await.map_err(store_error)?;
+        let rules = domain::command::Rules {
+            calendar: calendar(),
+            bureaus: &bureaus,
+            divisions: domain::Divisions::embedded(),
+        };
+        let actor = Actor::Officer { officer: o.clone() };
+        let events = stored
+            .clue
+            .decide(&command, &actor, now, &rules)
+            .map_err(|e| errors::domain_error(&e))?;
+        Ok(Resp::json(200, &outcome_json(&events)))
+    }
+
+    async fn act(
+        &self,
+        o: &Officer,
+        m: &Matched<Route>,
+        req: &Req,
+        now: DateTime<Utc>,
+    ) -> Result<Resp, ApiError> {
+        let action =
+            Action::parse(m.param("action")).ok_or_else(|| ApiError::not_found("no_route"))?;
+        let (stored, access) = self.load(o, m.param("id")).await?;
+        let clue = &stored.clue;
+        let (body, version, key) = actions::envelope(req, o)?;
+        let command = match self.build(o, clue, access, action, &body).await? {
+            Built::Command(c) => c,
+            Built::Block { block, reason } => return self.block(o, clue, block, reason, now).await,
         };
         let actor = Actor::Officer { officer: o.clone() };
         if let domain::Command::RevealIdentity { reason } = command {
@@ -516,26 +567,11 @@ impl<Q: NoticeQueue> App<Q> {
                 Err(_) => self.store.clue(&clue.id).await.map_err(store_error)?.clue,
             }
         };
-        Ok(Resp::json(
-            200,
-            &json!({
-                "clue": views::row(&after, now, calendar()),
-                "version": outcome.version,
-                "replayed": outcome.replayed,
-                "events": outcome.events.iter().map(|e| json!({
-                    "clue_id": e.clue.as_str(), "type": e.kind.code(),
-                })).collect::<Vec<_>>(),
-                "notices": outcome.events.iter().filter_map(|e| match &e.kind {
-                    domain::EventKind::NoticeOwed { notice } => Some(json!({
-                        "clue_id": e.clue.as_str(),
-                        "notice_id": notice.id.as_str(),
-                        "key": notice.key(),
-                        "text": notice.text,
-                    })),
-                    _ => None,
-                }).collect::<Vec<_>>(),
-            }),
-        ))
+        let mut body = outcome_json(&outcome.events);
+        body["clue"] = views::row(&after, now, calendar());
+        body["version"] = json!(outcome.version);
+        body["replayed"] = json!(outcome.replayed);
+        Ok(Resp::json(200, &body))
     }
 
     /// 409 `stale_version` with the clue's current state and version.
@@ -610,6 +646,33 @@ impl<Q: NoticeQueue> App<Q> {
             Err(e) => Err(store_error(e)),
         }
     }
+}
+
+/// A decided action's events and the notices it owes, as the API shows them.
+fn outcome_json(events: &[domain::Event]) -> Value {
+    json!({
+        "events": events.iter().map(|e| json!({
+            "clue_id": e.clue.as_str(), "type": e.kind.code(),
+        })).collect::<Vec<_>>(),
+        "notices": events.iter().filter_map(|e| match &e.kind {
+            domain::EventKind::NoticeOwed { notice } => Some(json!({
+                "clue_id": e.clue.as_str(),
+                "notice_id": notice.id.as_str(),
+                "key": notice.key(),
+                "text": notice.text,
+            })),
+            _ => None,
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// What a request asks for once checked: a domain command, or a block-list change.
+enum Built {
+    Command(domain::Command),
+    Block {
+        block: bool,
+        reason: domain::text::Reason,
+    },
 }
 
 /// What the caller may ask for on `clue` now: the console shows these forms and no others (the

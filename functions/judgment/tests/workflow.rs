@@ -176,6 +176,25 @@ async fn each_judgment_outcome_gives_its_state_deadline_and_exact_notice() {
     assert_eq!(judgment["overdue"], false);
 
     let now = at(3, 11);
+    // The console previews the exact notice; the preview stores nothing.
+    let preview = ok(&w
+        .post(
+            &h,
+            "/api/officer/clues/c-acc/judge/preview",
+            json!({"outcome": "accept"}),
+            "unused",
+            now,
+        )
+        .await);
+    assert_eq!(
+        preview["notices"][0]["text"],
+        format!("您好，杭州市西湖区国土资源主管部门将对您举报的违法线索作进一步核查处理。{THANKS}")
+    );
+    assert_eq!(
+        w.version(&h, "c-acc", now).await,
+        1,
+        "a preview changes nothing"
+    );
     let r = ok(&w
         .act(&h, "c-acc", "judge", json!({"outcome": "accept"}), now)
         .await);
@@ -827,6 +846,10 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                 .iter()
                 .map(|a| format!("/api/officer/clues/c-1/{}", a.name()))
                 .collect(),
+            Route::Preview => judgment::actions::Action::ALL
+                .iter()
+                .map(|a| format!("/api/officer/clues/c-1/{}/preview", a.name()))
+                .collect(),
             Route::Evidence => vec!["/api/officer/clues/c-1/evidence/att-none".to_owned()],
             _ => vec![pattern.replace("{id}", "c-1")],
         };
@@ -859,7 +882,9 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                             } else {
                                 &[200]
                             }
-                        } else if path.ends_with("/supervise") {
+                        } else if path.ends_with("/supervise")
+                            || path.ends_with("/supervise/preview")
+                        {
                             &[400]
                         } else {
                             &[403]
@@ -875,7 +900,7 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                                 &[200]
                             }
                         } else {
-                            &[400, 403, 409, 422]
+                            &[200, 400, 403, 409, 422]
                         }
                     }
                 };
@@ -884,9 +909,16 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                     "{who:?} {method} {path}: {got} {}",
                     resp.body
                 );
+                if who == Who::OwnHandler && method == "POST" && !path.ends_with("/preview") {
+                    assert_ne!(got, 200, "{path}: version 0 is never current");
+                }
                 if who == Who::OwnHandler && method == "POST" && got == 403 {
                     // Only the supervisor-only action is refused to the handling bureau.
-                    assert!(path.ends_with("/supervise"), "{path}: {}", resp.body);
+                    assert!(
+                        path.ends_with("/supervise") || path.ends_with("/supervise/preview"),
+                        "{path}: {}",
+                        resp.body
+                    );
                 }
                 for secret in ["oWx0001", "13812340001", "张三"] {
                     assert!(
@@ -898,7 +930,7 @@ async fn the_authorisation_matrix_over_every_clue_route() {
             }
         }
     }
-    assert!(checked >= 7 * 16, "{checked}");
+    assert!(checked >= 7 * 32, "{checked}");
     assert_eq!(
         w.version(&own, "c-1", now).await,
         before,
