@@ -248,12 +248,9 @@ const ASK_SUBJECT: &str = "请输入违法主体（被举报的个人、单位�
 const ASK_FACTS: &str = "请描述主要违法事实：什么时间、做了什么、持续多久、涉及多大面积等。";
 const ASK_EVIDENCE: &str = "可发送照片作为证据材料（最多9张）。发送完毕或没有照片，请回复“完成”。";
 
+/// The text policy's answer (the same as the H5 form's), asking again.
 fn text_error(e: &TextError) -> String {
-    match e {
-        TextError::Empty { .. } => "内容不能为空，请重新输入。".to_owned(),
-        TextError::TooLong { max, .. } => format!("内容过长，最多{max}个字，请精简后重新输入。"),
-        TextError::ControlCharacter { .. } => "内容含有无法识别的字符，请重新输入。".to_owned(),
-    }
+    format!("{}。", e.reporter_message())
 }
 
 fn start(now: DateTime<Utc>) -> ChatTurn {
