@@ -20,6 +20,7 @@ impl IdentityError {
     /// The stable error code (API bodies).
     pub fn code(&self) -> &'static str {
         match self {
+            Self::Name(TextError::Markup { .. }) => "markup_not_allowed",
             Self::Name(_) => "invalid_name",
             Self::Phone => "invalid_phone",
             Self::IdNumber => "invalid_id_number",

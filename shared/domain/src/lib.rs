@@ -38,6 +38,7 @@ pub mod ids;
 pub mod notice;
 pub mod reminder;
 pub mod scope;
+pub mod service;
 pub mod similarity;
 pub mod stats;
 pub mod text;
