@@ -133,7 +133,7 @@ where
                 return ApiError::unavailable().into_resp();
             }
         }
-        match self.process(req, &msg, &reporter, &dedup, now).await {
+        match self.process(&msg, &reporter, &dedup, now).await {
             Ok(out) => {
                 let reply_xml = out
                     .reply
@@ -178,13 +178,13 @@ where
 
     async fn process(
         &self,
-        req: &Req,
         msg: &Inbound,
         reporter: &ReporterKey,
         dedup: &str,
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
-        let h5 = format!("{}/h5/", req.origin());
+        // Every link of the chat opens the served H5 page on the public origin.
+        let h5 = self.public.h5("");
         let input = match &msg.body {
             Body::Event(Event::Subscribe { .. }) => {
                 return Ok(Outcome {
@@ -293,8 +293,10 @@ where
             }
             _ => Vec::new(),
         };
+        let bureaus = self.store.bureaus().await?;
         let ctx = ChatContext {
             divisions: Divisions::embedded(),
+            bureaus: &bureaus,
             notice: notice.as_ref(),
             notice_url: notice_url.as_deref(),
             photos: &photos,
