@@ -40,10 +40,13 @@ pub const LEASE: Duration = Duration::seconds(15);
 /// Largest callback body read.
 pub const MAX_CALLBACK_BODY: usize = 64 * 1024;
 
+/// The welcome (and help) text. `h5` is the H5 page on the public origin; the form's link
+/// signs in first (as the account's menu does), so the form is filed with a session.
 fn welcome(h5: &str) -> String {
+    let form = h5.replace("/h5/index.html", "/api/reporter/login?return=%23%2Freport");
     format!(
         "您好，欢迎关注12336国土资源违法线索举报平台。\n\
-         在线填写举报：{h5}#/report\n\
+         在线填写举报：{form}\n\
          查看我的举报：{h5}#/mine\n\
          也可回复“举报”，按提示逐步提交。"
     )

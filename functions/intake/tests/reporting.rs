@@ -47,7 +47,8 @@ async fn a_clue_by_guided_chat_then_retried_deliveries_file_it_once() {
         .await
         .expect("welcome");
     assert!(
-        welcome.contains(&format!("{PUBLIC}/h5/index.html#/report")),
+        welcome.contains(&format!("{PUBLIC}/api/reporter/login?return=%23%2Freport"))
+            && welcome.contains(&format!("{PUBLIC}/h5/index.html#/mine")),
         "{welcome}"
     );
 
