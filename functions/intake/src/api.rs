@@ -348,8 +348,11 @@ where
     pub async fn reporter_api(&self, req: &Req, now: DateTime<Utc>) -> Resp {
         let path = req.path.trim_end_matches('/');
         let segs: Vec<&str> = path.split('/').skip(3).collect();
-        if req.method == "POST"
-            && let Err(e) = req.check_browser_post(&self.public)
+        // Every route that changes something is a browser POST from the platform's own pages.
+        if matches!(
+            (req.method.as_str(), segs.as_slice()),
+            ("POST", ["clues"] | ["clues", _, "messages"])
+        ) && let Err(e) = req.check_browser_post(&self.public)
         {
             return e.into_resp();
         }
