@@ -164,6 +164,19 @@ impl ClueForm {
                     .ok_or_else(|| ApiError::bad_request("invalid_gps", "位置坐标不正确"))?,
             ),
         };
+        // A position outside the chosen county contradicts it: refused, so the reporter fixes the
+        // place or leaves the position out (README: "GPS contradicting the county").
+        if let Some(g) = &gps
+            && domain::geo::contradicts(&division, g)
+        {
+            return Err(ApiError::bad_request(
+                "gps_outside_division",
+                format!(
+                    "您的位置不在{}范围内。请重新选择违法行为发生地，或不填写位置后提交。",
+                    location_name(&division)
+                ),
+            ));
+        }
         let subject = match opt_text(self.subject) {
             None => None,
             Some(s) => Some(Subject::parse(&s).map_err(|e| text_error(&e))?),

@@ -629,6 +629,22 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         403,
         "cross_origin",
     );
+    // a position that contradicts the county (issue 17 point 5)
+    for (i, g) in [
+        json!({"lat": 0, "lng": 0}),
+        json!({"lat": -33.92, "lng": 18.42}),
+        json!({"lat": 39.91, "lng": 116.40}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        case(
+            format!("gps outside the county {i}"),
+            with("gps", g),
+            400,
+            "gps_outside_division",
+        );
+    }
     case(
         "gps out of range".into(),
         with("gps", json!({"lat": 91, "lng": 0})),

@@ -315,6 +315,13 @@ pub fn advance(
                 if let Some(refused) = not_served(&mut draft, one, ctx) {
                     return refused;
                 }
+                if draft.gps.is_some_and(|g| crate::geo::contradicts(one, &g)) {
+                    draft.gps = None;
+                    return ChatTurn::keep(
+                        draft,
+                        "发送的位置与识别出的县（市、区）不一致，请重新发送位置，或输入县（市、区）名称。",
+                    );
+                }
                 draft.division = Some(*one);
                 // WeChat's label is the street address: keep it and go on.
                 if let Ok(address) = Address::parse(&label) {
@@ -342,6 +349,10 @@ pub fn advance(
                 Some(code) => {
                     if let Some(refused) = not_served(&mut draft, code, ctx) {
                         return refused;
+                    }
+                    // A position sent before, outside the county chosen: not kept.
+                    if draft.gps.is_some_and(|g| crate::geo::contradicts(code, &g)) {
+                        draft.gps = None;
                     }
                     draft.division = Some(*code);
                     draft.step = Step::Address;
@@ -850,6 +861,25 @@ mod tests {
             4,
             &n,
         );
+        let d = turn.draft.expect("draft");
+        assert_eq!((d.step, d.division, d.gps), (Step::Place, None, None));
+    }
+
+    #[test]
+    fn a_location_outside_the_county_its_label_names_is_asked_again() {
+        let n = notice();
+        let turn = say(None, text("举报"), 0, &n);
+        let turn = say(
+            turn.draft,
+            ChatInput::Location {
+                lat: -33.92,
+                lng: 18.42,
+                label: "浙江省杭州市西湖区留下街道".into(),
+            },
+            1,
+            &n,
+        );
+        assert!(turn.reply.as_deref().is_some_and(|r| r.contains("不一致")));
         let d = turn.draft.expect("draft");
         assert_eq!((d.step, d.division, d.gps), (Step::Place, None, None));
     }

@@ -33,6 +33,7 @@ pub mod division;
 pub mod divisions;
 pub mod error;
 pub mod event;
+pub mod geo;
 pub mod identity;
 pub mod ids;
 pub mod notice;
