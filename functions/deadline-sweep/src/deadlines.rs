@@ -145,7 +145,13 @@ async fn resolve(
         &millis(entry.deadline.starts_at),
     ])?;
     match store
-        .execute(&entry.clue, Command::ResolveDeadlines, &Actor::System, now, &k)
+        .execute(
+            &entry.clue,
+            Command::ResolveDeadlines,
+            &Actor::System,
+            now,
+            &k,
+        )
         .await
     {
         Ok(outcome) => Ok(!outcome.replayed),

@@ -39,7 +39,10 @@ mod tests {
 
     #[test]
     fn the_line_is_an_emf_document_with_the_flag_as_the_value() {
-        let at = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).single().expect("t");
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 2, 0, 0, 0)
+            .single()
+            .expect("t");
         let v: serde_json::Value =
             serde_json::from_str(&calendar_line("s1", Some(2027), at)).expect("json");
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);

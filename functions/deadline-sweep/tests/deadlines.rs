@@ -96,7 +96,11 @@ fn end_of(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     sh(y, m, d, 23, 59, 59) + chrono::Duration::milliseconds(999)
 }
 
-async fn sweep(store: &DynamoClueStore, queue: &MemoryNoticeQueue, at: DateTime<Utc>) -> DeadlineReport {
+async fn sweep(
+    store: &DynamoClueStore,
+    queue: &MemoryNoticeQueue,
+    at: DateTime<Utc>,
+) -> DeadlineReport {
     sweep_deadlines(store, queue, at).await.expect("sweep")
 }
 
@@ -129,7 +133,10 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
         // The county officer bound WeChat: the bureau's reminders go there too.
         let code = BindingCode::from_random([7; domain::wechat_binding::CODE_LEN]);
         let t0 = sh(2025, 9, 29, 9, 0, 0);
-        env.store.issue_binding_code(&county, &code, t0).await.expect("code");
+        env.store
+            .issue_binding_code(&county, &code, t0)
+            .await
+            .expect("code");
         env.store
             .redeem_binding_code(&code, "oCountyOfficerOpenid01", t0)
             .await
@@ -138,7 +145,9 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
 
         // Received Tuesday 2025-09-30, 10:00, the eve of the National Day week (1-8 October,
         // Saturday 11 October worked): 7 working days are 9, 10, 11, 13, 14, 15, 16 October.
-        let clue = env.receive("c-nd2025", 1, "330106", sh(2025, 9, 30, 10, 0, 0)).await;
+        let clue = env
+            .receive("c-nd2025", 1, "330106", sh(2025, 9, 30, 10, 0, 0))
+            .await;
         let judgment = env
             .store
             .clue(&clue.clue_id)
@@ -151,14 +160,23 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
         assert_eq!(judgment.due, Some(end_of(2025, 10, 16)));
         // Open clues that are not due: the sweep must not read them.
         for i in 0..5 {
-            env.receive(&format!("c-later-{i}"), 10 + i, "330110", sh(2025, 10, 14, 9, 0, 0))
-                .await;
+            env.receive(
+                &format!("c-later-{i}"),
+                10 + i,
+                "330110",
+                sh(2025, 10, 14, 9, 0, 0),
+            )
+            .await;
         }
         requests.take();
 
         // Up to the evening of 14 October: nothing (a calendar-day count would have reminded
         // on 6 October and marked it overdue on 7 October).
-        for at in [sh(2025, 10, 6, 9, 0, 0), sh(2025, 10, 8, 9, 0, 0), sh(2025, 10, 14, 23, 0, 0)] {
+        for at in [
+            sh(2025, 10, 6, 9, 0, 0),
+            sh(2025, 10, 8, 9, 0, 0),
+            sh(2025, 10, 14, 23, 0, 0),
+        ] {
             let r = sweep(&store, &queue, at).await;
             assert_eq!((r.reminders, r.missed, r.failures), (0, 0, 0), "at {at}");
         }
@@ -168,16 +186,33 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
         // 15 October, the last working day before the due day: one reminder, to the county.
         let r = sweep(&store, &queue, sh(2025, 10, 15, 0, 0, 1)).await;
         assert_eq!((r.reminders, r.missed, r.failures), (1, 0, 0));
-        let list = env.store.reminders_for(&county, 20, None).await.expect("list");
+        let list = env
+            .store
+            .reminders_for(&county, 20, None)
+            .await
+            .expect("list");
         assert_eq!(list.items.len(), 1);
         let due_soon = &list.items[0];
         assert_eq!(due_soon.reminder.kind, ReminderKind::DueSoon);
         assert_eq!(due_soon.reminder.clue, clue.clue_id);
         assert_eq!(due_soon.reminder.due, end_of(2025, 10, 16));
-        assert!(due_soon.reminder.text.contains("2025年10月16日"), "{}", due_soon.reminder.text);
-        assert_eq!(queue.sent_reminders().len(), 1, "to the bound officer's WeChat");
         assert!(
-            env.store.reminders_for(&city, 20, None).await.expect("city").items.is_empty(),
+            due_soon.reminder.text.contains("2025年10月16日"),
+            "{}",
+            due_soon.reminder.text
+        );
+        assert_eq!(
+            queue.sent_reminders().len(),
+            1,
+            "to the bound officer's WeChat"
+        );
+        assert!(
+            env.store
+                .reminders_for(&city, 20, None)
+                .await
+                .expect("city")
+                .items
+                .is_empty(),
             "the city is not reminded before the deadline passes"
         );
         // Again, and two at once: nothing more.
@@ -196,17 +231,28 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
         requests.take();
         let both = two_at_once(&env, &queue, sh(2025, 10, 17, 0, 0, 1)).await;
         assert_eq!(
-            (both.reminders, both.missed, both.overdue_entries, both.failures),
+            (
+                both.reminders,
+                both.missed,
+                both.overdue_entries,
+                both.failures
+            ),
             (2, 1, 1, 0),
             "two sweeps at once do everything once"
         );
         let r = sweep(&store, &queue, sh(2025, 10, 17, 9, 0, 0)).await;
-        assert_eq!(r, DeadlineReport::default(), "the next run has nothing to do");
+        assert_eq!(
+            r,
+            DeadlineReport::default(),
+            "the next run has nothing to do"
+        );
         let seen = requests.take();
         assert!(!seen.contains_key("Scan"), "the sweep scanned: {seen:?}");
 
         let stored = env.store.clue(&clue.clue_id).await.expect("clue").clue;
-        let j = stored.open_deadline(DeadlineKind::Judgment).expect("still open until met");
+        let j = stored
+            .open_deadline(DeadlineKind::Judgment)
+            .expect("still open until met");
         assert_eq!(j.missed_at, Some(sh(2025, 10, 17, 0, 0, 1)));
         let timeline = env.store.timeline(&clue.clue_id).await.expect("timeline");
         let missed: Vec<_> = timeline
@@ -225,10 +271,21 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             .map(|r| r.reminder.kind)
             .collect();
         assert_eq!(kinds, [ReminderKind::Overdue, ReminderKind::DueSoon]);
-        let city_reminders = env.store.reminders_for(&city, 20, None).await.expect("city");
+        let city_reminders = env
+            .store
+            .reminders_for(&city, 20, None)
+            .await
+            .expect("city");
         assert_eq!(city_reminders.items.len(), 1);
-        assert_eq!(city_reminders.items[0].reminder.kind, ReminderKind::Supervision);
-        assert_eq!(queue.sent_reminders().len(), 2, "the county officer's WeChat: due soon, overdue");
+        assert_eq!(
+            city_reminders.items[0].reminder.kind,
+            ReminderKind::Supervision
+        );
+        assert_eq!(
+            queue.sent_reminders().len(),
+            2,
+            "the county officer's WeChat: due soon, overdue"
+        );
 
         let overdue = env
             .store
@@ -237,7 +294,10 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             .expect("overdue");
         assert_eq!(overdue.items.len(), 1);
         let e = &overdue.items[0];
-        assert_eq!((e.clue_id.clone(), e.kind), (clue.clue_id.clone(), DeadlineKind::Judgment));
+        assert_eq!(
+            (e.clue_id.clone(), e.kind),
+            (clue.clue_id.clone(), DeadlineKind::Judgment)
+        );
         assert_eq!(e.bureau, bid("land-330106"));
         assert_eq!(e.due, end_of(2025, 10, 16));
         assert!(

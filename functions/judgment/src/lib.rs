@@ -12,7 +12,9 @@
 //! - [`binding`]: the officer's WeChat binding and its codes.
 
 pub mod binding;
+pub mod calendar;
 pub mod officer;
+pub mod overdue;
 pub mod reminders;
 
 use api::{ApiError, Req, Resp};
@@ -68,6 +70,11 @@ impl App {
             (["wechat-binding"], "GET") => binding::show(store, officer).await,
             (["wechat-binding"], "POST") => binding::issue(store, officer, now).await,
             (["wechat-binding"], "DELETE") => binding::remove(store, officer).await,
+            (["calendar"], "GET") => calendar::show(store, officer, now).await,
+            (["calendar", year], "PUT") => {
+                calendar::upload(store, officer, year, &req.body, now).await
+            }
+            (["overdue"], "GET") => overdue::list(store, officer, req).await,
             (
                 ["me"]
                 | ["reminders"]

@@ -9,22 +9,27 @@
 //! |---|---|---|
 //! | the current calendar (built-in years, uploaded years over them) | Query `CALENDAR` (cached [`CALENDAR_TTL`] at most) | 1 per cold start and TTL |
 //! | upload or amend a year | PutItem (replaces the year) | 1 |
+//! | place the open deadlines it touches | Query GSI1 `PENDING` + Query GSI1 `DUE` over the year (+60 days), then one command per clue that moves | 2 + 2 per clue |
 //!
 //! The built-in years (`infra/data/calendar/`, compiled into the binaries) are the defaults every
 //! stack starts with; an uploaded year replaces a built-in one of the same year as a whole.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-use chrono::{DateTime, Utc};
-use domain::{DomainError, OfficerId, WorkingCalendar};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use domain::calendar::shanghai_instant;
+use domain::deadline::{self, DeadlineKind};
+use domain::{Actor, ClueId, ClueNo, Command, DomainError, EventKind, OfficerId, WorkingCalendar};
 use serde::Serialize;
 
 use crate::dynamo::{DynamoClueStore, Query, reported};
 use crate::error::StoreError;
 use crate::item::{Item, get_s, key, n, parse_instant, s};
 use crate::meter::{item_size, write_units};
+use crate::{ClueStore, DeadlineEntry, IdempotencyKey};
 
 /// The longest a function keeps the calendar before reading it again: an upload takes effect
 /// everywhere within this time (at once in the function that made it).
@@ -49,6 +54,24 @@ pub struct CalendarYear {
     pub uploaded_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uploaded_by: Option<OfficerId>,
+}
+
+/// A deadline an upload placed: resolved (`from` is `None`: it was pending) or moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlacedDeadline {
+    pub clue_id: ClueId,
+    pub clue_no: ClueNo,
+    pub kind: DeadlineKind,
+    pub from: Option<DateTime<Utc>>,
+    pub due: DateTime<Utc>,
+}
+
+/// What [`DynamoClueStore::place_deadlines`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Placed {
+    pub deadlines: Vec<PlacedDeadline>,
+    /// Clues whose deadlines could not be placed this time.
+    pub failed: Vec<ClueId>,
 }
 
 /// The result of an upload: the calendar before and after it.
@@ -152,8 +175,12 @@ impl DynamoClueStore {
             .send()
             .await
             .map_err(|e| StoreError::sdk("PutItem", e))?;
-        self.meter()
-            .record("calendar", 1, reported(out.consumed_capacity()), write_units(size));
+        self.meter().record(
+            "calendar",
+            1,
+            reported(out.consumed_capacity()),
+            write_units(size),
+        );
         if let Ok(mut guard) = self.calendar_cache.lock() {
             *guard = Some((Instant::now(), after.clone()));
         }
@@ -163,6 +190,91 @@ impl DynamoClueStore {
             before,
             after,
         })
+    }
+
+    /// Places the open deadlines an upload touches on the new calendar: pending ones it now
+    /// covers are resolved, dated ones (miss not recorded) whose due instant it moves are moved,
+    /// each by [`Command::ResolveDeadlines`] on its clue (a timeline entry with what moved and
+    /// the notice why). Candidates come from the sparse indexes only: `PENDING`, and `DUE` from
+    /// the first day of the year to 60 days after its end (no deadline counts further past a
+    /// year it starts in). A clue that fails is listed in `failed`; uploading the same document
+    /// again retries it (what is already placed is not moved twice).
+    ///
+    /// # Errors
+    /// Index reads; per-clue failures are in the answer.
+    pub async fn place_deadlines(
+        &self,
+        uploaded: &Uploaded,
+        now: DateTime<Utc>,
+    ) -> Result<Placed, StoreError> {
+        let year = uploaded.year;
+        let (Some(first), Some(last)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+        ) else {
+            return Err(StoreError::Invalid("calendar year"));
+        };
+        let from = shanghai_instant(first, NaiveTime::MIN);
+        let year_end = shanghai_instant(last, NaiveTime::MIN) + chrono::Duration::days(1);
+        let to = year_end + chrono::Duration::days(60);
+        let mut candidates: Vec<DeadlineEntry> = self.pending_deadlines().await?;
+        candidates.extend(
+            self.deadlines_due(Some(from), to)
+                .await?
+                .into_iter()
+                .filter(|e| e.deadline.starts_at < year_end),
+        );
+        let mut clues = BTreeMap::new();
+        for entry in candidates {
+            let moves = match (
+                entry.deadline.due,
+                deadline::resolve(&entry.deadline, &uploaded.after),
+            ) {
+                (None, Ok(_)) => true,
+                (Some(due), Ok((new_due, _))) => due != new_due,
+                (_, Err(_)) => false,
+            };
+            if moves {
+                clues
+                    .entry(entry.clue.clone())
+                    .or_insert(entry.clue_no.clone());
+            }
+        }
+        let mut placed = Placed::default();
+        for (clue, clue_no) in clues {
+            let key = IdempotencyKey::parse(&format!(
+                "calendar:{year}:{}:{clue}",
+                now.timestamp_millis()
+            ))?;
+            match self
+                .execute(&clue, Command::ResolveDeadlines, &Actor::System, now, &key)
+                .await
+            {
+                Ok(outcome) => {
+                    for e in outcome.events.iter().filter(|e| e.clue == clue) {
+                        let (kind, from, due) = match &e.kind {
+                            EventKind::DeadlineResolved { kind, due, .. } => (*kind, None, *due),
+                            EventKind::DeadlineMoved {
+                                kind, from, due, ..
+                            } => (*kind, Some(*from), *due),
+                            _ => continue,
+                        };
+                        placed.deadlines.push(PlacedDeadline {
+                            clue_id: clue.clone(),
+                            clue_no: clue_no.clone(),
+                            kind,
+                            from,
+                            due,
+                        });
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(clue = %clue, code = e.code(), error = %e, "deadline not placed");
+                    placed.failed.push(clue);
+                }
+            }
+        }
+        Ok(placed)
     }
 
     async fn calendar_items(&self) -> Result<Vec<Item>, StoreError> {

@@ -273,7 +273,10 @@ pub(crate) fn deadline_item(clue: &Clue, d: &Deadline) -> Result<Option<Item>, S
     let Some(due) = d.due else {
         item.extend([
             (GSI1PK.to_owned(), s(PENDING)),
-            (GSI1SK.to_owned(), s(format!("{}{tail}", instant(d.starts_at)))),
+            (
+                GSI1SK.to_owned(),
+                s(format!("{}{tail}", instant(d.starts_at))),
+            ),
         ]);
         return Ok(Some(item));
     };

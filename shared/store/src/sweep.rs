@@ -27,9 +27,7 @@ use serde::Serialize;
 use crate::dynamo::{DynamoClueStore, Query, SkCond, reported};
 use crate::error::StoreError;
 use crate::item::{DeadlineEntry, Item, get_s, key, parse_instant, s};
-use crate::keys::{
-    GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PENDING, instant, pk_clue, sk_deadline,
-};
+use crate::keys::{GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PENDING, instant, pk_clue, sk_deadline};
 use crate::meter::{item_size, write_units};
 
 /// An overdue deadline of a lower bureau, as its supervising bureau lists it.
@@ -64,7 +62,12 @@ fn sk_overdue(due: DateTime<Utc>, clue: &ClueId, kind: DeadlineKind) -> String {
 }
 
 fn index_sk(instant_of: DateTime<Utc>, entry: &DeadlineEntry) -> String {
-    format!("{}#{}#{}", instant(instant_of), entry.clue, entry.kind().code())
+    format!(
+        "{}#{}#{}",
+        instant(instant_of),
+        entry.clue,
+        entry.kind().code()
+    )
 }
 
 fn is_conditional<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
@@ -155,10 +158,7 @@ impl DynamoClueStore {
             .update_item()
             .table_name(self.table())
             .key("pk", s(pk_clue(&entry.clue)))
-            .key(
-                "sk",
-                s(sk_deadline(entry.kind(), entry.deadline.starts_at)),
-            )
+            .key("sk", s(sk_deadline(entry.kind(), entry.deadline.starts_at)))
             .update_expression(update)
             .condition_expression("#g = :g")
             .expression_attribute_names("#g", guard)
@@ -252,8 +252,7 @@ impl DynamoClueStore {
             .into_iter()
             .map(OverdueEntry::try_from)
             .collect::<Result<Vec<_>, _>>()?;
-        let next = next
-            .and_then(|k| k.get("sk").and_then(|v| v.as_s().ok()).cloned());
+        let next = next.and_then(|k| k.get("sk").and_then(|v| v.as_s().ok()).cloned());
         Ok(OverduePage { items, next })
     }
 }
