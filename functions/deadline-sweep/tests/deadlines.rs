@@ -312,3 +312,44 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_in_the_table() {
+    bounded(300, async {
+        let env = Env::start().await;
+        let queue = MemoryNoticeQueue::default();
+        // Received Monday 2026-12-28: the judgment deadline runs into 2027, which has no data.
+        let clue = env.receive("c-pending", 1, "330106", sh(2026, 12, 28, 10, 0, 0)).await;
+        let r = sweep(&env.another_store(), &queue, sh(2026, 12, 29, 9, 0, 0)).await;
+        assert_eq!(r.resolved, 0);
+        assert_eq!(r.calendar_next_year_missing, Some(2027), "the alarm's metric");
+        // The year is stored (its upload did not place the deadlines, e.g. it failed half-way):
+        // the next sweep resolves the pending deadline, once.
+        let doc = r#"{"year": 2027, "source": "测试通知", "holidays": [{"date": "2027-01-01", "name": "元旦"}], "makeup_workdays": []}"#;
+        let admin = officer("admin", "ministry", &[Role::Admin]);
+        env.store
+            .put_calendar_year(doc, &admin.id, sh(2026, 12, 30, 9, 0, 0))
+            .await
+            .expect("stored");
+        let (a, b) = (env.another_store(), env.another_store());
+        let at = sh(2026, 12, 30, 10, 0, 0);
+        let (x, y) = tokio::join!(sweep(&a, &queue, at), sweep(&b, &queue, at));
+        assert_eq!(x.resolved + y.resolved, 1, "resolved once by two sweeps at once");
+        assert_eq!(x.calendar_next_year_missing, None);
+        let stored = env.store.clue(&clue.clue_id).await.expect("clue").clue;
+        assert_eq!(
+            stored.open_deadline(DeadlineKind::Judgment).and_then(|d| d.due),
+            Some(end_of(2027, 1, 7))
+        );
+        let timeline = env.store.timeline(&clue.clue_id).await.expect("timeline");
+        assert_eq!(
+            timeline
+                .iter()
+                .filter(|e| matches!(e.event.kind, EventKind::DeadlineResolved { .. }))
+                .count(),
+            1
+        );
+        assert_eq!(sweep(&a, &queue, at).await.resolved, 0);
+    })
+    .await;
+}
