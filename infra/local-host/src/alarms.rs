@@ -113,7 +113,9 @@ impl Watched {
     /// How the start-up listing and `GET /alarms` name it.
     pub fn describe(&self) -> String {
         match self {
-            Self::Queue { metric, queue_name } => format!("{} of queue {queue_name}", metric.name()),
+            Self::Queue { metric, queue_name } => {
+                format!("{} of queue {queue_name}", metric.name())
+            }
             Self::Emf {
                 namespace,
                 metric,
@@ -148,7 +150,12 @@ impl AlarmSpec {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|d| Some((d["Name"].as_str()?.to_owned(), d["Value"].as_str()?.to_owned())))
+            .filter_map(|d| {
+                Some((
+                    d["Name"].as_str()?.to_owned(),
+                    d["Value"].as_str()?.to_owned(),
+                ))
+            })
             .collect();
         let watched = if namespace == "AWS/SQS" {
             let Some(metric) = QueueMetric::parse(metric_name) else {
@@ -241,7 +248,12 @@ impl EmfMetrics {
     }
 
     /// The maximum of the values logged since the last call (`None`: no data this period).
-    fn take_max(&self, namespace: &str, metric: &str, dimensions: &BTreeMap<String, String>) -> Option<f64> {
+    fn take_max(
+        &self,
+        namespace: &str,
+        metric: &str,
+        dimensions: &BTreeMap<String, String>,
+    ) -> Option<f64> {
         let mut values = self.0.lock().ok()?;
         let taken = values.remove(&emf_key(namespace, metric, dimensions))?;
         taken.into_iter().reduce(f64::max)
@@ -377,7 +389,10 @@ impl Alarms {
             let (state, reason) = match &sample {
                 Ok(None) => (
                     next.state,
-                    format!("{}: no data point this period (state kept)", spec.watched.describe()),
+                    format!(
+                        "{}: no data point this period (state kept)",
+                        spec.watched.describe()
+                    ),
                 ),
                 Ok(Some(value)) => {
                     next.value = Some(*value);
@@ -489,8 +504,15 @@ mod tests {
             "Dimensions": [{"Name": "Stack", "Value": "s"}],
             "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
         });
-        let spec = AlarmSpec::from_properties("C", &p).expect("valid").expect("emf");
-        let Watched::Emf { namespace, metric, dimensions } = &spec.watched else {
+        let spec = AlarmSpec::from_properties("C", &p)
+            .expect("valid")
+            .expect("emf");
+        let Watched::Emf {
+            namespace,
+            metric,
+            dimensions,
+        } = &spec.watched
+        else {
             panic!("an EMF alarm: {:?}", spec.watched);
         };
         let emf = EmfMetrics::default();
