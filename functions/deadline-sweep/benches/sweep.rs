@@ -100,7 +100,10 @@ fn filler(i: u32) -> HashMap<String, AttributeValue> {
         ("sk".to_owned(), s(format!("DL#judgment#{}", ts(starts)))),
         ("type".to_owned(), s("deadline")),
         ("clue_id".to_owned(), s(clue.clone())),
-        ("clue_no".to_owned(), s(format!("330106-20260401-{:04}", i % 10_000))),
+        (
+            "clue_no".to_owned(),
+            s(format!("330106-20260401-{:04}", i % 10_000)),
+        ),
         ("kind".to_owned(), s("judgment")),
         ("bureau".to_owned(), s("land-330106")),
         ("due".to_owned(), s(ts(due))),
@@ -109,9 +112,15 @@ fn filler(i: u32) -> HashMap<String, AttributeValue> {
             s(serde_json::to_string(&deadline).expect("json")),
         ),
         ("gsi1pk".to_owned(), s("DUE")),
-        ("gsi1sk".to_owned(), s(format!("{}#{clue}#judgment", ts(due)))),
+        (
+            "gsi1sk".to_owned(),
+            s(format!("{}#{clue}#judgment", ts(due))),
+        ),
         ("gsi2pk".to_owned(), s("REMIND")),
-        ("gsi2sk".to_owned(), s(format!("{}#{clue}#judgment", ts(remind)))),
+        (
+            "gsi2sk".to_owned(),
+            s(format!("{}#{clue}#judgment", ts(remind))),
+        ),
     ])
 }
 
@@ -147,7 +156,10 @@ async fn seed(env: &Env, n: u32) {
         }
         i = (i + 25).min(n);
         if i % 10_000 == 0 {
-            println!("seeded {i} open deadlines ({:.0} s)", started.elapsed().as_secs_f64());
+            println!(
+                "seeded {i} open deadlines ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
         }
     }
 }
@@ -232,5 +244,8 @@ async fn main() {
     );
     assert!(!ops.contains_key("Scan"), "the sweep scanned");
     assert!(ratio <= 1.1, "the sweep read {ratio:.2} × the due entries");
-    assert_eq!(report.missed, DUE_CLUES, "every judgment deadline recorded missed");
+    assert_eq!(
+        report.missed, DUE_CLUES,
+        "every judgment deadline recorded missed"
+    );
 }
