@@ -347,3 +347,76 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
     assert_eq!(resp.status, 200);
     assert!(placed(&resp).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervising_bureau_lists_the_overdue_entries_of_its_territory_only() {
+    let env = Env::start().await;
+    let app = App {
+        store: DynamoClueStore::new(
+            env.db.clone(),
+            env.kms.clone(),
+            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
+        )
+        .expect("store"),
+    };
+    let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
+    let county = officer("xihu-handler", "land-330106", &[Role::Handler]);
+    for n in 0..3u32 {
+        let entry = store::sweep::OverdueEntry {
+            supervisor: support::bid("land-330100"),
+            clue_id: domain::ClueId::parse(&format!("c-{n}")).expect("id"),
+            clue_no: domain::ClueNo::parse(&format!("330106-20260309-000{}", n + 1)).expect("no"),
+            kind: domain::deadline::DeadlineKind::Judgment,
+            bureau: support::bid("land-330106"),
+            due: sh(2026, 3, 18 + n, 0),
+            recorded_at: sh(2026, 3, 19 + n, 0),
+        };
+        assert!(env.store.put_overdue_entry(&entry).await.expect("put"));
+        assert!(
+            !env.store.put_overdue_entry(&entry).await.expect("again"),
+            "once"
+        );
+    }
+    let get = |who: &Officer, query: &[(&str, &str)]| {
+        let mut r = req(who, "handler", "GET", "/api/officer/overdue", "");
+        for (k, v) in query {
+            r.query.insert((*k).to_owned(), (*v).to_owned());
+        }
+        r
+    };
+    let now = sh(2026, 3, 25, 9);
+    let page = app.handle(&get(&city, &[("limit", "2")]), now).await;
+    assert_eq!(page.status, 200);
+    let body = page.json_body();
+    let nos: Vec<_> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["clue_no"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        nos,
+        ["330106-20260309-0003", "330106-20260309-0002"],
+        "latest due first"
+    );
+    assert_eq!(body["items"][0]["kind_label"], "判定告知期限");
+    let next = body["next"].as_str().expect("a next page").to_owned();
+    let rest = app.handle(&get(&city, &[("cursor", &next)]), now).await;
+    assert_eq!(rest.json_body()["items"].as_array().map(Vec::len), Some(1));
+    let own = app.handle(&get(&county, &[]), now).await;
+    assert_eq!(
+        own.json_body()["items"],
+        serde_json::json!([]),
+        "the county sees none"
+    );
+    for (q, code) in [
+        (("limit", "0"), "invalid_limit"),
+        (("cursor", "x"), "invalid_cursor"),
+    ] {
+        let r = app.handle(&get(&city, &[q]), now).await;
+        assert_eq!(
+            (r.status, r.error_code().unwrap_or_default()),
+            (400, code.to_owned())
+        );
+    }
+}
