@@ -353,3 +353,65 @@ async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_in_the_tab
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assigned_clue_reminds_its_officer_and_once_overdue_the_bureau_leaders_too() {
+    bounded(300, async {
+        let env = Env::start().await;
+        let queue = MemoryNoticeQueue::default();
+        let assignee = officer("xihu-a1", "land-330106", &[Role::Handler]);
+        let other = officer("xihu-a2", "land-330106", &[Role::Handler]);
+        let leader = officer("xihu-leader", "land-330106", &[Role::Handler, Role::Leader]);
+        for o in [&assignee, &other, &leader] {
+            env.store.put_officer(o).await.expect("officer");
+        }
+        // Received Monday 2026-03-09: judgment due Wednesday 2026-03-18, reminder from 03-17.
+        let clue = env
+            .receive("c-assigned", 1, "330106", sh(2026, 3, 9, 10, 0, 0))
+            .await;
+        env.store
+            .execute(
+                &clue.clue_id,
+                domain::Command::Assign {
+                    officer: assignee.clone(),
+                },
+                &as_officer(&leader),
+                sh(2026, 3, 9, 11, 0, 0),
+                &key("assign"),
+            )
+            .await
+            .expect("assign");
+        let count = |o: &domain::Officer| {
+            let store = &env.store;
+            let o = o.clone();
+            async move {
+                store
+                    .reminders_for(&o, 20, None)
+                    .await
+                    .expect("list")
+                    .items
+                    .iter()
+                    .map(|r| r.reminder.kind)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let r = sweep(&env.store, &queue, sh(2026, 3, 17, 0, 0, 1)).await;
+        assert_eq!(r.reminders, 1);
+        assert_eq!(count(&assignee).await, [ReminderKind::DueSoon]);
+        assert!(count(&other).await.is_empty(), "only the assigned officer");
+        assert!(count(&leader).await.is_empty());
+        let r = sweep(&env.store, &queue, sh(2026, 3, 19, 0, 0, 1)).await;
+        assert_eq!((r.reminders, r.missed, r.overdue_entries), (3, 1, 1));
+        assert_eq!(
+            count(&assignee).await,
+            [ReminderKind::Overdue, ReminderKind::DueSoon]
+        );
+        assert_eq!(
+            count(&leader).await,
+            [ReminderKind::Overdue],
+            "the leader too"
+        );
+        assert!(count(&other).await.is_empty());
+    })
+    .await;
+}
