@@ -2,8 +2,9 @@
 //!
 //! The schedule's input carries `<aws.scheduler.scheduled-time>`: the sweep takes that instant as
 //! "now", so a run is reproducible and the local host can sweep "at a given clock". The work is
-//! in the library ([`deadline_sweep::sweep`]): for now the outbox part (notices whose queue
-//! message was lost are enqueued again); the deadlines issue adds its parts there.
+//! in the library ([`deadline_sweep::sweep`]): deadlines (reminders, misses, overdue entries,
+//! pending deadlines resolved) and the outbox. Each run prints the calendar warning's metric
+//! line (embedded metric format, [`deadline_sweep::metric`]).
 
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ struct Config {
     table_name: String,
     notice_queue_url: String,
     outbox_grace: Duration,
+    /// The stack's name: the dimension of the calendar metric.
+    stack_name: String,
 }
 
 impl Config {
@@ -36,6 +39,7 @@ impl Config {
             table_name: required_env("TABLE_NAME")?,
             notice_queue_url: required_env("NOTICE_QUEUE_URL")?,
             outbox_grace,
+            stack_name: optional_env("STACK_NAME").unwrap_or_else(|| "local".to_owned()),
         })
     }
 }
@@ -79,9 +83,23 @@ async fn handler(event: LambdaEvent<SweepEvent>, app: &App) -> Result<SweepRepor
     let now = event.payload.scheduled_time.unwrap_or_else(Utc::now);
     // Boxed: the store's futures are deep, and the runtime's layout would pass the query depth.
     let report = Box::pin(sweep(now, &app.store, &app.queue, app.config.outbox_grace)).await?;
+    // The calendar warning's metric (EMF): a line of its own on stdout, as CloudWatch Logs
+    // expects it.
+    println!(
+        "{}",
+        deadline_sweep::metric::calendar_line(
+            &app.config.stack_name,
+            report.calendar_next_year_missing,
+            now
+        )
+    );
     tracing::info!(
         swept_at = %report.swept_at,
         reminders = report.reminders,
+        missed = report.missed,
+        overdue_entries = report.overdue_entries,
+        resolved = report.resolved,
+        failures = report.failures,
         requeued_notices = report.requeued_notices,
         "sweep done"
     );

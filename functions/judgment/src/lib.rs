@@ -14,13 +14,17 @@
 //! - [`errors`]: store and domain refusals as stable 4xx codes.
 //! - [`reminders`]: the reminder list, one reminder, mark read.
 //! - [`binding`]: the officer's WeChat binding and its codes.
+//! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
+//! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
 
 pub mod access;
 pub mod actions;
 pub mod binding;
+pub mod calendar;
 pub mod errors;
 pub mod evidence;
 pub mod officer;
+pub mod overdue;
 pub mod reminders;
 pub mod views;
 
@@ -68,6 +72,9 @@ pub enum Route {
     Binding,
     BindingIssue,
     BindingRemove,
+    Calendar,
+    CalendarYear,
+    Overdue,
 }
 
 /// Every path of the officer API, once.
@@ -121,6 +128,18 @@ pub const ROUTES: Router<Route> = Router {
                 ("DELETE", Route::BindingRemove),
             ],
         },
+        Path {
+            pattern: "/api/officer/calendar",
+            methods: &[("GET", Route::Calendar)],
+        },
+        Path {
+            pattern: "/api/officer/calendar/{year}",
+            methods: &[("PUT", Route::CalendarYear)],
+        },
+        Path {
+            pattern: "/api/officer/overdue",
+            methods: &[("GET", Route::Overdue)],
+        },
     ],
 };
 
@@ -163,6 +182,11 @@ impl<Q: NoticeQueue> App<Q> {
             Route::Binding => binding::show(store, o).await,
             Route::BindingIssue => binding::issue(store, o, now).await,
             Route::BindingRemove => binding::remove(store, o).await,
+            Route::Calendar => calendar::show(store, o, now).await,
+            Route::CalendarYear => {
+                calendar::upload(store, o, matched.param("year"), &req.body, now).await
+            }
+            Route::Overdue => overdue::list(store, o, req).await,
         }
     }
 

@@ -8,8 +8,12 @@
 //!
 //! Time is compressed: one sample every `--alarm-interval` stands for one of the alarm's periods,
 //! and the alarm breaches after `EvaluationPeriods` consecutive breaching samples (CloudWatch's
-//! default `DatapointsToAlarm`). Only `AWS/SQS` queue-depth metrics are evaluated; any other alarm
-//! is listed at start-up as not evaluated locally.
+//! default `DatapointsToAlarm`). Two kinds of metric are evaluated: `AWS/SQS` queue depth
+//! (sampled from the queue), and custom metrics the functions publish in the embedded metric
+//! format (EMF: a JSON line with `_aws.CloudWatchMetrics` on stdout, as CloudWatch Logs reads it):
+//! the host reads those lines from the functions' output ([`EmfMetrics`]) and a sample is the
+//! maximum of the values logged since the last one; a period without a value is missing data and
+//! leaves the state as it is. Any other alarm is listed at start-up as not evaluated locally.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -89,40 +93,88 @@ impl Comparison {
     }
 }
 
+/// What an alarm watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watched {
+    /// An `AWS/SQS` queue-depth metric of the queue named `queue_name`.
+    Queue {
+        metric: QueueMetric,
+        queue_name: String,
+    },
+    /// A custom metric published in the embedded metric format, with its dimensions.
+    Emf {
+        namespace: String,
+        metric: String,
+        dimensions: BTreeMap<String, String>,
+    },
+}
+
+impl Watched {
+    /// How the start-up listing and `GET /alarms` name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Queue { metric, queue_name } => {
+                format!("{} of queue {queue_name}", metric.name())
+            }
+            Self::Emf {
+                namespace,
+                metric,
+                dimensions,
+            } => format!("{namespace}/{metric} {dimensions:?} (embedded metric format)"),
+        }
+    }
+}
+
 /// One alarm of the template the host evaluates.
 #[derive(Debug, Clone)]
 pub struct AlarmSpec {
     pub logical_id: String,
     /// Physical `AlarmName`.
     pub name: String,
-    pub metric: QueueMetric,
-    pub queue_name: String,
+    pub watched: Watched,
     pub threshold: f64,
     pub comparison: Comparison,
     pub evaluation_periods: u32,
 }
 
 impl AlarmSpec {
-    /// The spec from an alarm's resolved `Properties`; `Ok(None)` for an alarm on something
-    /// other than an SQS queue's depth (not evaluated locally).
+    /// The spec from an alarm's resolved `Properties`; `Ok(None)` for an alarm the host cannot
+    /// sample (an `AWS/*` metric other than SQS queue depth).
     ///
     /// # Errors
-    /// An SQS alarm the host cannot evaluate as written (no queue dimension, unknown operator).
+    /// An alarm the host cannot evaluate as written (no queue dimension, unknown operator).
     pub fn from_properties(logical_id: &str, p: &Value) -> Result<Option<Self>> {
-        let Some(metric) = (p["Namespace"] == "AWS/SQS")
-            .then(|| p["MetricName"].as_str().and_then(QueueMetric::parse))
-            .flatten()
-        else {
-            return Ok(None);
-        };
-        let queue_name = p["Dimensions"]
+        let namespace = p["Namespace"].as_str().unwrap_or_default();
+        let metric_name = p["MetricName"].as_str().unwrap_or_default();
+        let dimensions: BTreeMap<String, String> = p["Dimensions"]
             .as_array()
             .into_iter()
             .flatten()
-            .find(|d| d["Name"] == "QueueName")
-            .and_then(|d| d["Value"].as_str())
-            .ok_or_else(|| anyhow!("{logical_id}: an SQS alarm without a QueueName dimension"))?
-            .to_owned();
+            .filter_map(|d| {
+                Some((
+                    d["Name"].as_str()?.to_owned(),
+                    d["Value"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        let watched = if namespace == "AWS/SQS" {
+            let Some(metric) = QueueMetric::parse(metric_name) else {
+                return Ok(None);
+            };
+            let queue_name = dimensions
+                .get("QueueName")
+                .ok_or_else(|| anyhow!("{logical_id}: an SQS alarm without a QueueName dimension"))?
+                .clone();
+            Watched::Queue { metric, queue_name }
+        } else if namespace.is_empty() || namespace.starts_with("AWS/") || metric_name.is_empty() {
+            return Ok(None);
+        } else {
+            Watched::Emf {
+                namespace: namespace.to_owned(),
+                metric: metric_name.to_owned(),
+                dimensions,
+            }
+        };
         let op = p["ComparisonOperator"].as_str().unwrap_or_default();
         let comparison = Comparison::parse(op)
             .ok_or_else(|| anyhow!("{logical_id}: comparison {op:?} is not evaluated locally"))?;
@@ -135,12 +187,76 @@ impl AlarmSpec {
         Ok(Some(Self {
             logical_id: logical_id.to_owned(),
             name,
-            metric,
-            queue_name,
+            watched,
             threshold,
             comparison,
             evaluation_periods,
         }))
+    }
+}
+
+/// The values functions logged in the embedded metric format since each metric's last sample,
+/// by metric (namespace, name and one dimension set).
+#[derive(Debug, Default)]
+pub struct EmfMetrics(Mutex<BTreeMap<String, Vec<f64>>>);
+
+fn emf_key(namespace: &str, metric: &str, dimensions: &BTreeMap<String, String>) -> String {
+    format!("{namespace}\u{1f}{metric}\u{1f}{dimensions:?}")
+}
+
+impl EmfMetrics {
+    /// Reads one output line of a function: every metric value of an EMF document, under each
+    /// of its dimension sets. Other lines are ignored.
+    pub fn observe(&self, line: &str) {
+        let Ok(doc) = serde_json::from_str::<Value>(line) else {
+            return;
+        };
+        let Some(directives) = doc["_aws"]["CloudWatchMetrics"].as_array() else {
+            return;
+        };
+        let Ok(mut values) = self.0.lock() else {
+            return;
+        };
+        for d in directives {
+            let namespace = d["Namespace"].as_str().unwrap_or_default();
+            for set in d["Dimensions"].as_array().into_iter().flatten() {
+                let dimensions: Option<BTreeMap<String, String>> = set
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|n| {
+                        let n = n.as_str()?;
+                        Some((n.to_owned(), doc[n].as_str()?.to_owned()))
+                    })
+                    .collect();
+                let Some(dimensions) = dimensions else {
+                    continue;
+                };
+                for m in d["Metrics"].as_array().into_iter().flatten() {
+                    let Some(name) = m["Name"].as_str() else {
+                        continue;
+                    };
+                    if let Some(v) = number(&doc[name]) {
+                        values
+                            .entry(emf_key(namespace, name, &dimensions))
+                            .or_default()
+                            .push(v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The maximum of the values logged since the last call (`None`: no data this period).
+    fn take_max(
+        &self,
+        namespace: &str,
+        metric: &str,
+        dimensions: &BTreeMap<String, String>,
+    ) -> Option<f64> {
+        let mut values = self.0.lock().ok()?;
+        let taken = values.remove(&emf_key(namespace, metric, dimensions))?;
+        taken.into_iter().reduce(f64::max)
     }
 }
 
@@ -170,6 +286,7 @@ pub struct Alarms {
     specs: Vec<AlarmSpec>,
     states: Mutex<BTreeMap<String, AlarmState>>,
     sqs: aws_sdk_sqs::Client,
+    emf: Arc<EmfMetrics>,
     /// One evaluation round at a time (timer and control endpoint).
     round: tokio::sync::Mutex<()>,
 }
@@ -179,7 +296,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 impl Alarms {
-    pub fn new(specs: Vec<AlarmSpec>, sqs: aws_sdk_sqs::Client) -> Self {
+    pub fn new(specs: Vec<AlarmSpec>, sqs: aws_sdk_sqs::Client, emf: Arc<EmfMetrics>) -> Self {
         let now = stamp(Utc::now());
         let states = specs
             .iter()
@@ -189,7 +306,7 @@ impl Alarms {
                     AlarmState {
                         logical_id: s.logical_id.clone(),
                         name: s.name.clone(),
-                        queue: s.queue_name.clone(),
+                        queue: s.watched.describe(),
                         state: "INSUFFICIENT_DATA",
                         value: None,
                         reason: "not evaluated yet".into(),
@@ -203,6 +320,7 @@ impl Alarms {
             specs,
             states: Mutex::new(states),
             sqs,
+            emf,
             round: tokio::sync::Mutex::new(()),
         }
     }
@@ -215,17 +333,31 @@ impl Alarms {
             .unwrap_or_default()
     }
 
-    async fn sample(&self, spec: &AlarmSpec) -> Result<f64> {
+    /// One sample: `Ok(None)` for a period without data (EMF metrics only).
+    async fn sample(&self, spec: &AlarmSpec) -> Result<Option<f64>> {
+        match &spec.watched {
+            Watched::Queue { metric, queue_name } => {
+                self.sample_queue(*metric, queue_name).await.map(Some)
+            }
+            Watched::Emf {
+                namespace,
+                metric,
+                dimensions,
+            } => Ok(self.emf.take_max(namespace, metric, dimensions)),
+        }
+    }
+
+    async fn sample_queue(&self, metric: QueueMetric, queue_name: &str) -> Result<f64> {
         let url = self
             .sqs
             .get_queue_url()
-            .queue_name(&spec.queue_name)
+            .queue_name(queue_name)
             .send()
             .await
-            .with_context(|| format!("queue {}", spec.queue_name))?
+            .with_context(|| format!("queue {queue_name}"))?
             .queue_url
-            .ok_or_else(|| anyhow!("queue {} has no URL", spec.queue_name))?;
-        let attribute = spec.metric.attribute();
+            .ok_or_else(|| anyhow!("queue {queue_name} has no URL"))?;
+        let attribute = metric.attribute();
         let out = self
             .sqs
             .get_queue_attributes()
@@ -233,9 +365,9 @@ impl Alarms {
             .attribute_names(attribute.clone())
             .send()
             .await
-            .with_context(|| format!("attributes of {}", spec.queue_name))?;
+            .with_context(|| format!("attributes of {queue_name}"))?;
         let Some(v) = out.attributes.as_ref().and_then(|a| a.get(&attribute)) else {
-            bail!("{} has no {}", spec.queue_name, attribute.as_str());
+            bail!("{queue_name} has no {}", attribute.as_str());
         };
         v.parse::<f64>()
             .with_context(|| format!("{} = {v:?}", attribute.as_str()))
@@ -255,7 +387,14 @@ impl Alarms {
                 continue;
             };
             let (state, reason) = match &sample {
-                Ok(value) => {
+                Ok(None) => (
+                    next.state,
+                    format!(
+                        "{}: no data point this period (state kept)",
+                        spec.watched.describe()
+                    ),
+                ),
+                Ok(Some(value)) => {
                     next.value = Some(*value);
                     if spec.comparison.breaches(*value, spec.threshold) {
                         next.breaching = next.breaching.saturating_add(1);
@@ -266,9 +405,8 @@ impl Alarms {
                     (
                         if alarm { "ALARM" } else { "OK" },
                         format!(
-                            "{} of {} = {value} ({} consecutive breaching samples of {} needed)",
-                            spec.metric.name(),
-                            spec.queue_name,
+                            "{} = {value} ({} consecutive breaching samples of {} needed)",
+                            spec.watched.describe(),
                             next.breaching,
                             spec.evaluation_periods
                         ),
@@ -326,8 +464,13 @@ mod tests {
             .expect("valid")
             .expect("sqs");
         assert_eq!(spec.name, "s-notice-dlq-not-empty");
-        assert_eq!(spec.queue_name, "notice-dlq.fifo");
-        assert_eq!(spec.metric, QueueMetric::Visible);
+        assert_eq!(
+            spec.watched,
+            Watched::Queue {
+                metric: QueueMetric::Visible,
+                queue_name: "notice-dlq.fifo".into()
+            }
+        );
         assert_eq!(spec.evaluation_periods, 2);
         assert!(spec.comparison.breaches(1.0, spec.threshold));
         assert!(!spec.comparison.breaches(0.0, spec.threshold));
@@ -335,7 +478,8 @@ mod tests {
 
     #[test]
     fn other_alarms_are_skipped_and_unevaluable_sqs_alarms_refused() {
-        let lambda = json!({"Namespace": "AWS/Lambda", "MetricName": "Errors"});
+        let lambda = json!({"Namespace": "AWS/Lambda", "MetricName": "Errors",
+            "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold"});
         assert!(
             AlarmSpec::from_properties("L", &lambda)
                 .expect("ok")
@@ -350,6 +494,43 @@ mod tests {
             "Dimensions": [{"Name": "QueueName", "Value": "q"}],
             "ComparisonOperator": "LessThanLowerOrGreaterThanUpperThreshold"});
         assert!(AlarmSpec::from_properties("Q", &anomaly).is_err());
+    }
+
+    #[test]
+    fn an_emf_alarm_samples_the_maximum_logged_since_the_last_sample() {
+        let p = json!({
+            "AlarmName": "s-calendar", "Namespace": "12336/Deadlines",
+            "MetricName": "CalendarNextYearMissing",
+            "Dimensions": [{"Name": "Stack", "Value": "s"}],
+            "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+        });
+        let spec = AlarmSpec::from_properties("C", &p)
+            .expect("valid")
+            .expect("emf");
+        let Watched::Emf {
+            namespace,
+            metric,
+            dimensions,
+        } = &spec.watched
+        else {
+            panic!("an EMF alarm: {:?}", spec.watched);
+        };
+        let emf = EmfMetrics::default();
+        let line = |stack: &str, v: u8| {
+            json!({"_aws": {"Timestamp": 0, "CloudWatchMetrics": [{"Namespace": "12336/Deadlines",
+                "Dimensions": [["Stack"]], "Metrics": [{"Name": "CalendarNextYearMissing"}]}]},
+                "Stack": stack, "CalendarNextYearMissing": v})
+            .to_string()
+        };
+        emf.observe(&line("s", 0));
+        emf.observe(&line("s", 1));
+        emf.observe(&line("other-stack", 5));
+        emf.observe("not json");
+        emf.observe(r#"{"level":"INFO","message":"sweep done"}"#);
+        assert_eq!(emf.take_max(namespace, metric, dimensions), Some(1.0));
+        assert_eq!(emf.take_max(namespace, metric, dimensions), None, "taken");
+        assert!(spec.comparison.breaches(1.0, spec.threshold));
+        assert!(!spec.comparison.breaches(0.0, spec.threshold));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! | `POST /functions/{logical}/invoke` | invokes with the JSON body as event (synchronous) |
 //! | `POST /functions/{logical}/stop` | stops the function's process: the next invocation is a cold start |
 //! | `POST /schedules/{name}/fire[?at=RFC3339]` | runs a schedule's target now, as of `at` (default: now) |
-//! | `GET /alarms` | each alarm on queue depth: state, last sample, reason, since |
+//! | `GET /alarms` | each alarm (queue depth, embedded-metric-format metrics): state, last sample, reason, since |
 //! | `POST /alarms/evaluate` | samples every alarm now (one period) and answers the states |
 
 use std::collections::HashMap;

@@ -128,6 +128,8 @@ pub struct Function {
     instance: Mutex<Option<Instance>>,
     stats: StdMutex<Stats>,
     log: Arc<StdMutex<VecDeque<InvocationRecord>>>,
+    /// Where metric lines (embedded metric format) on stdout go, for the alarms.
+    emf: Arc<crate::alarms::EmfMetrics>,
 }
 
 impl Function {
@@ -136,6 +138,7 @@ impl Function {
         binary: PathBuf,
         base_env: BTreeMap<String, String>,
         log: Arc<StdMutex<VecDeque<InvocationRecord>>>,
+        emf: Arc<crate::alarms::EmfMetrics>,
     ) -> Self {
         Self {
             spec,
@@ -144,6 +147,7 @@ impl Function {
             instance: Mutex::new(None),
             stats: StdMutex::new(Stats::default()),
             log,
+            emf,
         }
     }
 
@@ -367,12 +371,14 @@ impl Function {
         ] {
             if let Some(stream) = stream {
                 let tag = self.spec.logical_id.clone();
+                let emf = self.emf.clone();
                 tokio::spawn(async move {
                     let mut lines = BufReader::new(stream).lines();
                     while let Ok(Some(line)) = lines.next_line().await {
                         if name == "err" {
                             eprintln!("[{tag}] {line}");
                         } else {
+                            emf.observe(&line);
                             println!("[{tag}] {line}");
                         }
                     }

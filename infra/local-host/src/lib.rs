@@ -88,6 +88,7 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<tokio::net::TcpListener> {
 pub async fn start(config: Config) -> Result<Running> {
     let stack = Stack::load(&config.stack)?;
     let log = Arc::new(Mutex::new(VecDeque::new()));
+    let emf = Arc::new(alarms::EmfMetrics::default());
     let base_env: BTreeMap<String, String> = [
         ("AWS_REGION", stack.region.as_str()),
         ("AWS_DEFAULT_REGION", stack.region.as_str()),
@@ -118,7 +119,13 @@ pub async fn start(config: Config) -> Result<Running> {
         }
         functions.insert(
             spec.logical_id.clone(),
-            Arc::new(Function::new(spec, binary, base_env.clone(), log.clone())),
+            Arc::new(Function::new(
+                spec,
+                binary,
+                base_env.clone(),
+                log.clone(),
+                emf.clone(),
+            )),
         );
     }
     let schedules = stack.schedules()?;
@@ -198,16 +205,15 @@ pub async fn start(config: Config) -> Result<Running> {
     let alarm_specs = stack.alarms()?;
     for a in &alarm_specs {
         println!(
-            "[alarm] {}: {} {:?} {} of queue {} (every {:?})",
+            "[alarm] {}: {} {:?} {} (every {:?})",
             a.name,
-            a.metric.name(),
+            a.watched.describe(),
             a.comparison,
             a.threshold,
-            a.queue_name,
             config.alarm_interval
         );
     }
-    let alarms = Arc::new(alarms::Alarms::new(alarm_specs, sqs.clone()));
+    let alarms = Arc::new(alarms::Alarms::new(alarm_specs, sqs.clone(), emf.clone()));
     tokio::spawn(alarms.clone().run(config.alarm_interval));
 
     let host = Arc::new(Host {

@@ -462,7 +462,8 @@ impl Stack {
         Ok(out)
     }
 
-    /// The CloudWatch alarms on SQS queue depth (others are printed as not evaluated locally).
+    /// The CloudWatch alarms the host evaluates: SQS queue depth and embedded-metric-format
+    /// metrics (others are printed as not evaluated locally).
     ///
     /// # Errors
     /// If an SQS alarm cannot be resolved or evaluated as written.
@@ -473,7 +474,7 @@ impl Stack {
             match crate::alarms::AlarmSpec::from_properties(logical, &p)? {
                 Some(spec) => out.push(spec),
                 None => println!(
-                    "[alarm] {logical}: not an SQS queue-depth alarm; not evaluated locally"
+                    "[alarm] {logical}: an AWS metric the host cannot sample; not evaluated locally"
                 ),
             }
         }

@@ -136,6 +136,20 @@ impl LocalHost {
             .to_owned()
     }
 
+    /// Evaluates the alarms until `logical` is in `state` (the function's output reaches the
+    /// host a moment after its answer); bounded.
+    async fn wait_alarm(&self, logical: &str, state: &str) {
+        let mut last = String::new();
+        for _ in 0..50 {
+            last = self.alarm_state(logical).await;
+            if last == state {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{logical} stayed {last}, expected {state}");
+    }
+
     async fn invocations(&self, function: &str) -> Vec<Value> {
         let url = format!("{}/invocations?function={function}", self.control);
         let v: Value = reqwest::get(url)
@@ -509,6 +523,28 @@ async fn queues_schedules_and_the_bucket_reach_their_functions() {
         .expect("json");
     assert_eq!(fired["outcome"], "ok", "{fired}");
     assert_eq!(fired["response"]["swept_at"], "2026-10-08T01:00:00Z");
+    assert_eq!(fired["response"]["calendar_next_year_missing"], Value::Null);
+    // its metric line (embedded metric format) feeds the calendar alarm: OK in October...
+    host.wait_alarm("CalendarNextYearMissingAlarm", "OK").await;
+    // ...and ALARM from 1 November while the next year has no data (2027 is not in the data)
+    let fired: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/schedules/{}/fire?at=2026-11-02T01:00:00Z",
+            host.control,
+            stack.physical_id("DeadlineSweepFunctionSweep")
+        ))
+        .send()
+        .await
+        .expect("fire")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        fired["response"]["calendar_next_year_missing"], 2027,
+        "{fired}"
+    );
+    host.wait_alarm("CalendarNextYearMissingAlarm", "ALARM")
+        .await;
 }
 
 /// A stand-in for a function binary, for the failure cases: a shell script speaking the Runtime API.

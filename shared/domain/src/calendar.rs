@@ -161,6 +161,43 @@ impl WorkingCalendar {
         Ok(Self { years })
     }
 
+    /// This calendar with the years of `documents` added, or replacing the same years (an
+    /// uploaded or amended year over the built-in ones).
+    ///
+    /// # Errors
+    /// As [`Self::from_years`], for the documents given.
+    pub fn with_years<I, S>(&self, documents: I) -> Result<Self, CalendarError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let added = Self::from_years(documents)?;
+        let mut years = self.years.clone();
+        years.extend(added.years);
+        Ok(Self { years })
+    }
+
+    /// The year whose data is missing for the warning (WORKFLOW §10): from 1 November
+    /// (Asia/Shanghai) on, next year when the calendar does not cover it; `None` otherwise.
+    pub fn next_year_missing(&self, now: DateTime<Utc>) -> Option<i32> {
+        let today = shanghai_date(now);
+        let next = today.year().checked_add(1)?;
+        (today.month() >= 11 && !self.years.contains_key(&next)).then_some(next)
+    }
+
+    /// The dates of `year` whose working-day status differs between `self` and `other` (both
+    /// covering it); every date of the year when only one of them covers it.
+    pub fn changed_days(&self, other: &Self, year: i32) -> Vec<NaiveDate> {
+        (1..=366)
+            .map_while(|ordinal| NaiveDate::from_yo_opt(year, ordinal))
+            .filter(|d| {
+                let ours = self.is_working_day(*d).ok();
+                let theirs = other.is_working_day(*d).ok();
+                ours.is_none() || theirs.is_none() || ours != theirs
+            })
+            .collect()
+    }
+
     /// The covered years, ascending.
     pub fn covered_years(&self) -> impl Iterator<Item = i32> + '_ {
         self.years.keys().copied()
@@ -660,6 +697,55 @@ mod tests {
         assert!(calendar.is_working_day(date(2027, 1, 9)).expect("covered"));
         assert!(!calendar.is_working_day(date(2027, 1, 10)).expect("covered"));
         assert!(calendar.is_working_day(date(2027, 1, 11)).expect("covered"));
+    }
+
+    #[test]
+    fn an_uploaded_year_joins_or_replaces_the_built_in_years() {
+        let y2027 = year_doc(2027, r#"{"date": "2027-01-01", "name": "元旦"}"#, "");
+        let with = cal().with_years([&y2027]).expect("valid");
+        assert!(with.covered_years().any(|y| y == 2026));
+        assert!(!with.is_working_day(date(2027, 1, 1)).expect("covered"));
+        // 2026-01-05 is an ordinary Monday; an amended 2026 that makes it a holiday replaces
+        // the built-in year as a whole.
+        let amended = year_doc(2026, r#"{"date": "2026-01-05", "name": "测试"}"#, "");
+        let changed = cal().with_years([&amended]).expect("valid");
+        assert!(!changed.is_working_day(date(2026, 1, 5)).expect("covered"));
+        assert!(changed.is_working_day(date(2026, 2, 16)).expect("covered"));
+        assert!(cal().with_years(["{}"]).is_err());
+    }
+
+    #[test]
+    fn changed_days_are_the_days_whose_status_differs() {
+        let a = year_doc(2027, r#"{"date": "2027-01-01", "name": "元旦"}"#, "");
+        let b = year_doc(2027, r#"{"date": "2027-01-04", "name": "元旦"}"#, "");
+        let a = WorkingCalendar::from_years([a]).expect("a");
+        let b = WorkingCalendar::from_years([b]).expect("b");
+        assert_eq!(
+            a.changed_days(&b, 2027),
+            [date(2027, 1, 1), date(2027, 1, 4)]
+        );
+        assert_eq!(a.changed_days(&a, 2027), []);
+        assert_eq!(a.changed_days(cal(), 2027).len(), 365);
+    }
+
+    #[test]
+    fn next_year_is_missing_from_the_first_of_november_only() {
+        let y2027 = year_doc(2027, "", "");
+        let with = cal().with_years([&y2027]).expect("valid");
+        assert_eq!(
+            cal().next_year_missing(shanghai(2026, 10, 31, 23, 59)),
+            None
+        );
+        assert_eq!(
+            cal().next_year_missing(shanghai(2026, 11, 1, 0, 0)),
+            Some(2027)
+        );
+        assert_eq!(
+            cal().next_year_missing(shanghai(2026, 12, 31, 12, 0)),
+            Some(2027)
+        );
+        assert_eq!(with.next_year_missing(shanghai(2026, 11, 1, 0, 0)), None);
+        assert_eq!(cal().next_year_missing(shanghai(2025, 11, 1, 0, 0)), None);
     }
 
     #[test]

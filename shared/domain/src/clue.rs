@@ -312,6 +312,21 @@ impl Clue {
                     d.remind_at = Some(*remind_at);
                 }
             }
+            EventKind::DeadlineMoved {
+                kind,
+                due,
+                remind_at,
+                ..
+            } => {
+                if let Some(d) = self
+                    .deadlines
+                    .iter_mut()
+                    .find(|d| d.kind == *kind && d.is_open() && d.due.is_some())
+                {
+                    d.due = Some(*due);
+                    d.remind_at = Some(*remind_at);
+                }
+            }
             EventKind::Judged { judgment, .. } => {
                 self.state = match judgment {
                     Judgment::Accept => ClueState::Accepted,

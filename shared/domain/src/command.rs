@@ -2,7 +2,7 @@
 //! actor, now, rules) -> Result<Vec<Event>, DomainError>`. Every transition the regulation does
 //! not allow is refused here, with a typed error, before anything is stored.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::{Actor, Officer, Role};
@@ -170,7 +170,8 @@ pub enum Command {
         primary: Box<ClueSummary>,
         reason: Reason,
     },
-    /// The platform resolves pending deadlines once the calendar covers their year.
+    /// The platform places its open deadlines on the current calendar: pending ones once it
+    /// covers their year, dated ones (not recorded missed) that an uploaded or amended year moves.
     ResolveDeadlines,
     /// The sweep records that an open deadline of `kind` passed unmet.
     RecordMissed {
@@ -669,6 +670,33 @@ impl Clue {
                                 remind_at,
                             },
                         ),
+                        Err(e) => last_error = Some(e),
+                    }
+                }
+                // Dated open deadlines the current calendar places elsewhere (a year uploaded
+                // or amended). A recorded miss keeps its verdict: such a deadline never moves.
+                for dated in self
+                    .deadlines
+                    .iter()
+                    .filter(|d| d.is_open() && d.missed_at.is_none())
+                {
+                    let Some(from) = dated.due else { continue };
+                    match crate::deadline::resolve(dated, rules.calendar) {
+                        Ok((due, remind_at)) if due != from => {
+                            let year = shanghai_date(due).year().max(shanghai_date(from).year());
+                            let source = rules.calendar.source(year).unwrap_or_default().to_owned();
+                            d.push(
+                                &self.id,
+                                EventKind::DeadlineMoved {
+                                    kind: dated.kind,
+                                    from,
+                                    due,
+                                    remind_at,
+                                    source,
+                                },
+                            );
+                        }
+                        Ok(_) => {}
                         Err(e) => last_error = Some(e),
                     }
                 }

@@ -345,6 +345,116 @@ fn a_receipt_in_a_year_without_calendar_data_is_stored_with_pending_deadlines() 
     ));
 }
 
+/// A 2027 document for tests (not the State Council's: 2027 is not published in the data).
+fn test_2027(extra_holiday: Option<&str>) -> String {
+    let mut holidays = vec![r#"{"date": "2027-01-01", "name": "元旦"}"#.to_owned()];
+    if let Some(d) = extra_holiday {
+        holidays.push(format!(r#"{{"date": "{d}", "name": "测试"}}"#));
+    }
+    format!(
+        r#"{{"year": 2027, "source": "测试通知", "holidays": [{}], "makeup_workdays": []}}"#,
+        holidays.join(",")
+    )
+}
+
+#[test]
+fn a_new_year_resolves_pending_deadlines_and_an_amendment_moves_only_what_it_touches() {
+    let w = World::new();
+    let with_2027 = WorkingCalendar::embedded()
+        .with_years([test_2027(None)])
+        .expect("2027");
+    let amended = WorkingCalendar::embedded()
+        .with_years([test_2027(Some("2027-01-05"))])
+        .expect("amended");
+    let rules = |calendar| Rules {
+        calendar,
+        bureaus: &w.bureaus,
+        divisions: Divisions::embedded(),
+    };
+    let decide = |clue: &mut Clue, calendar, now| {
+        let events = clue.decide(
+            &Command::ResolveDeadlines,
+            &Actor::System,
+            now,
+            &rules(calendar),
+        )?;
+        clue.apply(&events).expect("apply");
+        Ok::<_, DomainError>(events)
+    };
+    // Received Monday 2026-12-28: escalation (2 WD) is due 2026-12-30, judgment (7 WD) pending.
+    let mut a = received(&w, "c1", 1, "330106", at(2026, 12, 28));
+    let events = decide(&mut a, &with_2027, at(2026, 12, 29)).expect("resolve");
+    assert_eq!(events.len(), 1);
+    assert!(matches!(
+        events[0].kind,
+        EventKind::DeadlineResolved { kind: DeadlineKind::Judgment, due, .. } if due == end_of(2027, 1, 7)
+    ));
+    // Nothing to do a second time.
+    assert!(decide(&mut a, &with_2027, at(2026, 12, 29)).is_err());
+    // Received Wednesday 2026-12-30: escalation due 2027-01-04, judgment 2027-01-11.
+    let mut b = received(&w, "c2", 2, "330106", at(2026, 12, 30));
+    decide(&mut b, &with_2027, at(2026, 12, 30)).expect("resolve b");
+    // Amending 2027 with a holiday on 2027-01-05 moves a's judgment (01-07 -> 01-08) and b's
+    // judgment (01-11 -> 01-12); a's escalation (2026) and b's escalation (01-04) stay.
+    let moved = |events: &[Event]| -> Vec<(DeadlineKind, DateTime<Utc>, DateTime<Utc>)> {
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::DeadlineMoved {
+                    kind,
+                    from,
+                    due,
+                    source,
+                    ..
+                } => {
+                    assert_eq!(source, "测试通知");
+                    Some((*kind, *from, *due))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let events = decide(&mut a, &amended, at(2026, 12, 31)).expect("amend a");
+    assert_eq!(
+        moved(&events),
+        [(
+            DeadlineKind::Judgment,
+            end_of(2027, 1, 7),
+            end_of(2027, 1, 8)
+        )]
+    );
+    let events = decide(&mut b, &amended, at(2026, 12, 31)).expect("amend b");
+    assert_eq!(
+        moved(&events),
+        [(
+            DeadlineKind::Judgment,
+            end_of(2027, 1, 11),
+            end_of(2027, 1, 12)
+        )]
+    );
+    assert_eq!(
+        a.open_deadline(DeadlineKind::Judgment).and_then(|d| d.due),
+        Some(end_of(2027, 1, 8))
+    );
+    // A recorded miss keeps its verdict: amending back does not move it.
+    let missed = a
+        .decide(
+            &Command::RecordMissed {
+                kind: DeadlineKind::Judgment,
+            },
+            &Actor::System,
+            at(2027, 1, 11),
+            &rules(&amended),
+        )
+        .expect("missed");
+    a.apply(&missed).expect("apply");
+    assert!(decide(&mut a, &with_2027, at(2027, 1, 11)).is_err());
+    assert_eq!(
+        a.open_deadline(DeadlineKind::Judgment).and_then(|d| d.due),
+        Some(end_of(2027, 1, 8))
+    );
+}
+
 // ---------------------------------------------------------------- judgment
 
 #[test]

@@ -315,6 +315,15 @@ pub enum EventKind {
         due: DateTime<Utc>,
         remind_at: DateTime<Utc>,
     },
+    /// A dated open deadline moved because its calendar year was uploaded or amended; `from` is
+    /// the due instant before, `source` the notice the changed year's data comes from.
+    DeadlineMoved {
+        kind: DeadlineKind,
+        from: DateTime<Utc>,
+        due: DateTime<Utc>,
+        remind_at: DateTime<Utc>,
+        source: String,
+    },
     Judged {
         judgment: Judgment,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -404,6 +413,7 @@ impl EventKind {
             Self::DeadlineClosed { .. } => "deadline_closed",
             Self::DeadlineResolved { .. } => "deadline_resolved",
             Self::DeadlineMissed { .. } => "deadline_missed",
+            Self::DeadlineMoved { .. } => "deadline_moved",
             Self::Judged { .. } => "judged",
             Self::Escalated { .. } => "escalated",
             Self::Designated { .. } => "designated",

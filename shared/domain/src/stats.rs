@@ -89,6 +89,7 @@ pub fn metrics_of(kind: &EventKind, category: &CategoryChoice) -> Vec<Metric> {
         EventKind::DeadlineOpened { .. }
         | EventKind::DeadlineClosed { .. }
         | EventKind::DeadlineResolved { .. }
+        | EventKind::DeadlineMoved { .. }
         | EventKind::MergeJoined { .. }
         | EventKind::Recused { .. }
         | EventKind::Assigned { .. }

@@ -105,6 +105,8 @@ pub struct DynamoClueStore {
     opened_keys: Mutex<HashMap<Vec<u8>, DataKey>>,
     directory: Cached<BureauDirectory>,
     scopes: Mutex<HashMap<DivisionCode, (Instant, Arc<ScopeHistory>)>>,
+    /// The current working-day calendar ([`crate::calendar`]).
+    pub(crate) calendar_cache: Cached<WorkingCalendar>,
     meter: Meter,
 }
 
@@ -220,6 +222,7 @@ impl DynamoClueStore {
             opened_keys: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
             scopes: Mutex::new(HashMap::new()),
+            calendar_cache: Mutex::new(None),
             meter: Meter::default(),
         })
     }
@@ -241,6 +244,11 @@ impl DynamoClueStore {
         self.keyer
             .as_ref()
             .ok_or(StoreError::Unconfigured("reporter key secret"))
+    }
+
+    /// How long cached reference data (directory, scopes, calendar) is kept.
+    pub fn cache_ttl(&self) -> Duration {
+        self.cache_ttl
     }
 
     /// The table name.
@@ -759,8 +767,9 @@ impl DynamoClueStore {
             .resolve_references(command.clone(), &mut loaded)
             .await?;
         let directory = self.directory().await?;
+        let calendar = self.calendar().await?;
         let rules = Rules {
-            calendar: WorkingCalendar::embedded(),
+            calendar: &calendar,
             bureaus: &directory,
             divisions: Divisions::embedded(),
         };
@@ -910,8 +919,9 @@ impl ClueStore for DynamoClueStore {
             .city()
             .ok_or(DomainError::NotReportableLocation(division))?;
         let directory = self.directory().await?;
+        let calendar = self.calendar().await?;
         let rules = Rules {
-            calendar: WorkingCalendar::embedded(),
+            calendar: &calendar,
             bureaus: &directory,
             divisions: Divisions::embedded(),
         };

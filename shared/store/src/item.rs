@@ -232,7 +232,7 @@ pub(crate) fn parse_instant(item: &Item, name: &str) -> Result<DateTime<Utc>, St
 
 // ------------------------------------------------------------------------------- deadlines
 
-/// An open deadline with a known due instant, as the sweep finds it in the sparse index.
+/// An open deadline as the sweep finds it in a sparse index (`DUE`, `REMIND`, `PENDING`, `MISSED`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadlineEntry {
     pub clue: ClueId,
@@ -251,13 +251,15 @@ impl DeadlineEntry {
     }
 }
 
-/// The index item of an open, dated deadline (`None` for a closed or pending one: only open
-/// deadlines with a due instant are indexed, so the sweep never reads anything else).
+/// The index item of an open deadline (`None` for a closed one: only open deadlines are indexed,
+/// so the sweep never reads anything else). A dated one is in `DUE` (by due instant) and
+/// `REMIND` (by reminder instant); once its miss is recorded it moves to `MISSED` (the sweep has
+/// nothing more to do with it until it is met); a pending one (no due instant yet) is in
+/// `PENDING` by start, for the sweep to resolve once the calendar covers its year.
 pub(crate) fn deadline_item(clue: &Clue, d: &Deadline) -> Result<Option<Item>, StoreError> {
-    let (Some(due), true) = (d.due, d.is_open()) else {
+    if !d.is_open() {
         return Ok(None);
-    };
-    let remind = d.remind_at.unwrap_or(due);
+    }
     let tail = format!("#{}#{}", clue.id, d.kind.code());
     let mut item = key(pk_clue(&clue.id), sk_deadline(d.kind, d.starts_at));
     item.extend([
@@ -266,8 +268,28 @@ pub(crate) fn deadline_item(clue: &Clue, d: &Deadline) -> Result<Option<Item>, S
         ("clue_no".to_owned(), s(clue.clue_no.as_str())),
         ("kind".to_owned(), s(d.kind.code())),
         ("bureau".to_owned(), s(d.bureau.as_str())),
-        ("due".to_owned(), s(instant(due))),
         ("data".to_owned(), s(to_json(d)?)),
+    ]);
+    let Some(due) = d.due else {
+        item.extend([
+            (GSI1PK.to_owned(), s(PENDING)),
+            (
+                GSI1SK.to_owned(),
+                s(format!("{}{tail}", instant(d.starts_at))),
+            ),
+        ]);
+        return Ok(Some(item));
+    };
+    item.insert("due".to_owned(), s(instant(due)));
+    if d.missed_at.is_some() {
+        item.extend([
+            (GSI1PK.to_owned(), s(MISSED)),
+            (GSI1SK.to_owned(), s(format!("{}{tail}", instant(due)))),
+        ]);
+        return Ok(Some(item));
+    }
+    let remind = d.remind_at.unwrap_or(due);
+    item.extend([
         (GSI1PK.to_owned(), s(DUE)),
         (GSI1SK.to_owned(), s(format!("{}{tail}", instant(due)))),
         (GSI2PK.to_owned(), s(REMIND)),

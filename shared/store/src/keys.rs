@@ -31,10 +31,17 @@ pub const SK_NOTICE: &str = "NOTICE#";
 pub const SK_MESSAGE: &str = "MSG#";
 /// Sort key prefix of a notice's send-attempt record (`SEND#<notice id>`), written by `notify`.
 pub const SK_SEND: &str = "SEND#";
-/// GSI1 partition of deadlines by due instant (sparse: open deadlines with a known due only).
+/// GSI1 partition of deadlines by due instant (sparse: open deadlines with a known due whose
+/// miss is not recorded).
 pub const DUE: &str = "DUE";
-/// GSI2 partition of deadlines by reminder instant (same sparse set).
+/// GSI2 partition of deadlines by reminder instant (same sparse set; the sweep takes an entry
+/// out once it has reminded).
 pub const REMIND: &str = "REMIND";
+/// GSI1 partition of open deadlines without a due instant yet (the calendar lacks their year),
+/// by start.
+pub const PENDING: &str = "PENDING";
+/// GSI1 partition of open deadlines whose miss is recorded, by due instant.
+pub const MISSED: &str = "MISSED";
 /// GSI3 partition of undelivered notices (sparse: queued or failed only).
 pub const OUTBOX: &str = "OUTBOX";
 /// GSI1 partition listing every bureau.

@@ -15,6 +15,8 @@
 //! | timeline entry (hash chain) | `CLUE#<id>` | `EV#<seq:010>` | | | |
 //! | message (copy of the event) | `CLUE#<id>` | `MSG#<seq:010>` | | | |
 //! | open deadline with a due instant | `CLUE#<id>` | `DL#<kind>#<starts_at>` | `DUE` / `<due>#<id>#<kind>` | `REMIND` / `<remind_at>#<id>#<kind>` | |
+//! | open deadline, pending (no due yet) / miss recorded | `CLUE#<id>` | `DL#<kind>#<starts_at>` | `PENDING` / `<starts_at>#<id>#<kind>` / `MISSED` / `<due>#<id>#<kind>` | | |
+//! | calendar year uploaded ([`calendar`]) / supervisor's overdue entry ([`sweep`]) | `CALENDAR` / `OVERDUE#<bureau>` | `YEAR#<yyyy>` / `<due>#<id>#<kind>` | | | |
 //! | notice owed (outbox) | `CLUE#<id>` | `NOTICE#<notice id>` | | | `OUTBOX` / `<owed_at>#<notice id>` while not final |
 //! | send-attempt record of a notice (`notify`'s intent log) | `CLUE#<id>` | `SEND#<notice id>` | | | |
 //! | identity vault (AES-256-GCM, KMS data key) | `VAULT#<id>` | `VAULT` | | | |
@@ -102,10 +104,13 @@
 //! - [`attachments`] — evidence attachment records.
 //! - [`console`] — officer account state and inbox counts for the officer console.
 //! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
+//! - [`calendar`] — the working-day calendar's uploaded years and the cached current calendar.
+//! - [`sweep`] — the deadline sweep's pending index, index clean-up and supervisors' overdue entries.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
 pub mod attachments;
+pub mod calendar;
 pub mod console;
 pub mod delivery;
 pub mod dynamo;
@@ -118,6 +123,7 @@ pub mod model;
 pub mod plan;
 pub mod reminders;
 pub mod reporting;
+pub mod sweep;
 pub mod vault;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,417 @@
+//! The deadline sweep against moto with `template.yaml` deployed, driven at chosen instants
+//! ("time travel" through the sweep's `at`): reminders and misses on the right working days,
+//! the county's officers and the city's overdue entry, each thing once however often (or
+//! concurrently) the sweep runs, and only index reads (no Scan).
+
+#[path = "../../../shared/store/tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{
+    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
+};
+use aws_sdk_dynamodb::error::BoxError;
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Asia::Shanghai;
+use deadline_sweep::{DeadlineReport, sweep_deadlines};
+use domain::deadline::DeadlineKind;
+use domain::reminder::ReminderKind;
+use domain::wechat_binding::BindingCode;
+use domain::{EventKind, Role};
+use outbox::MemoryNoticeQueue;
+use store::{ClueStore, DynamoClueStore, StoreConfig};
+use support::*;
+
+/// DynamoDB requests by operation (`x-amz-target`), as the SDK sends them.
+#[derive(Debug, Clone, Default)]
+struct Requests(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl Requests {
+    fn take(&self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl Intercept for Requests {
+    fn name(&self) -> &'static str {
+        "test request counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let op = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("?")
+            .to_owned();
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(op)
+            .or_default() += 1;
+        Ok(())
+    }
+}
+
+/// A store on the same table whose DynamoDB requests are counted.
+fn counted_store(env: &Env, requests: &Requests) -> DynamoClueStore {
+    let db = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&env.endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .interceptor(requests.clone())
+            .build(),
+    );
+    DynamoClueStore::new(
+        db,
+        env.kms.clone(),
+        StoreConfig::new(&env.table, &env.pii_key, SECRET.to_vec()),
+    )
+    .expect("store")
+}
+
+/// A Shanghai wall-clock instant.
+fn sh(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> DateTime<Utc> {
+    Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, s)
+        .single()
+        .expect("instant")
+        .with_timezone(&Utc)
+}
+
+/// The end of a Shanghai day (deadlines end there).
+fn end_of(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    sh(y, m, d, 23, 59, 59) + chrono::Duration::milliseconds(999)
+}
+
+async fn sweep(
+    store: &DynamoClueStore,
+    queue: &MemoryNoticeQueue,
+    at: DateTime<Utc>,
+) -> DeadlineReport {
+    sweep_deadlines(store, queue, at).await.expect("sweep")
+}
+
+/// Two sweeps at once (two cold starts), summed.
+async fn two_at_once(env: &Env, queue: &MemoryNoticeQueue, at: DateTime<Utc>) -> DeadlineReport {
+    let (a, b) = (env.another_store(), env.another_store());
+    let (x, y) = tokio::join!(sweep(&a, queue, at), sweep(&b, queue, at));
+    DeadlineReport {
+        reminders: x.reminders + y.reminders,
+        missed: x.missed + y.missed,
+        overdue_entries: x.overdue_entries + y.overdue_entries,
+        resolved: x.resolved + y.resolved,
+        failures: x.failures + y.failures,
+        calendar_next_year_missing: x.calendar_next_year_missing,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_working_days() {
+    bounded(300, async {
+        let env = Env::start().await;
+        let requests = Requests::default();
+        let store = counted_store(&env, &requests);
+        let queue = MemoryNoticeQueue::default();
+        let county = officer("xihu-officer", "land-330106", &[Role::Handler]);
+        let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
+        for o in [&county, &city] {
+            env.store.put_officer(o).await.expect("officer");
+        }
+        // The county officer bound WeChat: the bureau's reminders go there too.
+        let code = BindingCode::from_random([7; domain::wechat_binding::CODE_LEN]);
+        let t0 = sh(2025, 9, 29, 9, 0, 0);
+        env.store
+            .issue_binding_code(&county, &code, t0)
+            .await
+            .expect("code");
+        env.store
+            .redeem_binding_code(&code, "oCountyOfficerOpenid01", t0)
+            .await
+            .expect("redeem")
+            .expect("bound");
+
+        // Received Tuesday 2025-09-30, 10:00, the eve of the National Day week (1-8 October,
+        // Saturday 11 October worked): 7 working days are 9, 10, 11, 13, 14, 15, 16 October.
+        let clue = env
+            .receive("c-nd2025", 1, "330106", sh(2025, 9, 30, 10, 0, 0))
+            .await;
+        let judgment = env
+            .store
+            .clue(&clue.clue_id)
+            .await
+            .expect("clue")
+            .clue
+            .open_deadline(DeadlineKind::Judgment)
+            .cloned()
+            .expect("judgment deadline");
+        assert_eq!(judgment.due, Some(end_of(2025, 10, 16)));
+        // Open clues that are not due: the sweep must not read them.
+        for i in 0..5 {
+            env.receive(
+                &format!("c-later-{i}"),
+                10 + i,
+                "330110",
+                sh(2025, 10, 14, 9, 0, 0),
+            )
+            .await;
+        }
+        requests.take();
+
+        // Up to the evening of 14 October: nothing (a calendar-day count would have reminded
+        // on 6 October and marked it overdue on 7 October).
+        for at in [
+            sh(2025, 10, 6, 9, 0, 0),
+            sh(2025, 10, 8, 9, 0, 0),
+            sh(2025, 10, 14, 23, 0, 0),
+        ] {
+            let r = sweep(&store, &queue, at).await;
+            assert_eq!((r.reminders, r.missed, r.failures), (0, 0, 0), "at {at}");
+        }
+        let seen = requests.take();
+        assert!(!seen.contains_key("Scan"), "the sweep scanned: {seen:?}");
+
+        // 15 October, the last working day before the due day: one reminder, to the county.
+        let r = sweep(&store, &queue, sh(2025, 10, 15, 0, 0, 1)).await;
+        assert_eq!((r.reminders, r.missed, r.failures), (1, 0, 0));
+        let list = env
+            .store
+            .reminders_for(&county, 20, None)
+            .await
+            .expect("list");
+        assert_eq!(list.items.len(), 1);
+        let due_soon = &list.items[0];
+        assert_eq!(due_soon.reminder.kind, ReminderKind::DueSoon);
+        assert_eq!(due_soon.reminder.clue, clue.clue_id);
+        assert_eq!(due_soon.reminder.due, end_of(2025, 10, 16));
+        assert!(
+            due_soon.reminder.text.contains("2025年10月16日"),
+            "{}",
+            due_soon.reminder.text
+        );
+        assert_eq!(
+            queue.sent_reminders().len(),
+            1,
+            "to the bound officer's WeChat"
+        );
+        assert!(
+            env.store
+                .reminders_for(&city, 20, None)
+                .await
+                .expect("city")
+                .items
+                .is_empty(),
+            "the city is not reminded before the deadline passes"
+        );
+        // Again, and two at once: nothing more.
+        let again = sweep(&store, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
+        assert_eq!(again, DeadlineReport::default());
+        let both = two_at_once(&env, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
+        assert_eq!((both.reminders, both.missed, both.failures), (0, 0, 0));
+        assert_eq!(queue.sent_reminders().len(), 1);
+
+        // The last instant of the due day: still not missed.
+        let r = sweep(&store, &queue, end_of(2025, 10, 16)).await;
+        assert_eq!((r.reminders, r.missed), (0, 0));
+
+        // 17 October: missed. Recorded once, the county reminded (overdue) and the city
+        // (supervision), and the city's overdue entry.
+        requests.take();
+        let both = two_at_once(&env, &queue, sh(2025, 10, 17, 0, 0, 1)).await;
+        assert_eq!(
+            (
+                both.reminders,
+                both.missed,
+                both.overdue_entries,
+                both.failures
+            ),
+            (2, 1, 1, 0),
+            "two sweeps at once do everything once"
+        );
+        let r = sweep(&store, &queue, sh(2025, 10, 17, 9, 0, 0)).await;
+        assert_eq!(
+            r,
+            DeadlineReport::default(),
+            "the next run has nothing to do"
+        );
+        let seen = requests.take();
+        assert!(!seen.contains_key("Scan"), "the sweep scanned: {seen:?}");
+
+        let stored = env.store.clue(&clue.clue_id).await.expect("clue").clue;
+        let j = stored
+            .open_deadline(DeadlineKind::Judgment)
+            .expect("still open until met");
+        assert_eq!(j.missed_at, Some(sh(2025, 10, 17, 0, 0, 1)));
+        let timeline = env.store.timeline(&clue.clue_id).await.expect("timeline");
+        let missed: Vec<_> = timeline
+            .iter()
+            .filter(|e| matches!(e.event.kind, EventKind::DeadlineMissed { .. }))
+            .collect();
+        assert_eq!(missed.len(), 1, "recorded once");
+
+        let kinds: Vec<_> = env
+            .store
+            .reminders_for(&county, 20, None)
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .map(|r| r.reminder.kind)
+            .collect();
+        assert_eq!(kinds, [ReminderKind::Overdue, ReminderKind::DueSoon]);
+        let city_reminders = env
+            .store
+            .reminders_for(&city, 20, None)
+            .await
+            .expect("city");
+        assert_eq!(city_reminders.items.len(), 1);
+        assert_eq!(
+            city_reminders.items[0].reminder.kind,
+            ReminderKind::Supervision
+        );
+        assert_eq!(
+            queue.sent_reminders().len(),
+            2,
+            "the county officer's WeChat: due soon, overdue"
+        );
+
+        let overdue = env
+            .store
+            .overdue_entries(&bid("land-330100"), 20, None)
+            .await
+            .expect("overdue");
+        assert_eq!(overdue.items.len(), 1);
+        let e = &overdue.items[0];
+        assert_eq!(
+            (e.clue_id.clone(), e.kind),
+            (clue.clue_id.clone(), DeadlineKind::Judgment)
+        );
+        assert_eq!(e.bureau, bid("land-330106"));
+        assert_eq!(e.due, end_of(2025, 10, 16));
+        assert!(
+            env.store
+                .overdue_entries(&bid("land-330000"), 20, None)
+                .await
+                .expect("province")
+                .items
+                .is_empty(),
+            "the province supervises the city, not the county directly"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_in_the_table() {
+    bounded(300, async {
+        let env = Env::start().await;
+        let queue = MemoryNoticeQueue::default();
+        // Received Monday 2026-12-28: the judgment deadline runs into 2027, which has no data.
+        let clue = env.receive("c-pending", 1, "330106", sh(2026, 12, 28, 10, 0, 0)).await;
+        let r = sweep(&env.another_store(), &queue, sh(2026, 12, 29, 9, 0, 0)).await;
+        assert_eq!(r.resolved, 0);
+        assert_eq!(r.calendar_next_year_missing, Some(2027), "the alarm's metric");
+        // The year is stored (its upload did not place the deadlines, e.g. it failed half-way):
+        // the next sweep resolves the pending deadline, once.
+        let doc = r#"{"year": 2027, "source": "测试通知", "holidays": [{"date": "2027-01-01", "name": "元旦"}], "makeup_workdays": []}"#;
+        let admin = officer("admin", "ministry", &[Role::Admin]);
+        env.store
+            .put_calendar_year(doc, &admin.id, sh(2026, 12, 30, 9, 0, 0))
+            .await
+            .expect("stored");
+        let (a, b) = (env.another_store(), env.another_store());
+        let at = sh(2026, 12, 30, 10, 0, 0);
+        let (x, y) = tokio::join!(sweep(&a, &queue, at), sweep(&b, &queue, at));
+        assert_eq!(x.resolved + y.resolved, 1, "resolved once by two sweeps at once");
+        assert_eq!(x.calendar_next_year_missing, None);
+        let stored = env.store.clue(&clue.clue_id).await.expect("clue").clue;
+        assert_eq!(
+            stored.open_deadline(DeadlineKind::Judgment).and_then(|d| d.due),
+            Some(end_of(2027, 1, 7))
+        );
+        let timeline = env.store.timeline(&clue.clue_id).await.expect("timeline");
+        assert_eq!(
+            timeline
+                .iter()
+                .filter(|e| matches!(e.event.kind, EventKind::DeadlineResolved { .. }))
+                .count(),
+            1
+        );
+        assert_eq!(sweep(&a, &queue, at).await.resolved, 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assigned_clue_reminds_its_officer_and_once_overdue_the_bureau_leaders_too() {
+    bounded(300, async {
+        let env = Env::start().await;
+        let queue = MemoryNoticeQueue::default();
+        let assignee = officer("xihu-a1", "land-330106", &[Role::Handler]);
+        let other = officer("xihu-a2", "land-330106", &[Role::Handler]);
+        let leader = officer("xihu-leader", "land-330106", &[Role::Handler, Role::Leader]);
+        for o in [&assignee, &other, &leader] {
+            env.store.put_officer(o).await.expect("officer");
+        }
+        // Received Monday 2026-03-09: judgment due Wednesday 2026-03-18, reminder from 03-17.
+        let clue = env
+            .receive("c-assigned", 1, "330106", sh(2026, 3, 9, 10, 0, 0))
+            .await;
+        env.store
+            .execute(
+                &clue.clue_id,
+                domain::Command::Assign {
+                    officer: assignee.clone(),
+                },
+                &as_officer(&leader),
+                sh(2026, 3, 9, 11, 0, 0),
+                &key("assign"),
+            )
+            .await
+            .expect("assign");
+        let count = |o: &domain::Officer| {
+            let store = &env.store;
+            let o = o.clone();
+            async move {
+                store
+                    .reminders_for(&o, 20, None)
+                    .await
+                    .expect("list")
+                    .items
+                    .iter()
+                    .map(|r| r.reminder.kind)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let r = sweep(&env.store, &queue, sh(2026, 3, 17, 0, 0, 1)).await;
+        assert_eq!(r.reminders, 1);
+        assert_eq!(count(&assignee).await, [ReminderKind::DueSoon]);
+        assert!(count(&other).await.is_empty(), "only the assigned officer");
+        assert!(count(&leader).await.is_empty());
+        let r = sweep(&env.store, &queue, sh(2026, 3, 19, 0, 0, 1)).await;
+        assert_eq!((r.reminders, r.missed, r.overdue_entries), (3, 1, 1));
+        assert_eq!(
+            count(&assignee).await,
+            [ReminderKind::Overdue, ReminderKind::DueSoon]
+        );
+        assert_eq!(
+            count(&leader).await,
+            [ReminderKind::Overdue],
+            "the leader too"
+        );
+        assert!(count(&other).await.is_empty());
+    })
+    .await;
+}
