@@ -19,7 +19,7 @@ const EVENT_LABELS = {
   merge_left: '移出合并', verification_recorded: '录入核查结果', transferred: '移交',
   message_posted: '留言', recused: '回避', assigned: '指派', supervision_opened: '督办',
   resubmitted: '补充材料重新提交', notice_owed: '告知', notice_delivery: '告知送达',
-  identity_revealed: '查看举报人身份', messages_read: '已读留言',
+  identity_revealed: '查看举报人身份', messages_read: '已读留言', deadline_moved: '期限调整',
 };
 
 const DELIVERY = { queued: '待发送', sent: '已送达', failed: '发送失败，重试中', undeliverable: '无法送达' };

@@ -149,9 +149,6 @@ const MAX_PAGE: i32 = 100;
 /// How many open clues of the county are compared for duplicate/merge candidates.
 const CANDIDATE_POOL: i32 = 200;
 
-fn calendar() -> &'static WorkingCalendar {
-    WorkingCalendar::embedded()
-}
 
 impl<Q: NoticeQueue> App<Q> {
     /// Answers one officer request at `now`.
@@ -188,6 +185,11 @@ impl<Q: NoticeQueue> App<Q> {
             }
             Route::Overdue => overdue::list(store, o, req).await,
         }
+    }
+
+    /// The current working-day calendar (uploaded years over the built-in ones, cached).
+    async fn calendar(&self) -> Result<std::sync::Arc<WorkingCalendar>, ApiError> {
+        self.store.calendar().await.map_err(store_error)
     }
 
     async fn me(&self, o: &Officer) -> Result<Resp, ApiError> {
@@ -260,12 +262,13 @@ impl<Q: NoticeQueue> App<Q> {
             .inbox_counts(&bureau_id)
             .await
             .map_err(store_error)?;
+        let cal = self.calendar().await?;
         let items: Vec<Value> = page
             .items
             .iter()
             .map(|s| &s.clue)
             .filter(|c| !c.recused.contains(&o.id) && filters.keep(c, now))
-            .map(|c| views::row(c, now, calendar()))
+            .map(|c| views::row(c, now, &cal))
             .collect();
         Ok(Resp::json(
             200,
@@ -288,7 +291,8 @@ impl<Q: NoticeQueue> App<Q> {
         let (stored, access) = self.load(o, m.param("id")).await?;
         let clue = &stored.clue;
         let bureaus = self.store.bureaus().await.map_err(store_error)?;
-        let mut v = views::detail(clue, now, calendar(), &bureaus);
+        let cal = self.calendar().await?;
+        let mut v = views::detail(clue, now, &cal, &bureaus);
         let timeline = self.store.timeline(&clue.id).await.map_err(store_error)?;
         let verdict = match self.store.verify_timeline(&clue.id).await {
             Ok(head) => json!({"verified": true, "seq": head.seq}),
@@ -534,8 +538,9 @@ impl<Q: NoticeQueue> App<Q> {
             return Ok(Resp::json(200, &json!({"events": [], "notices": []})));
         };
         let bureaus = self.store.bureaus().await.map_err(store_error)?;
+        let cal = self.calendar().await?;
         let rules = domain::command::Rules {
-            calendar: calendar(),
+            calendar: &cal,
             bureaus: &bureaus,
             divisions: domain::Divisions::embedded(),
         };
@@ -592,7 +597,8 @@ impl<Q: NoticeQueue> App<Q> {
             }
         };
         let mut body = outcome_json(&outcome.events);
-        body["clue"] = views::row(&after, now, calendar());
+        let cal = self.calendar().await?;
+        body["clue"] = views::row(&after, now, &cal);
         body["version"] = json!(outcome.version);
         body["replayed"] = json!(outcome.replayed);
         Ok(Resp::json(200, &body))
