@@ -37,7 +37,9 @@ export function countdown(d) {
 /** `2026-03-19` → `2026年3月19日` */
 export function cnDate(iso) {
   if (!iso) return '';
-  const [y, m, d] = String(iso).slice(0, 10).split('-').map(Number);
+  // An instant is shown as its Shanghai date; a plain date as it is.
+  const day = String(iso).includes('T') ? cnTime(iso).slice(0, 10) : String(iso).slice(0, 10);
+  const [y, m, d] = day.split('-').map(Number);
   return `${y}年${m}月${d}日`;
 }
 

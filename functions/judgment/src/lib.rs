@@ -149,7 +149,6 @@ const MAX_PAGE: i32 = 100;
 /// How many open clues of the county are compared for duplicate/merge candidates.
 const CANDIDATE_POOL: i32 = 200;
 
-
 impl<Q: NoticeQueue> App<Q> {
     /// Answers one officer request at `now`.
     pub async fn handle(&self, req: &Req, now: DateTime<Utc>) -> Resp {
