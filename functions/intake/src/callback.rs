@@ -80,6 +80,21 @@ pub fn chat_attachment_id(reporter: &ReporterKey, media_id: &str) -> AttachmentI
     AttachmentId::parse(&format!("wx{}", &h[..32])).unwrap_or_else(|_| unreachable!("hex"))
 }
 
+/// The XML of a text reply to `msg` (empty for no reply), built for each answer from the
+/// push itself, so that no stored record needs the reporter's openid.
+fn reply_xml(msg: &Inbound, content: &str, now: DateTime<Utc>) -> String {
+    if content.is_empty() {
+        return String::new();
+    }
+    TextReply {
+        to_user: &msg.from_user,
+        from_user: &msg.to_user,
+        create_time: now.timestamp(),
+        content,
+    }
+    .to_xml()
+}
+
 /// What processing one push decided.
 struct Outcome {
     reply: Option<String>,
@@ -127,7 +142,9 @@ where
         match self.side.claim_callback(&dedup, now, LEASE).await {
             Ok(Claim::Fresh) => {}
             Ok(Claim::Busy) => return Resp::text(200, "text/plain", "success"),
-            Ok(Claim::Done(reply)) => return self.answer(opened.mode, &reply, now),
+            Ok(Claim::Done(reply)) => {
+                return self.answer(opened.mode, &reply_xml(&msg, &reply, now), now);
+            }
             Err(e) => {
                 tracing::error!(code = e.code(), "callback claim failed");
                 return ApiError::unavailable().into_resp();
@@ -135,22 +152,13 @@ where
         }
         match self.process(req, &msg, &reporter, &dedup, now).await {
             Ok(out) => {
-                let reply_xml = out
-                    .reply
-                    .map(|content| {
-                        TextReply {
-                            to_user: &msg.from_user,
-                            from_user: &msg.to_user,
-                            create_time: now.timestamp(),
-                            content: &content,
-                        }
-                        .to_xml()
-                    })
-                    .unwrap_or_default();
-                if let Err(e) = self.side.complete_callback(&dedup, &reply_xml, now).await {
+                // The record keeps the reply's text only: the XML names the reporter's openid
+                // (`ToUserName`), which no item outside the vault may hold.
+                let content = out.reply.unwrap_or_default();
+                if let Err(e) = self.side.complete_callback(&dedup, &content, now).await {
                     tracing::warn!(code = e.code(), "callback record not completed");
                 }
-                self.answer(opened.mode, &reply_xml, now)
+                self.answer(opened.mode, &reply_xml(&msg, &content, now), now)
             }
             Err(e) => {
                 tracing::error!(
