@@ -114,6 +114,7 @@ pub mod keys;
 pub mod meter;
 pub mod model;
 pub mod plan;
+pub mod push_nonce;
 pub mod reminders;
 pub mod reporting;
 pub mod vault;
@@ -138,6 +139,7 @@ pub use error::StoreError;
 pub use idempotency::IdempotencyKey;
 pub use item::{DeadlineEntry, Message, OutboxEntry, StoredClue};
 pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
+pub use push_nonce::PushNonce;
 pub use reminders::{
     Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
     ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
