@@ -22,8 +22,8 @@
 //!
 //! # Requests per delivered notice
 //! BatchGetItem (clue, send record, vault) + PutItem (attempt) + TransactWriteItems (clue,
-//! timeline entry, outbox item, send record) = **3**, plus KMS `Decrypt` once per data key and
-//! cold start.
+//! timeline entry, outbox item, send record) = **3**, plus KMS `Decrypt` once per data key (one
+//! per clue, with the clue as encryption context) and cold start.
 
 use std::collections::BTreeMap;
 

@@ -227,7 +227,11 @@ fn every_function_gets_only_the_actions_it_uses() {
     assert_eq!(allowed(&t, "NotifyFunctionRole", "dynamodb"), both(&[]));
     assert_eq!(
         allowed(&t, "AttachmentsFunctionRole", "dynamodb"),
-        set(&["dynamodb:GetItem", "dynamodb:PutItem"])
+        set(&[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+        ])
     );
     // attachments reaches only its own partitions
     let att = role_statements(&t, "AttachmentsFunctionRole");
@@ -240,8 +244,10 @@ fn every_function_gets_only_the_actions_it_uses() {
         })
         .expect("attachments table statement");
     assert_eq!(
-        strings(&att_table["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]),
-        vec!["ATT#*".to_owned(), "WXTOKEN#*".to_owned()]
+        strings(&att_table["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        set(&["ATT#*", "WXTOKEN#*", "RATE#upload_*", "BLOCK#*"])
     );
     // judgment and the sweep cannot read the WeChat access token (nor its secret)
     for role in ["JudgmentFunctionRole", "DeadlineSweepFunctionRole"] {
