@@ -93,12 +93,14 @@
 //! - [`keys`] — key builders for every item above.
 //! - [`item`] — item <-> domain mapping ([`StoredClue`], [`DeadlineEntry`], [`OutboxEntry`], …).
 //! - [`plan`] — the pure write plan of a command (changes, counters, transaction items).
-//! - [`vault`] — reporter key (HMAC), envelope encryption, masking.
+//! - [`vault`] — reporter key (HMAC), envelope encryption (one data key per item, its clue as
+//!   KMS encryption context), masking.
 //! - [`idempotency`] — keys, fingerprints, records.
 //! - [`meter`] — requests and consumed capacity, for the bench.
 //! - [`model`] — submissions, outcomes, pages.
 //! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
 //! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
+//! - [`push_nonce`] — WeChat push nonces with the body's digest (a retry is not a replay).
 //! - [`attachments`] — evidence attachment records.
 //! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
 //! - [`dynamo`] — [`DynamoClueStore`].

@@ -6,7 +6,7 @@
 //! | item | `pk` | `sk` | TTL |
 //! |---|---|---|---|
 //! | callback dedup (MsgId, or reporter key + CreateTime for events; the reply's text, no openid) | `CB#<key>` | `CB` | 1 day |
-//! | callback nonce | `NONCE#<timestamp>:<nonce>` | `NONCE` | 11 min |
+//! | callback nonce (with the body's SHA-256 when written by [`crate::push_nonce`]) | `NONCE#<timestamp>:<nonce>` | `NONCE` | 11 min |
 //! | chat draft (JSON, version) | `CHAT#<reporter key>` | `DRAFT` | 30 min after the last message |
 //! | rate-limit counter | `RATE#<limit>#<subject>` | `W#<window start>` | the window + 1 h |
 //! | block (reason, by, at) | `BLOCK#<reporter key>` | `BLOCK` | |
