@@ -10,7 +10,7 @@ Officers go to the stack's Cognito user pool (username, password, `custom:bureau
 |----------|---------------------|------------|---------------------------|--------------------|----------------------------------------------------|
 | division | `DIVISION#<code>`   | `DIVISION` | `DIVISIONS#<parent code>` | `<code>`           | code, name, level                                  |
 | bureau   | `BUREAU#<id>`       | `BUREAU`   | `BUREAUS`                 | `<id>`             | data (the domain's Bureau as JSON), city_direct       |
-| officer  | `OFFICER#<username>`| `OFFICER`  | `BUREAU#<bureau id>`      | `OFFICER#<username>` | username, bureau_id, roles, sub                  |
+| officer  | `OFFICER#<sub>`     | `OFFICER`  | `BUREAU#<bureau id>`      | `OFFICER#<sub>`      | data (the domain's Officer as JSON)              |
 
 A simple format for the demo; the store issue refines it.
 """
@@ -99,16 +99,17 @@ def main() -> int:
         )["User"]
         cognito.admin_set_user_password(UserPoolId=pool, Username=o["username"], Password=o["password"], Permanent=True)
         sub = next((a["Value"] for a in user.get("Attributes", []) if a["Name"] == "sub"), "")
+        # The store's officer item (shared/store/src/item.rs `officer_item`), keyed by the token's
+        # subject: the officer API resolves bureau and roles from it, never from token claims.
+        officer = {"id": sub, "bureau": o["bureau"], "roles": o["roles"]}
         table.put_item(
             Item={
-                "pk": f"OFFICER#{o['username']}",
+                "pk": f"OFFICER#{sub}",
                 "sk": "OFFICER",
+                "type": "officer",
+                "data": json.dumps(officer, ensure_ascii=False),
                 "gsi1pk": f"BUREAU#{o['bureau']}",
-                "gsi1sk": f"OFFICER#{o['username']}",
-                "username": o["username"],
-                "bureau_id": o["bureau"],
-                "roles": o["roles"],
-                "sub": sub,
+                "gsi1sk": f"OFFICER#{sub}",
             }
         )
         rows.append((o["username"], o["password"], o["bureau"], ",".join(o["roles"])))

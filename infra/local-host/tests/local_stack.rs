@@ -192,7 +192,7 @@ async fn aws(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// An officer in the stack's user pool, and their Cognito ID token.
+/// An officer in the stack's user pool and in the table (by subject), and their ID token.
 fn officer_token(stack: &Stack) -> String {
     let script = format!(
         "import boto3\n\
@@ -202,8 +202,19 @@ fn officer_token(stack: &Stack) -> String {
          c.admin_set_user_password(UserPoolId='{pool}', Username='hz-handler', Password='Demo-Passw0rd-1', Permanent=True)\n\
          r = c.admin_initiate_auth(UserPoolId='{pool}', ClientId='{client}', AuthFlow='ADMIN_USER_PASSWORD_AUTH',\n\
              AuthParameters={{'USERNAME': 'hz-handler', 'PASSWORD': 'Demo-Passw0rd-1'}})\n\
+         sub = next(a['Value'] for a in c.admin_get_user(UserPoolId='{pool}', Username='hz-handler')['UserAttributes'] if a['Name'] == 'sub')\n\
+         officer = {{'id': sub, 'bureau': 'land-330106', 'roles': ['handler']}}\n\
+         import json\n\
+         boto3.client('dynamodb', endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t').put_item(TableName='{table}', Item={{\n\
+             'pk': {{'S': 'OFFICER#' + sub}}, 'sk': {{'S': 'OFFICER'}}, 'type': {{'S': 'officer'}}, 'data': {{'S': json.dumps(officer)}},\n\
+             'gsi1pk': {{'S': 'BUREAU#land-330106'}}, 'gsi1sk': {{'S': 'OFFICER#' + sub}}}})\n\
+         bureau = {{'id': 'land-330106', 'name': '杭州市西湖区自然资源和规划局', 'region': '杭州市西湖区', 'level': 'county', 'kind': 'land', 'division': '330106', 'city_direct': False}}\n\
+         boto3.client('dynamodb', endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t').put_item(TableName='{table}', Item={{\n\
+             'pk': {{'S': 'BUREAU#land-330106'}}, 'sk': {{'S': 'BUREAU'}}, 'type': {{'S': 'bureau'}}, 'data': {{'S': json.dumps(bureau, ensure_ascii=False)}},\n\
+             'gsi1pk': {{'S': 'BUREAUS'}}, 'gsi1sk': {{'S': 'land-330106'}}}})\n\
          print(r['AuthenticationResult']['IdToken'])\n",
         ep = stack.endpoint(),
+        table = stack.table_name(),
         pool = stack.physical_id("OfficerUserPool"),
         client = stack.physical_id("OfficerUserPoolClient"),
     );
@@ -282,10 +293,13 @@ async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
         .send()
         .await
         .expect("get");
-    assert_eq!(resp.status(), 200);
+    let status = resp.status();
     let me: Value = resp.json().await.expect("json");
-    assert_eq!(me["username"], "hz-handler");
-    assert_eq!(me["bureau_id"], "land-330106");
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        me["bureau_id"], "land-330106",
+        "the officer the table knows"
+    );
     let inv = host
         .wait_invocation("JudgmentFunction", "the officer request", |_| true)
         .await;

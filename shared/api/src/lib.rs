@@ -1,6 +1,9 @@
 //! The HTTP shapes the API handlers work with, independent of the Lambda event types: a small
 //! [`Req`] and [`Resp`], stable JSON errors ([`ApiError`]), cookie helpers, and the mapping from
-//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]).
+//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]), and the one
+//! [`router`] every API function routes with.
+
+pub mod router;
 
 use std::collections::HashMap;
 

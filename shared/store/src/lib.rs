@@ -102,11 +102,13 @@
 //! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
 //! - [`push_nonce`] — WeChat push nonces with the body's digest (a retry is not a replay).
 //! - [`attachments`] — evidence attachment records.
+//! - [`console`] — officer account state and inbox counts for the officer console.
 //! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
 pub mod attachments;
+pub mod console;
 pub mod delivery;
 pub mod dynamo;
 pub mod error;
