@@ -5,7 +5,7 @@
 //!   `content-length-range` up to the type's limit, 10 minutes) and a pending attachment record.
 //!   `GET /api/reporter/uploads/{id}` → `{status, reason?}` (the reporter's own only).
 //! - The attachment-events queue: S3 `ObjectCreated` notifications of `incoming/…`. Each object
-//!   is checked **by content** (magic bytes; the policy conditions are not enforced by every
+//!   is checked **by content** (magic bytes, then the whole container structure; the policy conditions are not enforced by every
 //!   emulator, so this is the real guard) and size, hashed (SHA-256, streamed), then copied byte
 //!   for byte to `evidence/<id>` (the very version that was hashed) and the record settled
 //!   `ready`; or settled `rejected` and deleted (every version, no delete marker left). An object
@@ -27,11 +27,16 @@
 //!
 //! # Layout
 //! - [`kind`]: allowed types, limits, detection by magic bytes.
+//! - [`limits`]: no upload for a blocked reporter, per-reporter upload limits.
 //! - [`presign`]: the SigV4 POST policy.
 //! - [`process`]: checking, hashing, keeping or quarantining an object.
 //! - [`queue`]: reading an attachment-events queue record.
+//! - [`structure`]: the container structure of each accepted type (image headers, MP4 boxes,
+//!   PDF active content).
 
 pub mod kind;
+pub mod limits;
 pub mod presign;
 pub mod process;
 pub mod queue;
+pub mod structure;

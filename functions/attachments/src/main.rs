@@ -4,10 +4,10 @@
 //!   partial batch failures so only failed records are retried.
 
 use anyhow::Context;
-use attachments::kind;
 use attachments::presign::{Signer, bucket_url, presign_post};
 use attachments::process::Objects;
 use attachments::queue::{self, Message};
+use attachments::{kind, limits};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -225,6 +225,21 @@ async fn authorise(
         );
     }
     let now = Utc::now();
+    match limits::admit(&app.records, &owner, now).await {
+        Ok(Ok(())) => {}
+        Ok(Err(refusal)) => {
+            tracing::info!(code = refusal.code(), "upload not authorised");
+            return error(
+                i64::from(refusal.status()),
+                refusal.code(),
+                refusal.message(),
+            );
+        }
+        Err(e) => {
+            tracing::error!(code = e.code(), "upload limits not read");
+            return error(503, "unavailable", "服务暂时不可用，请稍后再试");
+        }
+    }
     let id = match AttachmentId::parse(&format!("a{}", uuid::Uuid::new_v4().simple())) {
         Ok(id) => id,
         Err(_) => return error(500, "internal", "服务暂时不可用"),

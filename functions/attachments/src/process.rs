@@ -7,6 +7,7 @@ use store::attachments::{evidence_key, incoming_key, parse_incoming_key};
 use store::{Attachment, AttachmentSource, AttachmentStatus, ReportingStore, StoreError};
 
 use crate::kind::{self, MAX_BYTES};
+use crate::structure;
 
 /// Why processing could not finish (the queue message is retried).
 #[derive(Debug, thiserror::Error)]
@@ -62,12 +63,16 @@ pub enum Verdict {
 const HEAD: usize = 16;
 
 /// Judges a stream: the type by its first bytes (which must agree with what was declared, for an
-/// upload), the size within the type's limit, and the SHA-256 of every byte. Reading stops as
+/// upload), the size within the type's limit, the container structure of the whole file
+/// ([`structure`]), and the SHA-256 of every byte. Reading stops as
 /// soon as the verdict is a refusal: a wrong type after the first bytes, too large at the first
 /// byte over the type's limit.
 pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdict, ProcessError> {
     let mut head: Vec<u8> = Vec::with_capacity(HEAD);
     let mut found: Option<kind::Kind> = None;
+    // The structure: an MP4 is walked as it streams, the others (20 MiB at most) are kept.
+    let mut whole: Vec<u8> = Vec::new();
+    let mut boxes = structure::BoxWalk::new();
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     while let Some(chunk) = body
@@ -90,6 +95,11 @@ pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdi
             return Ok(Verdict::Refused("too_large"));
         }
         hasher.update(&chunk);
+        whole.extend_from_slice(&chunk);
+        if found.is_some_and(|k| k.content_type == "video/mp4") {
+            boxes.feed(&whole);
+            whole.clear();
+        }
     }
     if size == 0 {
         return Ok(Verdict::Refused("empty"));
@@ -104,6 +114,19 @@ pub async fn judge(mut body: ByteStream, declared: Option<&str>) -> Result<Verdi
     };
     if size > found.max_bytes {
         return Ok(Verdict::Refused("too_large"));
+    }
+    let structure = match found.content_type {
+        "image/jpeg" => structure::jpeg(&whole),
+        "image/png" => structure::png(&whole),
+        "image/webp" => structure::webp(&whole),
+        "application/pdf" => structure::pdf(&whole),
+        _ => {
+            boxes.feed(&whole);
+            boxes.finish()
+        }
+    };
+    if let Err(reason) = structure {
+        return Ok(Verdict::Refused(reason));
     }
     Ok(Verdict::Ok {
         content_type: found.content_type,

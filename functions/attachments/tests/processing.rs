@@ -483,3 +483,48 @@ async fn bytes_posted_again_after_settling_and_unclaimed_objects_are_deleted() {
     assert_eq!(b.bytes(&evidence_key(&id)).await, JPEG);
     assert_eq!(b.record(&id).await, record_before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_limited_per_reporter_and_refused_to_a_blocked_reporter() {
+    use attachments::limits::{Refusal, UPLOAD_LIMITS, admit};
+    // Arrange: a blocked reporter, a busy one and another
+    let b = Bench::start().await;
+    let now = Utc::now();
+    let (blocked, busy, other) = (reporter(21), reporter(22), reporter(23));
+    b.records
+        .block(&store::Block {
+            reporter: blocked.clone(),
+            reason: domain::text::Reason::parse("恶意重复举报").expect("reason"),
+            by: "operator-1".into(),
+            at: now,
+        })
+        .await
+        .expect("block");
+    let hourly = UPLOAD_LIMITS[0].max;
+
+    // Act
+    let refused_blocked = admit(&b.records, &blocked, now).await.expect("admit");
+    let mut admitted = 0;
+    for _ in 0..hourly {
+        if admit(&b.records, &busy, now).await.expect("admit").is_ok() {
+            admitted += 1;
+        }
+    }
+    let over = admit(&b.records, &busy, now).await.expect("admit");
+    let others = admit(&b.records, &other, now).await.expect("admit");
+    let next_hour = admit(&b.records, &busy, now + chrono::Duration::hours(1))
+        .await
+        .expect("admit");
+
+    // Assert
+    assert_eq!(refused_blocked, Err(Refusal::Blocked));
+    assert_eq!(admitted, hourly);
+    assert_eq!(over, Err(Refusal::TooMany));
+    assert_eq!(
+        others,
+        Ok(()),
+        "one reporter's uploads do not limit another"
+    );
+    assert_eq!(next_hour, Ok(()), "the hourly window moves on");
+    assert_eq!(Refusal::TooMany.status(), 429);
+}

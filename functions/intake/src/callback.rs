@@ -2,12 +2,16 @@
 //! and open (signature, timestamp, nonce, AES, XML), deduplicate (MsgId, or reporter key +
 //! CreateTime for events) durably, answer subscribe/menu events, and run the guided chat.
 //!
-//! Deduplication: the first delivery claims a record; a concurrent retry finds it claimed and
-//! answers nothing (WeChat retries again), a later retry gets the reply given the first time.
+//! Deduplication: WeChat's retries (the same query string and body: the nonce record keeps the
+//! body's digest, [`store::push_nonce`]) are not replays. The first delivery claims a record; a
+//! concurrent retry finds it claimed and waits up to [`BUSY_WAIT`] for its reply, else answers
+//! `success` (WeChat retries again); a later retry gets the reply given the first time.
 //! A delivery whose processing failed releases its claim, so the next retry processes it again.
 //! Filing the clue is itself idempotent on the MsgId, so even a reprocessed message files once.
 //!
 //! An officer's "绑定 <code>" text binds their WeChat for reminders instead of entering the chat.
+
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::chat::{
@@ -21,7 +25,7 @@ use domain::{AttachmentId, Divisions, NoticeContent, ReporterKey};
 use outbox::NoticeQueue;
 use sha2::{Digest, Sha256};
 use store::{
-    Attachment, AttachmentSource, AttachmentStatus, Claim, ClueStore, IdempotencyKey,
+    Attachment, AttachmentSource, AttachmentStatus, Claim, ClueStore, IdempotencyKey, PushNonce,
     ReporterIdentity, StoreError,
 };
 use wechat::{Body, CallbackQuery, Event, Inbound, Mode, TextReply};
@@ -37,6 +41,9 @@ pub const MENU_CHAT: &str = "REPORT_CHAT";
 pub const MENU_MINE: &str = "MY_CLUES";
 /// How long one delivery may hold its claim before a retry may take over.
 pub const LEASE: Duration = Duration::seconds(15);
+/// How long a retry waits for the reply of the delivery still processing the same push.
+pub const BUSY_WAIT: StdDuration = StdDuration::from_secs(3);
+const BUSY_POLL: StdDuration = StdDuration::from_millis(250);
 /// Largest callback body read.
 pub const MAX_CALLBACK_BODY: usize = 64 * 1024;
 
@@ -83,6 +90,26 @@ pub fn chat_attachment_id(reporter: &ReporterKey, media_id: &str) -> AttachmentI
     AttachmentId::parse(&format!("wx{}", &h[..32])).unwrap_or_else(|_| unreachable!("hex"))
 }
 
+/// How long a push nonce is remembered (WeChat's signature window either side, plus a minute).
+fn nonce_ttl() -> Duration {
+    Duration::from_std(wechat::callback::NONCE_TTL).unwrap_or(Duration::minutes(11))
+}
+
+/// The XML of a text reply to `msg` (empty for no reply), built for each answer from the
+/// push itself, so that no stored record needs the reporter's openid.
+fn reply_xml(msg: &Inbound, content: &str, now: DateTime<Utc>) -> String {
+    if content.is_empty() {
+        return String::new();
+    }
+    TextReply {
+        to_user: &msg.from_user,
+        from_user: &msg.to_user,
+        create_time: now.timestamp(),
+        content,
+    }
+    .to_xml()
+}
+
 /// What processing one push decided.
 struct Outcome {
     reply: Option<String>,
@@ -110,11 +137,23 @@ where
             return refused(&wechat::WechatError::XmlTooLarge);
         }
         let q = query_of(req);
-        let opened = match self
-            .callback
-            .receive(&q, &req.body, now.timestamp(), &self.side)
+        let auth = match self.callback.authenticate(&q, &req.body, now.timestamp()) {
+            Ok(a) => a,
+            Err(e) => return refused(&e),
+        };
+        // WeChat's retry repeats the query string and the body: it goes on to the deduplication
+        // record below. The same nonce with another body is a replay.
+        let body_sha256 = hex::encode(Sha256::digest(&req.body));
+        match self
+            .side
+            .note_push(auth.replay_key(), &body_sha256, now, nonce_ttl())
             .await
         {
+            Ok(PushNonce::Fresh) => {}
+            Ok(PushNonce::Replayed) => return refused(&wechat::WechatError::ReplayedNonce),
+            Err(e) => return refused(&wechat::WechatError::NonceStore(Box::new(e))),
+        }
+        let opened = match self.callback.open(auth) {
             Ok(o) => o,
             Err(e) => return refused(&e),
         };
@@ -127,33 +166,35 @@ where
             Some(id) => format!("msg:{id}"),
             None => format!("evt:{}:{}", reporter.as_str(), msg.create_time),
         };
-        match self.side.claim_callback(&dedup, now, LEASE).await {
-            Ok(Claim::Fresh) => {}
-            Ok(Claim::Busy) => return Resp::text(200, "text/plain", "success"),
-            Ok(Claim::Done(reply)) => return self.answer(opened.mode, &reply, now),
-            Err(e) => {
-                tracing::error!(code = e.code(), "callback claim failed");
-                return ApiError::unavailable().into_resp();
+        // A delivery of a push another delivery is processing waits a little for its reply
+        // (WeChat shows the reporter the answer to its last try), then answers `success`.
+        let mut waited = StdDuration::ZERO;
+        loop {
+            match self.side.claim_callback(&dedup, now, LEASE).await {
+                Ok(Claim::Fresh) => break,
+                Ok(Claim::Busy) if waited < BUSY_WAIT => {
+                    tokio::time::sleep(BUSY_POLL).await;
+                    waited += BUSY_POLL;
+                }
+                Ok(Claim::Busy) => return Resp::text(200, "text/plain", "success"),
+                Ok(Claim::Done(reply)) => {
+                    return self.answer(opened.mode, &reply_xml(&msg, &reply, now), now);
+                }
+                Err(e) => {
+                    tracing::error!(code = e.code(), "callback claim failed");
+                    return ApiError::unavailable().into_resp();
+                }
             }
         }
         match self.process(&msg, &reporter, &dedup, now).await {
             Ok(out) => {
-                let reply_xml = out
-                    .reply
-                    .map(|content| {
-                        TextReply {
-                            to_user: &msg.from_user,
-                            from_user: &msg.to_user,
-                            create_time: now.timestamp(),
-                            content: &content,
-                        }
-                        .to_xml()
-                    })
-                    .unwrap_or_default();
-                if let Err(e) = self.side.complete_callback(&dedup, &reply_xml, now).await {
+                // The record keeps the reply's text only: the XML names the reporter's openid
+                // (`ToUserName`), which no item outside the vault may hold.
+                let content = out.reply.unwrap_or_default();
+                if let Err(e) = self.side.complete_callback(&dedup, &content, now).await {
                     tracing::warn!(code = e.code(), "callback record not completed");
                 }
-                self.answer(opened.mode, &reply_xml, now)
+                self.answer(opened.mode, &reply_xml(&msg, &content, now), now)
             }
             Err(e) => {
                 tracing::error!(

@@ -11,10 +11,18 @@ use chrono::{DateTime, Duration, Utc};
 use domain::chat::ChatDraft;
 use domain::{AttachmentId, ReporterKey};
 use serde::{Deserialize, Serialize};
-use store::{Attachment, Block, Claim, RateLimit, ReportingStore, StoreError};
+use store::{Attachment, Block, Claim, PushNonce, RateLimit, ReportingStore, StoreError};
 
 /// The reporting side table.
 pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
+    /// Records a push's replay key with the digest of its body ([`store::push_nonce`]).
+    fn note_push(
+        &self,
+        replay_key: &str,
+        body_sha256: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<PushNonce, StoreError>> + Send;
     fn claim_callback(
         &self,
         key: &str,
@@ -67,6 +75,15 @@ pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
 }
 
 impl Side for ReportingStore {
+    async fn note_push(
+        &self,
+        replay_key: &str,
+        body_sha256: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<PushNonce, StoreError> {
+        ReportingStore::note_push(self, replay_key, body_sha256, now, ttl).await
+    }
     async fn claim_callback(
         &self,
         key: &str,
@@ -137,7 +154,7 @@ pub struct MemorySide {
 
 #[derive(Debug, Default)]
 struct Mem {
-    nonces: HashMap<String, ()>,
+    nonces: HashMap<String, String>,
     callbacks: HashMap<String, Option<String>>,
     drafts: HashMap<ReporterKey, (Option<ChatDraft>, u64)>,
     counters: HashMap<String, u32>,
@@ -165,11 +182,27 @@ impl MemorySide {
 impl wechat::NonceStore for MemorySide {
     type Error = StoreError;
     async fn first_use(&self, key: &str, _ttl: StdDuration) -> Result<bool, StoreError> {
-        Ok(self.with(|m| m.nonces.insert(key.to_owned(), ()).is_none()))
+        Ok(self.with(|m| m.nonces.insert(key.to_owned(), String::new()).is_none()))
     }
 }
 
 impl Side for MemorySide {
+    async fn note_push(
+        &self,
+        replay_key: &str,
+        body_sha256: &str,
+        _now: DateTime<Utc>,
+        _ttl: Duration,
+    ) -> Result<PushNonce, StoreError> {
+        Ok(self.with(|m| match m.nonces.get(replay_key) {
+            Some(seen) if seen != body_sha256 => PushNonce::Replayed,
+            _ => {
+                m.nonces
+                    .insert(replay_key.to_owned(), body_sha256.to_owned());
+                PushNonce::Fresh
+            }
+        }))
+    }
     async fn claim_callback(
         &self,
         key: &str,

@@ -1145,13 +1145,25 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         400,
         "xml_malformed",
     );
-    // the replayed nonce of the valid push above
-    case(
-        "replayed nonce".into(),
-        valid.clone(),
-        400,
-        "replayed_nonce",
-    );
+    // the timestamp and nonce of the valid push above with another body (a byte-identical
+    // repeat is WeChat's retry: `tests/retries.rs`)
+    let replayed = {
+        let other = w.platform.push(
+            &text_msg("oHostile01", "举报", 9003),
+            wechat_sim::defaults::ACCOUNT_ID,
+            "oHostile01",
+            valid.query["timestamp"].parse().expect("timestamp"),
+            "replayed1",
+            [5u8; 16],
+        );
+        let mut r = intake::Req::new("POST", "/wechat/callback");
+        for (k, v) in other.query {
+            r.query.insert(k.to_owned(), v);
+        }
+        r.body = other.body.into_bytes();
+        r
+    };
+    case("replayed nonce".into(), replayed, 400, "replayed_nonce");
     // echo verification with a bad signature
     let mut echo = intake::Req::new("GET", "/wechat/callback");
     for (k, v) in w.platform.echo_query(t, "e1", "echo-me") {

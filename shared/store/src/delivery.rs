@@ -22,8 +22,8 @@
 //!
 //! # Requests per delivered notice
 //! BatchGetItem (clue, send record, vault) + PutItem (attempt) + TransactWriteItems (clue,
-//! timeline entry, outbox item, send record) = **3**, plus KMS `Decrypt` once per data key and
-//! cold start.
+//! timeline entry, outbox item, send record) = **3**, plus KMS `Decrypt` once per data key (one
+//! per clue, with the clue as encryption context) and cold start.
 
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ use crate::item::{Item, StoredClue, get_json, get_s, key, s, sealed_from_item, t
 use crate::keys::*;
 use crate::meter::{item_size, write_units};
 use crate::plan::{Cancelled, apply_events, plan_writes};
-use crate::vault::open;
+use crate::vault::{VaultContext, open};
 
 /// Where one notice's sending stands, as `notify` records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,7 +199,9 @@ impl DynamoClueStore {
         let vault =
             vault.ok_or_else(|| StoreError::NotFound(format!("identity of clue {clue}")))?;
         let sealed = sealed_from_item(&vault)?;
-        let data_key = self.open_key(&sealed.encrypted_key).await?;
+        let data_key = self
+            .open_key(&sealed.encrypted_key, &VaultContext::clue(clue))
+            .await?;
         let identity = open(&data_key, clue.as_str(), &sealed)?;
         Ok(Delivery {
             stored,

@@ -29,7 +29,9 @@ use crate::keys::*;
 use crate::meter::{Meter, item_size, read_units_each, read_units_total, write_units};
 use crate::model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
 use crate::plan::{Cancelled, Change, WritePlan, apply_events, classify, counters_of, plan_writes};
-use crate::vault::{DataKey, MaskedIdentity, ReporterIdentity, ReporterKeyer, open, seal};
+use crate::vault::{
+    DataKey, MaskedIdentity, ReporterIdentity, ReporterKeyer, VaultContext, open, seal,
+};
 use crate::{ClueStore, MAX_MERGE_MEMBERS};
 
 /// How many times a command is decided again when its transaction met another one in flight
@@ -91,6 +93,9 @@ impl StoreConfig {
 
 type Cached<T> = Mutex<Option<(Instant, Arc<T>)>>;
 
+/// How many KMS-decrypted data keys one cold start keeps (one per vault item read).
+const OPENED_KEYS: usize = 1024;
+
 /// The store on DynamoDB. Create one per cold start with clients built once, and share it.
 pub struct DynamoClueStore {
     pub(crate) db: aws_sdk_dynamodb::Client,
@@ -99,10 +104,8 @@ pub struct DynamoClueStore {
     pii_key_id: String,
     keyer: Option<ReporterKeyer>,
     cache_ttl: Duration,
-    /// The data key of this cold start (one `GenerateDataKey`).
-    data_key: tokio::sync::OnceCell<DataKey>,
-    /// Data keys decrypted by KMS, by their encrypted blob.
-    opened_keys: Mutex<HashMap<Vec<u8>, DataKey>>,
+    /// Data keys decrypted by KMS, by their encryption context and encrypted blob.
+    opened_keys: Mutex<HashMap<(VaultContext, Vec<u8>), DataKey>>,
     directory: Cached<BureauDirectory>,
     scopes: Mutex<HashMap<DivisionCode, (Instant, Arc<ScopeHistory>)>>,
     /// The current working-day calendar ([`crate::calendar`]).
@@ -218,7 +221,6 @@ impl DynamoClueStore {
                 .map(ReporterKeyer::new)
                 .transpose()?,
             cache_ttl: config.cache_ttl,
-            data_key: tokio::sync::OnceCell::new(),
             opened_keys: Mutex::new(HashMap::new()),
             directory: Mutex::new(None),
             scopes: Mutex::new(HashMap::new()),
@@ -572,37 +574,38 @@ impl DynamoClueStore {
 
     // ------------------------------------------------------------------------- vault
 
-    pub(crate) async fn data_key(&self) -> Result<&DataKey, StoreError> {
-        self.data_key
-            .get_or_try_init(|| async {
-                let out = self
-                    .kms
-                    .generate_data_key()
-                    .key_id(&self.pii_key_id)
-                    .key_spec(DataKeySpec::Aes256)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::sdk("kms:GenerateDataKey", e))?;
-                self.meter.record("kms", 1, None, 0.0);
-                let plaintext = out
-                    .plaintext()
-                    .ok_or(StoreError::Vault("no plaintext key"))?;
-                let blob = out
-                    .ciphertext_blob()
-                    .ok_or(StoreError::Vault("no encrypted key"))?;
-                DataKey::new(plaintext.as_ref(), blob.as_ref().to_vec())
-            })
+    /// A fresh data key for one vault item, bound to its encryption context (one
+    /// `GenerateDataKey`).
+    pub(crate) async fn data_key(&self, context: &VaultContext) -> Result<DataKey, StoreError> {
+        let out = self
+            .kms
+            .generate_data_key()
+            .key_id(&self.pii_key_id)
+            .key_spec(DataKeySpec::Aes256)
+            .encryption_context(context.name(), context.value())
+            .send()
             .await
+            .map_err(|e| StoreError::sdk("kms:GenerateDataKey", e))?;
+        self.meter.record("kms", 1, None, 0.0);
+        let plaintext = out
+            .plaintext()
+            .ok_or(StoreError::Vault("no plaintext key"))?;
+        let blob = out
+            .ciphertext_blob()
+            .ok_or(StoreError::Vault("no encrypted key"))?;
+        DataKey::new(plaintext.as_ref(), blob.as_ref().to_vec())
     }
 
-    pub(crate) async fn open_key(&self, encrypted: &[u8]) -> Result<DataKey, StoreError> {
-        if let Some(k) = self.data_key.get()
-            && k.encrypted == encrypted
-        {
-            return Ok(k.clone());
-        }
+    /// The data key of a vault item: KMS `Decrypt` with the item's encryption context (cached
+    /// per cold start by context and blob, up to [`OPENED_KEYS`]).
+    pub(crate) async fn open_key(
+        &self,
+        encrypted: &[u8],
+        context: &VaultContext,
+    ) -> Result<DataKey, StoreError> {
+        let cache_key = (context.clone(), encrypted.to_vec());
         if let Ok(cache) = self.opened_keys.lock()
-            && let Some(k) = cache.get(encrypted)
+            && let Some(k) = cache.get(&cache_key)
         {
             return Ok(k.clone());
         }
@@ -611,6 +614,7 @@ impl DynamoClueStore {
             .decrypt()
             .key_id(&self.pii_key_id)
             .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(encrypted))
+            .encryption_context(context.name(), context.value())
             .send()
             .await
             .map_err(|e| StoreError::sdk("kms:Decrypt", e))?;
@@ -620,7 +624,10 @@ impl DynamoClueStore {
             .ok_or(StoreError::Vault("no plaintext key"))?;
         let key = DataKey::new(plaintext.as_ref(), encrypted.to_vec())?;
         if let Ok(mut cache) = self.opened_keys.lock() {
-            cache.insert(encrypted.to_vec(), key.clone());
+            if cache.len() >= OPENED_KEYS {
+                cache.clear();
+            }
+            cache.insert(cache_key, key.clone());
         }
         Ok(key)
     }
@@ -631,7 +638,9 @@ impl DynamoClueStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("identity of clue {id}")))?;
         let sealed = sealed_from_item(&item)?;
-        let key = self.open_key(&sealed.encrypted_key).await?;
+        let key = self
+            .open_key(&sealed.encrypted_key, &VaultContext::clue(id))
+            .await?;
         open(&key, id.as_str(), &sealed)
     }
 
@@ -987,7 +996,9 @@ impl ClueStore for DynamoClueStore {
             );
         }
         let sealed = seal(
-            self.data_key().await?,
+            &self
+                .data_key(&VaultContext::clue(&submission.clue_id))
+                .await?,
             submission.clue_id.as_str(),
             &identity,
         )?;

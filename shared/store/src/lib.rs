@@ -95,12 +95,14 @@
 //! - [`keys`] — key builders for every item above.
 //! - [`item`] — item <-> domain mapping ([`StoredClue`], [`DeadlineEntry`], [`OutboxEntry`], …).
 //! - [`plan`] — the pure write plan of a command (changes, counters, transaction items).
-//! - [`vault`] — reporter key (HMAC), envelope encryption, masking.
+//! - [`vault`] — reporter key (HMAC), envelope encryption (one data key per item, its clue as
+//!   KMS encryption context), masking.
 //! - [`idempotency`] — keys, fingerprints, records.
 //! - [`meter`] — requests and consumed capacity, for the bench.
 //! - [`model`] — submissions, outcomes, pages.
 //! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
 //! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
+//! - [`push_nonce`] — WeChat push nonces with the body's digest (a retry is not a replay).
 //! - [`attachments`] — evidence attachment records.
 //! - [`console`] — officer account state and inbox counts for the officer console.
 //! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
@@ -121,6 +123,7 @@ pub mod keys;
 pub mod meter;
 pub mod model;
 pub mod plan;
+pub mod push_nonce;
 pub mod reminders;
 pub mod reporting;
 pub mod sweep;
@@ -146,12 +149,13 @@ pub use error::StoreError;
 pub use idempotency::IdempotencyKey;
 pub use item::{DeadlineEntry, Message, OutboxEntry, StoredClue};
 pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
+pub use push_nonce::PushNonce;
 pub use reminders::{
     Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
     ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
-pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
+pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, VaultContext};
 
 /// The most clues one primary may have merged into it (see "Bounds").
 pub const MAX_MERGE_MEMBERS: usize = 15;

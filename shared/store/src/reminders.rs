@@ -42,7 +42,7 @@ use crate::error::StoreError;
 use crate::item::{Item, b, get_json, get_s, key, n, parse_instant, s, sealed_from_item, to_json};
 use crate::keys::*;
 use crate::meter::{item_size, write_units};
-use crate::vault::{ReporterIdentity, open, seal};
+use crate::vault::{ReporterIdentity, VaultContext, open, seal};
 
 /// The most officers one reminder is pushed to (one transaction holds 100 items).
 pub const MAX_REMINDER_DELIVERIES: usize = 99;
@@ -663,7 +663,9 @@ impl DynamoClueStore {
 
     async fn binding_openid(&self, officer: &OfficerId, item: &Item) -> Result<String, StoreError> {
         let sealed = sealed_from_item(item)?;
-        let data_key = self.open_key(&sealed.encrypted_key).await?;
+        let data_key = self
+            .open_key(&sealed.encrypted_key, &VaultContext::officer(officer))
+            .await?;
         Ok(open(&data_key, &binding_aad(officer), &sealed)?.openid)
     }
 
@@ -854,9 +856,9 @@ impl DynamoClueStore {
         let bad = |e: &dyn std::fmt::Display| StoreError::malformed(key_text(&item), e);
         let officer = OfficerId::parse(get_s(&item, "officer")?).map_err(|e| bad(&e))?;
         let bureau = BureauId::parse(get_s(&item, "bureau")?).map_err(|e| bad(&e))?;
-        let data_key = self.data_key().await?;
+        let data_key = self.data_key(&VaultContext::officer(&officer)).await?;
         let sealed = seal(
-            data_key,
+            &data_key,
             &binding_aad(&officer),
             &ReporterIdentity::anonymous(openid),
         )?;

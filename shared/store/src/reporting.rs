@@ -5,8 +5,8 @@
 //!
 //! | item | `pk` | `sk` | TTL |
 //! |---|---|---|---|
-//! | callback dedup (MsgId, or reporter key + CreateTime for events) | `CB#<key>` | `CB` | 1 day |
-//! | callback nonce | `NONCE#<timestamp>:<nonce>` | `NONCE` | 11 min |
+//! | callback dedup (MsgId, or reporter key + CreateTime for events; the reply's text, no openid) | `CB#<key>` | `CB` | 1 day |
+//! | callback nonce (with the body's SHA-256 when written by [`crate::push_nonce`]) | `NONCE#<timestamp>:<nonce>` | `NONCE` | 11 min |
 //! | chat draft (JSON, version) | `CHAT#<reporter key>` | `DRAFT` | 30 min after the last message |
 //! | rate-limit counter | `RATE#<limit>#<subject>` | `W#<window start>` | the window + 1 h |
 //! | block (reason, by, at) | `BLOCK#<reporter key>` | `BLOCK` | |
@@ -49,7 +49,7 @@ pub enum Claim {
     Fresh,
     /// Another delivery is being processed right now: answer nothing, WeChat retries.
     Busy,
-    /// Already processed: this is the reply given then (empty for none).
+    /// Already processed: this is the text of the reply given then (empty for none).
     Done(String),
 }
 
@@ -170,7 +170,7 @@ impl ReportingStore {
                 let item = self.get_item(pk_callback(key_), "CB").await?;
                 Ok(match item {
                     Some(i) if get_s(&i, "status").ok() == Some("COMPLETED") => {
-                        Claim::Done(get_s(&i, "reply").unwrap_or_default().to_owned())
+                        Claim::Done(get_s(&i, "reply_text").unwrap_or_default().to_owned())
                     }
                     _ => Claim::Busy,
                 })
@@ -179,7 +179,9 @@ impl ReportingStore {
         }
     }
 
-    /// Records the reply given to callback `key`; retries get it back.
+    /// Records the text of the reply given to callback `key` (empty for none); retries get it
+    /// back. Only the text: the reply's XML names the reporter's openid, which no item outside
+    /// the vault may hold (records of older versions kept it in `reply`, which is not read).
     ///
     /// # Errors
     /// DynamoDB failures.
@@ -193,7 +195,7 @@ impl ReportingStore {
         item.extend([
             ("type".to_owned(), s("callback")),
             ("status".to_owned(), s("COMPLETED")),
-            ("reply".to_owned(), s(reply)),
+            ("reply_text".to_owned(), s(reply)),
             (EXPIRES_AT.to_owned(), n((now + CALLBACK_TTL).timestamp())),
         ]);
         self.db

@@ -4,13 +4,17 @@
 //! - [`ReporterKeyer`]: HMAC-SHA-256 of the openid with a configured secret → [`ReporterKey`].
 //! - [`seal`] / [`open`]: AES-256-GCM with a KMS data key; the clue id is the associated data, so
 //!   a ciphertext moved to another clue's vault item does not decrypt.
+//! - [`VaultContext`]: the KMS encryption context of each data key (`{"clue_id": <id>}`, or
+//!   `{"officer_id": <sub>}` for an officer's WeChat binding): one data key per vault item, which
+//!   KMS decrypts only with the same context (the key policy requires it), so every `Decrypt` is
+//!   tied to one clue in CloudTrail.
 //! - [`MaskedIdentity`]: `张*`, `138****5678`, `110***********1234`, computed once at receipt.
 
 use std::fmt;
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
-use domain::ReporterKey;
+use domain::{ClueId, OfficerId, ReporterKey};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -171,6 +175,46 @@ impl ReporterKeyer {
 impl fmt::Debug for ReporterKeyer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ReporterKeyer(<secret>)")
+    }
+}
+
+/// What a vault data key protects, as its KMS encryption context (one pair).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VaultContext {
+    name: &'static str,
+    value: String,
+}
+
+impl VaultContext {
+    /// The context name of a clue's vault item.
+    pub const CLUE: &'static str = "clue_id";
+    /// The context name of an officer's WeChat binding.
+    pub const OFFICER: &'static str = "officer_id";
+
+    /// The context of clue `id`'s vault item.
+    pub fn clue(id: &ClueId) -> Self {
+        Self {
+            name: Self::CLUE,
+            value: id.as_str().to_owned(),
+        }
+    }
+
+    /// The context of an officer's sealed WeChat binding.
+    pub fn officer(id: &OfficerId) -> Self {
+        Self {
+            name: Self::OFFICER,
+            value: id.to_string(),
+        }
+    }
+
+    /// The context's key (`clue_id`, `officer_id`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The context's value.
+    pub fn value(&self) -> &str {
+        &self.value
     }
 }
 

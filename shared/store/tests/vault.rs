@@ -110,3 +110,72 @@ async fn a_reveal_is_audited_on_the_timeline_and_refused_to_others() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_data_key_decrypts_only_with_its_clue_as_encryption_context() {
+    bounded(120, async {
+        // Arrange: two clues filed, each with its own data key
+        let env = Env::start().await;
+        let a = env.receive("clue-a", 7, "330106", at(3, 9)).await;
+        let b = env.receive("clue-b", 8, "330106", at(3, 9)).await;
+        let items = env.scan().await;
+        let edk = |clue: &str| {
+            items
+                .iter()
+                .find(|i| {
+                    i.get("type")
+                        .and_then(|v| v.as_s().ok())
+                        .map(String::as_str)
+                        == Some("vault")
+                        && i.get("pk")
+                            .and_then(|v| v.as_s().ok())
+                            .is_some_and(|pk| pk.ends_with(clue))
+                })
+                .and_then(|i| i.get("edk"))
+                .and_then(|v| v.as_b().ok())
+                .expect("vault item")
+                .clone()
+        };
+        let (edk_a, edk_b) = (edk(a.clue_id.as_str()), edk(b.clue_id.as_str()));
+        assert_ne!(edk_a, edk_b, "one data key per vault item");
+        let decrypt = |context: Option<(&str, &str)>| {
+            let req = env
+                .kms
+                .decrypt()
+                .key_id(&env.pii_key)
+                .ciphertext_blob(edk_a.clone());
+            let req = match context {
+                Some((k, v)) => req.encryption_context(k, v),
+                None => req,
+            };
+            req.send()
+        };
+
+        // Act
+        let without = decrypt(None).await;
+        let other_clue = decrypt(Some(("clue_id", b.clue_id.as_str()))).await;
+        let other_name = decrypt(Some(("officer_id", a.clue_id.as_str()))).await;
+        let right = decrypt(Some(("clue_id", a.clue_id.as_str()))).await;
+
+        // Assert: KMS (the emulator) refuses every Decrypt but the one naming the clue
+        assert!(without.is_err(), "a Decrypt without the context succeeded");
+        assert!(other_clue.is_err(), "another clue's context decrypted it");
+        assert!(other_name.is_err(), "another context name decrypted it");
+        assert_eq!(
+            right
+                .expect("decrypt")
+                .plaintext()
+                .map(|p| p.as_ref().len()),
+            Some(32)
+        );
+        // The store reads the identity through the same context.
+        assert_eq!(
+            env.another_store()
+                .recipient_openid(&a.clue_id)
+                .await
+                .expect("openid"),
+            identity(7).openid
+        );
+    })
+    .await;
+}

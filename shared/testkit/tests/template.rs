@@ -106,3 +106,323 @@ fn the_check_fails_loudly_when_a_resource_is_missing() {
         "names the schedule: {err}"
     );
 }
+
+// ------------------------------------------------------------------ least privilege (issue 16)
+
+/// The template as CloudFormation (SAM transformed, code not packaged).
+fn transformed() -> serde_json::Value {
+    let out = Command::new(venv_bin("python"))
+        .arg(workspace_root().join("infra/stack/deploy.py"))
+        .arg("transformed")
+        .output()
+        .expect("run deploy.py transformed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(a) => a.iter().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Every inline policy statement of a role.
+fn role_statements(t: &serde_json::Value, role: &str) -> Vec<serde_json::Value> {
+    t["Resources"][role]["Properties"]["Policies"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The actions a role is allowed, by service prefix.
+fn allowed(t: &serde_json::Value, role: &str, service: &str) -> BTreeSet<String> {
+    role_statements(t, role)
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| strings(&s["Action"]))
+        .filter(|a| a.starts_with(&format!("{service}:")))
+        .collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn every_function_gets_only_the_actions_it_uses() {
+    // Arrange
+    let t = transformed();
+    let roles: Vec<String> = t["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(roles.len() >= 6, "{roles:?}");
+
+    // Assert: no wildcard action allowed anywhere, no table-wide CRUD (Scan, BatchWriteItem,
+    // table management)
+    for role in &roles {
+        for s in role_statements(&t, role) {
+            if s["Effect"] != "Allow" {
+                continue;
+            }
+            for a in strings(&s["Action"]) {
+                assert!(
+                    a != "*" && !a.ends_with(":*"),
+                    "{role} is allowed every action of a service: {a}"
+                );
+                assert!(
+                    !matches!(
+                        a.as_str(),
+                        "dynamodb:Scan"
+                            | "dynamodb:BatchWriteItem"
+                            | "dynamodb:DeleteTable"
+                            | "dynamodb:DescribeTable"
+                            | "dynamodb:UpdateTable"
+                    ),
+                    "{role} has table-wide access: {a}"
+                );
+            }
+        }
+    }
+    let reads = [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+    ];
+    let writes = ["dynamodb:PutItem", "dynamodb:UpdateItem"];
+    let both = |extra: &[&str]| {
+        let mut s = set(&reads);
+        s.extend(set(&writes));
+        s.extend(set(extra));
+        s
+    };
+    assert_eq!(
+        allowed(&t, "IntakeFunctionRole", "dynamodb"),
+        both(&["dynamodb:DeleteItem"])
+    );
+    assert_eq!(
+        allowed(&t, "JudgmentFunctionRole", "dynamodb"),
+        both(&["dynamodb:DeleteItem"])
+    );
+    assert_eq!(
+        allowed(&t, "DeadlineSweepFunctionRole", "dynamodb"),
+        both(&[])
+    );
+    assert_eq!(allowed(&t, "NotifyFunctionRole", "dynamodb"), both(&[]));
+    assert_eq!(
+        allowed(&t, "AttachmentsFunctionRole", "dynamodb"),
+        set(&[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem"
+        ])
+    );
+    // attachments reaches only its own partitions
+    let att = role_statements(&t, "AttachmentsFunctionRole");
+    let att_table = att
+        .iter()
+        .find(|s| {
+            strings(&s["Action"])
+                .iter()
+                .any(|a| a.starts_with("dynamodb:"))
+        })
+        .expect("attachments table statement");
+    assert_eq!(
+        strings(&att_table["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        set(&["ATT#*", "WXTOKEN#*", "RATE#upload_*", "BLOCK#*"])
+    );
+    // judgment and the sweep cannot read the WeChat access token (nor its secret)
+    for role in ["JudgmentFunctionRole", "DeadlineSweepFunctionRole"] {
+        let denies_token = role_statements(&t, role).iter().any(|s| {
+            s["Effect"] == "Deny"
+                && strings(&s["Action"]) == ["dynamodb:*"]
+                && strings(&s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"])
+                    == ["WXTOKEN#*"]
+        });
+        assert!(denies_token, "{role} may read the WeChat access token");
+        assert!(allowed(&t, role, "secretsmanager").is_empty(), "{role}");
+    }
+    // KMS: intake seals, judgment and notify open, nobody else touches the identity key
+    assert_eq!(
+        allowed(&t, "IntakeFunctionRole", "kms"),
+        set(&["kms:GenerateDataKey"])
+    );
+    for role in ["JudgmentFunctionRole", "NotifyFunctionRole"] {
+        assert_eq!(allowed(&t, role, "kms"), set(&["kms:Decrypt"]), "{role}");
+    }
+    assert!(allowed(&t, "DeadlineSweepFunctionRole", "kms").is_empty());
+}
+
+#[test]
+fn the_identity_key_is_used_only_by_its_functions_with_the_clue_as_context() {
+    // Arrange
+    let t = transformed();
+    let statements = t["Resources"]["PiiKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .cloned()
+        .expect("key policy");
+    let crypto = [
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+        "kms:GenerateDataKeyWithoutPlaintext",
+    ];
+
+    // Assert: no kms:*; each statement that allows a cryptographic operation names the
+    // function roles and requires an encryption context of clue_id / officer_id only
+    let mut uses = BTreeSet::new();
+    for s in &statements {
+        let actions = strings(&s["Action"]);
+        assert!(
+            actions.iter().all(|a| a != "kms:*" && a != "*"),
+            "key policy allows kms:*: {s}"
+        );
+        let grants_crypto = actions.iter().any(|a| {
+            crypto.contains(&a.as_str()) || a == "kms:ReEncrypt*" || a == "kms:GenerateDataKey*"
+        });
+        if !grants_crypto {
+            continue;
+        }
+        let c = &s["Condition"];
+        assert_eq!(
+            strings(&c["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]),
+            ["clue_id", "officer_id"],
+            "{s}"
+        );
+        assert_eq!(c["Null"]["kms:EncryptionContextKeys"], "false", "{s}");
+        let principals = c["ArnLike"]["aws:PrincipalArn"].to_string();
+        for a in actions {
+            uses.insert(a);
+        }
+        for role in [
+            "IntakeFunctionRole",
+            "JudgmentFunctionRole",
+            "NotifyFunctionRole",
+        ] {
+            if principals.contains(role) {
+                uses.insert(role.to_owned());
+            }
+        }
+        assert!(!principals.contains("Attachments") && !principals.contains("Sweep"));
+    }
+    assert_eq!(
+        uses,
+        set(&[
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "IntakeFunctionRole",
+            "JudgmentFunctionRole",
+            "NotifyFunctionRole"
+        ])
+    );
+}
+
+#[test]
+fn evidence_is_kms_encrypted_reached_only_over_tls_and_logs_carry_no_query_strings() {
+    // Arrange
+    let t = transformed();
+    let r = &t["Resources"];
+
+    // Assert: the bucket refuses plain HTTP for the bucket and its objects
+    let policy = r
+        .as_object()
+        .expect("resources")
+        .values()
+        .find(|v| v["Type"] == "AWS::S3::BucketPolicy")
+        .expect("a bucket policy");
+    assert_eq!(policy["Properties"]["Bucket"]["Ref"], "AttachmentBucket");
+    let tls = policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a deny statement");
+    assert_eq!(tls["Principal"], "*");
+    assert_eq!(strings(&tls["Action"]), ["s3:*"]);
+    assert_eq!(tls["Condition"]["Bool"]["aws:SecureTransport"], "false");
+    let resources = tls["Resource"].to_string();
+    assert!(resources.contains("AttachmentBucket.Arn}/*") && resources.contains("\"Arn\""));
+    // SSE-KMS with the evidence key, used only through S3
+    let sse = &r["AttachmentBucket"]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        [0];
+    assert_eq!(
+        sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "aws:kms"
+    );
+    assert_eq!(
+        sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0],
+        "EvidenceKey"
+    );
+    for s in r["EvidenceKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .expect("statements")
+    {
+        let actions = strings(&s["Action"]);
+        assert!(actions.iter().all(|a| a != "kms:*"), "{s}");
+        if actions.iter().any(|a| a == "kms:Decrypt") {
+            assert!(
+                s["Condition"]["StringEquals"]["kms:ViaService"].is_object(),
+                "{s}"
+            );
+        }
+    }
+    // Log levels: no TRACE (the SDK's wire logs carry items)
+    let levels = strings(&t["Parameters"]["LogLevel"]["AllowedValues"]);
+    assert!(
+        !levels.is_empty() && !levels.iter().any(|l| l == "TRACE"),
+        "{levels:?}"
+    );
+    // API access logs: an allow-list of variables, none with the query string or the caller
+    let stage = r
+        .as_object()
+        .expect("resources")
+        .values()
+        .find(|v| v["Type"] == "AWS::ApiGatewayV2::Stage")
+        .expect("stage");
+    let format = stage["Properties"]["AccessLogSettings"]["Format"]
+        .as_str()
+        .expect("access log format");
+    let vars: BTreeSet<&str> = format
+        .split("$context.")
+        .skip(1)
+        .map(|v| {
+            v.split(|c: char| !c.is_ascii_alphanumeric() && c != '.')
+                .next()
+                .unwrap_or("")
+        })
+        .collect();
+    let allowed_vars = [
+        "requestId",
+        "requestTime",
+        "routeKey",
+        "status",
+        "responseLength",
+        "integrationLatency",
+        "integrationErrorMessage",
+    ];
+    assert!(
+        vars.iter().all(|v| allowed_vars.contains(v)),
+        "access log variables {vars:?}"
+    );
+    assert!(vars.contains("routeKey"));
+}
