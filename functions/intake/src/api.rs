@@ -679,7 +679,7 @@ where
         let body: Body = parse_json(&req.body)?;
         let text = MessageText::parse(&body.text).map_err(|e| text_error(&e))?;
         let clue = self.own_clue(&me, id).await?;
-        self.check_block(&me.key).await?;
+        self.check_block(&me.key, now).await?;
         let key = IdempotencyKey::parse(&format!("msg:{}", uuid::Uuid::new_v4().simple()))
             .map_err(|e| store_error(&e))?;
         let actor = Actor::Reporter {

@@ -64,6 +64,11 @@ pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
         &self,
         reporter: &ReporterKey,
     ) -> impl Future<Output = Result<Option<Block>, StoreError>> + Send;
+    fn note_blocked_attempt(
+        &self,
+        reporter: &ReporterKey,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn attachment(
         &self,
         id: &AttachmentId,
@@ -138,6 +143,13 @@ impl Side for ReportingStore {
     async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
         ReportingStore::block_of(self, reporter).await
     }
+    async fn note_blocked_attempt(
+        &self,
+        reporter: &ReporterKey,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        ReportingStore::note_blocked_attempt(self, reporter, now).await
+    }
     async fn attachment(&self, id: &AttachmentId) -> Result<Option<Attachment>, StoreError> {
         ReportingStore::attachment(self, id).await
     }
@@ -159,6 +171,7 @@ struct Mem {
     drafts: HashMap<ReporterKey, (Option<ChatDraft>, u64)>,
     counters: HashMap<String, u32>,
     blocks: HashMap<ReporterKey, Block>,
+    blocked_attempts: HashMap<ReporterKey, u64>,
     attachments: HashMap<AttachmentId, Attachment>,
 }
 
@@ -293,6 +306,18 @@ impl Side for MemorySide {
     }
     async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
         Ok(self.with(|m| m.blocks.get(reporter).cloned()))
+    }
+    async fn note_blocked_attempt(
+        &self,
+        reporter: &ReporterKey,
+        _now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|m| {
+            if m.blocks.contains_key(reporter) {
+                *m.blocked_attempts.entry(reporter.clone()).or_default() += 1;
+            }
+        });
+        Ok(())
     }
     async fn attachment(&self, id: &AttachmentId) -> Result<Option<Attachment>, StoreError> {
         Ok(self.with(|m| m.attachments.get(id).cloned()))

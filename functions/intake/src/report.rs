@@ -109,18 +109,30 @@ where
     Q: NoticeQueue,
     M: MediaQueue,
 {
-    /// Refuses a blocked reporter.
+    /// Refuses a blocked reporter, visibly, and counts the attempt for the bureau (art. 19).
     ///
     /// # Errors
     /// 403 `reporter_blocked`.
-    pub async fn check_block(&self, reporter: &ReporterKey) -> Result<(), ApiError> {
+    pub async fn check_block(
+        &self,
+        reporter: &ReporterKey,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         match self.side.block_of(reporter).await {
             Ok(None) => Ok(()),
-            Ok(Some(_)) => Err(ApiError::new(
-                403,
-                "reporter_blocked",
-                "您的举报功能已被暂停。如有疑问，请拨打12336咨询。",
-            )),
+            Ok(Some(_)) => Err({
+                if let Err(e) = self.side.note_blocked_attempt(reporter, now).await {
+                    tracing::warn!(
+                        code = e.code(),
+                        "a blocked reporter's attempt was not counted"
+                    );
+                }
+                ApiError::new(
+                    403,
+                    "reporter_blocked",
+                    "您的举报功能已被暂停。如有疑问，请拨打12336咨询。",
+                )
+            }),
             Err(e) => Err(store_error(&e)),
         }
     }
@@ -190,7 +202,7 @@ where
         now: DateTime<Utc>,
     ) -> Result<Received, ApiError> {
         let reporter = self.keyer.key(&identity.openid);
-        self.check_block(&reporter).await?;
+        self.check_block(&reporter, now).await?;
         let evidence = self.evidence(&reporter, &report.attachments).await?;
         self.precheck(&reporter, &report, now).await?;
         let subjects = [

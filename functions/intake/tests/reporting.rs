@@ -1216,6 +1216,10 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         (refused.status, refused.error_code().as_deref()),
         (403, Some("reporter_blocked"))
     );
+    // Refused visibly and counted for the bureau, never dropped silently (art. 19).
+    assert_eq!(w.side.blocked_attempts(&theirs).await.expect("attempts"), 1);
+    let mine = w.app.keyer.key("oH5Reporter000000000000001");
+    assert_eq!(w.side.blocked_attempts(&mine).await.expect("attempts"), 0);
     for i in 0..5 {
         let mut f = form("330106", &version, &[]);
         f["facts"] = json!(format!("第{i}次：在基本农田上建房。"));

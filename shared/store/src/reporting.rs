@@ -386,6 +386,50 @@ impl ReportingStore {
         }
     }
 
+    /// Counts an attempt of a blocked reporter (art. 19: refused visibly, and counted for the
+    /// bureau, never silently dropped). Nothing happens when the reporter is not blocked.
+    ///
+    /// # Errors
+    /// DynamoDB failures.
+    pub async fn note_blocked_attempt(
+        &self,
+        reporter: &ReporterKey,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk_block(reporter), "BLOCK")))
+            .update_expression("ADD attempts :one SET last_attempt_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", crate::item::n(1))
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if conditional_failed(&e) => Ok(()),
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    /// How many times the blocked reporter tried since being blocked (0 when not blocked).
+    ///
+    /// # Errors
+    /// DynamoDB failures.
+    pub async fn blocked_attempts(&self, reporter: &ReporterKey) -> Result<u64, StoreError> {
+        Ok(self
+            .get_item(pk_block(reporter), "BLOCK")
+            .await?
+            .and_then(|i| {
+                i.get("attempts")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+            })
+            .unwrap_or(0))
+    }
+
     /// Puts the reporter on the block list, with an audit entry, in one transaction.
     ///
     /// # Errors
