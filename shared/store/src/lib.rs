@@ -104,6 +104,7 @@
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
+pub mod accounts;
 pub mod attachments;
 pub mod delivery;
 pub mod dynamo;
