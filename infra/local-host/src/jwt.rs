@@ -18,12 +18,15 @@ use tokio::sync::RwLock;
 
 use crate::stack::AuthorizerSpec;
 
+/// One issuer's keys: kid -> (algorithm, key).
+type IssuerKeys = HashMap<String, (Algorithm, DecodingKey)>;
+
 pub struct JwtVerifier {
     /// (public origin, where this host serves it)
     own_origin: Option<(String, String)>,
     http: reqwest::Client,
     /// issuer -> kid -> (algorithm, key)
-    keys: RwLock<HashMap<String, HashMap<String, (Algorithm, DecodingKey)>>>,
+    keys: RwLock<HashMap<String, IssuerKeys>>,
 }
 
 impl JwtVerifier {
