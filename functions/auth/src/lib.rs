@@ -2,7 +2,7 @@
 //!
 //! Officers sign in with user name, password (argon2id) and a TOTP code; the first sign-in
 //! changes the temporary password and enrols the TOTP secret (QR code). Access tokens are short
-//! ES256 JWTs signed in KMS ([`token`]); the refresh token is an opaque random value in an
+//! RS256 JWTs signed in KMS ([`token`]); the refresh token is an opaque random value in an
 //! HttpOnly, Secure, SameSite=Strict cookie, stored hashed, single use (rotated on refresh),
 //! revoked on sign-out. Every sign-in, failure, lock-out and admin change is audited
 //! (`store::accounts`). An unknown user name gets exactly the answer of a wrong password.
@@ -141,7 +141,7 @@ impl App {
                 "token_endpoint": format!("{iss}/auth/sign-in"),
                 "response_types_supported": ["token"],
                 "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["ES256"],
+                "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": ["none"],
             }),
         )

@@ -14,7 +14,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{Officer, Role};
-use p256::ecdsa::signature::Verifier;
 use serde_json::{Value, json};
 use support::{Env, officer};
 
@@ -25,7 +24,7 @@ async fn app(env: &Env) -> App {
     let key = env
         .kms
         .create_key()
-        .key_spec(KeySpec::EccNistP256)
+        .key_spec(KeySpec::Rsa2048)
         .key_usage(KeyUsageType::SignVerify)
         .send()
         .await
@@ -112,27 +111,25 @@ async fn verified_claims(app: &App, token: &str) -> Value {
         .await
         .json_body();
     let jwk = &jwks["keys"][0];
-    let parts: Vec<&str> = token.split('.').collect();
-    let header: Value =
-        serde_json::from_slice(&B64.decode(parts[0]).expect("b64")).expect("header");
-    assert_eq!(header["alg"], "ES256");
+    let header: Value = serde_json::from_slice(
+        &B64.decode(token.split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("header");
+    assert_eq!(header["alg"], "RS256");
     assert_eq!(header["kid"], jwk["kid"]);
-    let point = p256::EncodedPoint::from_affine_coordinates(
-        B64.decode(jwk["x"].as_str().expect("x"))
-            .expect("x")
-            .as_slice()
-            .into(),
-        B64.decode(jwk["y"].as_str().expect("y"))
-            .expect("y")
-            .as_slice()
-            .into(),
-        false,
-    );
-    let key = p256::ecdsa::VerifyingKey::from_encoded_point(&point).expect("key");
-    let sig = p256::ecdsa::Signature::from_slice(&B64.decode(parts[2]).expect("sig")).expect("sig");
-    key.verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
-        .expect("the signature verifies with the JWKS key");
-    serde_json::from_slice(&B64.decode(parts[1]).expect("b64")).expect("claims")
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().expect("n"),
+        jwk["e"].as_str().expect("e"),
+    )
+    .expect("key");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.validate_exp = false; // the test clock is fixed in the past
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .expect("the signature verifies with the JWKS key")
+        .claims
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The HTTP API's JWT authorizer, as API Gateway runs it: the issuer's OIDC discovery document
 //! (`<issuer>/.well-known/openid-configuration`) gives `jwks_uri`, the JWKS gives the key of the
-//! token's `kid` (EC P-256 for `ES256`, RSA for `RS256`), and the token must verify with it, be
+//! token's `kid` (RSA: HTTP API JWT authorizers support RSA-based algorithms only, so a token
+//! of another algorithm is refused), and the token must verify with it, be
 //! current (`exp`, `nbf`), come from the issuer (`iss`) and name one of the configured audiences
 //! in `aud` or `client_id`.
 //!
@@ -18,15 +19,12 @@ use tokio::sync::RwLock;
 
 use crate::stack::AuthorizerSpec;
 
-/// One issuer's keys: kid -> (algorithm, key).
-type IssuerKeys = HashMap<String, (Algorithm, DecodingKey)>;
-
 pub struct JwtVerifier {
     /// (public origin, where this host serves it)
     own_origin: Option<(String, String)>,
     http: reqwest::Client,
-    /// issuer -> kid -> (algorithm, key)
-    keys: RwLock<HashMap<String, IssuerKeys>>,
+    /// issuer -> kid -> key
+    keys: RwLock<HashMap<String, HashMap<String, DecodingKey>>>,
 }
 
 impl JwtVerifier {
@@ -69,7 +67,7 @@ impl JwtVerifier {
             .await?)
     }
 
-    async fn key(&self, issuer: &str, kid: &str) -> Result<(Algorithm, DecodingKey)> {
+    async fn key(&self, issuer: &str, kid: &str) -> Result<DecodingKey> {
         if let Some(k) = self.keys.read().await.get(issuer).and_then(|m| m.get(kid)) {
             return Ok(k.clone());
         }
@@ -98,22 +96,12 @@ impl JwtVerifier {
             let Some(id) = k["kid"].as_str() else {
                 continue;
             };
-            let key = match (k["kty"].as_str(), k["crv"].as_str()) {
-                (Some("EC"), Some("P-256")) => match (k["x"].as_str(), k["y"].as_str()) {
-                    (Some(x), Some(y)) => {
-                        (Algorithm::ES256, DecodingKey::from_ec_components(x, y)?)
-                    }
-                    _ => continue,
-                },
-                (Some("RSA"), _) => match (k["n"].as_str(), k["e"].as_str()) {
-                    (Some(n), Some(e)) => {
-                        (Algorithm::RS256, DecodingKey::from_rsa_components(n, e)?)
-                    }
-                    _ => continue,
-                },
-                _ => continue,
-            };
-            found.insert(id.to_owned(), key);
+            if k["kty"].as_str() != Some("RSA") {
+                continue;
+            }
+            if let (Some(n), Some(e)) = (k["n"].as_str(), k["e"].as_str()) {
+                found.insert(id.to_owned(), DecodingKey::from_rsa_components(n, e)?);
+            }
         }
         let key = found.get(kid).cloned();
         self.keys.write().await.insert(issuer.to_owned(), found);
@@ -138,12 +126,12 @@ impl JwtVerifier {
             bail!("no token");
         }
         let header = decode_header(token)?;
-        let kid = header.kid.ok_or_else(|| anyhow!("token has no kid"))?;
-        let (alg, key) = self.key(&auth.issuer, &kid).await?;
-        if header.alg != alg {
-            bail!("algorithm {:?} is not the key's {alg:?}", header.alg);
+        if header.alg != Algorithm::RS256 {
+            bail!("algorithm {:?} is not accepted", header.alg);
         }
-        let mut validation = Validation::new(alg);
+        let kid = header.kid.ok_or_else(|| anyhow!("token has no kid"))?;
+        let key = self.key(&auth.issuer, &kid).await?;
+        let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&auth.issuer]);
         validation.validate_aud = false; // access tokens carry client_id instead: checked below
         validation.validate_nbf = true;

@@ -240,21 +240,6 @@ async fn officer_account(stack: &Stack) -> (String, &'static str, &'static str, 
     (officer.id.as_str().to_owned(), user, pw, secret)
 }
 
-/// A compact ES256 JWT of `claims` signed with a P-256 key that is not the issuer's.
-fn forged_token(kid: &str, claims: &Value) -> String {
-    use base64::Engine;
-    use p256::ecdsa::signature::Signer;
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let input = format!(
-        "{}.{}",
-        b64.encode(json!({"alg": "ES256", "typ": "JWT", "kid": kid}).to_string()),
-        b64.encode(claims.to_string())
-    );
-    let key = p256::ecdsa::SigningKey::from_slice(&[42u8; 32]).expect("key");
-    let sig: p256::ecdsa::Signature = key.sign(input.as_bytes());
-    format!("{input}.{}", b64.encode(sig.to_bytes()))
-}
-
 fn now_unix() -> i64 {
     i64::try_from(
         std::time::SystemTime::now()
@@ -391,8 +376,22 @@ async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
     other_audience["aud"] = json!("another-app");
     let mut expired = good.clone();
     expired["exp"] = json!(now - 60);
+    let other_key = aws_sdk_kms::Client::new(&aws(stack.endpoint()).await)
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("another key");
+    let other = auth::token::KmsSigner::new(
+        aws_sdk_kms::Client::new(&aws(stack.endpoint()).await),
+        other_key.key_metadata().expect("key").key_id(),
+    );
     let refused_tokens = [
-        ("another key", forged_token(kid, &good)),
+        (
+            "another key",
+            other.sign_with_kid(kid, &good).await.expect("sign"),
+        ),
         (
             "another audience",
             signer.sign(&other_audience).await.expect("sign"),

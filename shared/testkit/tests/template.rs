@@ -156,7 +156,7 @@ fn the_template_deploys_in_the_china_regions_without_cognito() {
         .expect("python");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "ECC_NIST_P256 SIGN_VERIFY"
+        "RSA_2048 SIGN_VERIFY"
     );
 }
 
