@@ -74,8 +74,6 @@ def main() -> int:
     data = json.loads(args.data.read_text(encoding="utf-8"))
     kw = dict(endpoint_url=stack["endpoint"], region_name=stack["region"], aws_access_key_id="test", aws_secret_access_key="test")
     table = boto3.resource("dynamodb", **kw).Table(stack["resources"]["Table"]["ref"])
-    cognito = boto3.client("cognito-idp", **kw)
-    pool = stack["resources"]["OfficerUserPool"]["ref"]
 
     with table.batch_writer() as batch:
         for code, name in data["divisions"]:
