@@ -272,11 +272,19 @@ def create_stack(aws: Aws, name: str, template: dict, params: dict[str, str]) ->
         raise DeployError(f"stack {name} ended {status}: {stack.get('StackStatusReason')}")
 
 
+# Parameters without a default that a local deploy fills in when not given. `PublicOrigin` has
+# no default in the template (production must name its registered https domain); locally it is
+# the local API's origin, which `infra/dev up` passes with its own port.
+LOCAL_PARAMS = {"PublicOrigin": "http://127.0.0.1:3000"}
+
+
 def effective_params(template: dict, given: dict[str, str]) -> dict[str, str]:
     out = {}
     for name, spec in template.get("Parameters", {}).items():
         if name in given:
             out[name] = given[name]
+        elif name in LOCAL_PARAMS and "Default" not in spec:
+            out[name] = LOCAL_PARAMS[name]
         elif "Default" in spec:
             out[name] = str(spec["Default"])
         else:

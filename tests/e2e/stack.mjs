@@ -63,23 +63,17 @@ export async function browser() {
   });
 }
 
-/**
- * Signs `openid` in as WeChat would: the H5 login redirects to WeChat's authorize URL, the user
- * (here: the simulator, told which user) approves, WeChat redirects back with a code.
- * Returns the URL the browser opens to land in the H5 with a session, and the login's cookies.
- */
-export async function oauthLanding(openid, returnHash) {
-  const login = await fetch(`${API}/api/reporter/login?return=${encodeURIComponent(returnHash)}`, { redirect: "manual" });
-  if (login.status !== 302) throw new Error(`login answered ${login.status}`);
-  const authorize = new URL(login.headers.get("location"));
-  authorize.searchParams.set("sim_openid", openid);
-  const back = await fetch(authorize, { redirect: "manual" });
-  if (back.status !== 302) throw new Error(`authorize answered ${back.status}`);
-  // The login's cookie (binding the OAuth state to this browser) goes with the browser.
-  const cookies = login.headers.getSetCookie().map((c) => {
-    const [pair] = c.split(";");
-    const eq = pair.indexOf("=");
-    return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), url: API };
-  });
-  return { landing: back.headers.get("location"), cookies };
+/** Sends `body` (e.g. `{type: "text", content}`) from `openid` and returns the reply's text. */
+export async function say(openid, body) {
+  const out = await sim("POST", "/_sim/chat", { openid, ...body });
+  const reply = out.reply ?? out;
+  return typeof reply === "string" ? reply : reply?.content ?? JSON.stringify(out);
+}
+
+/** The link in `text` that ends with `route` (e.g. `#/mine`), exactly as sent. */
+export function linkIn(text, route) {
+  const links = text.match(/https?:\/\/[^\s，。）]+/g) ?? [];
+  const link = links.find((l) => l.endsWith(route) || l.includes(route));
+  if (!link) throw new Error(`no link to ${route} in: ${text}`);
+  return link;
 }

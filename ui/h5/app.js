@@ -54,8 +54,12 @@ async function api(method, path, body) {
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch (_) { data = null; }
   if (res.status === 401) {
-    // No session yet: go through WeChat OAuth and come back here.
-    location.href = API + "/login?return=" + encodeURIComponent(location.hash || "#/");
+    // No session yet: go through WeChat OAuth and come back here. A route too long for the
+    // OAuth state (a notice link) waits in this tab's sessionStorage behind "#/resume".
+    const here = location.hash || "#/";
+    sessionStorage.setItem("resume", here);
+    const ret = here.length <= 48 ? here : "#/resume";
+    location.href = API + "/login?return=" + encodeURIComponent(ret);
     throw new ApiError(401, "unauthenticated", "请在微信中打开");
   }
   if (!res.ok) {
@@ -114,12 +118,31 @@ async function pickLocation() {
     const sel = selects[level];
     sel.replaceChildren(h("option", { value: "" }, "请选择"));
     const list = await api("GET", "/divisions" + (parent ? "?parent=" + parent : ""));
-    for (const d of list) sel.append(h("option", { value: d.code, "data-reportable": d.reportable ? "1" : "" }, d.name));
+    // Divisions without a bureau on the platform are marked: a reporter learns it before writing.
+    for (const d of list) {
+      sel.append(h("option", { value: d.code, "data-reportable": d.reportable ? "1" : "", "data-served": d.served ? "1" : "" },
+        d.served ? d.name : d.name + "（暂未开通）"));
+    }
     sel.disabled = list.length === 0;
   }
+  const unserved = h("p", { class: "error", id: "not-served", hidden: true });
+  card.insertBefore(unserved, next);
   function choose(code, name) {
     draft.division = code; draft.division_name = name; saveDraft();
     next.disabled = !code;
+    unserved.hidden = true;
+  }
+  // A place without a bureau: the platform's own words (the same as the chat's), no next step.
+  async function refuseUnserved(code) {
+    next.disabled = true;
+    try {
+      await api("GET", "/reporting-notice?division=" + encodeURIComponent(code));
+      next.disabled = false;
+    } catch (e) {
+      draft.division = null; saveDraft();
+      unserved.textContent = e.message;
+      unserved.hidden = false;
+    }
   }
   try {
     await fill("province");
@@ -136,13 +159,15 @@ async function pickLocation() {
         // A city without counties is itself the location.
         selects.county.replaceChildren(h("option", { value: "" }, "（不设区县）"));
         choose(selects.city.value, opt.textContent);
+        if (!opt.dataset.served) await refuseUnserved(selects.city.value);
       } else {
         await fill("county", selects.city.value);
       }
     };
-    selects.county.onchange = () => {
+    selects.county.onchange = async () => {
       const opt = selects.county.selectedOptions[0];
       choose(selects.county.value, opt ? opt.textContent : "");
+      if (opt && selects.county.value && !opt.dataset.served) await refuseUnserved(selects.county.value);
     };
   } catch (e) { show(failure(e)); }
 }
@@ -373,6 +398,12 @@ async function noticeOf(division) {
 // ---------------------------------------------------------------- router
 
 function route() {
+  if (location.hash === "#/resume") {
+    const back = sessionStorage.getItem("resume");
+    sessionStorage.removeItem("resume");
+    location.replace(back && back.startsWith("#/") ? back : "#/");
+    return;
+  }
   const hash = location.hash || "#/";
   const title = document.getElementById("title");
   if (hash.startsWith("#/clue/")) { title.textContent = "办理进度"; return clueDetail(decodeURIComponent(hash.slice(7))); }

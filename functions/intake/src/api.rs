@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use domain::event::{Channel, DeliveryStatus, Gps, Party};
+use domain::identity::IdentityError;
 use domain::scope::{Category, CategoryChoice};
+use domain::service;
 use domain::text::{Address, Facts, MessageText, Subject, TextError};
 use domain::{
     Actor, AttachmentId, ClosedOutcome, ClueId, ClueState, Command, DeadlineStatus, DivisionCode,
@@ -27,20 +29,18 @@ pub struct Reporter {
     pub key: ReporterKey,
 }
 
+/// The text policy's refusal as an API error: the domain's answer (the guided chat gives the
+/// same), with a stable code per field (`markup_not_allowed` for markup in any field).
 fn text_error(e: &TextError) -> ApiError {
-    let (code, field) = match e.field() {
-        "address" => ("invalid_address", "详细地址"),
-        "subject" => ("invalid_subject", "违法主体"),
-        "facts" => ("invalid_facts", "主要违法事实"),
-        "message" => ("invalid_message", "留言"),
-        _ => ("invalid_text", "内容"),
+    let code = match (e, e.field()) {
+        (TextError::Markup { .. }, _) => "markup_not_allowed",
+        (_, "address") => "invalid_address",
+        (_, "subject") => "invalid_subject",
+        (_, "facts") => "invalid_facts",
+        (_, "message") => "invalid_message",
+        _ => "invalid_text",
     };
-    let msg = match e {
-        TextError::Empty { .. } => format!("请填写{field}"),
-        TextError::TooLong { max, .. } => format!("{field}最多{max}个字"),
-        TextError::ControlCharacter { .. } => format!("{field}含有无法识别的字符"),
-    };
-    ApiError::bad_request(code, msg)
+    ApiError::bad_request(code, e.reporter_message())
 }
 
 /// The H5 form's body.
@@ -91,61 +91,25 @@ pub struct IdentityForm {
     pub id_number: Option<String>,
 }
 
-/// Refuses text that carries HTML markup (`<tag`, `</`, `<!`, `<?`) or a `javascript:` URL.
-/// Reports are plain text; the pages insert text as text, and this keeps markup out of the
-/// record officers read in other tools as well.
-fn no_markup(field: &'static str, s: &str) -> Result<(), ApiError> {
-    let b = s.as_bytes();
-    let tag = b.windows(2).any(|w| {
-        w[0] == b'<' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'/' | b'!' | b'?'))
-    });
-    if tag || s.to_ascii_lowercase().contains("javascript:") {
-        return Err(ApiError::bad_request(
-            "markup_not_allowed",
-            format!("{field}不能包含网页代码"),
-        ));
-    }
-    Ok(())
-}
-
 fn opt_text(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// Parses an optional real-name identity: name ≤ 50 characters, phone 5–20 of `0-9+- `, ID
-/// number 15 or 18 of `0-9X`.
+/// Parses an optional real-name identity with the domain's rules (`domain::identity`): a name
+/// under the text policy, a phone number in a phone's shape, a resident ID number with its
+/// GB 11643 check digit.
 fn identity(openid: &str, form: Option<IdentityForm>) -> Result<ReporterIdentity, ApiError> {
+    let refused = |e: IdentityError| ApiError::bad_request(e.code(), e.reporter_message());
     let mut id = ReporterIdentity::anonymous(openid);
     let Some(f) = form else { return Ok(id) };
     if let Some(name) = opt_text(f.name) {
-        no_markup("姓名", &name)?;
-        if name.chars().count() > 50 || name.chars().any(|c| c.is_control() || "<>&\"".contains(c))
-        {
-            return Err(ApiError::bad_request("invalid_name", "姓名格式不正确"));
-        }
-        id.name = Some(name);
+        id.name = Some(domain::identity::person_name(&name).map_err(refused)?);
     }
     if let Some(phone) = opt_text(f.phone) {
-        let ok = (5..=20).contains(&phone.len())
-            && phone
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b"+- ".contains(&b));
-        if !ok {
-            return Err(ApiError::bad_request("invalid_phone", "手机号码格式不正确"));
-        }
-        id.phone = Some(phone);
+        id.phone = Some(domain::identity::phone_number(&phone).map_err(refused)?);
     }
     if let Some(n) = opt_text(f.id_number) {
-        let n = n.to_ascii_uppercase();
-        let ok =
-            (n.len() == 15 || n.len() == 18) && n.bytes().all(|b| b.is_ascii_digit() || b == b'X');
-        if !ok {
-            return Err(ApiError::bad_request(
-                "invalid_id_number",
-                "身份证号码格式不正确",
-            ));
-        }
-        id.id_number = Some(n);
+        id.id_number = Some(domain::identity::resident_id(&n).map_err(refused)?);
     }
     Ok(id)
 }
@@ -192,9 +156,6 @@ impl ClueForm {
     /// The first invalid field's [`ApiError`].
     pub fn into_report(self, openid: &str) -> Result<(Report, ReporterIdentity), ApiError> {
         let division = reportable_division(&self.division)?;
-        no_markup("详细地址", &self.address)?;
-        no_markup("违法主体", self.subject.as_deref().unwrap_or_default())?;
-        no_markup("主要违法事实", &self.facts)?;
         let address = Address::parse(&self.address).map_err(|e| text_error(&e))?;
         let gps = match self.gps {
             None => None,
@@ -203,6 +164,19 @@ impl ClueForm {
                     .ok_or_else(|| ApiError::bad_request("invalid_gps", "位置坐标不正确"))?,
             ),
         };
+        // A position outside the chosen county contradicts it: refused, so the reporter fixes the
+        // place or leaves the position out (README: "GPS contradicting the county").
+        if let Some(g) = &gps
+            && domain::geo::contradicts(&division, g)
+        {
+            return Err(ApiError::bad_request(
+                "gps_outside_division",
+                format!(
+                    "您的位置不在{}范围内。请重新选择违法行为发生地，或不填写位置后提交。",
+                    location_name(&division)
+                ),
+            ));
+        }
         let subject = match opt_text(self.subject) {
             None => None,
             Some(s) => Some(Subject::parse(&s).map_err(|e| text_error(&e))?),
@@ -270,6 +244,7 @@ struct DivisionOut {
     code: String,
     name: String,
     reportable: bool,
+    served: bool,
 }
 
 #[derive(Serialize)]
@@ -386,11 +361,19 @@ where
     pub async fn reporter_api(&self, req: &Req, now: DateTime<Utc>) -> Resp {
         let path = req.path.trim_end_matches('/');
         let segs: Vec<&str> = path.split('/').skip(3).collect();
+        // Every route that changes something is a browser POST from the platform's own pages.
+        if matches!(
+            (req.method.as_str(), segs.as_slice()),
+            ("POST", ["clues"] | ["clues", _, "messages"])
+        ) && let Err(e) = req.check_browser_post(&self.public)
+        {
+            return e.into_resp();
+        }
         let result = match (req.method.as_str(), segs.as_slice()) {
             ("GET", ["health"]) => Ok(Resp::json(200, &json!({"status":"ok","function":"intake"}))),
             ("GET", ["login"]) => Ok(self.login(req, now)),
             ("GET", ["oauth"]) => self.oauth(req, now).await,
-            ("GET", ["divisions"]) => divisions(req),
+            ("GET", ["divisions"]) => self.divisions(req).await,
             ("GET", ["reporting-notice"]) => self.notice(req, now).await,
             ("POST", ["clues"]) => self.submit(req, now).await,
             ("GET", ["clues"]) => self.my_clues(req, now).await,
@@ -405,8 +388,7 @@ where
         let ret = safe_return(req.query("return").unwrap_or("#/"));
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let state = self.session.sign_state(&ret, &nonce, now.timestamp());
-        let origin = req.origin();
-        let redirect = format!("{origin}/api/reporter/oauth");
+        let redirect = self.public.url("/api/reporter/oauth");
         let url = format!(
             "{}/connect/oauth2/authorize?appid={}&redirect_uri={}&response_type=code&scope=snsapi_base&state={}#wechat_redirect",
             self.oauth_base.trim_end_matches('/'),
@@ -416,12 +398,7 @@ where
         );
         Resp::redirect(&url).with_header(
             "set-cookie",
-            set_cookie(
-                LOGIN_COOKIE,
-                &nonce,
-                STATE_SECS,
-                origin.starts_with("https"),
-            ),
+            set_cookie(LOGIN_COOKIE, &nonce, STATE_SECS, self.public.secure()),
         )
     }
 
@@ -450,9 +427,9 @@ where
                 "请在微信中打开页面后举报",
             ));
         }
-        let secure = req.origin().starts_with("https");
+        let secure = self.public.secure();
         let cookie = self.session.seal(&user.openid, now.timestamp());
-        Ok(Resp::redirect(&format!("/h5/{}", safe_return(&ret)))
+        Ok(Resp::redirect(&self.public.h5(&safe_return(&ret)))
             .with_header(
                 "set-cookie",
                 set_cookie(SESSION_COOKIE, &cookie, SESSION_SECS, secure),
@@ -460,8 +437,54 @@ where
             .with_header("set-cookie", set_cookie(LOGIN_COOKIE, "", 0, secure)))
     }
 
+    /// The divisions under `parent` (the provinces without), each with whether it is a
+    /// reportable location and whether the platform serves it (or any place below it).
+    async fn divisions(&self, req: &Req) -> Result<Resp, ApiError> {
+        let reg = Divisions::embedded();
+        let bureaus = self.store.bureaus().await.map_err(|e| store_error(&e))?;
+        let out = |d: &domain::Division| DivisionOut {
+            code: d.code().to_string(),
+            name: d.name().to_owned(),
+            reportable: d.is_reportable_location(),
+            served: service::is_served_within(&bureaus, reg, &d.code()),
+        };
+        let list: Vec<DivisionOut> = match req.query("parent") {
+            None | Some("") => reg.provinces().map(out).collect(),
+            Some(p) => {
+                let parent = DivisionCode::parse(p)
+                    .ok()
+                    .filter(|c| reg.get(c).is_some())
+                    .ok_or_else(|| {
+                        ApiError::bad_request("unknown_division", "行政区划代码不存在")
+                    })?;
+                reg.children(&parent).map(out).collect()
+            }
+        };
+        Ok(Resp::json(200, &list).with_header("cache-control", "private, max-age=300"))
+    }
+
+    /// A reportable location that a bureau on the platform handles.
+    ///
+    /// # Errors
+    /// 400 `unknown_division`; 422 `not_served` with what to do instead.
+    pub async fn served_division(&self, code: &str) -> Result<DivisionCode, ApiError> {
+        let division = reportable_division(code)?;
+        let bureaus = self.store.bureaus().await.map_err(|e| store_error(&e))?;
+        if service::is_served(&bureaus, &division) {
+            Ok(division)
+        } else {
+            Err(ApiError::new(
+                422,
+                "not_served",
+                service::not_served_text(&location_name(&division)),
+            ))
+        }
+    }
+
     async fn notice(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
-        let division = reportable_division(req.query("division").unwrap_or_default())?;
+        let division = self
+            .served_division(req.query("division").unwrap_or_default())
+            .await?;
         let city = division
             .city()
             .ok_or_else(|| ApiError::bad_request("unknown_division", "请选择县级行政区"))?;
@@ -499,6 +522,7 @@ where
     async fn submit(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
         let me = self.reporter(req, now)?;
         let form: ClueForm = parse_json(&req.body)?;
+        self.served_division(&form.division).await?;
         let (report, identity) = form.into_report(&me.openid)?;
         // The same reporter sending the same body again (a double tap, a retried request) gets
         // the first answer back instead of a second clue.
@@ -653,7 +677,6 @@ where
         }
         let me = self.reporter(req, now)?;
         let body: Body = parse_json(&req.body)?;
-        no_markup("留言", &body.text)?;
         let text = MessageText::parse(&body.text).map_err(|e| text_error(&e))?;
         let clue = self.own_clue(&me, id).await?;
         self.check_block(&me.key).await?;
@@ -670,32 +693,4 @@ where
         outbox::enqueue_after_commit(&self.notices, out.notices()).await;
         Ok(Resp::json(201, &json!({"ok": true})))
     }
-}
-
-fn divisions(req: &Req) -> Result<Resp, ApiError> {
-    let reg = Divisions::embedded();
-    let list: Vec<DivisionOut> = match req.query("parent") {
-        None | Some("") => reg
-            .provinces()
-            .map(|d| DivisionOut {
-                code: d.code().to_string(),
-                name: d.name().to_owned(),
-                reportable: d.is_reportable_location(),
-            })
-            .collect(),
-        Some(p) => {
-            let parent = DivisionCode::parse(p)
-                .ok()
-                .filter(|c| reg.get(c).is_some())
-                .ok_or_else(|| ApiError::bad_request("unknown_division", "行政区划代码不存在"))?;
-            reg.children(&parent)
-                .map(|d| DivisionOut {
-                    code: d.code().to_string(),
-                    name: d.name().to_owned(),
-                    reportable: d.is_reportable_location(),
-                })
-                .collect()
-        }
-    };
-    Ok(Resp::json(200, &list).with_header("cache-control", "public, max-age=3600"))
 }

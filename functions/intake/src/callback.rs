@@ -40,10 +40,13 @@ pub const LEASE: Duration = Duration::seconds(15);
 /// Largest callback body read.
 pub const MAX_CALLBACK_BODY: usize = 64 * 1024;
 
+/// The welcome (and help) text. `h5` is the H5 page on the public origin; the form's link
+/// signs in first (as the account's menu does), so the form is filed with a session.
 fn welcome(h5: &str) -> String {
+    let form = h5.replace("/h5/index.html", "/api/reporter/login?return=%23%2Freport");
     format!(
         "您好，欢迎关注12336国土资源违法线索举报平台。\n\
-         在线填写举报：{h5}#/report\n\
+         在线填写举报：{form}\n\
          查看我的举报：{h5}#/mine\n\
          也可回复“举报”，按提示逐步提交。"
     )
@@ -133,7 +136,7 @@ where
                 return ApiError::unavailable().into_resp();
             }
         }
-        match self.process(req, &msg, &reporter, &dedup, now).await {
+        match self.process(&msg, &reporter, &dedup, now).await {
             Ok(out) => {
                 let reply_xml = out
                     .reply
@@ -178,13 +181,13 @@ where
 
     async fn process(
         &self,
-        req: &Req,
         msg: &Inbound,
         reporter: &ReporterKey,
         dedup: &str,
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
-        let h5 = format!("{}/h5/", req.origin());
+        // Every link of the chat opens the served H5 page on the public origin.
+        let h5 = self.public.h5("");
         let input = match &msg.body {
             Body::Event(Event::Subscribe { .. }) => {
                 return Ok(Outcome {
@@ -293,8 +296,10 @@ where
             }
             _ => Vec::new(),
         };
+        let bureaus = self.store.bureaus().await?;
         let ctx = ChatContext {
             divisions: Divisions::embedded(),
+            bureaus: &bureaus,
             notice: notice.as_ref(),
             notice_url: notice_url.as_deref(),
             photos: &photos,

@@ -24,7 +24,7 @@ use session::SessionKey;
 use store::{ClueStore, ReporterKeyer};
 use wechat::{ApiClient, Callback, InMemoryTokenCache};
 
-pub use http::{ApiError, Req, Resp};
+pub use http::{ApiError, PublicOrigin, Req, Resp};
 
 use crate::ports::{MediaQueue, Side};
 
@@ -42,6 +42,34 @@ pub struct App<S, R, Q, M> {
     pub appid: String,
     pub session: SessionKey,
     pub keyer: ReporterKeyer,
+    /// The platform's one public origin: every link sent, the OAuth `redirect_uri`, the
+    /// cookies' Secure flag, the check of browser POSTs.
+    pub public: PublicOrigin,
+}
+
+/// Plain (unencrypted) callbacks, refused outside local development.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the WeChat secret has no EncodingAESKey: plain callbacks (whose signature does not cover the body) are allowed only for local development (PUBLIC_ORIGIN on loopback), not at {0}"
+)]
+pub struct PlainModeRefused(pub String);
+
+/// The callback's EncodingAESKey: `None` (plain mode) only when the public origin is local.
+///
+/// # Errors
+/// [`PlainModeRefused`] for a missing, empty or `plain` key anywhere else.
+pub fn callback_aes_key<'a>(
+    key: Option<&'a str>,
+    public: &PublicOrigin,
+) -> Result<Option<&'a str>, PlainModeRefused> {
+    match key
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && *k != "plain")
+    {
+        Some(k) => Ok(Some(k)),
+        None if public.is_local() => Ok(None),
+        None => Err(PlainModeRefused(public.to_string())),
+    }
 }
 
 impl<S, R, Q, M> App<S, R, Q, M>
@@ -58,6 +86,23 @@ where
             ("POST", "/wechat/callback") => self.push(req, now).await,
             (_, p) if p.starts_with("/api/reporter/") => self.reporter_api(req, now).await,
             _ => ApiError::new(404, "no_route", "未找到").into_resp(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_callbacks_only_in_local_development() {
+        let prod = PublicOrigin::parse("https://12336.example.cn").expect("origin");
+        let local = PublicOrigin::parse("http://127.0.0.1:3000").expect("origin");
+        let key = "U2ltdWxhdG9yRW5jb2RpbmdBRVNLZXkxMjMzNkxvY2F";
+        assert_eq!(callback_aes_key(Some(key), &prod), Ok(Some(key)));
+        for missing in [None, Some(""), Some("plain"), Some("  ")] {
+            assert!(callback_aes_key(missing, &prod).is_err(), "{missing:?}");
+            assert_eq!(callback_aes_key(missing, &local), Ok(None));
         }
     }
 }

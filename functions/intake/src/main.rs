@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use intake::ports::SqsMediaQueue;
-use intake::{App, Req};
+use intake::{App, PublicOrigin, Req};
 use lambda_http::{Body, Error, Request, Response, service_fn};
 use outbox::SqsNoticeQueue;
 use runtime::secrets::secret_string;
@@ -23,6 +23,7 @@ struct Config {
     reporter_secret_arn: String,
     wechat_api_base: String,
     wechat_oauth_base: Option<String>,
+    public_origin: PublicOrigin,
 }
 
 impl Config {
@@ -36,6 +37,12 @@ impl Config {
             reporter_secret_arn: required_env("REPORTER_SECRET_ARN")?,
             wechat_api_base: required_env("WECHAT_API_BASE")?,
             wechat_oauth_base: optional_env("WECHAT_OAUTH_BASE"),
+            public_origin: PublicOrigin::parse(&required_env("PUBLIC_ORIGIN")?).map_err(|e| {
+                runtime::ConfigError::Invalid {
+                    name: "PUBLIC_ORIGIN",
+                    source: Box::new(e),
+                }
+            })?,
         })
     }
 }
@@ -61,10 +68,7 @@ async fn build(config: &Config, aws: &aws_config::SdkConfig) -> anyhow::Result<I
     let reporter =
         ReporterSecret::from_json(&secret_string(&secrets, &config.reporter_secret_arn).await?)
             .context("REPORTER_SECRET_ARN holds no {\"key\": …} of at least 32 characters")?;
-    let aes = wx
-        .encoding_aes_key
-        .as_deref()
-        .filter(|k| !k.is_empty() && *k != "plain");
+    let aes = intake::callback_aes_key(wx.encoding_aes_key.as_deref(), &config.public_origin)?;
     let callback = Callback::new(SecretString::from(wx.token), &wx.appid, aes)
         .context("the WeChat EncodingAESKey is invalid")?;
     let api_base: url::Url = config
@@ -108,6 +112,7 @@ async fn build(config: &Config, aws: &aws_config::SdkConfig) -> anyhow::Result<I
         appid: wx.appid,
         session: reporter.session_key(),
         keyer: ReporterKeyer::new(reporter.reporter_key_secret())?,
+        public: config.public_origin.clone(),
     })
 }
 

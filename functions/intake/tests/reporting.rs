@@ -6,7 +6,7 @@ mod support;
 use chrono::Utc;
 use serde_json::{Value, json};
 use store::{AttachmentStatus, ClueStore, PageRequest};
-use support::{World, event_msg, image_msg, text_msg};
+use support::{PUBLIC, World, event_msg, image_msg, text_msg};
 
 const OPENID: &str = "oChatReporter0000000000001";
 
@@ -46,7 +46,11 @@ async fn a_clue_by_guided_chat_then_retried_deliveries_file_it_once() {
         )
         .await
         .expect("welcome");
-    assert!(welcome.contains("/h5/#/report"), "{welcome}");
+    assert!(
+        welcome.contains(&format!("{PUBLIC}/api/reporter/login?return=%23%2Freport"))
+            && welcome.contains(&format!("{PUBLIC}/h5/index.html#/mine")),
+        "{welcome}"
+    );
 
     // Act: the dialogue, with a photo that the attachments function processes meanwhile
     for (i, s) in [
@@ -429,6 +433,7 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         f[k] = v;
         post(f.to_string().as_bytes())
     };
+    let ident_form = |v: Value| with("identity", v);
     case(
         "address too long".into(),
         with("address", json!("址".repeat(201))),
@@ -492,6 +497,152 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
             with("subject", json!(s)),
             400,
             "markup_not_allowed",
+        );
+    }
+    // text that hides itself (issue 16 point 9): format characters in single-line fields,
+    // bidi controls anywhere, invisible-only facts
+    for (i, hidden) in ["\u{202E}", "\u{2066}", "\u{200B}", "\u{FEFF}", "\u{2028}"]
+        .iter()
+        .enumerate()
+    {
+        case(
+            format!("format character in address {i}"),
+            with("address", json!(format!("留下街道{hidden}某村"))),
+            400,
+            "invalid_address",
+        );
+        case(
+            format!("format character in subject {i}"),
+            with("subject", json!(format!("某{hidden}公司"))),
+            400,
+            "invalid_subject",
+        );
+        case(
+            format!("format character in name {i}"),
+            ident_form(json!({"name": format!("张{hidden}三")})),
+            400,
+            "invalid_name",
+        );
+    }
+    case(
+        "bidi override in facts".into(),
+        with("facts", json!("有人建房\u{202E}月个三已")),
+        400,
+        "invalid_facts",
+    );
+    case(
+        "facts of zero-width characters only".into(),
+        with("facts", json!("\u{200B}\u{200B}\u{2060}\u{200D}")),
+        400,
+        "invalid_facts",
+    );
+    case(
+        "message of zero-width characters only".into(),
+        w.api(
+            "POST",
+            &format!("/api/reporter/clues/{clue_id}/messages"),
+            Some(&me),
+            r#"{"text":"\u200b\u200b"}"#,
+        ),
+        400,
+        "invalid_message",
+    );
+    for (i, phone) in ["---------", "12345", "+-+-+ 1", "1380013800", "12800138000"]
+        .iter()
+        .enumerate()
+    {
+        case(
+            format!("phone without a phone shape {i}"),
+            ident_form(json!({"phone": phone})),
+            400,
+            "invalid_phone",
+        );
+    }
+    for (i, n) in [
+        "110105194912310021",
+        "110105194913310028",
+        "110105491231002",
+    ]
+    .iter()
+    .enumerate()
+    {
+        case(
+            format!("resident id without its check digit {i}"),
+            ident_form(json!({"id_number": n})),
+            400,
+            "invalid_id_number",
+        );
+    }
+    // requests from elsewhere (issue 16 point 6)
+    let from = |headers: &[(&str, &str)]| {
+        let mut r = w.api("POST", "/api/reporter/clues", Some(&me), &good);
+        for (k, v) in headers {
+            r.headers.insert((*k).to_owned(), (*v).to_owned());
+        }
+        r
+    };
+    case(
+        "form post".into(),
+        from(&[("content-type", "application/x-www-form-urlencoded")]),
+        415,
+        "unsupported_media_type",
+    );
+    case(
+        "text/plain post".into(),
+        from(&[("content-type", "text/plain")]),
+        415,
+        "unsupported_media_type",
+    );
+    case(
+        "post from another site".into(),
+        from(&[("origin", "https://evil.example")]),
+        403,
+        "cross_origin",
+    );
+    case(
+        "post from the execute-api host".into(),
+        from(&[(
+            "origin",
+            "https://abc123.execute-api.cn-north-1.amazonaws.com.cn",
+        )]),
+        403,
+        "cross_origin",
+    );
+    case(
+        "cross-site fetch".into(),
+        from(&[("sec-fetch-site", "cross-site")]),
+        403,
+        "cross_origin",
+    );
+    case(
+        "message from another site".into(),
+        {
+            let mut r = w.api(
+                "POST",
+                &format!("/api/reporter/clues/{clue_id}/messages"),
+                Some(&me),
+                r#"{"text":"x"}"#,
+            );
+            r.headers.insert("origin".into(), "null".into());
+            r
+        },
+        403,
+        "cross_origin",
+    );
+    // a position that contradicts the county (issue 17 point 5)
+    for (i, g) in [
+        json!({"lat": 0, "lng": 0}),
+        json!({"lat": -33.92, "lng": 18.42}),
+        json!({"lat": 39.91, "lng": 116.40}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        case(
+            format!("gps outside the county {i}"),
+            with("gps", g),
+            400,
+            "gps_outside_division",
         );
     }
     case(
@@ -572,7 +723,7 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         );
     }
     // identity
-    let ident = |v: Value| with("identity", v);
+    let ident = |v: Value| ident_form(v);
     case(
         "bad phone".into(),
         ident(json!({"phone": "call me"})),
@@ -1280,4 +1431,182 @@ async fn my_clues_show_the_legal_deadlines_as_shanghai_dates_or_pending() {
     assert_eq!(of(pending.clue_id.as_str())["deadlines"], expected_pending);
     assert_eq!(dated_detail["deadlines"], expected_dated);
     assert_eq!(pending_detail["deadlines"], expected_pending);
+}
+
+/// Issue 17 points 4 and 6: a place without a bureau is said before the reporter writes
+/// anything, in the picker, the form and the chat alike; and the chat refuses the texts the H5
+/// form refuses, with the same answer, because both apply the domain's one text policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_channels() {
+    // Arrange
+    let w = World::start().await;
+    let me = w.sign_in("oSameAnswers00000000000001").await;
+    let chatter = "oSameAnswers00000000000002";
+    let now = Utc::now();
+    let get = |path: &str| w.api("GET", path, Some(&me), "");
+    let list = |path: &str| {
+        let w = &w;
+        let path = path.to_owned();
+        async move {
+            let r = w
+                .app
+                .handle(&w.api("GET", &path, None, ""), Utc::now())
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            body(&r)
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|d| {
+                    (
+                        d["code"].as_str().expect("code").to_owned(),
+                        d["served"].as_bool().expect("served"),
+                    )
+                })
+                .collect::<std::collections::HashMap<_, _>>()
+        }
+    };
+    let notice = w
+        .app
+        .handle(&get("/api/reporter/reporting-notice?division=330106"), now)
+        .await;
+    let version = body(&notice)["version_id"]
+        .as_str()
+        .expect("version")
+        .to_owned();
+    let before = w.snapshot().await;
+
+    // Act + Assert: the picker marks the served divisions
+    let provinces = list("/api/reporter/divisions").await;
+    assert_eq!(provinces.get("330000"), Some(&true), "浙江 has bureaus");
+    assert_eq!(provinces.get("110000"), Some(&false), "北京 has none");
+    let beijing = list("/api/reporter/divisions?parent=110100").await;
+    assert_eq!(beijing.get("110101"), Some(&false));
+    assert!(beijing.values().all(|served| !served));
+    let hangzhou = list("/api/reporter/divisions?parent=330100").await;
+    assert_eq!(hangzhou.get("330106"), Some(&true));
+
+    // The notice of a place without a bureau is not served: what to do instead.
+    let refused = w
+        .app
+        .handle(&get("/api/reporter/reporting-notice?division=110101"), now)
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code().as_deref()),
+        (422, Some("not_served")),
+        "{}",
+        refused.body
+    );
+    let h5_says = body(&refused)["error"]["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    assert!(
+        h5_says.starts_with("北京市东城区") && h5_says.contains("12336"),
+        "{h5_says}"
+    );
+    let filed = w
+        .app
+        .handle(
+            &w.api(
+                "POST",
+                "/api/reporter/clues",
+                Some(&me),
+                &form("110101", &version, &[]).to_string(),
+            ),
+            now,
+        )
+        .await;
+    assert_eq!(
+        (filed.status, filed.error_code().as_deref()),
+        (422, Some("not_served")),
+        "{}",
+        filed.body
+    );
+
+    // The chat says the same, right after the place, before the address is asked.
+    let base = Utc::now().timestamp() * 1000;
+    let say = |text: &str, n: i64| {
+        let w = &w;
+        let xml = text_msg(chatter, text, base + n);
+        async move { w.say(&xml, chatter).await.expect("a reply") }
+    };
+    say("举报", 1).await;
+    let chat_says = say("北京市东城区", 2).await;
+    assert!(chat_says.starts_with(&h5_says), "{chat_says}");
+
+    // Hostile texts: the H5 form's answer and the chat's, field by field.
+    let h5 = |field: &'static str, value: &'static str| {
+        let w = &w;
+        let me = &me;
+        let mut f = form("330106", &version, &[]);
+        f[field] = json!(value);
+        async move {
+            let r = w
+                .app
+                .handle(
+                    &w.api("POST", "/api/reporter/clues", Some(me), &f.to_string()),
+                    Utc::now(),
+                )
+                .await;
+            assert_eq!(r.status, 400, "{field}: {}", r.body);
+            body(&r)["error"]["message"]
+                .as_str()
+                .expect("message")
+                .to_owned()
+        }
+    };
+    assert_eq!(
+        say("浙江省杭州市西湖区", 3).await,
+        "请输入详细地址，如乡镇（街道）、村、路名及周边标志。"
+    );
+    let mut n = 10;
+    for (i, (field, bad, good)) in [
+        ("address", "<script>alert(1)</script>", "留下街道某村东侧"),
+        ("address", "留下街道\u{202E}侧东村某", "留下街道某村东侧"),
+        ("subject", "<img src=x onerror=alert(1)>", "某建材公司"),
+        ("subject", "某\u{200B}建材公司", "某建材公司"),
+        (
+            "facts",
+            "</textarea><svg onload=alert(1)>",
+            "在基本农田上建厂房。",
+        ),
+        ("facts", "\u{200B}\u{200B}\u{2060}", "在基本农田上建厂房。"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let form_says = h5(field, bad).await;
+        n += 1;
+        let chat_reply = say(bad, n).await;
+        assert_eq!(chat_reply, format!("{form_says}。"), "{field} {bad:?}");
+        // After the second case of a field, a good answer moves the chat to the next step.
+        if i % 2 == 1 {
+            n += 1;
+            let next = say(good, n).await;
+            assert!(
+                !next.contains("不能包含") && !next.contains("字符"),
+                "{next}"
+            );
+        }
+    }
+
+    // Nothing was filed by either channel.
+    for who in ["oSameAnswers00000000000001", chatter] {
+        let key = w.app.keyer.key(who);
+        let page = w
+            .app
+            .store
+            .reporter_clues(&key, PageRequest::default())
+            .await
+            .expect("clues");
+        assert!(page.items.is_empty(), "{who} filed nothing");
+    }
+    let after = w.snapshot().await;
+    assert!(
+        after
+            .iter()
+            .all(|i| before.contains(i) || i.contains("CHAT#") || i.contains("CB#")),
+        "only chat drafts and callback records changed"
+    );
 }

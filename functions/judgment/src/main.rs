@@ -2,22 +2,39 @@
 
 use api::Req;
 use judgment::App;
+use judgment::evidence::EvidenceBucket;
 use lambda_http::{Body, Error, Request, Response, service_fn};
+use outbox::SqsNoticeQueue;
 use runtime::required_env;
-use store::{DynamoClueStore, StoreConfig};
+use store::{DynamoClueStore, ReportingStore, StoreConfig};
 
 /// What template.yaml gives this function. The officer API never receives reporters, so it holds
 /// no reporter-key secret (least privilege; see [`StoreConfig::without_reporter_keys`]).
-fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App> {
+fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App<SqsNoticeQueue>> {
+    let db = aws_sdk_dynamodb::Client::new(aws);
+    let table = required_env("TABLE_NAME")?;
     let store = DynamoClueStore::new(
-        aws_sdk_dynamodb::Client::new(aws),
+        db.clone(),
         aws_sdk_kms::Client::new(aws),
-        StoreConfig::without_reporter_keys(
-            required_env("TABLE_NAME")?,
-            required_env("PII_KEY_ID")?,
-        ),
+        StoreConfig::without_reporter_keys(table.clone(), required_env("PII_KEY_ID")?),
     )?;
-    Ok(App { store })
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(aws)
+            .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
+            .build(),
+    );
+    Ok(App {
+        store,
+        reporting: ReportingStore::new(db, table),
+        notices: SqsNoticeQueue::new(
+            aws_sdk_sqs::Client::new(aws),
+            required_env("NOTICE_QUEUE_URL")?,
+        ),
+        evidence: Some(EvidenceBucket {
+            s3,
+            bucket: required_env("ATTACHMENT_BUCKET")?,
+        }),
+    })
 }
 
 #[tokio::main]
@@ -28,7 +45,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(|req| handler(req, &app))).await
 }
 
-async fn handler(req: Request, app: &App) -> Result<Response<Body>, Error> {
+async fn handler(req: Request, app: &App<SqsNoticeQueue>) -> Result<Response<Body>, Error> {
     let resp = app
         .handle(&Req::from_lambda(&req), chrono::Utc::now())
         .await;

@@ -148,6 +148,7 @@ async fn five_hundred_notices_reach_two_hundred_reporters_exactly_once_through_f
                 &clues[20 + i],
                 Command::Merge {
                     primary: Box::new(primary),
+                    reason: None,
                 },
                 at(3, 10),
                 &format!("m{i}"),

@@ -209,6 +209,12 @@ async fn officer_account(stack: &Stack) -> (String, &'static str, &'static str, 
         store::StoreConfig::without_reporter_keys(stack.table_name(), stack.physical_id("PiiKey")),
     )
     .expect("store");
+    let bureau: domain::Bureau = serde_json::from_value(json!({
+        "id": "land-330106", "name": "杭州市西湖区自然资源和规划局", "region": "杭州市西湖区",
+        "level": "county", "kind": "land", "division": "330106", "city_direct": false,
+    }))
+    .expect("bureau");
+    store.put_bureau(&bureau).await.expect("bureau");
     let officer = domain::Officer {
         id: domain::OfficerId::parse("o-hz-handler").expect("id"),
         bureau: domain::BureauId::parse("land-330106").expect("bureau"),
@@ -344,7 +350,13 @@ async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
         .send()
         .await
         .expect("get");
-    assert_ne!(resp.status(), 401, "a valid token passes the authorizer");
+    let status = resp.status();
+    let me: Value = resp.json().await.expect("json");
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        me["bureau_id"], "land-330106",
+        "the officer the table knows"
+    );
     let inv = host
         .wait_invocation("JudgmentFunction", "the officer request", |_| true)
         .await;

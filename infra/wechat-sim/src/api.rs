@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -156,9 +156,27 @@ fn issue_token(sim: &Sim, appid: Option<&str>, secret: Option<&str>, force: bool
     .into_response()
 }
 
-/// `GET /connect/oauth2/authorize`: WeChat's consent step. The simulator passes the chosen
-/// user as `sim_openid`; without it, a page lets you pick one.
-pub async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Q) -> Response {
+/// The cookie the simulator page sets for the user whose "WeChat browser" opens pages (as in
+/// WeChat, where the browser knows who is signed in).
+pub const USER_COOKIE: &str = "sim_user";
+
+/// The user of the simulated WeChat browser, from [`USER_COOKIE`].
+fn browser_user(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == USER_COOKIE)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `GET /connect/oauth2/authorize`: WeChat's consent step (snsapi_base: no consent page, a 302
+/// back with a code). The user is the one the simulator page's "WeChat browser" belongs to
+/// ([`USER_COOKIE`]) or `sim_openid`; without either, a page lets you pick one.
+pub async fn authorize(State(sim): State<Arc<Sim>>, headers: HeaderMap, Query(q): Q) -> Response {
     if q.get("appid").map(String::as_str) != Some(sim.config.appid.as_str()) {
         return (
             StatusCode::BAD_REQUEST,
@@ -184,7 +202,14 @@ pub async fn authorize(State(sim): State<Arc<Sim>>, Query(q): Q) -> Response {
             .into_response();
     }
     let state = q.get("state").cloned().unwrap_or_default();
-    let Some(openid) = q.get("sim_openid").filter(|o| !o.is_empty()) else {
+    let chosen = q
+        .get("sim_openid")
+        .filter(|o| !o.is_empty())
+        .cloned()
+        .or_else(|| {
+            browser_user(&headers).filter(|o| sim.world().users.iter().any(|u| &u.openid == o))
+        });
+    let Some(openid) = chosen.as_deref() else {
         let users = sim.world().users.clone();
         let mut page = String::from(
             "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'><title>微信授权（模拟）</title><h3>选择模拟用户</h3><ul>",

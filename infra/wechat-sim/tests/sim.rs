@@ -252,6 +252,35 @@ async fn authorize_redirects_to_the_h5_form_with_code_and_state() {
         ))
         .await;
     assert!(page.text().await.expect("text").contains("选择模拟用户"));
+
+    // The "WeChat browser" of the simulator page's user: the platform's own authorize URL
+    // (no sim_openid, any state) goes straight back with a code for that user (issue 17 point 3).
+    let by_cookie = sim
+        .http
+        .get(format!(
+            "{}/connect/oauth2/authorize?appid={}&redirect_uri=http%3A%2F%2F127.0.0.1%3A3000%2Fapi%2Freporter%2Foauth&response_type=code&scope=snsapi_base&state=signed.by.platform#wechat_redirect",
+            sim.base,
+            defaults::APPID
+        ))
+        .header("cookie", format!("other=1; sim_user={openid}"))
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(by_cookie.status(), 302);
+    let url =
+        url::Url::parse(by_cookie.headers()["location"].to_str().expect("location")).expect("url");
+    assert_eq!(url.path(), "/api/reporter/oauth");
+    let q: BTreeMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(
+        q.get("state").map(String::as_str),
+        Some("signed.by.platform")
+    );
+    let user = sim
+        .client()
+        .oauth_openid(&q["code"])
+        .await
+        .expect("exchange");
+    assert_eq!(user.openid, openid);
 }
 
 #[tokio::test]

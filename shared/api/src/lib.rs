@@ -1,12 +1,19 @@
 //! The HTTP shapes the API handlers work with, independent of the Lambda event types: a small
 //! [`Req`] and [`Resp`], stable JSON errors ([`ApiError`]), cookie helpers, and the mapping from
-//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]).
+//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]), and the one
+//! [`router`] every API function routes with.
+
+pub mod router;
+
+pub mod origin;
 
 use std::collections::HashMap;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
+
+pub use origin::{OriginError, PublicOrigin};
 
 /// The largest request body read (the callback's XML is at most 64 KiB; a clue's JSON is small).
 pub const MAX_BODY: usize = 256 * 1024;
@@ -92,14 +99,38 @@ impl Req {
         }
     }
 
-    /// `scheme://host` as the client reached us (for OAuth's `redirect_uri` and chat links).
-    pub fn origin(&self) -> String {
-        let host = self.header("host").unwrap_or("localhost");
-        let local = host.starts_with("127.0.0.1") || host.starts_with("localhost");
-        let proto =
-            self.header("x-forwarded-proto")
-                .unwrap_or(if local { "http" } else { "https" });
-        format!("{proto}://{host}")
+    /// Refuses a state-changing browser request from anywhere but the platform's own pages:
+    /// the body must be `application/json` (a cross-site form or `text/plain` POST cannot be,
+    /// and a cross-site `fetch` with it needs a CORS preflight the API never grants), and when
+    /// the browser says where the request comes from (`Sec-Fetch-Site`, `Origin`), it must be
+    /// the public origin. A client that sends neither header is not a browser acting for
+    /// someone else's page.
+    ///
+    /// # Errors
+    /// 415 `unsupported_media_type`, 403 `cross_origin`.
+    pub fn check_browser_post(&self, public: &PublicOrigin) -> Result<(), ApiError> {
+        let json = self.header("content-type").is_some_and(|ct| {
+            let mime = ct.split(';').next().unwrap_or_default().trim();
+            mime.eq_ignore_ascii_case("application/json")
+        });
+        if !json {
+            return Err(ApiError::new(
+                415,
+                "unsupported_media_type",
+                "请求格式错误，请在页面中重新提交",
+            ));
+        }
+        let foreign_site = self
+            .header("sec-fetch-site")
+            .is_some_and(|s| s != "same-origin");
+        let foreign_origin = self.header("origin").is_some_and(|o| !public.matches(o));
+        if foreign_site || foreign_origin {
+            return Err(ApiError::forbidden(
+                "cross_origin",
+                "请求来源不正确，请在12336举报页面中提交",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -267,6 +298,50 @@ mod tests {
             r#"{"error":{"code":"bad_json","message":"请求格式错误"}}"#
         );
         assert_eq!(r.error_code().as_deref(), Some("bad_json"));
+    }
+
+    #[test]
+    fn browser_posts_must_be_json_from_the_public_origin() {
+        let public = PublicOrigin::parse("https://12336.example.cn").expect("origin");
+        let post = |headers: &[(&str, &str)]| {
+            let mut r = Req::new("POST", "/api/reporter/clues");
+            for (k, v) in headers {
+                r.headers.insert((*k).to_owned(), (*v).to_owned());
+            }
+            r.check_browser_post(&public).map_err(|e| e.code)
+        };
+        let json = ("content-type", "application/json; charset=utf-8");
+        assert_eq!(post(&[json]), Ok(()));
+        assert_eq!(
+            post(&[
+                json,
+                ("origin", "https://12336.example.cn"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            Ok(())
+        );
+        assert_eq!(post(&[]), Err("unsupported_media_type"));
+        assert_eq!(
+            post(&[("content-type", "text/plain")]),
+            Err("unsupported_media_type")
+        );
+        assert_eq!(
+            post(&[("content-type", "application/x-www-form-urlencoded")]),
+            Err("unsupported_media_type")
+        );
+        assert_eq!(
+            post(&[json, ("origin", "https://evil.example")]),
+            Err("cross_origin")
+        );
+        assert_eq!(post(&[json, ("origin", "null")]), Err("cross_origin"));
+        assert_eq!(
+            post(&[json, ("sec-fetch-site", "cross-site")]),
+            Err("cross_origin")
+        );
+        assert_eq!(
+            post(&[json, ("sec-fetch-site", "same-site")]),
+            Err("cross_origin")
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::bureau::BureauDirectory;
 use crate::division::DivisionCode;
 use crate::divisions::Divisions;
 use crate::event::{EvidenceLeftOut, Gps, LeftOutReason};
@@ -201,6 +202,9 @@ pub fn left_out_text(left_out: &[(usize, PhotoState)]) -> String {
 /// What the intake function knows when a message arrives.
 pub struct ChatContext<'a> {
     pub divisions: &'a Divisions,
+    /// The bureaus on the platform: a place none of them handles is refused before the
+    /// reporter writes anything ([`crate::service`]).
+    pub bureaus: &'a BureauDirectory,
     /// The reporting notice in force for the draft's city, once the place is known.
     pub notice: Option<&'a ReportingNotice>,
     /// Where the reporter can read that notice (the H5 page).
@@ -248,12 +252,9 @@ const ASK_SUBJECT: &str = "请输入违法主体（被举报的个人、单位�
 const ASK_FACTS: &str = "请描述主要违法事实：什么时间、做了什么、持续多久、涉及多大面积等。";
 const ASK_EVIDENCE: &str = "可发送照片作为证据材料（最多9张）。发送完毕或没有照片，请回复“完成”。";
 
+/// The text policy's answer (the same as the H5 form's), asking again.
 fn text_error(e: &TextError) -> String {
-    match e {
-        TextError::Empty { .. } => "内容不能为空，请重新输入。".to_owned(),
-        TextError::TooLong { max, .. } => format!("内容过长，最多{max}个字，请精简后重新输入。"),
-        TextError::ControlCharacter { .. } => "内容含有无法识别的字符，请重新输入。".to_owned(),
-    }
+    format!("{}。", e.reporter_message())
 }
 
 fn start(now: DateTime<Utc>) -> ChatTurn {
@@ -311,6 +312,16 @@ pub fn advance(
             draft.gps = Gps::new(lat, lng);
             let found = ctx.divisions.resolve_text(&label);
             if let [one] = found.as_slice() {
+                if let Some(refused) = not_served(&mut draft, one, ctx) {
+                    return refused;
+                }
+                if draft.gps.is_some_and(|g| crate::geo::contradicts(one, &g)) {
+                    draft.gps = None;
+                    return ChatTurn::keep(
+                        draft,
+                        "发送的位置与识别出的县（市、区）不一致，请重新发送位置，或输入县（市、区）名称。",
+                    );
+                }
                 draft.division = Some(*one);
                 // WeChat's label is the street address: keep it and go on.
                 if let Ok(address) = Address::parse(&label) {
@@ -336,6 +347,13 @@ pub fn advance(
                 .and_then(|i| candidates.get(i));
             match chosen {
                 Some(code) => {
+                    if let Some(refused) = not_served(&mut draft, code, ctx) {
+                        return refused;
+                    }
+                    // A position sent before, outside the county chosen: not kept.
+                    if draft.gps.is_some_and(|g| crate::geo::contradicts(code, &g)) {
+                        draft.gps = None;
+                    }
                     draft.division = Some(*code);
                     draft.step = Step::Address;
                     ChatTurn::keep(draft, ASK_ADDRESS)
@@ -442,6 +460,9 @@ fn place_candidates(
             )
         }
         [one] => {
+            if let Some(refused) = not_served(&mut draft, one, ctx) {
+                return refused;
+            }
             draft.division = Some(*one);
             draft.step = Step::Address;
             ChatTurn::keep(draft, ASK_ADDRESS)
@@ -460,6 +481,32 @@ fn place_candidates(
             ChatTurn::keep(draft, reply)
         }
     }
+}
+
+/// A place no bureau on the platform handles: said at once (before the address and facts are
+/// asked), with what to do, and the dialogue asks for the place again.
+fn not_served(
+    draft: &mut ChatDraft,
+    place: &DivisionCode,
+    ctx: &ChatContext<'_>,
+) -> Option<ChatTurn> {
+    if crate::service::is_served(ctx.bureaus, place) {
+        return None;
+    }
+    let name = ctx
+        .divisions
+        .full_name(place)
+        .unwrap_or_else(|| place.to_string());
+    draft.step = Step::Place;
+    draft.division = None;
+    draft.gps = None;
+    Some(ChatTurn::keep(
+        draft.clone(),
+        format!(
+            "{}\n如在其他地区，请重新发送违法行为发生地；回复“取消”结束。",
+            crate::service::not_served_text(&name)
+        ),
+    ))
 }
 
 fn offer_notice(mut draft: ChatDraft, ctx: &ChatContext<'_>) -> ChatTurn {
@@ -555,6 +602,22 @@ mod tests {
             .expect("time")
     }
 
+    /// The platform of the tests: 杭州市's land bureau (so every county of 杭州 is served),
+    /// nothing in 北京.
+    fn hangzhou() -> BureauDirectory {
+        use crate::bureau::{Bureau, BureauId, BureauKind, BureauLevel};
+        BureauDirectory::new([Bureau {
+            id: BureauId::parse("b-330100").expect("id"),
+            name: "杭州市规划和自然资源局".into(),
+            region: "杭州市".into(),
+            level: BureauLevel::City,
+            kind: BureauKind::Land,
+            division: Some(DivisionCode::parse("330100").expect("code")),
+            city_direct: false,
+        }])
+        .expect("directory")
+    }
+
     fn notice() -> ReportingNotice {
         ScopeVersion::default_for(DivisionCode::parse("330100").expect("code"), t0())
             .reporting_notice()
@@ -577,8 +640,10 @@ mod tests {
         notice: &ReportingNotice,
         photos: &[PhotoState],
     ) -> ChatTurn {
+        let bureaus = hangzhou();
         let ctx = ChatContext {
             divisions: Divisions::embedded(),
+            bureaus: &bureaus,
             notice: Some(notice),
             notice_url: Some("https://h5.example/notice?division=330106"),
             photos,
@@ -766,6 +831,57 @@ mod tests {
         let draft = turn.draft.expect("draft");
         assert_eq!(draft.division.map(|d| d.to_string()), Some("330106".into()));
         assert!(draft.gps.is_some());
+    }
+
+    #[test]
+    fn a_place_without_a_bureau_is_said_before_anything_is_written() {
+        let n = notice();
+        let turn = say(None, text("举报"), 0, &n);
+        let turn = say(turn.draft, text("北京市东城区"), 1, &n);
+        let reply = turn.reply.clone().expect("reply");
+        assert!(
+            reply.starts_with("北京市东城区的国土资源主管部门暂未接入本平台")
+                && reply.contains("12336"),
+            "{reply}"
+        );
+        let draft = turn.draft.expect("the dialogue goes on");
+        assert_eq!((draft.step.clone(), draft.division), (Step::Place, None));
+        // Another place, served, goes on to the address.
+        let turn = say(Some(draft), text("浙江省杭州市西湖区"), 2, &n);
+        assert_eq!(turn.reply.as_deref(), Some(ASK_ADDRESS));
+        // A location message in a place without a bureau: the same answer.
+        let turn = say(None, text("举报"), 3, &n);
+        let turn = say(
+            turn.draft,
+            ChatInput::Location {
+                lat: 39.93,
+                lng: 116.42,
+                label: "北京市东城区东华门街道".into(),
+            },
+            4,
+            &n,
+        );
+        let d = turn.draft.expect("draft");
+        assert_eq!((d.step, d.division, d.gps), (Step::Place, None, None));
+    }
+
+    #[test]
+    fn a_location_outside_the_county_its_label_names_is_asked_again() {
+        let n = notice();
+        let turn = say(None, text("举报"), 0, &n);
+        let turn = say(
+            turn.draft,
+            ChatInput::Location {
+                lat: -33.92,
+                lng: 18.42,
+                label: "浙江省杭州市西湖区留下街道".into(),
+            },
+            1,
+            &n,
+        );
+        assert!(turn.reply.as_deref().is_some_and(|r| r.contains("不一致")));
+        let d = turn.draft.expect("draft");
+        assert_eq!((d.step, d.division, d.gps), (Step::Place, None, None));
     }
 
     #[test]

@@ -148,6 +148,11 @@ pub struct Clue {
     pub resubmission_of: Option<ClueId>,
     pub resubmitted_as: Option<ClueId>,
     pub notices: Vec<OwedNotice>,
+    /// Messages the reporter posted, and how many of them the handling bureau has read.
+    #[serde(default)]
+    pub reporter_messages: u32,
+    #[serde(default)]
+    pub reporter_messages_read: u32,
     /// Number of commands applied: the store's optimistic-lock version.
     pub version: u64,
     pub updated_at: DateTime<Utc>,
@@ -236,6 +241,8 @@ impl Clue {
             resubmission_of,
             resubmitted_as: None,
             notices: Vec::new(),
+            reporter_messages: 0,
+            reporter_messages_read: 0,
             version: 0,
             updated_at: first.at,
         };
@@ -336,7 +343,17 @@ impl Clue {
                     primary: primary.clone(),
                 };
             }
-            EventKind::MergeJoined { member } => self.members.push(member.clone()),
+            EventKind::MergeJoined { member, .. } => self.members.push(member.clone()),
+            EventKind::Unmerged { .. } => {
+                // Back on its own: still awaiting judgment while its own deadline is owed, else
+                // accepted with the primary (the accept notice already reached its reporter).
+                self.state = if self.open_deadline(DeadlineKind::Judgment).is_some() {
+                    ClueState::Received
+                } else {
+                    ClueState::Accepted
+                };
+            }
+            EventKind::MergeLeft { member } => self.members.retain(|m| m.clue != *member),
             EventKind::VerificationRecorded {
                 result, ended_on, ..
             } => {
@@ -355,7 +372,15 @@ impl Clue {
                 }
                 self.transfers.push(transfer.clone());
             }
-            EventKind::MessagePosted { .. } | EventKind::IdentityRevealed { .. } => {}
+            EventKind::MessagePosted { from, .. } => {
+                if *from == crate::event::Party::Reporter {
+                    self.reporter_messages += 1;
+                }
+            }
+            EventKind::MessagesRead { up_to, .. } => {
+                self.reporter_messages_read = (*up_to).min(self.reporter_messages);
+            }
+            EventKind::IdentityRevealed { .. } => {}
             EventKind::Recused { officer, .. } => {
                 self.recused.insert(officer.clone());
                 if self.assignee.as_ref() == Some(officer) {
@@ -451,6 +476,12 @@ impl Clue {
             .take_while(|n| &n.record.id != id)
             .find(|n| !n.delivery.is_final())
             .filter(|_| self.notice(id).is_some())
+    }
+
+    /// The reporter's messages the handling bureau has not read yet.
+    pub fn unread_messages(&self) -> u32 {
+        self.reporter_messages
+            .saturating_sub(self.reporter_messages_read)
     }
 
     /// The Shanghai date the clue was received.

@@ -126,6 +126,9 @@ pub enum Command {
     },
     Merge {
         primary: Box<ClueSummary>,
+        /// Why the officer holds the clues to be the same violation (art. 13).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
     },
     RecordVerification {
         result: VerificationResult,
@@ -159,6 +162,14 @@ pub enum Command {
     RevealIdentity {
         reason: Reason,
     },
+    /// An officer of the handling bureau marks the reporter's messages read.
+    MarkMessagesRead,
+    /// A leader takes a merged clue out of its primary's group (art. 13): it is handled on its
+    /// own again, received or accepted as its own judgment deadline says.
+    Unmerge {
+        primary: Box<ClueSummary>,
+        reason: Reason,
+    },
     /// The platform resolves pending deadlines once the calendar covers their year.
     ResolveDeadlines,
     /// The sweep records that an open deadline of `kind` passed unmet.
@@ -184,6 +195,8 @@ impl Command {
             Self::Resubmit { .. } => "resubmit",
             Self::RecordDelivery { .. } => "record_delivery",
             Self::RevealIdentity { .. } => "reveal_identity",
+            Self::MarkMessagesRead => "mark_messages_read",
+            Self::Unmerge { .. } => "unmerge",
             Self::ResolveDeadlines => "resolve_deadlines",
             Self::RecordMissed { .. } => "record_missed",
         }
@@ -425,7 +438,9 @@ impl Clue {
                 let deadline = open_deadline(rules, DeadlineKind::Judgment, to, now)?;
                 d.push(&self.id, EventKind::DeadlineOpened { deadline });
             }
-            Command::Merge { primary } => self.merge(&mut d, command, primary, rules)?,
+            Command::Merge { primary, reason } => {
+                self.merge(&mut d, command, primary, reason.clone(), rules)?;
+            }
             Command::RecordVerification {
                 result,
                 ended_on,
@@ -676,6 +691,45 @@ impl Clue {
                     _ => return Err(DomainError::NotYetDue),
                 }
             }
+            Command::Unmerge { primary, reason } => {
+                match &self.state {
+                    ClueState::Merged { primary: p } if *p == primary.id => {}
+                    _ => return Err(refuse(command, self)),
+                }
+                if !primary.state.is_open() {
+                    return Err(DomainError::UnmergeFromClosed);
+                }
+                let officer = handling_officer(self, actor)?;
+                if !officer.has(Role::Leader) {
+                    return Err(DomainError::MissingRole(Role::Leader));
+                }
+                d.push(
+                    &self.id,
+                    EventKind::Unmerged {
+                        primary: primary.id.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+                d.push(
+                    &primary.id,
+                    EventKind::MergeLeft {
+                        member: self.id.clone(),
+                    },
+                );
+            }
+            Command::MarkMessagesRead => {
+                let officer = handling_officer(self, actor)?;
+                if self.unread_messages() == 0 {
+                    return Err(DomainError::NothingUnread);
+                }
+                d.push(
+                    &self.id,
+                    EventKind::MessagesRead {
+                        officer: officer.id.clone(),
+                        up_to: self.reporter_messages,
+                    },
+                );
+            }
             Command::RevealIdentity { reason } => {
                 let officer = handling_officer(self, actor)?;
                 d.push(
@@ -776,6 +830,7 @@ impl Clue {
         d: &mut Decision<'_>,
         command: &Command,
         primary: &ClueSummary,
+        reason: Option<Reason>,
         rules: &Rules<'_>,
     ) -> Result<(), DomainError> {
         if !self.state.is_open() {
@@ -838,6 +893,7 @@ impl Clue {
                     received_at: self.received_at,
                     judgment,
                 },
+                reason,
             },
         );
         Ok(())

@@ -761,6 +761,7 @@ fn an_upper_bureau_may_designate_itself() {
 fn merge_into(primary: &Clue) -> Command {
     Command::Merge {
         primary: Box::new(primary.summary()),
+        reason: None,
     }
 }
 
@@ -818,6 +819,133 @@ fn merged_reporters_each_receive_the_primarys_notices_with_their_own_clue() {
         sent[1].1,
         "经核查，您举报的违法线索存在国土资源违法行为，杭州市西湖区国土资源主管部门将依法依规予以处理。感谢您对国土资源工作的支持！"
     );
+}
+
+fn unmerge_from(primary: &Clue) -> Command {
+    Command::Unmerge {
+        primary: Box::new(primary.summary()),
+        reason: reason("经核实并非同一违法行为"),
+    }
+}
+
+#[test]
+fn a_leader_unmerges_a_clue_which_is_handled_on_its_own_again() {
+    let w = World::new();
+    let leader = officer("xihu-leader", "land-330106", &[Role::Handler, Role::Leader]);
+    let mut primary = received(&w, "p", 1, "330106", at(2026, 3, 9));
+    let mut member = received(&w, "m", 2, "330106", at(2026, 3, 10));
+    let mut other = received(&w, "o", 3, "330106", at(2026, 3, 10));
+    let events = run(
+        &w,
+        &mut member,
+        merge_into(&primary),
+        &xihu(),
+        at(2026, 3, 11),
+    )
+    .expect("merge");
+    primary.apply(&events).expect("apply");
+    // Only a leader, only a merged clue, only from its own primary.
+    let refused = run(
+        &w,
+        &mut member,
+        unmerge_from(&primary),
+        &xihu(),
+        at(2026, 3, 11),
+    );
+    assert_eq!(refused, Err(DomainError::MissingRole(Role::Leader)));
+    let refused = run(
+        &w,
+        &mut other,
+        unmerge_from(&primary),
+        &leader,
+        at(2026, 3, 11),
+    );
+    assert!(matches!(
+        refused,
+        Err(DomainError::InvalidTransition { .. })
+    ));
+    let refused = run(
+        &w,
+        &mut member,
+        unmerge_from(&other),
+        &leader,
+        at(2026, 3, 11),
+    );
+    assert!(matches!(
+        refused,
+        Err(DomainError::InvalidTransition { .. })
+    ));
+
+    // Before the primary's judgment: back to received, its own judgment deadline still owed.
+    let events = run(
+        &w,
+        &mut member,
+        unmerge_from(&primary),
+        &leader,
+        at(2026, 3, 11),
+    )
+    .expect("unmerge");
+    primary.apply(&events).expect("apply");
+    assert_eq!(member.state, ClueState::Received);
+    assert!(member.open_deadline(DeadlineKind::Judgment).is_some());
+    assert!(primary.members.is_empty());
+
+    // After the primary's acceptance: accepted on its own (its reporter was told already).
+    let events = run(
+        &w,
+        &mut member,
+        merge_into(&primary),
+        &xihu(),
+        at(2026, 3, 11),
+    )
+    .expect("merge again");
+    primary.apply(&events).expect("apply");
+    let events = run(
+        &w,
+        &mut primary,
+        judge(JudgmentRequest::Accept),
+        &xihu(),
+        at(2026, 3, 12),
+    )
+    .expect("accept");
+    member.apply(&events).expect("apply");
+    let events = run(
+        &w,
+        &mut member,
+        unmerge_from(&primary),
+        &leader,
+        at(2026, 3, 12),
+    )
+    .expect("unmerge");
+    primary.apply(&events).expect("apply");
+    assert_eq!(member.state, ClueState::Accepted);
+    assert!(primary.members.is_empty());
+
+    // Out of a closed primary's group: refused.
+    let events = run(
+        &w,
+        &mut other,
+        merge_into(&primary),
+        &xihu(),
+        at(2026, 3, 12),
+    )
+    .expect("merge other");
+    primary.apply(&events).expect("apply");
+    let verify = Command::RecordVerification {
+        result: VerificationResult::NoViolation,
+        ended_on: date(2026, 3, 20),
+        note: None,
+    };
+    let events = run(&w, &mut primary, verify, &xihu(), at(2026, 3, 23)).expect("verify");
+    other.apply(&events).expect("apply");
+    let refused = run(
+        &w,
+        &mut other,
+        unmerge_from(&primary),
+        &leader,
+        at(2026, 3, 23),
+    );
+    assert_eq!(refused, Err(DomainError::UnmergeFromClosed));
 }
 
 #[test]

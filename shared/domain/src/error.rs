@@ -73,6 +73,10 @@ pub enum DomainError {
     UnknownNotice,
     #[error("the notice's delivery is already final")]
     DeliveryFinal,
+    #[error("a clue cannot leave the group of a closed primary")]
+    UnmergeFromClosed,
+    #[error("there are no unread messages from the reporter")]
+    NothingUnread,
     #[error("the assignee must be a handling officer of the handling bureau")]
     BadAssignee,
     #[error(transparent)]
@@ -122,6 +126,8 @@ impl DomainError {
             Self::UnknownNotice => "unknown_notice",
             Self::DeliveryFinal => "delivery_final",
             Self::BadAssignee => "bad_assignee",
+            Self::NothingUnread => "nothing_unread",
+            Self::UnmergeFromClosed => "unmerge_from_closed",
             Self::Jurisdiction(JurisdictionError::AboveMinistry) => "above_ministry",
             Self::Jurisdiction(JurisdictionError::OutsideTerritory { .. }) => "outside_territory",
             Self::Jurisdiction(_) => "jurisdiction",

@@ -337,6 +337,9 @@ pub enum EventKind {
     },
     MergeJoined {
         member: MergeMember,
+        /// The officer's reason (kept on the primary: the reporters' timelines do not show it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
     },
     VerificationRecorded {
         result: VerificationResult,
@@ -376,6 +379,20 @@ pub enum EventKind {
         officer: OfficerId,
         reason: Reason,
     },
+    /// A leader took this clue out of `primary`'s merge group.
+    Unmerged {
+        primary: ClueId,
+        reason: Reason,
+    },
+    /// On the primary: `member` left the merge group.
+    MergeLeft {
+        member: ClueId,
+    },
+    /// An officer of the handling bureau read the reporter's messages, up to the `up_to`-th.
+    MessagesRead {
+        officer: OfficerId,
+        up_to: u32,
+    },
 }
 
 impl EventKind {
@@ -402,6 +419,9 @@ impl EventKind {
             Self::NoticeOwed { .. } => "notice_owed",
             Self::NoticeDelivery { .. } => "notice_delivery",
             Self::IdentityRevealed { .. } => "identity_revealed",
+            Self::MessagesRead { .. } => "messages_read",
+            Self::Unmerged { .. } => "unmerged",
+            Self::MergeLeft { .. } => "merge_left",
         }
     }
 

@@ -94,7 +94,10 @@ pub fn metrics_of(kind: &EventKind, category: &CategoryChoice) -> Vec<Metric> {
         | EventKind::Assigned { .. }
         | EventKind::Resubmitted { .. }
         | EventKind::NoticeDelivery { .. }
-        | EventKind::IdentityRevealed { .. } => Vec::new(),
+        | EventKind::IdentityRevealed { .. }
+        | EventKind::MessagesRead { .. }
+        | EventKind::Unmerged { .. }
+        | EventKind::MergeLeft { .. } => Vec::new(),
     }
 }
 

@@ -684,7 +684,7 @@ impl DynamoClueStore {
         loaded: &mut BTreeMap<ClueId, StoredClue>,
     ) -> Result<Command, StoreError> {
         Ok(match command {
-            Command::Merge { primary } => {
+            Command::Merge { primary, reason } => {
                 self.load_clues([primary.id.clone()], loaded).await?;
                 let stored = &loaded[&primary.id];
                 if stored.clue.members.len() >= MAX_MERGE_MEMBERS {
@@ -692,6 +692,14 @@ impl DynamoClueStore {
                 }
                 Command::Merge {
                     primary: Box::new(stored.clue.summary()),
+                    reason,
+                }
+            }
+            Command::Unmerge { primary, reason } => {
+                self.load_clues([primary.id.clone()], loaded).await?;
+                Command::Unmerge {
+                    primary: Box::new(loaded[&primary.id].clue.summary()),
+                    reason,
                 }
             }
             Command::Judge {

@@ -100,12 +100,14 @@
 //! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
 //! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
 //! - [`attachments`] — evidence attachment records.
+//! - [`console`] — officer account state and inbox counts for the officer console.
 //! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
 pub mod accounts;
 pub mod attachments;
+pub mod console;
 pub mod delivery;
 pub mod dynamo;
 pub mod error;

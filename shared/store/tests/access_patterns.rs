@@ -304,6 +304,7 @@ async fn a_merge_group_is_read_and_decided_together() {
                 &b.clue_id,
                 Command::Merge {
                     primary: Box::new(primary),
+                    reason: None,
                 },
                 &as_officer(&h),
                 at(3, 10),

@@ -144,6 +144,7 @@ async fn one_command(
             (
                 Command::Merge {
                     primary: Box::new(primary),
+                    reason: None,
                 },
                 officer,
             )

@@ -21,6 +21,10 @@ use wechat_sim::defaults;
 
 pub use store_support::Env;
 
+/// The public origin the tests' intake is configured with; requests arrive with another
+/// `host` (127.0.0.1:3000), so a link built from request headers shows.
+pub const PUBLIC: &str = "https://12336.example.cn";
+
 pub type TestApp = App<DynamoClueStore, ReportingStore, MemoryNoticeQueue, MemoryMediaQueue>;
 
 pub struct World {
@@ -66,6 +70,7 @@ impl World {
             appid: defaults::APPID.to_owned(),
             session: secret.session_key(),
             keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
+            public: intake::PublicOrigin::parse(PUBLIC).expect("origin"),
         };
         let platform = Platform::new(
             SecretString::from(defaults::TOKEN),
@@ -133,6 +138,15 @@ impl World {
         let location = header(&resp, "location").expect("location");
         assert!(location.contains("scope=snsapi_base"), "{location}");
         let url = url::Url::parse(&location).expect("url");
+        let redirect_uri = url
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| v.into_owned());
+        assert_eq!(
+            redirect_uri,
+            Some(format!("{PUBLIC}/api/reporter/oauth")),
+            "the OAuth redirect_uri is on the public origin, not the request's host"
+        );
         let state = url
             .query_pairs()
             .find(|(k, _)| k == "state")
@@ -156,7 +170,11 @@ impl World {
         cb.headers.insert("host".into(), "127.0.0.1:3000".into());
         let resp = self.app.handle(&cb, Utc::now()).await;
         assert_eq!(resp.status, 302, "{}", resp.body);
-        assert_eq!(header(&resp, "location").as_deref(), Some("/h5/#/mine"));
+        assert_eq!(
+            header(&resp, "location"),
+            Some(format!("{PUBLIC}/h5/index.html#/mine")),
+            "sign-in lands on the served page"
+        );
         let all: Vec<_> = resp
             .headers
             .iter()
@@ -179,6 +197,14 @@ impl World {
                 .insert(session::SESSION_COOKIE.into(), c.to_owned());
         }
         r.headers.insert("host".into(), "127.0.0.1:3000".into());
+        if method == "POST" {
+            // As the H5 page sends it (fetch with a JSON body, same origin).
+            r.headers
+                .insert("content-type".into(), "application/json".into());
+            r.headers.insert("origin".into(), PUBLIC.into());
+            r.headers
+                .insert("sec-fetch-site".into(), "same-origin".into());
+        }
         r.body = body.as_bytes().to_vec();
         r
     }
