@@ -13,7 +13,7 @@ duration and warm invocation duration. Run through `infra/dev bench`, which buil
   (`GET /invocations` of its control endpoint): init = process start to its first `next`;
   duration = `next` handed out to `response` received.
 - Each function gets the event it gets in production: an HTTP API route (web, intake, judgment
-  with an officer's Cognito token), an object stored in the bucket (attachments: S3 notification
+  with an officer's access token from the auth function), an object stored in the bucket (attachments: S3 notification
   through the queue), a message on the notice queue (notify), its schedule fired (deadline-sweep).
   A cold start is forced by stopping the function's process (`POST /functions/{id}/stop`).
 """
@@ -143,7 +143,7 @@ def http_driver(host: Host, logical: str, method: str, path: str, want: int, tok
             raise BenchError(f"{logical}: {method} {path} answered {status}, expected {want}: {body[:200]!r}")
         return host.find(logical, lambda ev: (ev.get("headers") or {}).get("x-bench-id") == marker, timeout=5)
 
-    return drive, f"HTTP {method} {path}" + (" (Cognito ID token)" if token else "")
+    return drive, f"HTTP {method} {path}" + (" (officer access token)" if token else "")
 
 
 def notice_driver(host: Host, logical: str, sqs, queue_url: str):
@@ -237,7 +237,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
         stack_path = work / "stack.json"
         print(f"==> deploy template.yaml to moto ({endpoint})", file=sys.stderr)
         subprocess.run(
-            [PY, str(ROOT / "infra/stack/deploy.py"), "deploy", "--endpoint", endpoint, "--out", str(stack_path)],
+            [PY, str(ROOT / "infra/stack/deploy.py"), "deploy", "--endpoint", endpoint, "--out", str(stack_path),
+             "--param", "PublicOrigin=https://12336.bench.test"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -248,12 +249,6 @@ def run(args: argparse.Namespace, work: Path) -> int:
         )
         stack = json.loads(stack_path.read_text(encoding="utf-8"))
         resources = stack["resources"]
-        token = subprocess.run(
-            [PY, str(ROOT / "infra/stack/officer_token.py"), "--stack", str(stack_path), "--user", "xh-handler"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
 
         host_log_path = work / "local-host.log"
         host_log = host_log_path.open("w")
@@ -276,6 +271,14 @@ def run(args: argparse.Namespace, work: Path) -> int:
         api, control = (part.split("=", 1)[1] for part in line.split())
         host = Host(f"http://{api}", f"http://{control}")
         print(f"==> local host (API {api}, control {control}; log {host_log_path})", file=sys.stderr)
+        # an officer's access token, signed in through the auth function (password + TOTP)
+        token = subprocess.run(
+            [PY, str(ROOT / "infra/stack/officer_token.py"), "--stack", str(stack_path), "--user", "xh-handler",
+             "--api", host.api],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
 
         kw = dict(endpoint_url=endpoint, region_name=stack["region"], aws_access_key_id="test",
                   aws_secret_access_key="test")
@@ -287,6 +290,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
             "WebFunction": http_driver(host, "WebFunction", "GET", "/h5/index.html", 200),
             "IntakeFunction": http_driver(host, "IntakeFunction", "GET", "/api/reporter/health", 200),
             "JudgmentFunction": http_driver(host, "JudgmentFunction", "GET", "/api/officer/me", 200, token),
+            "AuthFunction": http_driver(host, "AuthFunction", "GET", "/.well-known/jwks.json", 200),
             "AttachmentsFunction": object_driver(host, "AttachmentsFunction", s3, resources["AttachmentBucket"]["ref"]),
             "NotifyFunction": notice_driver(host, "NotifyFunction", sqs, resources["NoticeQueue"]["ref"]),
             "DeadlineSweepFunction": schedule_driver(host, "DeadlineSweepFunction", sweep_schedule),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deploy template.yaml to a moto server, the way `sam deploy` puts it on AWS.
 
-    deploy.py deploy --endpoint http://127.0.0.1:5000 --out .dev/stack.json [--stack-name N] [--param K=V ...]
+    deploy.py deploy --endpoint http://127.0.0.1:5000 --out .dev/stack.json [--stack-name N] [--region R] [--param K=V ...]
     deploy.py verify --stack .dev/stack.json
     deploy.py functions [--template template.yaml]
 
@@ -46,10 +46,19 @@ ACCOUNT = "123456789012"  # moto's default account
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 
+
+def set_region(region: str) -> None:
+    """The region to deploy to; its partition and URL suffix (the China regions: aws-cn)."""
+    global REGION, PARTITION, URL_SUFFIX
+    REGION = region
+    if region.startswith("cn-"):
+        PARTITION, URL_SUFFIX = "aws-cn", "amazonaws.com.cn"
+    else:
+        PARTITION, URL_SUFFIX = "aws", "amazonaws.com"
+
+
 # Types moto's CloudFormation accepts and then does not create.
 SKIPPED_TYPES = {
-    "AWS::Cognito::UserPool",
-    "AWS::Cognito::UserPoolClient",
     "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Stage",
     "AWS::SecretsManager::Secret",
@@ -108,7 +117,10 @@ def functions_of(sam: dict) -> dict[str, str]:
 
 def package(sam: dict, aws: Aws, bucket: str) -> dict:
     """What `sam package` does: code to S3, CodeUri rewritten. The code is a placeholder."""
-    aws.s3.create_bucket(Bucket=bucket)
+    if REGION == "us-east-1":
+        aws.s3.create_bucket(Bucket=bucket)
+    else:
+        aws.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("bootstrap", "#!/bin/sh\necho 'run by infra/local-host, not by moto'\n")
@@ -129,7 +141,7 @@ class _NoManagedPolicies:
 
 
 def sam_transform(sam: dict) -> dict:
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    os.environ["AWS_DEFAULT_REGION"] = REGION  # the translator takes the partition from it
     return transform(sam, {}, _NoManagedPolicies(), passthrough_metadata=True)
 
 
@@ -141,7 +153,10 @@ def load_sam(path: Path) -> dict:
 class Resolver:
     """Resolves Ref / Fn::GetAtt / Fn::Sub / Fn::Join against the deployed stack."""
 
-    def __init__(self, stack_name: str, params: dict[str, str], resources: dict[str, dict]):
+    def __init__(
+        self, stack_name: str, params: dict[str, str], resources: dict[str, dict], conditions: dict | None = None
+    ):
+        self.conditions_spec = conditions or {}
         self.pseudo = {
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT,
@@ -153,6 +168,26 @@ class Resolver:
         }
         self.params = params
         self.resources = resources  # logical -> {"ref": str, "attrs": {...}}
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template's `Conditions` (Fn::Equals/Not/And/Or, Condition)."""
+        if name not in self.conditions_spec:
+            raise DeployError(f"unknown condition {name}")
+        return self._truth(self.conditions_spec[name])
+
+    def _truth(self, spec: Any) -> bool:
+        (key, arg), = spec.items()
+        if key == "Fn::Equals":
+            return str(self.resolve(arg[0])) == str(self.resolve(arg[1]))
+        if key == "Fn::Not":
+            return not self._truth(arg[0])
+        if key == "Fn::And":
+            return all(self._truth(a) for a in arg)
+        if key == "Fn::Or":
+            return any(self._truth(a) for a in arg)
+        if key == "Condition":
+            return self.condition(arg)
+        raise DeployError(f"condition function {key} is not supported locally")
 
     def ref(self, name: str) -> str:
         if name in self.pseudo:
@@ -209,6 +244,8 @@ class Resolver:
                 return self.sub(arg)
             if key == "Fn::Join":
                 return arg[0].join(str(self.resolve(v)) for v in arg[1])
+            if key == "Fn::If":
+                return self.resolve(arg[1] if self.condition(arg[0]) else arg[2])
             if key.startswith("Fn::"):
                 raise DeployError(f"intrinsic {key} is not supported locally")
         return {k: self.resolve(v) for k, v in value.items()}
@@ -313,6 +350,18 @@ def d_bucket(aws, logical, res, pid):
 
 
 def d_key(aws, logical, res, pid):
+    spec = res["Properties"].get("KeySpec", "SYMMETRIC_DEFAULT")
+    if spec != "SYMMETRIC_DEFAULT":
+        # moto's CloudFormation creates every key SYMMETRIC_DEFAULT: an asymmetric key is created
+        # through the KMS API instead (its policy is put once every resource it names exists,
+        # in apply_skipped_properties) and moto's wrong key is scheduled for deletion.
+        aws.kms.schedule_key_deletion(KeyId=_need(pid, logical), PendingWindowInDays=7)
+        k = aws.kms.create_key(
+            KeySpec=spec,
+            KeyUsage=res["Properties"].get("KeyUsage", "SIGN_VERIFY"),
+            Description=res["Properties"].get("Description", logical),
+        )["KeyMetadata"]
+        return {"ref": k["KeyId"], "attrs": {"Arn": k["Arn"], "KeyId": k["KeyId"]}}
     # moto stores a CloudFormation KeyPolicy object unserialised and then fails on DescribeKey:
     # put the same policy again as the JSON text the KMS API expects.
     policy = res["Properties"].get("KeyPolicy")
@@ -400,34 +449,6 @@ def create_skipped(aws: Aws, template: dict, r: Resolver) -> None:
             progressed = True
         if not progressed:
             raise DeployError(f"cannot order the creation of {pending}")
-
-
-def c_user_pool(aws, logical, p, r):
-    kwargs: dict[str, Any] = {"PoolName": p.get("UserPoolName", logical)}
-    for key in ("Policies", "AdminCreateUserConfig", "MfaConfiguration", "UsernameAttributes", "AutoVerifiedAttributes"):
-        if key in p:
-            kwargs[key] = p[key]
-    if "Schema" in p:
-        kwargs["Schema"] = p["Schema"]
-    pool = aws.cognito_idp.create_user_pool(**kwargs)["UserPool"]
-    pid = pool["Id"]
-    provider = f"cognito-idp.{REGION}.{URL_SUFFIX}/{pid}"
-    return {
-        "ref": pid,
-        "attrs": {"Arn": pool["Arn"], "ProviderName": provider, "ProviderURL": f"https://{provider}", "UserPoolId": pid},
-    }
-
-
-def c_user_pool_client(aws, logical, p, r):
-    keys = (
-        "ClientName", "GenerateSecret", "ExplicitAuthFlows", "PreventUserExistenceErrors",
-        "AccessTokenValidity", "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits",
-        "CallbackURLs", "LogoutURLs", "AllowedOAuthFlows", "AllowedOAuthScopes",
-    )
-    kwargs = {k: p[k] for k in keys if k in p}
-    kwargs.setdefault("ClientName", logical)
-    c = aws.cognito_idp.create_user_pool_client(UserPoolId=p["UserPoolId"], **kwargs)["UserPoolClient"]
-    return {"ref": c["ClientId"], "attrs": {"ClientId": c["ClientId"]}}
 
 
 def c_http_api(aws, logical, p, r):
@@ -561,8 +582,6 @@ def c_bucket_policy(aws, logical, p, r):
 
 
 CREATE: dict[str, Callable] = {
-    "AWS::Cognito::UserPool": c_user_pool,
-    "AWS::Cognito::UserPoolClient": c_user_pool_client,
     "AWS::ApiGatewayV2::Api": c_http_api,
     "AWS::ApiGatewayV2::Stage": c_stage,
     "AWS::SecretsManager::Secret": c_secret,
@@ -589,8 +608,16 @@ def apply_skipped_properties(aws: Aws, template: dict, r: Resolver) -> None:
                 aws.dynamodb.update_continuous_backups(
                     TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
                 )
-        elif rtype == "AWS::KMS::Key" and p.get("EnableKeyRotation"):
-            aws.kms.enable_key_rotation(KeyId=r.ref(logical))
+        elif rtype == "AWS::KMS::Alias":
+            # an asymmetric key was created again (d_key): the alias follows it
+            aliases = {a["AliasName"]: a.get("TargetKeyId") for a in aws.kms.list_aliases()["Aliases"]}
+            if aliases.get(p["AliasName"]) != p["TargetKeyId"]:
+                aws.kms.update_alias(AliasName=p["AliasName"], TargetKeyId=p["TargetKeyId"])
+        elif rtype == "AWS::KMS::Key":
+            if p.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" and "KeyPolicy" in p:
+                aws.kms.put_key_policy(KeyId=r.ref(logical), PolicyName="default", Policy=json.dumps(p["KeyPolicy"]))
+            if p.get("EnableKeyRotation"):
+                aws.kms.enable_key_rotation(KeyId=r.ref(logical))
         elif rtype == "AWS::S3::Bucket":
             apply_bucket(aws, r.ref(logical), p)
 
@@ -731,6 +758,14 @@ def v_key(aws, ref, p, entry):
     k = aws.kms.describe_key(KeyId=ref)["KeyMetadata"]
     if not k["Enabled"]:
         yield "key disabled"
+    if k.get("KeySpec", "SYMMETRIC_DEFAULT") != p.get("KeySpec", "SYMMETRIC_DEFAULT"):
+        yield f"key spec {k.get('KeySpec')}, template says {p.get('KeySpec')}"
+    if k.get("KeyUsage", "ENCRYPT_DECRYPT") != p.get("KeyUsage", "ENCRYPT_DECRYPT"):
+        yield f"key usage {k.get('KeyUsage')}, template says {p.get('KeyUsage')}"
+    if "KeyPolicy" in p:
+        got = json.loads(aws.kms.get_key_policy(KeyId=ref, PolicyName="default")["Policy"])
+        if got != p["KeyPolicy"]:
+            yield "key policy differs"
     if p.get("EnableKeyRotation") and not aws.kms.get_key_rotation_status(KeyId=ref)["KeyRotationEnabled"]:
         yield "key rotation off"
 
@@ -743,14 +778,6 @@ def v_alias(aws, ref, p, entry):
 
 def v_secret(aws, ref, p, entry):
     aws.secretsmanager.get_secret_value(SecretId=ref)
-
-
-def v_user_pool(aws, ref, p, entry):
-    aws.cognito_idp.describe_user_pool(UserPoolId=ref)
-
-
-def v_user_pool_client(aws, ref, p, entry):
-    aws.cognito_idp.describe_user_pool_client(UserPoolId=p["UserPoolId"], ClientId=ref)
 
 
 def v_api(aws, ref, p, entry):
@@ -835,8 +862,6 @@ VERIFY: dict[str, Callable] = {
     "AWS::KMS::Key": v_key,
     "AWS::KMS::Alias": v_alias,
     "AWS::SecretsManager::Secret": v_secret,
-    "AWS::Cognito::UserPool": v_user_pool,
-    "AWS::Cognito::UserPoolClient": v_user_pool_client,
     "AWS::ApiGatewayV2::Api": v_api,
     "AWS::ApiGatewayV2::Stage": v_stage,
     "AWS::Scheduler::Schedule": v_schedule,
@@ -851,7 +876,8 @@ VERIFY: dict[str, Callable] = {
 
 
 # --------------------------------------------------------------------------- main
-def deploy(endpoint: str, stack_name: str, template_path: Path, given: dict[str, str]) -> dict:
+def deploy(endpoint: str, stack_name: str, template_path: Path, given: dict[str, str], region: str = "us-east-1") -> dict:
+    set_region(region)
     aws = Aws(endpoint)
     sam = load_sam(template_path)
     packaged = package(sam, aws, f"{stack_name.lower()}-artifacts")
@@ -859,7 +885,7 @@ def deploy(endpoint: str, stack_name: str, template_path: Path, given: dict[str,
     params = effective_params(template, given)
     create_stack(aws, stack_name, template, params)
     _STACK_NAME[0] = stack_name
-    resolver = Resolver(stack_name, params, describe_created(aws, template, stack_name))
+    resolver = Resolver(stack_name, params, describe_created(aws, template, stack_name), template.get("Conditions"))
     create_skipped(aws, template, resolver)
     apply_skipped_properties(aws, template, resolver)
     problems = verify(aws, template, resolver)
@@ -883,9 +909,10 @@ def deploy(endpoint: str, stack_name: str, template_path: Path, given: dict[str,
 
 def verify_stack(stack: dict) -> list[str]:
     """Re-check a deployed stack (as written by `deploy`) against the emulator."""
+    set_region(stack["region"])
     aws = Aws(stack["endpoint"])
     _STACK_NAME[0] = stack["stack_name"]
-    resolver = Resolver(stack["stack_name"], stack["parameters"], stack["resources"])
+    resolver = Resolver(stack["stack_name"], stack["parameters"], stack["resources"], stack["template"].get("Conditions"))
     return verify(aws, stack["template"], resolver)
 
 
@@ -896,6 +923,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--endpoint", required=True)
     d.add_argument("--out", required=True, type=Path)
     d.add_argument("--stack-name", default="local12336")
+    d.add_argument("--region", default="us-east-1", help="e.g. cn-north-1 (partition aws-cn)")
     d.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     d.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     f = sub.add_parser("functions", help="print {logical id: cargo binary} of the template's functions")
@@ -930,7 +958,7 @@ def main(argv: list[str] | None = None) -> int:
     given = dict(kv.split("=", 1) for kv in args.param)
     started = time.time()
     try:
-        stack = deploy(args.endpoint, args.stack_name, args.template, given)
+        stack = deploy(args.endpoint, args.stack_name, args.template, given, args.region)
     except (DeployError, ClientError) as e:
         print(f"deploy failed: {e}", file=sys.stderr)
         return 1

@@ -3,26 +3,50 @@
 
     seed.py --stack .dev/stack.json --data infra/seed/demo.json
 
-Officers go to the stack's Cognito user pool (username, password, `custom:bureau_id`,
-`custom:roles`); divisions, bureaus and officers go to the table as items:
+Divisions, bureaus and officers go to the table as items. Officers are accounts of the
+platform's own issuer (the auth function; `shared/store/src/accounts.rs`): the officer item, its
+account (argon2id hash of the demo password, an enrolled TOTP secret) and its user name. An
+officer with `"first_login": true` in the data starts with a temporary password and no second
+factor, to show the first sign-in (new password, TOTP enrolment with a QR code).
 
 | item     | pk                  | sk         | gsi1pk                    | gsi1sk             | other attributes                                   |
 |----------|---------------------|------------|---------------------------|--------------------|----------------------------------------------------|
 | division | `DIVISION#<code>`   | `DIVISION` | `DIVISIONS#<parent code>` | `<code>`           | code, name, level                                  |
 | bureau   | `BUREAU#<id>`       | `BUREAU`   | `BUREAUS`                 | `<id>`             | data (the domain's Bureau as JSON), city_direct       |
-| officer  | `OFFICER#<sub>`     | `OFFICER`  | `BUREAU#<bureau id>`      | `OFFICER#<sub>`      | data (the domain's Officer as JSON)              |
+| officer  | `OFFICER#<sub>`     | `OFFICER`  | `BUREAU#<bureau id>`      | `OFFICER#<sub>`    | data (the domain's Officer as JSON)                |
+| account  | `OFFICER#<sub>`     | `ACCOUNT`  |                           |                    | officer, username, password_hash, totp_secret, …   |
+| login    | `LOGIN#<username>`  | `LOGIN`    |                           |                    | officer                                            |
 
-A simple format for the demo; the store issue refines it.
+The demo officers' user names, passwords and TOTP secrets are printed and written to
+`.dev/officers.json` (local demo values; `officer_token.py` signs in with them).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
+import secrets
+import struct
 import sys
+import time
 from pathlib import Path
 
 import boto3
+from argon2 import PasswordHasher
+
+# The auth function's argon2id parameters (functions/auth/src/password.rs).
+HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16)
+
+
+def totp_code(secret_b32: str, at: float, step: int = 30) -> str:
+    """RFC 6238 (SHA-1, 6 digits, 30 s), as the auth function checks it."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(at) // step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 def level(code: str) -> str:
@@ -50,8 +74,6 @@ def main() -> int:
     data = json.loads(args.data.read_text(encoding="utf-8"))
     kw = dict(endpoint_url=stack["endpoint"], region_name=stack["region"], aws_access_key_id="test", aws_secret_access_key="test")
     table = boto3.resource("dynamodb", **kw).Table(stack["resources"]["Table"]["ref"])
-    cognito = boto3.client("cognito-idp", **kw)
-    pool = stack["resources"]["OfficerUserPool"]["ref"]
 
     with table.batch_writer() as batch:
         for code, name in data["divisions"]:
@@ -84,45 +106,45 @@ def main() -> int:
             )
 
     bureaus = {b["id"] for b in data["bureaus"]}
-    rows = []
+    rows, accounts = [], {}
     for o in data["officers"]:
         if o["bureau"] not in bureaus:
             print(f"seed: officer {o['username']} names unknown bureau {o['bureau']}", file=sys.stderr)
             return 1
-        attrs = [
-            {"Name": "custom:bureau_id", "Value": o["bureau"]},
-            {"Name": "custom:roles", "Value": ",".join(o["roles"])},
-        ]
-        user = cognito.admin_create_user(
-            UserPoolId=pool, Username=o["username"], UserAttributes=attrs, MessageAction="SUPPRESS",
-            TemporaryPassword=o["password"],
-        )["User"]
-        cognito.admin_set_user_password(UserPoolId=pool, Username=o["username"], Password=o["password"], Permanent=True)
-        sub = next((a["Value"] for a in user.get("Attributes", []) if a["Name"] == "sub"), "")
-        # The store's officer item (shared/store/src/item.rs `officer_item`), keyed by the token's
-        # subject: the officer API resolves bureau and roles from it, never from token claims.
+        sub = f"demo-{o['username']}"
+        first_login = bool(o.get("first_login", False))
         officer = {"id": sub, "bureau": o["bureau"], "roles": o["roles"]}
         table.put_item(
             Item={
-                "pk": f"OFFICER#{sub}",
-                "sk": "OFFICER",
-                "type": "officer",
+                "pk": f"OFFICER#{sub}", "sk": "OFFICER", "type": "officer",
                 "data": json.dumps(officer, ensure_ascii=False),
-                "gsi1pk": f"BUREAU#{o['bureau']}",
-                "gsi1sk": f"OFFICER#{sub}",
+                "gsi1pk": f"BUREAU#{o['bureau']}", "gsi1sk": f"OFFICER#{sub}",
             }
         )
-        rows.append((o["username"], o["password"], o["bureau"], ",".join(o["roles"])))
+        account = {
+            "pk": f"OFFICER#{sub}", "sk": "ACCOUNT", "type": "account", "officer": sub,
+            "username": o["username"], "password_hash": HASHER.hash(o["password"]),
+            "must_change_password": first_login, "failures": 0,
+        }
+        secret = ""
+        if not first_login:
+            secret = base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
+            account["totp_secret"] = secret
+        table.put_item(Item=account)
+        table.put_item(Item={"pk": f"LOGIN#{o['username']}", "sk": "LOGIN", "type": "login", "officer": sub})
+        accounts[o["username"]] = {"sub": sub, "password": o["password"], "totp_secret": secret}
+        rows.append((o["username"], o["password"], secret, o["bureau"], ",".join(o["roles"])))
 
-    client = stack["resources"]["OfficerUserPoolClient"]["ref"]
+    out = args.stack.parent / "officers.json"
+    out.write_text(json.dumps(accounts, indent=1), encoding="utf-8")
     print(f"seeded {len(data['divisions'])} divisions, {len(data['bureaus'])} bureaus, {len(rows)} officers")
-    print(f"officers (Cognito pool {pool}, app client {client}):")
-    for user, pw, bureau, roles in rows:
-        print(f"  {user:<14} password {pw:<18} bureau {bureau:<12} roles {roles}")
-    print("an officer's ID token (for Authorization: Bearer …):")
-    print(
-        f"  .venv/bin/python infra/stack/officer_token.py --stack {args.stack} --user xh-handler"
-    )
+    print(f"officers (sign in at the officer console; local demo values, also in {out}):")
+    now = time.time()
+    for user, pw, secret, bureau, roles in rows:
+        factor = f"TOTP secret {secret} (code now {totp_code(secret, now)})" if secret else "first sign-in: new password + TOTP enrolment"
+        print(f"  {user:<14} password {pw:<18} {factor}  bureau {bureau} roles {roles}")
+    print("an officer's access token (for Authorization: Bearer …), signed in through the auth API:")
+    print(f"  .venv/bin/python infra/stack/officer_token.py --stack {args.stack} --user xh-handler")
     return 0
 
 

@@ -1,11 +1,18 @@
-//! The HTTP API's JWT authorizer: the token is checked against the issuer's JWKS, fetched from
-//! the emulator (`<endpoint>/<pool id>/.well-known/jwks.json` for a Cognito issuer), with the
-//! checks API Gateway makes: signature, `exp`/`nbf`, `iss`, and `aud` (ID tokens) or
-//! `client_id` (access tokens) among the configured audiences.
+//! The HTTP API's JWT authorizer, as API Gateway runs it: the issuer's OIDC discovery document
+//! (`<issuer>/.well-known/openid-configuration`) gives `jwks_uri`, the JWKS gives the key of the
+//! token's `kid` (RSA: HTTP API JWT authorizers support RSA-based algorithms only, so a token
+//! of another algorithm is refused), and the token must verify with it, be
+//! current (`exp`, `nbf`), come from the issuer (`iss`) and name one of the configured audiences
+//! in `aud` or `client_id`.
+//!
+//! The platform's own issuer is its public origin (template parameter `PublicOrigin`), which
+//! this host serves: URLs under that origin are fetched from the host's own API address, as DNS
+//! would route them to the HTTP API. Any other issuer (a province's identity platform) is
+//! fetched where it is.
 
 use std::collections::HashMap;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 use tokio::sync::RwLock;
@@ -13,52 +20,86 @@ use tokio::sync::RwLock;
 use crate::stack::AuthorizerSpec;
 
 pub struct JwtVerifier {
-    endpoint: String,
+    /// (public origin, where this host serves it)
+    own_origin: Option<(String, String)>,
     http: reqwest::Client,
     /// issuer -> kid -> key
     keys: RwLock<HashMap<String, HashMap<String, DecodingKey>>>,
 }
 
 impl JwtVerifier {
-    pub fn new(endpoint: &str) -> Self {
+    /// A verifier; `public_origin` (if any) is served at `served_at` (e.g. `http://127.0.0.1:3000`).
+    pub fn new(public_origin: Option<&str>, served_at: &str) -> Self {
         Self {
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            own_origin: public_origin
+                .filter(|o| o.starts_with("http://") || o.starts_with("https://"))
+                .map(|o| {
+                    (
+                        o.trim_end_matches('/').to_owned(),
+                        served_at.trim_end_matches('/').to_owned(),
+                    )
+                }),
             http: reqwest::Client::new(),
             keys: RwLock::default(),
         }
     }
 
-    /// Where the issuer's JWKS is in the emulator: the issuer's path on the emulator's host.
-    fn jwks_url(&self, issuer: &str) -> String {
-        let path = issuer
-            .split_once("://")
-            .map_or(issuer, |(_, rest)| rest)
-            .split_once('/')
-            .map_or("", |(_, p)| p);
-        format!(
-            "{}/{}/.well-known/jwks.json",
-            self.endpoint,
-            path.trim_end_matches('/')
-        )
+    /// Where to fetch `url` from: the host itself for URLs of the platform's public origin.
+    pub fn fetch_url(&self, url: &str) -> String {
+        if let Some((origin, local)) = &self.own_origin
+            && let Some(rest) = url.strip_prefix(origin.as_str())
+            && (rest.is_empty() || rest.starts_with('/'))
+        {
+            return format!("{local}{rest}");
+        }
+        url.to_owned()
+    }
+
+    async fn get_json(&self, url: &str) -> Result<Value> {
+        Ok(self
+            .http
+            .get(self.fetch_url(url))
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
     }
 
     async fn key(&self, issuer: &str, kid: &str) -> Result<DecodingKey> {
         if let Some(k) = self.keys.read().await.get(issuer).and_then(|m| m.get(kid)) {
             return Ok(k.clone());
         }
-        let jwks: Value = self
-            .http
-            .get(self.jwks_url(issuer))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            bail!("issuer {issuer} is not a URL");
+        }
+        let discovery = self
+            .get_json(&format!(
+                "{}/.well-known/openid-configuration",
+                issuer.trim_end_matches('/')
+            ))
+            .await
+            .context("discovery document")?;
+        if discovery["issuer"].as_str() != Some(issuer) {
+            bail!(
+                "the discovery document names issuer {}",
+                discovery["issuer"]
+            );
+        }
+        let jwks_uri = discovery["jwks_uri"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no jwks_uri"))?;
+        let jwks = self.get_json(jwks_uri).await.context("jwks")?;
         let mut found = HashMap::new();
         for k in jwks["keys"].as_array().into_iter().flatten() {
-            if let (Some(id), Some(n), Some(e)) =
-                (k["kid"].as_str(), k["n"].as_str(), k["e"].as_str())
-            {
+            let Some(id) = k["kid"].as_str() else {
+                continue;
+            };
+            if k["kty"].as_str() != Some("RSA") {
+                continue;
+            }
+            if let (Some(n), Some(e)) = (k["n"].as_str(), k["e"].as_str()) {
                 found.insert(id.to_owned(), DecodingKey::from_rsa_components(n, e)?);
             }
         }
@@ -141,11 +182,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_cognito_issuer_maps_to_its_jwks_in_the_emulator() {
-        let v = JwtVerifier::new("http://127.0.0.1:5000/");
+    fn urls_of_the_public_origin_are_fetched_from_this_host() {
+        let v = JwtVerifier::new(Some("https://12336.example.cn/"), "http://127.0.0.1:3000");
         assert_eq!(
-            v.jwks_url("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"),
-            "http://127.0.0.1:5000/us-east-1_abc/.well-known/jwks.json"
+            v.fetch_url("https://12336.example.cn/.well-known/jwks.json"),
+            "http://127.0.0.1:3000/.well-known/jwks.json"
         );
+        assert_eq!(
+            v.fetch_url("https://12336.example.cn.evil.test/.well-known/jwks.json"),
+            "https://12336.example.cn.evil.test/.well-known/jwks.json"
+        );
+        assert_eq!(
+            v.fetch_url("https://idp.zj.gov.cn/jwks"),
+            "https://idp.zj.gov.cn/jwks"
+        );
+        let v = JwtVerifier::new(Some("*"), "http://127.0.0.1:3000");
+        assert_eq!(v.fetch_url("https://a.test/x"), "https://a.test/x");
     }
 }

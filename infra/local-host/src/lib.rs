@@ -68,6 +68,15 @@ pub struct Running {
     pub host: Arc<Host>,
 }
 
+/// `addr` with an unspecified IP (0.0.0.0, ::) replaced by loopback: where to reach it here.
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    }
+}
+
 async fn bind(addr: SocketAddr, what: &str) -> Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -159,7 +168,10 @@ pub async fn start(config: Config) -> Result<Running> {
             api,
             account: stack.account.clone(),
             functions: functions.clone(),
-            jwt: jwt::JwtVerifier::new(&stack.endpoint),
+            jwt: jwt::JwtVerifier::new(
+                stack.param("PublicOrigin"),
+                &format!("http://{}", loopback(api_addr)),
+            ),
             body_limit: config.body_limit,
         });
         let app = axum::Router::new().fallback(gateway::handle).with_state(gw);

@@ -164,6 +164,54 @@ impl Stack {
             .ok_or_else(|| anyhow!("cannot resolve Ref {name}"))
     }
 
+    /// A template parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// A condition of the template's `Conditions` (`Fn::Equals`, `Fn::Not`, `Fn::And`,
+    /// `Fn::Or`, `Condition`).
+    pub fn condition(&self, name: &str) -> Result<bool> {
+        let spec = &self.template["Conditions"][name];
+        if spec.is_null() {
+            bail!("unknown condition {name}");
+        }
+        self.truth(spec)
+    }
+
+    fn truth(&self, spec: &Value) -> Result<bool> {
+        let Some((k, arg)) = spec.as_object().and_then(|m| m.iter().next()) else {
+            bail!("bad condition {spec}");
+        };
+        let list = || arg.as_array().cloned().unwrap_or_default();
+        Ok(match k.as_str() {
+            "Fn::Equals" => {
+                let l = list();
+                let text = |v: Value| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                };
+                l.len() == 2 && text(self.resolve(&l[0])?) == text(self.resolve(&l[1])?)
+            }
+            "Fn::Not" => !self.truth(&list().first().cloned().unwrap_or_default())?,
+            "Fn::And" => list()
+                .iter()
+                .map(|c| self.truth(c))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .all(|b| b),
+            "Fn::Or" => list()
+                .iter()
+                .map(|c| self.truth(c))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .any(|b| b),
+            "Condition" => self.condition(arg.as_str().unwrap_or_default())?,
+            other => bail!("condition function {other} is not supported locally"),
+        })
+    }
+
     /// `Fn::GetAtt`.
     pub fn attribute(&self, name: &str, attr: &str) -> Result<String> {
         self.resources[name]["attrs"][attr]
@@ -172,7 +220,8 @@ impl Stack {
             .ok_or_else(|| anyhow!("cannot resolve Fn::GetAtt {name}.{attr}"))
     }
 
-    /// Resolves the intrinsic functions deploy.py supports: Ref, Fn::GetAtt, Fn::Sub, Fn::Join.
+    /// Resolves the intrinsic functions deploy.py supports: Ref, Fn::GetAtt, Fn::Sub, Fn::Join,
+    /// Fn::If.
     pub fn resolve(&self, v: &Value) -> Result<Value> {
         Ok(match v {
             Value::Array(items) => Value::Array(
@@ -229,6 +278,18 @@ impl Stack {
                             })
                             .unwrap_or_default();
                         Value::String(parts.join(sep))
+                    }
+                    "Fn::If" => {
+                        let branches = arg.as_array().cloned().unwrap_or_default();
+                        let [cond, yes, no] = branches.as_slice() else {
+                            bail!("bad Fn::If {arg}");
+                        };
+                        let pick = if self.condition(cond.as_str().unwrap_or_default())? {
+                            yes
+                        } else {
+                            no
+                        };
+                        self.resolve(pick)?
                     }
                     k if k.starts_with("Fn::") => bail!("intrinsic {k} is not supported locally"),
                     _ => Value::Object(

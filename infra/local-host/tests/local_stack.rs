@@ -2,7 +2,8 @@
 //! the local host running the real function binaries, and every event path the template declares.
 //!
 //! Needs the function binaries (`cargo build --workspace --bins`, which `infra/dev test` runs
-//! first) and the project's venv.
+//! first) and the project's venv. The stack is deployed in `cn-north-1` (partition `aws-cn`),
+//! where the platform runs.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use testkit::{Deploy, MotoServer, Stack, venv_bin};
+use testkit::{Deploy, MotoServer, Stack};
+
+/// The region the tests deploy to: the platform runs in the AWS China regions.
+const REGION: &str = "cn-north-1";
+/// The platform's public origin in these tests: the officer token issuer.
+const ORIGIN: &str = "https://12336.example.cn";
 
 /// The directory holding the function binaries: the one this test binary was built into.
 fn bin_dir() -> PathBuf {
@@ -24,6 +30,7 @@ fn bin_dir() -> PathBuf {
     for f in [
         "intake",
         "attachments",
+        "auth",
         "judgment",
         "deadline-sweep",
         "notify",
@@ -197,7 +204,7 @@ impl Drop for LocalHost {
 
 async fn aws(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
+        .region(aws_config::Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
             "test", "test", None, None, "test",
@@ -206,49 +213,72 @@ async fn aws(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// An officer in the stack's user pool and in the table (by subject), and their ID token.
-fn officer_token(stack: &Stack) -> String {
-    let script = format!(
-        "import boto3\n\
-         c = boto3.client('cognito-idp', endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
-         c.admin_create_user(UserPoolId='{pool}', Username='hz-handler', MessageAction='SUPPRESS', TemporaryPassword='Temp-Passw0rd-1',\n\
-             UserAttributes=[{{'Name': 'custom:bureau_id', 'Value': 'land-330106'}}, {{'Name': 'custom:roles', 'Value': 'handler'}}])\n\
-         c.admin_set_user_password(UserPoolId='{pool}', Username='hz-handler', Password='Demo-Passw0rd-1', Permanent=True)\n\
-         r = c.admin_initiate_auth(UserPoolId='{pool}', ClientId='{client}', AuthFlow='ADMIN_USER_PASSWORD_AUTH',\n\
-             AuthParameters={{'USERNAME': 'hz-handler', 'PASSWORD': 'Demo-Passw0rd-1'}})\n\
-         sub = next(a['Value'] for a in c.admin_get_user(UserPoolId='{pool}', Username='hz-handler')['UserAttributes'] if a['Name'] == 'sub')\n\
-         officer = {{'id': sub, 'bureau': 'land-330106', 'roles': ['handler']}}\n\
-         import json\n\
-         boto3.client('dynamodb', endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t').put_item(TableName='{table}', Item={{\n\
-             'pk': {{'S': 'OFFICER#' + sub}}, 'sk': {{'S': 'OFFICER'}}, 'type': {{'S': 'officer'}}, 'data': {{'S': json.dumps(officer)}},\n\
-             'gsi1pk': {{'S': 'BUREAU#land-330106'}}, 'gsi1sk': {{'S': 'OFFICER#' + sub}}}})\n\
-         bureau = {{'id': 'land-330106', 'name': '杭州市西湖区自然资源和规划局', 'region': '杭州市西湖区', 'level': 'county', 'kind': 'land', 'division': '330106', 'city_direct': False}}\n\
-         boto3.client('dynamodb', endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t').put_item(TableName='{table}', Item={{\n\
-             'pk': {{'S': 'BUREAU#land-330106'}}, 'sk': {{'S': 'BUREAU'}}, 'type': {{'S': 'bureau'}}, 'data': {{'S': json.dumps(bureau, ensure_ascii=False)}},\n\
-             'gsi1pk': {{'S': 'BUREAUS'}}, 'gsi1sk': {{'S': 'land-330106'}}}})\n\
-         print(r['AuthenticationResult']['IdToken'])\n",
-        ep = stack.endpoint(),
-        table = stack.table_name(),
-        pool = stack.physical_id("OfficerUserPool"),
-        client = stack.physical_id("OfficerUserPoolClient"),
-    );
-    let out = Command::new(venv_bin("python"))
-        .args(["-c", &script])
-        .output()
-        .expect("python");
+/// An officer of the stack's table with a sign-in account (password changed, TOTP enrolled):
+/// its id, user name, password and TOTP secret.
+async fn officer_account(stack: &Stack) -> (String, &'static str, &'static str, String) {
+    let aws = aws(stack.endpoint()).await;
+    let store = store::DynamoClueStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        aws_sdk_kms::Client::new(&aws),
+        store::StoreConfig::without_reporter_keys(stack.table_name(), stack.physical_id("PiiKey")),
+    )
+    .expect("store");
+    let bureau: domain::Bureau = serde_json::from_value(json!({
+        "id": "land-330106", "name": "杭州市西湖区自然资源和规划局", "region": "杭州市西湖区",
+        "level": "county", "kind": "land", "division": "330106", "city_direct": false,
+    }))
+    .expect("bureau");
+    store.put_bureau(&bureau).await.expect("bureau");
+    let officer = domain::Officer {
+        id: domain::OfficerId::parse("o-hz-handler").expect("id"),
+        bureau: domain::BureauId::parse("land-330106").expect("bureau"),
+        roles: [domain::Role::Handler].into_iter().collect(),
+    };
+    let (user, pw) = ("hz-handler", "Demo-Passw0rd-2026");
+    let hash = auth::password::hash(pw).expect("hash");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        store
+            .create_officer_account(&officer, user, &hash)
+            .await
+            .expect("create")
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    store
+        .set_password(&officer.id, &hash, false)
+        .await
+        .expect("password");
+    let secret = auth::totp::new_secret().expect("secret");
+    store
+        .set_totp_pending(&officer.id, &secret)
+        .await
+        .expect("pending");
+    assert!(
+        store
+            .confirm_totp(&officer.id, &secret, 1)
+            .await
+            .expect("confirm")
+    );
+    (officer.id.as_str().to_owned(), user, pw, secret)
+}
+
+fn now_unix() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs(),
+    )
+    .expect("i64")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
     // Arrange
     let moto = MotoServer::start();
-    let stack = Deploy::new(&moto.endpoint()).run().expect("deploy");
+    let stack = Deploy::new(&moto.endpoint())
+        .region(REGION)
+        .param("PublicOrigin", ORIGIN)
+        .run()
+        .expect("deploy");
     let host = LocalHost::start(&stack, &bin_dir());
     let http = reqwest::Client::new();
 
@@ -277,7 +307,7 @@ async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
     assert_eq!(inv["event"]["queryStringParameters"]["x"], "1,2");
     assert_eq!(inv["event"]["cookies"], json!(["a=1", "b=2"]));
 
-    // officer routes: 401 without a token or with a forged one, the claims with a Cognito token
+    // officer routes: 401 without a token or with a forged one, the officer from the table with a platform token
     let resp = http
         .get(format!("{}/api/officer/me", host.api))
         .send()
@@ -300,7 +330,34 @@ async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
         "judgment never ran without a valid token"
     );
 
-    let token = officer_token(&stack);
+    // the platform's own issuer: sign in through the auth function (password + TOTP)
+    let (sub, user, pw, secret) = officer_account(&stack).await;
+    let now = now_unix();
+    let code = auth::totp::code_at(&secret, u64::try_from(now).expect("t")).expect("code");
+    let resp = http
+        .post(format!("{}/auth/sign-in", host.api))
+        .json(&json!({"username": user, "password": pw, "code": code}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(resp.status(), 200);
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("refresh cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let token = resp.json::<Value>().await.expect("json")["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    // the authorizer fetched the issuer's discovery document and JWKS (through the public
+    // origin, which this host serves) and passes the token's claims to judgment
     let resp = http
         .get(format!("{}/api/officer/me", host.api))
         .bearer_auth(&token)
@@ -317,10 +374,95 @@ async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
     let inv = host
         .wait_invocation("JudgmentFunction", "the officer request", |_| true)
         .await;
-    assert_eq!(
-        inv["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["custom:roles"],
-        "handler"
+    let claims = &inv["event"]["requestContext"]["authorizer"]["jwt"]["claims"];
+    assert_eq!(claims["sub"], sub.as_str());
+    assert_eq!(claims["iss"], ORIGIN);
+    assert_eq!(claims["aud"], "12336-officer-console");
+    let seen = host.invocations("JudgmentFunction").await.len();
+
+    // refused by the authorizer, judgment never runs: a token signed by another key (same kid),
+    // one of the right key for another audience, an expired one
+    let header: Value = {
+        use base64::Engine;
+        let h = token.split('.').next().expect("header");
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .expect("b64"),
+        )
+        .expect("json")
+    };
+    let kid = header["kid"].as_str().expect("kid");
+    let good = json!({"iss": ORIGIN, "sub": sub, "aud": "12336-officer-console", "iat": now, "exp": now + 600});
+    let signer = auth::token::KmsSigner::new(
+        aws_sdk_kms::Client::new(&aws(stack.endpoint()).await),
+        stack.physical_id("OfficerSigningKey"),
     );
+    let mut other_audience = good.clone();
+    other_audience["aud"] = json!("another-app");
+    let mut expired = good.clone();
+    expired["exp"] = json!(now - 60);
+    let other_key = aws_sdk_kms::Client::new(&aws(stack.endpoint()).await)
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .expect("another key");
+    let other = auth::token::KmsSigner::new(
+        aws_sdk_kms::Client::new(&aws(stack.endpoint()).await),
+        other_key.key_metadata().expect("key").key_id(),
+    );
+    let refused_tokens = [
+        (
+            "another key",
+            other.sign_with_kid(kid, &good).await.expect("sign"),
+        ),
+        (
+            "another audience",
+            signer.sign(&other_audience).await.expect("sign"),
+        ),
+        ("expired", signer.sign(&expired).await.expect("sign")),
+    ];
+    for (what, t) in &refused_tokens {
+        let resp = http
+            .get(format!("{}/api/officer/me", host.api))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status(), 401, "{what}");
+    }
+    let control = signer.sign(&good).await.expect("sign");
+    let resp = http
+        .get(format!("{}/api/officer/me", host.api))
+        .bearer_auth(&control)
+        .send()
+        .await
+        .expect("get");
+    assert_ne!(
+        resp.status(),
+        401,
+        "the same claims with the right audience pass"
+    );
+    let _ = host
+        .wait_invocation("JudgmentFunction", "the control request", |_| true)
+        .await;
+    assert_eq!(
+        host.invocations("JudgmentFunction").await.len(),
+        seen + 1,
+        "judgment ran only for the valid token"
+    );
+
+    // the refresh cookie gives a new access token through the API
+    let value = cookie.split(';').next().expect("cookie");
+    let resp = http
+        .post(format!("{}/auth/refresh", host.api))
+        .header("cookie", value)
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(resp.status(), 200);
 
     // bad input gets API Gateway's answers
     let resp = http
@@ -370,6 +512,7 @@ async fn queues_schedules_and_the_bucket_reach_their_functions() {
     // Arrange: short visibility and two receives, to see retries and the DLQ quickly
     let moto = MotoServer::start();
     let stack = Deploy::new(&moto.endpoint())
+        .region(REGION)
         .param("QueueVisibilityTimeout", "1")
         .param("MaxReceiveCount", "2")
         .run()
@@ -559,11 +702,14 @@ fn script(dir: &Path, name: &str, body: &str) {
 async fn a_crash_and_a_timeout_get_api_gateway_answers_and_the_host_keeps_running() {
     // Arrange: the real binaries, except intake crashes mid-invocation and attachments hangs
     let moto = MotoServer::start();
-    let stack = Deploy::new(&moto.endpoint()).run().expect("deploy");
+    let stack = Deploy::new(&moto.endpoint())
+        .region(REGION)
+        .run()
+        .expect("deploy");
     let real = bin_dir();
     let dir = std::env::temp_dir().join(format!("12336-bins-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    for f in ["judgment", "deadline-sweep", "notify", "web"] {
+    for f in ["auth", "judgment", "deadline-sweep", "notify", "web"] {
         let _ = std::fs::remove_file(dir.join(f));
         std::os::unix::fs::symlink(real.join(f), dir.join(f)).expect("symlink");
     }

@@ -111,6 +111,7 @@
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
 
+pub mod accounts;
 pub mod attachments;
 pub mod calendar;
 pub mod console;

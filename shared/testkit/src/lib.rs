@@ -168,6 +168,7 @@ pub fn deploy_template(moto: &MotoServer) -> Stack {
 pub struct Deploy {
     endpoint: String,
     stack_name: String,
+    region: String,
     params: Vec<(String, String)>,
     out_dir: PathBuf,
 }
@@ -181,6 +182,7 @@ impl Deploy {
         Self {
             endpoint: endpoint.to_owned(),
             stack_name: "test12336".to_owned(),
+            region: "us-east-1".to_owned(),
             params: Vec::new(),
             out_dir,
         }
@@ -189,6 +191,13 @@ impl Deploy {
     /// Sets a template parameter (e.g. `QueueVisibilityTimeout`).
     pub fn param(mut self, key: &str, value: &str) -> Self {
         self.params.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The region to deploy to (default `us-east-1`); `cn-north-1` / `cn-northwest-1` deploy
+    /// in partition `aws-cn`, as the platform runs in production.
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = region.to_owned();
         self
     }
 
@@ -213,6 +222,8 @@ impl Deploy {
                 &self.endpoint,
                 "--stack-name",
                 &self.stack_name,
+                "--region",
+                &self.region,
                 "--out",
             ])
             .arg(&out);

@@ -84,10 +84,10 @@ fn the_check_fails_loudly_when_a_resource_is_missing() {
     let script = format!(
         "import boto3\n\
          kw = dict(endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
-         boto3.client('cognito-idp', **kw).delete_user_pool(UserPoolId='{pool}')\n\
+         boto3.client('kms', **kw).disable_key(KeyId='{key}')\n\
          boto3.client('scheduler', **kw).delete_schedule(Name='{schedule}')\n",
         ep = moto.endpoint(),
-        pool = stack.physical_id("OfficerUserPool"),
+        key = stack.physical_id("OfficerSigningKey"),
         schedule = stack.physical_id("DeadlineSweepFunctionSweep"),
     );
     let status = Command::new(venv_bin("python"))
@@ -100,11 +100,88 @@ fn the_check_fails_loudly_when_a_resource_is_missing() {
     let err = stack.verify().expect_err("the check must fail");
 
     // Assert
-    assert!(err.contains("OfficerUserPool "), "names the pool: {err}");
+    assert!(err.contains("OfficerSigningKey "), "names the key: {err}");
     assert!(
         err.contains("DeadlineSweepFunctionSweep"),
         "names the schedule: {err}"
     );
+}
+
+#[test]
+fn the_template_deploys_in_the_china_regions_without_cognito() {
+    // Arrange
+    let moto = MotoServer::start();
+
+    // Act
+    let stack = Deploy::new(&moto.endpoint())
+        .region("cn-north-1")
+        .param("PublicOrigin", "https://12336.example.cn")
+        .run()
+        .expect("deploy in cn-north-1");
+
+    // Assert: partition aws-cn, every resource there, none of them Cognito (not offered in the
+    // China regions), the officer issuer at the public origin with its asymmetric signing key
+    let json = stack.json();
+    assert_eq!(json["partition"], "aws-cn");
+    stack.verify().expect("every resource exists");
+    let types: BTreeSet<String> = json["resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .map(|r| r["type"].as_str().expect("type").to_owned())
+        .collect();
+    assert!(
+        types.iter().all(|t| !t.starts_with("AWS::Cognito::")),
+        "{types:?}"
+    );
+    assert!(
+        stack
+            .attribute("OfficerSigningKey", "Arn")
+            .starts_with("arn:aws-cn:kms:cn-north-1:"),
+        "{}",
+        stack.attribute("OfficerSigningKey", "Arn")
+    );
+    assert_eq!(json["outputs"]["OfficerIssuer"], "https://12336.example.cn");
+    let script = format!(
+        "import boto3\n\
+         k = boto3.client('kms', endpoint_url='{ep}', region_name='cn-north-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
+         m = k.describe_key(KeyId='{key}')['KeyMetadata']\n\
+         print(m['KeySpec'], m['KeyUsage'])\n",
+        ep = moto.endpoint(),
+        key = stack.physical_id("OfficerSigningKey"),
+    );
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .expect("python");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "RSA_2048 SIGN_VERIFY"
+    );
+}
+
+#[test]
+fn a_province_issuer_replaces_the_platform_issuer_in_the_authorizer() {
+    // Arrange
+    let moto = MotoServer::start();
+
+    // Act
+    let stack = Deploy::new(&moto.endpoint())
+        .param("OfficerIssuer", "https://idp.zj.gov.cn")
+        .param("OfficerAudience", "zj-12336")
+        .run()
+        .expect("deploy");
+
+    // Assert
+    assert_eq!(
+        stack.json()["outputs"]["OfficerIssuer"],
+        "https://idp.zj.gov.cn"
+    );
+    let api = &stack.json()["template"]["Resources"]["HttpApi"]["Properties"]["Body"];
+    let jwt = &api["components"]["securitySchemes"]["OfficerJwt"]["x-amazon-apigateway-authorizer"]
+        ["jwtConfiguration"];
+    assert_eq!(jwt["audience"][0]["Ref"], "OfficerAudience");
+    assert_eq!(stack.json()["parameters"]["OfficerAudience"], "zj-12336");
 }
 
 // ------------------------------------------------------------------ least privilege (issue 16)
@@ -223,6 +300,10 @@ fn every_function_gets_only_the_actions_it_uses() {
     assert_eq!(
         allowed(&t, "DeadlineSweepFunctionRole", "dynamodb"),
         both(&[])
+    );
+    assert_eq!(
+        allowed(&t, "AuthFunctionRole", "dynamodb"),
+        both(&["dynamodb:DeleteItem"])
     );
     assert_eq!(allowed(&t, "NotifyFunctionRole", "dynamodb"), both(&[]));
     assert_eq!(

@@ -1,0 +1,65 @@
+// The console's page shell: signs in (refresh cookie) or goes to the sign-in page, shows who
+// is signed in with their unread reminders, offers sign-out, and routes `#/…` to the pages:
+// the inbox, a clue, reminders (the WeChat link's target), the WeChat binding and the
+// territory's overdue list.
+import { apiJson, requireSignIn, signOut } from './session.js';
+import { el, errorLine } from './dom.js';
+import { renderInbox } from './inbox.js';
+import { renderClue } from './clue.js';
+import { renderReminders, renderReminder, renderBinding, renderOverdue, calendarBanner } from './reminders.js';
+
+const ROLE_NAMES = { handler: '承办人', leader: '负责人', supervisor: '督办', admin: '管理员' };
+
+document.getElementById('sign-out').addEventListener('click', () => signOut());
+
+let me = null;
+
+async function header() {
+  me = await apiJson('/api/officer/me');
+  const roles = (me.roles || []).map((r) => ROLE_NAMES[r] || r).join('、');
+  document.getElementById('who').textContent = `${me.bureau_name || me.bureau_id || ''} ${roles}`;
+  const links = [
+    ['#/inbox', '线索办理'],
+    ['#/reminders', `提醒${me.unread_reminders ? `（${me.unread_reminders}）` : ''}`],
+    ['#/binding', '绑定微信'],
+  ];
+  if (me.bureau_level !== 'county') links.push(['#/overdue', '辖区逾期']);
+  document.getElementById('nav').replaceChildren(...links.map(([href, label]) => el('a', { href }, label)));
+  const banner = await calendarBanner(me);
+  const slot = document.getElementById('banner');
+  if (slot) slot.replaceChildren(...(banner ? [banner] : []));
+}
+
+async function route() {
+  const view = document.getElementById('view');
+  const hash = window.location.hash || '#/inbox';
+  const [path, query] = hash.slice(1).split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  try {
+    switch (parts[0]) {
+      case 'clue': return await renderClue(view, parts[1]);
+      case 'reminders': return await renderReminders(view, params);
+      case 'reminder': return await renderReminder(view, parts[1]);
+      case 'binding': return await renderBinding(view);
+      case 'overdue': return await renderOverdue(view, params);
+      default: return await renderInbox(view, params);
+    }
+  } catch (e) {
+    view.replaceChildren(errorLine(e));
+  }
+}
+
+async function start() {
+  await requireSignIn();
+  try {
+    await header();
+  } catch (e) {
+    document.getElementById('view').replaceChildren(errorLine(e));
+    return;
+  }
+  window.addEventListener('hashchange', route);
+  await route();
+}
+
+start();
