@@ -366,9 +366,10 @@ impl DrainReport {
     }
 }
 
-/// The notice texts of `../shared/spec/notices.md`, by key, slots as written (`{date}`…).
+/// The notice texts of annex 3 (the repository's copy of the spec's `notices.md`), by key, slots
+/// as written (`{date}`…).
 pub fn spec_texts() -> BTreeMap<String, String> {
-    let path = testkit::workspace_root().join("../shared/spec/notices.md");
+    let path = testkit::workspace_root().join("shared/domain/tests/fixtures/notices.md");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
         .filter(|l| l.starts_with("| `"))
