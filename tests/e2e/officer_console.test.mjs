@@ -137,3 +137,28 @@ test("the county's leader escalates a clue and the city's leader designates anot
     await b.close();
   }
 });
+
+test("a bureau admin creates an officer, sees the temporary password once, and disables them", async () => {
+  const b = await browser();
+  try {
+    const { page, errors } = await signIn(b, "zj-supervisor");
+    await page.goto(`${API}/officer/index.html#/admin`);
+    await page.waitForSelector("#new-officer");
+    await page.fill("#new-officer input[name=username]", "e2e-new-officer");
+    await page.check("#new-officer input[value=handler]");
+    await page.click("#new-officer button[type=submit]");
+    const flash = await page.locator("#admin-result .flash").textContent({ timeout: 30_000 });
+    assert.match(flash, /临时密码：\S+/);
+    const id = (flash.match(/（([^）]+)）/) ?? [])[1];
+    assert.ok(id, flash);
+    const row = page.locator(`tr[data-officer="${id}"]`);
+    assert.equal((await row.locator(".status").textContent()).trim(), "在职");
+    await row.locator("button[data-action=disable]").click();
+    await page.locator(`tr[data-officer="${id}"] button[data-action=enable]`).waitFor({ timeout: 30_000 });
+    assert.equal((await page.locator(`tr[data-officer="${id}"] .status`).textContent()).trim(), "已停用");
+    await page.screenshot({ path: `${SHOTS}/officer-admin.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await b.close();
+  }
+});

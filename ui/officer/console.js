@@ -7,6 +7,7 @@ import { el, errorLine } from './dom.js';
 import { renderInbox } from './inbox.js';
 import { renderClue } from './clue.js';
 import { renderReminders, renderReminder, renderBinding, renderOverdue, calendarBanner } from './reminders.js';
+import { renderAdmin } from './admin.js';
 
 const ROLE_NAMES = { handler: '承办人', leader: '负责人', supervisor: '督办', admin: '管理员' };
 
@@ -24,6 +25,7 @@ async function header() {
     ['#/binding', '绑定微信'],
   ];
   if (me.bureau_level !== 'county') links.push(['#/overdue', '辖区逾期']);
+  if ((me.roles || []).includes('admin')) links.push(['#/admin', '人员管理']);
   document.getElementById('nav').replaceChildren(...links.map(([href, label]) => el('a', { href }, label)));
   const banner = await calendarBanner(me);
   const slot = document.getElementById('banner');
@@ -43,6 +45,7 @@ async function route() {
       case 'reminder': return await renderReminder(view, parts[1]);
       case 'binding': return await renderBinding(view);
       case 'overdue': return await renderOverdue(view, params);
+      case 'admin': return await renderAdmin(view);
       default: return await renderInbox(view, params);
     }
   } catch (e) {

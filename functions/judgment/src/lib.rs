@@ -427,14 +427,16 @@ impl<Q: NoticeQueue> App<Q> {
             .bureau_officers(&o.bureau)
             .await
             .map_err(store_error)?;
-        Ok(Resp::json(
-            200,
-            &json!({
-                "items": officers.iter().map(|x| json!({
-                    "id": x.id.as_str(), "roles": x.roles,
-                })).collect::<Vec<_>>()
-            }),
-        ))
+        // Whether each account is active (a bureau has a handful of officers: one read each).
+        let mut items = Vec::with_capacity(officers.len());
+        for x in &officers {
+            let active = matches!(
+                self.store.officer_account_state(&x.id).await,
+                Ok(Some((_, true)))
+            );
+            items.push(json!({"id": x.id.as_str(), "roles": x.roles, "active": active}));
+        }
+        Ok(Resp::json(200, &json!({ "items": items })))
     }
 
     /// The action of a request on a clue the caller may act on, checked against who the

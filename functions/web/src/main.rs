@@ -48,6 +48,11 @@ static ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../ui/officer/console.js"),
     ),
     (
+        "/officer/admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../ui/officer/admin.js"),
+    ),
+    (
         "/officer/dom.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../ui/officer/dom.js"),
