@@ -1055,3 +1055,80 @@ async fn evidence_altered_after_upload_is_reported_and_never_linked() {
         .await;
     assert_eq!(refused(&other), (404, "evidence_not_found".into()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_transfers_on_and_off_platform() {
+    let w = World::start().await;
+    // An enforcement department on the platform, inside Xihu's territory (art. 20).
+    w.env
+        .store
+        .put_bureau(&domain::Bureau {
+            id: support::bid("enf-330106"),
+            name: "杭州市西湖区综合行政执法局".into(),
+            region: "杭州市西湖区".into(),
+            level: domain::BureauLevel::County,
+            kind: domain::BureauKind::Enforcement,
+            division: Some(support::code("330106")),
+            city_direct: false,
+        })
+        .await
+        .expect("enforcement bureau");
+    let h = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
+    let leader = w
+        .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
+        .await;
+    let enf = w.officer("enf-h", "enf-330106", &[Role::Handler]).await;
+    w.env.receive("c-on", 1, "330106", at(3, 10)).await;
+    w.env.receive("c-off", 2, "330106", at(3, 10)).await;
+    let now = at(3, 11);
+
+    let on = json!({"mode": "on_platform", "to": "enf-330106"});
+    let r = w.act(&h, "c-on", "transfer", on.clone(), now).await;
+    assert_eq!(refused(&r), (403, "missing_role".into()));
+    let r = w
+        .act(
+            &leader,
+            "c-on",
+            "transfer",
+            json!({"mode": "on_platform", "to": "land-330110"}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (422, "bad_transfer_target".into()));
+    let r = ok(&w.act(&leader, "c-on", "transfer", on, now).await);
+    assert_eq!(
+        r["clue"]["handler"], "enf-330106",
+        "the department becomes the handler"
+    );
+    let inbox = ok(&w.get(&enf, "/api/officer/inbox", now).await);
+    assert_eq!(inbox["items"][0]["id"], "c-on");
+
+    // Off platform: the bureau stays the handler and still owes the notices.
+    let r = w
+        .act(
+            &leader,
+            "c-off",
+            "transfer",
+            json!({"mode": "off_platform"}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (400, "department_required".into()));
+    let r = ok(&w
+        .act(
+            &leader,
+            "c-off",
+            "transfer",
+            json!({"mode": "off_platform", "department": "杭州市西湖区综合行政执法局", "handed_over_on": "2026-03-11"}),
+            now,
+        )
+        .await);
+    assert_eq!(r["clue"]["handler"], "land-330106");
+    assert!(
+        r["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["type"] == "transferred")
+    );
+}
