@@ -5,24 +5,10 @@
 // another county. Screenshots in .dev/e2e/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { API, SHOTS, browser, eventually, newUser, pushed, say, textOf } from "./stack.mjs";
+import { API, SHOTS, browser, eventually, newUser, pushed, say, signInOnPage, textOf } from "./stack.mjs";
 
 const ACCEPT = "您好，杭州市西湖区国土资源主管部门将对您举报的违法线索作进一步核查处理。感谢您对国土资源工作的支持！";
-
-/** RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret at step `step`. */
-function totp(secret, step = Math.floor(Date.now() / 30_000)) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
 
 /** A clue filed through the guided chat; its number. */
 async function fileByChat(nickname, facts) {
@@ -49,19 +35,7 @@ async function signIn(b, username) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(`${API}/officer/login.html`);
-  // A code is used once: if another test used this step's code, the next step's is taken.
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    await page.fill("#sign-in input[name=username]", username);
-    await page.fill("#sign-in input[name=password]", password);
-    await page.fill("#sign-in input[name=code]", totp(secret));
-    await page.click("#sign-in button");
-    const outcome = await Promise.race([
-      page.waitForURL(/\/officer\/index\.html/, { timeout: 20_000 }).then(() => "in"),
-      page.waitForSelector("#message:not([hidden])", { timeout: 20_000 }).then(() => "refused"),
-    ]);
-    if (outcome === "in") break;
-    await new Promise((r) => setTimeout(r, 30_500 - (Date.now() % 30_000)));
-  }
+  await signInOnPage(page, username, password, secret);
   await page.waitForURL(/\/officer\/index\.html/);
   return { page, errors };
 }

@@ -4,22 +4,8 @@
 // the TOTP code of their authenticator. Screenshots in .dev/e2e/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { API, SHOTS, browser } from "./stack.mjs";
-
-/** RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret at step `step`. */
-function totp(secret, step = Math.floor(Date.now() / 30_000)) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
+import { API, SHOTS, browser, signInOnPage, totp } from "./stack.mjs";
 
 test("a newcomer signs in for the first time, enrols TOTP, reaches the console and signs out", async () => {
   const b = await browser();
@@ -93,9 +79,7 @@ test("a seeded officer signs in with password and TOTP; a wrong code is refused"
     assert.match(await page.textContent("#message"), /用户名、密码或动态验证码错误/);
     await page.screenshot({ path: `${SHOTS}/officer-signin-refused.png`, fullPage: true });
 
-    await page.fill("#sign-in input[name=code]", totp(secret));
-    await page.click("#sign-in button");
-    await page.waitForURL(/\/officer\/index\.html/);
+    await signInOnPage(page, "xh-leader", password, secret);
     await page.waitForFunction(() => !document.querySelector("#view").textContent.includes("正在加载"));
     assert.match(page.url(), /\/officer\/index\.html/, "the refresh cookie kept the officer in the console");
   } finally {

@@ -2,6 +2,7 @@
 // WeChat simulator's control API, and a headless Chromium.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
+import { createHmac } from "node:crypto";
 
 export const API = process.env.E2E_API ?? "http://127.0.0.1:3000";
 export const SIM = process.env.E2E_SIM ?? "http://127.0.0.1:9010";
@@ -76,4 +77,40 @@ export function linkIn(text, route) {
   const link = links.find((l) => l.endsWith(route) || l.includes(route));
   if (!link) throw new Error(`no link to ${route} in: ${text}`);
   return link;
+}
+
+/** RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret at step `step`. */
+export function totp(secret, step = Math.floor(Date.now() / 30_000)) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+/**
+ * Signs an officer in on the open sign-in page with password and the authenticator's code. A
+ * code is accepted once: when another test already used this step's code for the officer, the
+ * sign-in is refused and the next step's code is taken.
+ */
+export async function signInOnPage(page, username, password, secret) {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    await page.fill("#sign-in input[name=username]", username);
+    await page.fill("#sign-in input[name=password]", password);
+    await page.fill("#sign-in input[name=code]", totp(secret));
+    // An earlier refusal's message must not be taken for this attempt's answer.
+    await page.evaluate(() => { const m = document.querySelector("#message"); if (m) m.hidden = true; });
+    await page.click("#sign-in button");
+    const outcome = await Promise.race([
+      page.waitForURL(/\/officer\/index\.html/, { timeout: 20_000 }).then(() => "in"),
+      page.waitForSelector("#message:not([hidden])", { timeout: 20_000 }).then(() => "refused"),
+    ]);
+    if (outcome === "in") return;
+    await new Promise((r) => setTimeout(r, 30_500 - (Date.now() % 30_000)));
+  }
+  await page.waitForURL(/\/officer\/index\.html/);
 }
