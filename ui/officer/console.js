@@ -41,8 +41,8 @@ async function route() {
   try {
     switch (parts[0]) {
       case 'clue': return await renderClue(view, parts[1]);
-      case 'reminders': return await renderReminders(view, params);
-      case 'reminder': return await renderReminder(view, parts[1]);
+      // `#/reminders/<id>` is the WeChat reminder link's target (REMINDER_PAGE_URL).
+      case 'reminders': return parts[1] ? await renderReminder(view, parts[1]) : await renderReminders(view, params);
       case 'binding': return await renderBinding(view);
       case 'overdue': return await renderOverdue(view, params);
       case 'admin': return await renderAdmin(view);
