@@ -42,6 +42,39 @@ impl DynamoClueStore {
         Ok(Some((officer, !disabled)))
     }
 
+    /// How many items a GSI2 partition holds (`Select COUNT`, every page): one helper for the
+    /// console's counts (inbox states, unread reminders).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub(crate) async fn count_gsi2(&self, op: &'static str, pk: String) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let out = self
+                .db
+                .query()
+                .table_name(self.table())
+                .index_name(GSI2)
+                .key_condition_expression("#p = :p")
+                .expression_attribute_names("#p", GSI2PK)
+                .expression_attribute_values(":p", s(pk.clone()))
+                .select(Select::Count)
+                .set_exclusive_start_key(start)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(|e| StoreError::sdk("Query", e))?;
+            self.meter()
+                .record(op, 0, reported(out.consumed_capacity()), 0.5);
+            total += u64::try_from(out.count()).unwrap_or(0);
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(total),
+            }
+        }
+    }
+
     /// How many clues `bureau`'s inbox holds in each state.
     ///
     /// # Errors
@@ -52,32 +85,11 @@ impl DynamoClueStore {
     ) -> Result<BTreeMap<&'static str, u64>, StoreError> {
         let mut counts = BTreeMap::new();
         for state in INBOX_STATES {
-            let mut total = 0u64;
-            let mut start = None;
-            loop {
-                let out = self
-                    .db
-                    .query()
-                    .table_name(self.table())
-                    .index_name(GSI2)
-                    .key_condition_expression("#p = :p")
-                    .expression_attribute_names("#p", GSI2PK)
-                    .expression_attribute_values(":p", s(gsi_inbox(bureau, state)))
-                    .select(Select::Count)
-                    .set_exclusive_start_key(start)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::sdk("Query", e))?;
-                self.meter()
-                    .record("inbox_count", 0, reported(out.consumed_capacity()), 0.5);
-                total += u64::try_from(out.count()).unwrap_or(0);
-                match out.last_evaluated_key {
-                    Some(k) => start = Some(k),
-                    None => break,
-                }
-            }
-            counts.insert(state, total);
+            counts.insert(
+                state,
+                self.count_gsi2("inbox_count", gsi_inbox(bureau, state))
+                    .await?,
+            );
         }
         Ok(counts)
     }

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnConsumedCapacity, ReturnValue, Select, TransactWriteItem, Update,
+    AttributeValue, Put, ReturnConsumedCapacity, ReturnValue, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Utc};
 use domain::reminder::{Reminder, ReminderRecipient};
@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::delivery::AttemptState;
-use crate::dynamo::{DynamoClueStore, Query, SkCond, reported};
+use crate::dynamo::{DynamoClueStore, Query, SkCond};
 use crate::error::StoreError;
 use crate::item::{Item, b, get_json, get_s, key, n, parse_instant, s, sealed_from_item, to_json};
 use crate::keys::*;
@@ -545,30 +545,7 @@ impl DynamoClueStore {
     pub async fn unread_reminders(&self, officer: &Officer) -> Result<u64, StoreError> {
         let mut total = 0u64;
         for recipient in recipients_of(officer) {
-            let mut start = None;
-            loop {
-                let out = self
-                    .db
-                    .query()
-                    .table_name(self.table())
-                    .index_name(GSI2)
-                    .key_condition_expression("#p = :p")
-                    .expression_attribute_names("#p", GSI2PK)
-                    .expression_attribute_values(":p", s(gsi_unread(&recipient)))
-                    .select(Select::Count)
-                    .set_exclusive_start_key(start)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::sdk("Query", e))?;
-                self.meter()
-                    .record("unread", 0, reported(out.consumed_capacity()), 0.5);
-                total += u64::try_from(out.count()).unwrap_or(0);
-                match out.last_evaluated_key {
-                    Some(k) => start = Some(k),
-                    None => break,
-                }
-            }
+            total += self.count_gsi2("unread", gsi_unread(&recipient)).await?;
         }
         Ok(total)
     }
