@@ -195,7 +195,7 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
         let due_soon = &list.items[0];
         assert_eq!(due_soon.reminder.kind, ReminderKind::DueSoon);
         assert_eq!(due_soon.reminder.clue, clue.clue_id);
-        assert_eq!(due_soon.reminder.due, end_of(2025, 10, 16));
+        assert_eq!(due_soon.reminder.due, Some(end_of(2025, 10, 16)));
         assert!(
             due_soon.reminder.text.contains("2025年10月16日"),
             "{}",

@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use session::{LOGIN_COOKIE, SESSION_COOKIE, SESSION_SECS, STATE_SECS, safe_return};
 use sha2::{Digest, Sha256};
-use store::{ClueStore, IdempotencyKey, PageRequest, ReporterIdentity};
+use store::{ClueStore, IdempotencyKey, PageRequest, ReminderIssuer, ReporterIdentity};
 
 use crate::App;
 use crate::http::{ApiError, Req, Resp, encode, set_cookie};
+use crate::message_reminder::remind_of_new_message;
 use crate::ports::{MediaQueue, Side};
 use crate::report::{Report, store_error};
 
@@ -334,7 +335,7 @@ fn location_name(d: &DivisionCode) -> String {
 
 impl<S, R, Q, M> App<S, R, Q, M>
 where
-    S: ClueStore,
+    S: ClueStore + ReminderIssuer,
     R: Side,
     Q: NoticeQueue,
     M: MediaQueue,
@@ -691,6 +692,9 @@ where
             .await
             .map_err(|e| store_error(&e))?;
         outbox::enqueue_after_commit(&self.notices, out.notices()).await;
+        if !out.replayed {
+            remind_of_new_message(&self.store, &self.notices, &clue.id, now).await;
+        }
         Ok(Resp::json(201, &json!({"ok": true})))
     }
 }

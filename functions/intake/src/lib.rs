@@ -8,11 +8,13 @@
 //! - [`http`]: [`Req`], [`Resp`], stable JSON errors.
 //! - [`callback`]: verification, dedup, subscribe/menu answers, the guided chat.
 //! - [`api`]: OAuth → session cookie, divisions, reporting notice, clues (public view), messages.
+//! - [`message_reminder`]: a reporter's new message → a reminder for the handling officer.
 //! - [`report`]: filing a clue from either channel: block list, attachments, rate limits, store.
 //! - [`ports`]: the side-table trait ([`ports::Side`]) and the media download queue, with fakes.
 
 pub mod api;
 pub mod callback;
+pub mod message_reminder;
 /// The HTTP shapes (shared with the officer API).
 pub use ::api as http;
 pub mod ports;
@@ -21,7 +23,7 @@ pub mod report;
 use chrono::{DateTime, Utc};
 use outbox::NoticeQueue;
 use session::SessionKey;
-use store::{ClueStore, ReporterKeyer};
+use store::{ClueStore, ReminderIssuer, ReporterKeyer};
 use wechat::{ApiClient, Callback, InMemoryTokenCache};
 
 pub use http::{ApiError, PublicOrigin, Req, Resp};
@@ -74,7 +76,7 @@ pub fn callback_aes_key<'a>(
 
 impl<S, R, Q, M> App<S, R, Q, M>
 where
-    S: ClueStore,
+    S: ClueStore + ReminderIssuer,
     R: Side,
     Q: NoticeQueue,
     M: MediaQueue,

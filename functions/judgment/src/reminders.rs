@@ -24,11 +24,12 @@ pub struct ReminderView<'a> {
     pub kind_label: &'static str,
     pub clue_id: &'a str,
     pub clue_no: &'a str,
-    pub deadline: &'static str,
-    pub deadline_label: &'static str,
-    pub due: DateTime<Utc>,
+    /// `None` for a reporter's new message (no deadline).
+    pub deadline: Option<&'static str>,
+    pub deadline_label: Option<&'static str>,
+    pub due: Option<DateTime<Utc>>,
     /// The due day in Asia/Shanghai, as the text says it.
-    pub due_date: String,
+    pub due_date: Option<String>,
     pub created_at: DateTime<Utc>,
     pub text: &'a str,
     /// `bureau` (every officer of the bureau sees it) or `officer` (only this one).
@@ -51,10 +52,10 @@ impl<'a> ReminderView<'a> {
             kind_label: r.kind.label(),
             clue_id: r.clue.as_str(),
             clue_no: r.clue_no.as_str(),
-            deadline: r.deadline.code(),
-            deadline_label: r.deadline.label(),
+            deadline: r.deadline.map(|d| d.code()),
+            deadline_label: r.deadline.map(|d| d.label()),
             due: r.due,
-            due_date: format_date(shanghai_date(r.due)),
+            due_date: r.due.map(|d| format_date(shanghai_date(d))),
             created_at: r.created_at,
             text: &r.text,
             recipient: match r.recipient {

@@ -98,7 +98,7 @@ pub struct ReminderTemplate {
     pub clue_no_field: String,
     /// Field carrying the reminder's kind (e.g. `phrase2`: 即将到期 / 已逾期 / 逾期督办).
     pub kind_field: String,
-    /// Field carrying the due day (e.g. `time3`, Asia/Shanghai).
+    /// Field carrying the due day (e.g. `time3`, Asia/Shanghai; a new message's: the day it came).
     pub due_field: String,
     /// The officer console's reminder page, `{reminder}` replaced by the id.
     pub page_url: String,
@@ -115,7 +115,7 @@ impl ReminderTemplate {
             data: BTreeMap::from([
                 (self.clue_no_field.clone(), r.clue_no.as_str().to_owned()),
                 (self.kind_field.clone(), r.kind.label().to_owned()),
-                (self.due_field.clone(), format_date(shanghai_date(r.due))),
+                (self.due_field.clone(), format_date(shanghai_date(r.day()))),
             ]),
         }
     }

@@ -1,6 +1,7 @@
 //! Officer reminders (WORKFLOW.md §10): one working day before a deadline to the handling
-//! officers; once overdue, to them and to the supervising bureau. Pure: who, about which clue,
-//! which deadline, the stable id and the Chinese text. *When* to remind is the sweep's decision.
+//! officers; once overdue, to them and to the supervising bureau; and a reporter's new message
+//! to whoever handles the clue. Pure: who, about which clue, which deadline, the stable id and
+//! the Chinese text. *When* to remind is the sweep's (or the message's) decision.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::actor::Officer;
 use crate::bureau::BureauId;
 use crate::calendar::shanghai_date;
+use crate::clue::Clue;
 use crate::deadline::DeadlineKind;
 use crate::ids::{ClueId, ClueNo, OfficerId, ReminderId};
 use crate::notice::format_date;
@@ -64,6 +66,8 @@ pub enum ReminderKind {
     Overdue,
     /// The deadline passed unmet, to the supervising bureau (督办).
     Supervision,
+    /// The reporter posted a message the handling bureau has not read (one per unread burst).
+    NewMessage,
 }
 
 impl ReminderKind {
@@ -73,6 +77,7 @@ impl ReminderKind {
             Self::DueSoon => "due_soon",
             Self::Overdue => "overdue",
             Self::Supervision => "supervision",
+            Self::NewMessage => "new_message",
         }
     }
 
@@ -82,6 +87,7 @@ impl ReminderKind {
             Self::DueSoon => "即将到期",
             Self::Overdue => "已逾期",
             Self::Supervision => "逾期督办",
+            Self::NewMessage => "新留言",
         }
     }
 }
@@ -95,9 +101,10 @@ pub struct Reminder {
     pub clue: ClueId,
     pub clue_no: ClueNo,
     pub kind: ReminderKind,
-    pub deadline: DeadlineKind,
-    /// The deadline's due instant.
-    pub due: DateTime<Utc>,
+    /// The deadline it is about; `None` for a [`ReminderKind::NewMessage`].
+    pub deadline: Option<DeadlineKind>,
+    /// The deadline's due instant; `None` for a [`ReminderKind::NewMessage`].
+    pub due: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// The text shown in the console and sent to WeChat.
     pub text: String,
@@ -123,11 +130,54 @@ impl Reminder {
             clue,
             clue_no,
             kind,
-            deadline,
-            due,
+            deadline: Some(deadline),
+            due: Some(due),
             created_at: now,
             text,
         }
+    }
+
+    /// The reminder that the reporter of `clue` wrote messages the handling bureau has not read,
+    /// for the assigned officer (when the handling bureau assigned one) or else the bureau;
+    /// `None` when nothing is unread. Its id is stable for one unread burst: every message
+    /// posted before the bureau marks the messages read gives the same reminder (issued once),
+    /// the first message after that a new one.
+    pub fn new_message(clue: &Clue, now: DateTime<Utc>) -> Option<Self> {
+        if clue.unread_messages() == 0 {
+            return None;
+        }
+        let recipient = match &clue.assignee {
+            Some(officer) => ReminderRecipient::Officer {
+                officer: officer.clone(),
+                bureau: clue.handler.clone(),
+            },
+            None => ReminderRecipient::Bureau {
+                bureau: clue.handler.clone(),
+            },
+        };
+        let id = hashed_id(&[
+            clue.id.as_str(),
+            ReminderKind::NewMessage.code(),
+            &clue.reporter_messages_read.to_string(),
+            &recipient.code(),
+        ]);
+        Some(Self {
+            id,
+            text: new_message_text(&clue.clue_no),
+            recipient,
+            clue: clue.id.clone(),
+            clue_no: clue.clue_no.clone(),
+            kind: ReminderKind::NewMessage,
+            deadline: None,
+            due: None,
+            created_at: now,
+        })
+    }
+
+    /// The day a WeChat reminder names: the due day of the deadline, or the day a new-message
+    /// reminder was made.
+    pub fn day(&self) -> DateTime<Utc> {
+        self.due.unwrap_or(self.created_at)
     }
 }
 
@@ -140,20 +190,30 @@ pub fn reminder_id(
     recipient: &ReminderRecipient,
     kind: ReminderKind,
 ) -> ReminderId {
-    let mut h = Sha256::new();
-    for part in [
+    hashed_id(&[
         clue.as_str(),
         deadline.code(),
         &due.timestamp_millis().to_string(),
         &recipient.code(),
         kind.code(),
-    ] {
+    ])
+}
+
+/// `r` + 32 hex characters of SHA-256 over `parts`, each ended by a zero byte.
+fn hashed_id(parts: &[&str]) -> ReminderId {
+    let mut h = Sha256::new();
+    for part in parts {
         h.update(part.as_bytes());
         h.update([0]);
     }
     let hex = hex::encode(h.finalize());
     ReminderId::parse(&format!("r{}", &hex[..32]))
         .unwrap_or_else(|_| unreachable!("hex is an opaque id"))
+}
+
+/// The text of a new-message reminder.
+fn new_message_text(clue_no: &ClueNo) -> String {
+    format!("线索 {clue_no} 的举报人发来新留言，请及时查看并回复。")
 }
 
 /// The Chinese text of a reminder; the date is the due day in Asia/Shanghai.
@@ -175,6 +235,7 @@ pub fn render(
         ReminderKind::Supervision => {
             format!("下级承办的线索 {clue_no} 的{label}已于 {date} 到期，已逾期，请督促办理。")
         }
+        ReminderKind::NewMessage => new_message_text(clue_no),
     }
 }
 

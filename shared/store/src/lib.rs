@@ -125,6 +125,7 @@ pub mod meter;
 pub mod model;
 pub mod plan;
 pub mod push_nonce;
+pub mod reminder_issuer;
 pub mod reminders;
 pub mod reporting;
 pub mod sweep;
@@ -151,6 +152,7 @@ pub use idempotency::IdempotencyKey;
 pub use item::{DeadlineEntry, Message, OutboxEntry, StoredClue};
 pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
 pub use push_nonce::PushNonce;
+pub use reminder_issuer::ReminderIssuer;
 pub use reminders::{
     Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
     ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
