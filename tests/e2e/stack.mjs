@@ -1,12 +1,15 @@
 // Helpers shared by the end-to-end tests: where the stack runs (set by tests/e2e/run), the
 // WeChat simulator's control API, and a headless Chromium.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 
 export const API = process.env.E2E_API ?? "http://127.0.0.1:3000";
 export const SIM = process.env.E2E_SIM ?? "http://127.0.0.1:9010";
 export const SHOTS = process.env.E2E_SHOTS ?? ".dev/e2e";
+/** The local host's control API (schedules fired on demand, invocations). */
+export const CONTROL = process.env.E2E_CONTROL ?? "http://127.0.0.1:3001";
 
 export async function sim(method, path, body) {
   const res = await fetch(SIM + path, {
@@ -113,4 +116,34 @@ export async function signInOnPage(page, username, password, secret) {
     await new Promise((r) => setTimeout(r, 30_500 - (Date.now() % 30_000)));
   }
   await page.waitForURL(/\/officer\/index\.html/);
+}
+
+/** A clue filed through the guided chat; its number. */
+export async function fileByChat(nickname, facts) {
+  const openid = await newUser(nickname);
+  const text = (content) => say(openid, { type: "text", content });
+  await text("举报");
+  await text("浙江省杭州市西湖区");
+  await text("转塘街道某村北侧山体");
+  await text("无");
+  await text(facts);
+  await text("完成");
+  const done = await text("同意");
+  const clueNo = (done.match(/330106-\d{8}-\d{4,}/) ?? [])[0];
+  assert.ok(clueNo, `the reply names the clue number: ${done}`);
+  return { openid, clueNo };
+}
+
+/** Signs `username` in (password + the authenticator's code) in a fresh browser context. */
+export async function signIn(b, username) {
+  const officers = JSON.parse(readFileSync(".dev/officers.json", "utf8"));
+  const { password, totp_secret: secret } = officers[username];
+  const context = await b.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${API}/officer/login.html`);
+  await signInOnPage(page, username, password, secret);
+  await page.waitForURL(/\/officer\/index\.html/);
+  return { page, errors };
 }
