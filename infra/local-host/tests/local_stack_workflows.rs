@@ -147,18 +147,22 @@ impl Stage {
         Officer { token }
     }
 
-    /// A WeChat user of the fake API, signed in to the H5 through OAuth.
-    async fn reporter(&self, nickname: &str) -> Reporter {
-        let user: Value = self
-            .http
-            .post(format!("{}/_sim/users", self.sim.url))
-            .json(&json!({"nickname": nickname}))
+    /// A call of the fake WeChat API's control routes (`/_sim/…`).
+    async fn sim_post(&self, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}/_sim/{path}", self.sim.url))
+            .json(&body)
             .send()
             .await
-            .expect("user")
+            .expect("sim")
             .json()
             .await
-            .expect("json");
+            .expect("json")
+    }
+
+    /// A WeChat user of the fake API, signed in to the H5 through OAuth.
+    async fn reporter(&self, nickname: &str) -> Reporter {
+        let user = self.sim_post("users", json!({"nickname": nickname})).await;
         let openid = user["openid"].as_str().expect("openid").to_owned();
         let login = self
             .http
@@ -181,16 +185,7 @@ impl Stage {
             .find(|(k, _)| k == "state")
             .map(|(_, v)| v.into_owned())
             .expect("state");
-        let code: Value = self
-            .http
-            .post(format!("{}/_sim/oauth/code", self.sim.url))
-            .json(&json!({"openid": openid}))
-            .send()
-            .await
-            .expect("code")
-            .json()
-            .await
-            .expect("json");
+        let code = self.sim_post("oauth/code", json!({"openid": openid})).await;
         let signed_in = self
             .http
             .get(format!("{}/api/reporter/oauth", self.host.api))
