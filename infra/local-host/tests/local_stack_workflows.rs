@@ -258,25 +258,33 @@ impl Stage {
         body
     }
 
-    /// Acts on `clue` with the version the officer sees; the answer (200 expected).
+    /// Acts on `clue` with the version the officer sees; the answer (200 expected). notify
+    /// records each delivery on the clue, so a notice delivered between the read and the action
+    /// makes it stale (409 `stale_version`): like the console, read again and act again.
     async fn act(&self, o: &Officer, clue: &Filed, action: &str, mut body: Value) -> Value {
-        body["version"] = self.clue(o, clue).await["version"].clone();
-        let resp = self
-            .http
-            .post(format!(
-                "{}/api/officer/clues/{}/{action}",
-                self.host.api, clue.id
-            ))
-            .bearer_auth(&o.token)
-            .header("idempotency-key", uuid::Uuid::new_v4().simple().to_string())
-            .json(&body)
-            .send()
-            .await
-            .expect("act");
-        let status = resp.status();
-        let out: Value = resp.json().await.expect("json");
-        assert_eq!(status, 200, "{action} {}: {out}", clue.no);
-        out
+        for _ in 0..10 {
+            body["version"] = self.clue(o, clue).await["version"].clone();
+            let resp = self
+                .http
+                .post(format!(
+                    "{}/api/officer/clues/{}/{action}",
+                    self.host.api, clue.id
+                ))
+                .bearer_auth(&o.token)
+                .header("idempotency-key", uuid::Uuid::new_v4().simple().to_string())
+                .json(&body)
+                .send()
+                .await
+                .expect("act");
+            let status = resp.status();
+            let out: Value = resp.json().await.expect("json");
+            if status == 409 && out["error"]["code"] == "stale_version" {
+                continue;
+            }
+            assert_eq!(status, 200, "{action} {}: {out}", clue.no);
+            return out;
+        }
+        panic!("{action} {}: stale ten times in a row", clue.no);
     }
 
     /// What the fake WeChat API delivered to `openid`.
