@@ -33,16 +33,20 @@ impl Sim {
     fn start() -> Self {
         let port = testkit::free_port();
         let url = format!("http://127.0.0.1:{port}");
-        let child = Command::new(bin_dir().join("wechat-sim"))
-            .env("SIM_ADDR", format!("127.0.0.1:{port}"))
-            .env("SIM_PUBLIC_URL", &url)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start wechat-sim (cargo build --workspace --bins)");
+        // Owned at once: a panic below kills and waits for it (Drop).
+        let sim = Self {
+            child: Command::new(bin_dir().join("wechat-sim"))
+                .env("SIM_ADDR", format!("127.0.0.1:{port}"))
+                .env("SIM_PUBLIC_URL", &url)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start wechat-sim (cargo build --workspace --bins)"),
+            url,
+        };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child, url };
+                return sim;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
