@@ -16,6 +16,7 @@
 //! - [`binding`]: the officer's WeChat binding and its codes.
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
+//! - [`supervision`]: 督办 lists (what the caller's bureau supervises, and must answer).
 
 pub mod access;
 pub mod actions;
@@ -26,6 +27,7 @@ pub mod evidence;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
+pub mod supervision;
 pub mod views;
 
 use api::router::{Matched, Path, Router};
@@ -75,6 +77,7 @@ pub enum Route {
     Calendar,
     CalendarYear,
     Overdue,
+    Supervisions,
 }
 
 /// Every path of the officer API, once.
@@ -140,6 +143,10 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/overdue",
             methods: &[("GET", Route::Overdue)],
         },
+        Path {
+            pattern: "/api/officer/supervisions",
+            methods: &[("GET", Route::Supervisions)],
+        },
     ],
 };
 
@@ -183,6 +190,7 @@ impl<Q: NoticeQueue> App<Q> {
                 calendar::upload(store, o, matched.param("year"), &req.body, now).await
             }
             Route::Overdue => overdue::list(store, o, req).await,
+            Route::Supervisions => supervision::list(store, o, req).await,
         }
     }
 
@@ -712,9 +720,14 @@ fn allowed_actions(o: &Officer, clue: &Clue, access: Access) -> Vec<&'static str
     let open = clue.state.is_open();
     let leader = access::is_leader(o);
     let mut out = Vec::new();
+    let supervision = clue.open_supervision();
     if access == Access::Read {
         if open && (o.has(domain::Role::Supervisor) || leader) {
-            out.push(Action::Supervise.name());
+            match supervision {
+                None => out.push(Action::Supervise.name()),
+                Some(s) if s.by == o.bureau => out.push(Action::SupervisionClose.name()),
+                Some(_) => {}
+            }
         }
         return out;
     }
@@ -742,6 +755,7 @@ fn allowed_actions(o: &Officer, clue: &Clue, access: Access) -> Vec<&'static str
         !matches!(clue.state, domain::ClueState::Closed { .. }),
     );
     push(Action::MessagesRead, clue.unread_messages() > 0);
+    push(Action::SupervisionAnswer, open && supervision.is_some());
     push(Action::Recuse, open);
     push(Action::Assign, open);
     push(Action::Reveal, true);

@@ -239,11 +239,16 @@ fn plan_change(table: &str, change: &Change, plan: &mut WritePlan) -> Result<(),
             push(plan, "message", put);
         }
     }
-    // Deadline index items: put the new or changed, delete the ones no longer open.
+    // Deadline and supervision index items: put the new or changed, delete the ones no longer
+    // open (deadlines).
     let indexed = |c: &Clue| -> Result<BTreeMap<String, Item>, StoreError> {
         let mut out = BTreeMap::new();
-        for d in &c.deadlines {
-            if let Some(item) = deadline_item(c, d)? {
+        let supervisions = crate::supervision::supervision_items(c)?
+            .into_iter()
+            .map(Some);
+        let deadlines = c.deadlines.iter().map(|d| deadline_item(c, d));
+        for item in supervisions.chain(deadlines.collect::<Result<Vec<_>, _>>()?) {
+            if let Some(item) = item {
                 let sk = item
                     .get(SK)
                     .and_then(|v| v.as_s().ok())
