@@ -222,3 +222,7 @@ impl Clue {
         out
     }
 }
+
+#[cfg(test)]
+#[path = "supervision_tests.rs"]
+mod tests;
