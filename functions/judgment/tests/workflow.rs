@@ -886,6 +886,9 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                             || path.ends_with("/supervise/preview")
                         {
                             &[400]
+                        } else if path.contains("/supervision-close") {
+                            // Theirs to close, but nothing is under supervision.
+                            &[409]
                         } else {
                             &[403]
                         }
@@ -915,7 +918,9 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                 if who == Who::OwnHandler && method == "POST" && got == 403 {
                     // Only the supervisor-only action is refused to the handling bureau.
                     assert!(
-                        path.ends_with("/supervise") || path.ends_with("/supervise/preview"),
+                        path.ends_with("/supervise")
+                            || path.ends_with("/supervise/preview")
+                            || path.contains("/supervision-close"),
                         "{path}: {}",
                         resp.body
                     );

@@ -1,0 +1,305 @@
+//! 督办 over the officer API against moto (template deployed): the city supervises a county's
+//! clue; the county sees it in its inbox row and clue view and answers (several times); the city
+//! lists its supervisions with the answers and closes; a sibling county never sees it; only the
+//! supervising bureau closes.
+
+#[path = "../../../shared/store/tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+
+use api::{Req, Resp};
+use chrono::{DateTime, Utc};
+use domain::{Officer, Role};
+use judgment::App;
+use outbox::MemoryNoticeQueue;
+use serde_json::{Value, json};
+use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use support::{Env, at, officer};
+
+struct World {
+    env: Env,
+    app: App<MemoryNoticeQueue>,
+    /// Each button press of the console has its own idempotency key.
+    presses: std::sync::atomic::AtomicU64,
+}
+
+impl World {
+    async fn start() -> Self {
+        let env = Env::start().await;
+        let app = App {
+            store: DynamoClueStore::new(
+                env.db.clone(),
+                env.kms.clone(),
+                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
+            )
+            .expect("store"),
+            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
+            notices: MemoryNoticeQueue::default(),
+            evidence: None,
+        };
+        Self {
+            env,
+            app,
+            presses: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    async fn officer(&self, name: &str, bureau: &str, roles: &[Role]) -> Officer {
+        let o = officer(name, bureau, roles);
+        self.env.store.put_officer(&o).await.expect("officer");
+        o
+    }
+
+    async fn get(&self, o: &Officer, path: &str, now: DateTime<Utc>) -> Resp {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut r = Req::new("GET", path);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            r.query.insert(k.to_owned(), v.to_owned());
+        }
+        r.claims = claims(o);
+        self.app.handle(&r, now).await
+    }
+
+    async fn post(
+        &self,
+        o: &Officer,
+        path: &str,
+        body: Value,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Resp {
+        let mut r = Req::new("POST", path);
+        r.claims = claims(o);
+        r.headers
+            .insert("content-type".into(), "application/json".into());
+        r.headers.insert("idempotency-key".into(), key.into());
+        r.body = body.to_string().into_bytes();
+        self.app.handle(&r, now).await
+    }
+
+    /// The clue's version as the console sees it.
+    async fn version(&self, o: &Officer, clue: &str, now: DateTime<Utc>) -> u64 {
+        let r = self
+            .get(o, &format!("/api/officer/clues/{clue}"), now)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json_body()["version"].as_u64().expect("version")
+    }
+
+    /// Acts with the version the officer sees now.
+    async fn act(
+        &self,
+        o: &Officer,
+        clue: &str,
+        action: &str,
+        mut body: Value,
+        now: DateTime<Utc>,
+    ) -> Resp {
+        body["version"] = json!(self.version(o, clue, now).await);
+        let press = self
+            .presses
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let key = format!("{clue}-{action}-{}-{press}", o.id);
+        self.post(
+            o,
+            &format!("/api/officer/clues/{clue}/{action}"),
+            body,
+            &key,
+            now,
+        )
+        .await
+    }
+}
+
+fn claims(o: &Officer) -> HashMap<String, String> {
+    HashMap::from([("sub".to_owned(), o.id.as_str().to_owned())])
+}
+
+fn ok(r: &Resp) -> Value {
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json_body()
+}
+
+fn refused(r: &Resp) -> (u16, String) {
+    (r.status, r.error_code().unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_city_supervises_the_county_answers_and_a_sibling_never_sees_it() {
+    let w = World::start().await;
+    let county = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
+    let sibling = w
+        .officer("yh-h", "land-330110", &[Role::Handler, Role::Leader])
+        .await;
+    let city = w.officer("hz-s", "land-330100", &[Role::Supervisor]).await;
+    let province = w.officer("zj-s", "land-330000", &[Role::Supervisor]).await;
+    w.env.receive("c-1", 1, "330106", at(3, 10)).await;
+    let now = at(3, 11);
+
+    // Only a bureau above supervises; the handling county cannot.
+    let r = w
+        .act(
+            &county,
+            "c-1",
+            "supervise",
+            json!({"due_on": "2026-03-20", "note": "请加快"}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (403, "not_supervisor".into()));
+    let r = ok(&w
+        .act(
+            &city,
+            "c-1",
+            "supervise",
+            json!({"due_on": "2026-03-20", "note": "请于20日前报告进展"}),
+            now,
+        )
+        .await);
+    assert_eq!(r["clue"]["supervision"]["due_on"], "2026-03-20");
+    let r = w
+        .act(
+            &province,
+            "c-1",
+            "supervise",
+            json!({"due_on": "2026-03-25", "note": "省厅督办"}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (409, "already_supervised".into()));
+
+    // The county: a banner in the inbox row, the supervision in the clue view, the answer form.
+    let inbox = ok(&w.get(&county, "/api/officer/inbox", now).await);
+    assert_eq!(inbox["items"][0]["supervision"]["by"], "land-330100");
+    let detail = ok(&w.get(&county, "/api/officer/clues/c-1", now).await);
+    assert_eq!(detail["supervisions"][0]["note"], "请于20日前报告进展");
+    let actions: Vec<&str> = detail["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(actions.contains(&"supervision-answer"), "{actions:?}");
+    let due = detail["all_deadlines"]
+        .as_array()
+        .expect("deadlines")
+        .iter()
+        .find(|d| d["kind"] == "supervision")
+        .cloned();
+    assert_eq!(due.expect("supervision deadline")["due_on"], "2026-03-20");
+    let to_answer = ok(&w
+        .get(&county, "/api/officer/supervisions?role=answer", now)
+        .await);
+    assert_eq!(to_answer["items"][0]["clue_id"], "c-1");
+
+    // A sibling county: not found, not listed, cannot answer.
+    let r = w.get(&sibling, "/api/officer/clues/c-1", now).await;
+    assert_eq!(refused(&r), (404, "clue_not_found".into()));
+    let r = w
+        .post(
+            &sibling,
+            "/api/officer/clues/c-1/supervision-answer",
+            json!({"version": 3, "text": "x"}),
+            "sibling-answer",
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (404, "clue_not_found".into()));
+    let listed = ok(&w
+        .get(&sibling, "/api/officer/supervisions?role=answer", now)
+        .await);
+    assert_eq!(listed["items"], json!([]));
+
+    // Answers: empty refused; two answers; on the timeline; the city cannot answer.
+    let r = w
+        .act(
+            &county,
+            "c-1",
+            "supervision-answer",
+            json!({"text": " "}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (400, "text_required".into()));
+    let r = w
+        .act(
+            &city,
+            "c-1",
+            "supervision-answer",
+            json!({"text": "x"}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (403, "not_handling_bureau".into()));
+    for text in ["已现场核查", "已责令停止施工"] {
+        ok(&w
+            .act(
+                &county,
+                "c-1",
+                "supervision-answer",
+                json!({"text": text}),
+                now,
+            )
+            .await);
+    }
+    let detail = ok(&w.get(&city, "/api/officer/clues/c-1", now).await);
+    let answered = detail["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["type"] == "supervision_answered")
+        .count();
+    assert_eq!(answered, 2);
+    let actions: Vec<&str> = detail["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(actions, ["supervision-close"]);
+    let mine = ok(&w.get(&city, "/api/officer/supervisions?role=by", now).await);
+    let answers = &mine["items"][0]["supervision"]["answers"];
+    assert_eq!(answers[1]["text"], "已责令停止施工");
+    assert_eq!(mine["items"][0]["open"], true);
+    assert_eq!(
+        ok(&w.get(&province, "/api/officer/supervisions", now).await)["items"],
+        json!([])
+    );
+
+    // Only the city closes; then nothing to answer.
+    let r = w
+        .act(&province, "c-1", "supervision-close", json!({}), now)
+        .await;
+    assert_eq!(refused(&r), (403, "not_supervisor".into()));
+    ok(&w
+        .act(
+            &city,
+            "c-1",
+            "supervision-close",
+            json!({"note": "进展已掌握"}),
+            now,
+        )
+        .await);
+    let to_answer = ok(&w
+        .get(&county, "/api/officer/supervisions?role=answer", now)
+        .await);
+    assert_eq!(to_answer["items"], json!([]));
+    let r = w
+        .act(
+            &county,
+            "c-1",
+            "supervision-answer",
+            json!({"text": "补充"}),
+            now,
+        )
+        .await;
+    assert_eq!(refused(&r), (409, "not_supervised".into()));
+    let mine = ok(&w.get(&city, "/api/officer/supervisions", now).await);
+    assert_eq!(mine["items"][0]["supervision"]["end"], "closed");
+    let r = w
+        .get(&city, "/api/officer/supervisions?role=mine", now)
+        .await;
+    assert_eq!(refused(&r), (400, "invalid_role".into()));
+}
