@@ -16,6 +16,7 @@
 //! - [`binding`]: the officer's WeChat binding and its codes.
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
+//! - [`scope_filing`]: a city's scope versions filed with the province, and acknowledged.
 //! - [`supervision`]: 督办 lists (what the caller's bureau supervises, and must answer).
 
 pub mod access;
@@ -27,6 +28,7 @@ pub mod evidence;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
+pub mod scope_filing;
 pub mod supervision;
 pub mod views;
 
@@ -78,6 +80,9 @@ pub enum Route {
     CalendarYear,
     Overdue,
     Supervisions,
+    Scope,
+    ScopeFile,
+    ScopeAcknowledge,
 }
 
 /// Every path of the officer API, once.
@@ -147,6 +152,14 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/supervisions",
             methods: &[("GET", Route::Supervisions)],
         },
+        Path {
+            pattern: "/api/officer/scope",
+            methods: &[("GET", Route::Scope), ("POST", Route::ScopeFile)],
+        },
+        Path {
+            pattern: "/api/officer/scope/{city}/{version}/acknowledge",
+            methods: &[("POST", Route::ScopeAcknowledge)],
+        },
     ],
 };
 
@@ -191,6 +204,12 @@ impl<Q: NoticeQueue> App<Q> {
             }
             Route::Overdue => overdue::list(store, o, req).await,
             Route::Supervisions => supervision::list(store, o, req).await,
+            Route::Scope => scope_filing::show(store, o, now).await,
+            Route::ScopeFile => scope_filing::submit(store, o, req, now).await,
+            Route::ScopeAcknowledge => {
+                let (city, version) = (matched.param("city"), matched.param("version"));
+                scope_filing::acknowledge(store, o, city, version, now).await
+            }
         }
     }
 

@@ -243,19 +243,17 @@ fn plan_change(table: &str, change: &Change, plan: &mut WritePlan) -> Result<(),
     // open (deadlines).
     let indexed = |c: &Clue| -> Result<BTreeMap<String, Item>, StoreError> {
         let mut out = BTreeMap::new();
-        let supervisions = crate::supervision::supervision_items(c)?
-            .into_iter()
-            .map(Some);
-        let deadlines = c.deadlines.iter().map(|d| deadline_item(c, d));
-        for item in supervisions.chain(deadlines.collect::<Result<Vec<_>, _>>()?) {
-            if let Some(item) = item {
-                let sk = item
-                    .get(SK)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                out.insert(sk, item);
-            }
+        let mut items = crate::supervision::supervision_items(c)?;
+        for d in &c.deadlines {
+            items.extend(deadline_item(c, d)?);
+        }
+        for item in items {
+            let sk = item
+                .get(SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            out.insert(sk, item);
         }
         Ok(out)
     };
