@@ -9,6 +9,7 @@ import { renderClue } from './clue.js';
 import { renderReminders, renderReminder, renderBinding, renderOverdue, calendarBanner } from './reminders.js';
 import { renderAdmin } from './admin.js';
 import { renderSupervisions } from './supervision.js';
+import { renderScope } from './scope.js';
 
 const ROLE_NAMES = { handler: '承办人', leader: '负责人', supervisor: '督办', admin: '管理员' };
 
@@ -26,6 +27,7 @@ async function header() {
     ['#/binding', '绑定微信'],
     ['#/supervisions', '督办'],
   ];
+  if (me.bureau_level !== 'ministry') links.push(['#/scope', '接收范围']);
   if (me.bureau_level !== 'county') links.push(['#/overdue', '辖区逾期']);
   if ((me.roles || []).includes('admin')) links.push(['#/admin', '人员管理']);
   document.getElementById('nav').replaceChildren(...links.map(([href, label]) => el('a', { href }, label)));
@@ -49,6 +51,7 @@ async function route() {
       case 'overdue': return await renderOverdue(view, params);
       case 'admin': return await renderAdmin(view);
       case 'supervisions': return await renderSupervisions(view, params);
+      case 'scope': return await renderScope(view);
       default: return await renderInbox(view, params);
     }
   } catch (e) {

@@ -78,6 +78,11 @@ static ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../ui/officer/supervision.js"),
     ),
     (
+        "/officer/scope.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../ui/officer/scope.js"),
+    ),
+    (
         "/officer/style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../ui/officer/style.css"),
