@@ -80,6 +80,7 @@ pub enum Route {
     CalendarYear,
     Overdue,
     Supervisions,
+    SuperviseDivision,
     Scope,
     ScopeFile,
     ScopeAcknowledge,
@@ -150,7 +151,10 @@ pub const ROUTES: Router<Route> = Router {
         },
         Path {
             pattern: "/api/officer/supervisions",
-            methods: &[("GET", Route::Supervisions)],
+            methods: &[
+                ("GET", Route::Supervisions),
+                ("POST", Route::SuperviseDivision),
+            ],
         },
         Path {
             pattern: "/api/officer/scope",
@@ -204,6 +208,7 @@ impl<Q: NoticeQueue> App<Q> {
             }
             Route::Overdue => overdue::list(store, o, req).await,
             Route::Supervisions => supervision::list(store, o, req).await,
+            Route::SuperviseDivision => supervision::supervise_division(store, o, req, now).await,
             Route::Scope => scope_filing::show(store, o, now).await,
             Route::ScopeFile => scope_filing::submit(store, o, req, now).await,
             Route::ScopeAcknowledge => {

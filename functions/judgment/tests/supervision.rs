@@ -303,3 +303,68 @@ async fn the_city_supervises_the_county_answers_and_a_sibling_never_sees_it() {
         .await;
     assert_eq!(refused(&r), (400, "invalid_role".into()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_city_supervises_a_countys_open_clues_at_once_and_a_retry_adds_nothing() {
+    let w = World::start().await;
+    let county = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
+    let city = w.officer("hz-s", "land-330100", &[Role::Supervisor]).await;
+    let city_handler = w.officer("hz-h", "land-330100", &[Role::Handler]).await;
+    let sibling = w.officer("yh-s", "land-330110", &[Role::Supervisor]).await;
+    for (i, day) in [(1, 2), (2, 9), (3, 10)] {
+        w.env
+            .receive(&format!("c-{i}"), i, "330106", at(3, day))
+            .await;
+    }
+    w.env.receive("c-yh", 9, "330110", at(3, 9)).await;
+    let now = at(3, 12);
+    // c-1 (received 03-02) is past its escalation deadline; c-3 is closed before.
+    ok(&w
+        .act(
+            &county,
+            "c-3",
+            "judge",
+            json!({"outcome": "need_material", "missing": ["facts"]}),
+            now,
+        )
+        .await);
+    let body = |covers: &str| json!({"bureau": "land-330106", "due_on": "2026-03-20", "note": "请集中清理积案", "covers": covers});
+    const PATH: &str = "/api/officer/supervisions";
+
+    let r = w.post(&sibling, PATH, body("open"), "d0", now).await;
+    assert_eq!(
+        refused(&r),
+        (404, "bureau_not_found".into()),
+        "a sibling is not above"
+    );
+    let r = w.post(&city_handler, PATH, body("open"), "d0", now).await;
+    assert_eq!(refused(&r), (403, "not_supervisor".into()));
+    let r = w.post(&city, PATH, body("all"), "d0", now).await;
+    assert_eq!(refused(&r), (400, "invalid_covers".into()));
+
+    let overdue = ok(&w.post(&city, PATH, body("overdue"), "d1", now).await);
+    assert_eq!(overdue["supervised"], json!(["330106-20260302-0001"]));
+    let open = ok(&w.post(&city, PATH, body("open"), "d2", now).await);
+    assert_eq!(open["supervised"], json!(["330106-20260309-0001"]));
+    assert_eq!(
+        open["skipped"],
+        json!(["330106-20260302-0001"]),
+        "already supervised"
+    );
+    let again = ok(&w.post(&city, PATH, body("open"), "d2", now).await);
+    assert_eq!(
+        (&again["supervised"], &again["skipped"]),
+        (&open["supervised"], &open["skipped"]),
+        "a retry: the same answer"
+    );
+    let mine = ok(&w.get(&city, "/api/officer/supervisions", now).await);
+    assert_eq!(
+        mine["items"].as_array().map(Vec::len),
+        Some(2),
+        "nothing twice"
+    );
+    let to_answer = ok(&w
+        .get(&county, "/api/officer/supervisions?role=answer", now)
+        .await);
+    assert_eq!(to_answer["items"].as_array().map(Vec::len), Some(2));
+}
