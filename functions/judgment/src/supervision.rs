@@ -22,24 +22,12 @@ use crate::store_error;
 /// The most clues one division supervision covers.
 pub const DIVISION_MAX: usize = 200;
 
-const DEFAULT_LIMIT: i32 = 20;
-const MAX_LIMIT: i32 = 100;
-
 /// `GET /api/officer/supervisions?role=by|answer&limit=&cursor=`.
 ///
 /// # Errors
 /// 400 `invalid_role` / `invalid_limit` / `invalid_cursor`; store failures.
 pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
-    let limit = match req.query("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => v
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_limit", format!("limit 应为 1 到 {MAX_LIMIT}"))
-            })?,
-    };
+    let limit = crate::overdue::page_limit(req)?;
     let (items, next) = match req.query("role").unwrap_or("by") {
         "by" => {
             let page = store

@@ -5,87 +5,14 @@
 
 #[path = "../../../shared/store/tests/support/mod.rs"]
 mod support;
+mod world;
 
-use std::collections::HashMap;
-
-use api::{Req, Resp};
 use chrono::{DateTime, Utc};
-use domain::{Officer, Role};
-use judgment::App;
-use outbox::MemoryNoticeQueue;
+use domain::Role;
 use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
-use support::{Env, at, officer};
-
-struct World {
-    env: Env,
-    app: App<MemoryNoticeQueue>,
-}
-
-impl World {
-    async fn start() -> Self {
-        let env = Env::start().await;
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: MemoryNoticeQueue::default(),
-            evidence: None,
-        };
-        Self { env, app }
-    }
-
-    async fn officer(&self, name: &str, bureau: &str, roles: &[Role]) -> Officer {
-        let o = officer(name, bureau, roles);
-        self.env.store.put_officer(&o).await.expect("officer");
-        o
-    }
-
-    async fn get(&self, o: &Officer, path: &str, now: DateTime<Utc>) -> Resp {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut r = Req::new("GET", path);
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            r.query.insert(k.to_owned(), v.to_owned());
-        }
-        r.claims = claims(o);
-        self.app.handle(&r, now).await
-    }
-
-    async fn post(
-        &self,
-        o: &Officer,
-        path: &str,
-        body: Value,
-        key: &str,
-        now: DateTime<Utc>,
-    ) -> Resp {
-        let mut r = Req::new("POST", path);
-        r.claims = claims(o);
-        r.headers
-            .insert("content-type".into(), "application/json".into());
-        r.headers.insert("idempotency-key".into(), key.into());
-        r.body = body.to_string().into_bytes();
-        self.app.handle(&r, now).await
-    }
-}
-
-fn claims(o: &Officer) -> HashMap<String, String> {
-    HashMap::from([("sub".to_owned(), o.id.as_str().to_owned())])
-}
-
-fn ok(r: &Resp) -> Value {
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json_body()
-}
-
-fn refused(r: &Resp) -> (u16, String) {
-    (r.status, r.error_code().unwrap_or_default())
-}
+use store::ClueStore;
+use support::at;
+use world::{World, ok, refused};
 
 fn exclusions() -> Value {
     json!([
