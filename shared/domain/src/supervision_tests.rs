@@ -105,6 +105,20 @@ fn run(
     Ok(events)
 }
 
+/// The clue, supervised by the city on 2026-03-10 until `due_on`.
+fn supervised(bureaus: &BureauDirectory, due_on: NaiveDate) -> Clue {
+    let mut clue = received(bureaus);
+    run(
+        bureaus,
+        &mut clue,
+        &supervise(due_on),
+        &city(),
+        at(2026, 3, 10),
+    )
+    .expect("supervise");
+    clue
+}
+
 fn supervise(due_on: NaiveDate) -> Command {
     Command::Supervise {
         due_on,
@@ -172,15 +186,7 @@ fn supervising_opens_a_deadline_on_the_set_day_reminded_a_working_day_before() {
 #[test]
 fn the_handling_bureau_answers_several_times_and_the_first_answer_meets_the_deadline() {
     let b = directory();
-    let mut clue = received(&b);
-    run(
-        &b,
-        &mut clue,
-        &supervise(date(2026, 3, 23)),
-        &city(),
-        at(2026, 3, 10),
-    )
-    .expect("open");
+    let mut clue = supervised(&b, date(2026, 3, 23));
     // Neither the supervising bureau nor a sibling county answers.
     let sibling = officer("yh", "land-330110", &[Role::Handler]);
     for actor in [city(), sibling] {
@@ -219,15 +225,7 @@ fn the_handling_bureau_answers_several_times_and_the_first_answer_meets_the_dead
 #[test]
 fn an_answer_after_the_due_day_is_late_and_a_miss_counts_once() {
     let b = directory();
-    let mut clue = received(&b);
-    run(
-        &b,
-        &mut clue,
-        &supervise(date(2026, 3, 13)),
-        &city(),
-        at(2026, 3, 10),
-    )
-    .expect("open");
+    let mut clue = supervised(&b, date(2026, 3, 13));
     let missed = run(
         &b,
         &mut clue,
@@ -264,15 +262,7 @@ fn an_answer_after_the_due_day_is_late_and_a_miss_counts_once() {
 #[test]
 fn only_the_supervising_bureau_closes_and_then_a_new_supervision_may_open() {
     let b = directory();
-    let mut clue = received(&b);
-    run(
-        &b,
-        &mut clue,
-        &supervise(date(2026, 3, 23)),
-        &city(),
-        at(2026, 3, 10),
-    )
-    .expect("open");
+    let mut clue = supervised(&b, date(2026, 3, 23));
     let close = Command::CloseSupervision { note: None };
     for actor in [
         province(),
@@ -313,15 +303,7 @@ fn only_the_supervising_bureau_closes_and_then_a_new_supervision_may_open() {
 #[test]
 fn closing_the_clue_ends_its_supervision() {
     let b = directory();
-    let mut clue = received(&b);
-    run(
-        &b,
-        &mut clue,
-        &supervise(date(2026, 3, 23)),
-        &city(),
-        at(2026, 3, 10),
-    )
-    .expect("open");
+    let mut clue = supervised(&b, date(2026, 3, 23));
     let judge = Command::Judge {
         judgment: JudgmentRequest::NeedMaterial {
             missing: vec![Missing::Facts],
@@ -335,15 +317,7 @@ fn closing_the_clue_ends_its_supervision() {
     assert_eq!(ended.end, Some(SupervisionEnd::ClueClosed));
     assert!(clue.open_deadline(DeadlineKind::Supervision).is_none());
     // Accepting keeps the clue open: a supervision of an accepted clue goes on.
-    let mut open = received(&b);
-    run(
-        &b,
-        &mut open,
-        &supervise(date(2026, 3, 23)),
-        &city(),
-        at(2026, 3, 10),
-    )
-    .expect("open");
+    let mut open = supervised(&b, date(2026, 3, 23));
     let accept = Command::Judge {
         judgment: JudgmentRequest::Accept,
         note: None,
