@@ -4,12 +4,14 @@
 // this officer now. Every form previews the exact notice text before it is sent.
 import { api, apiJson } from './session.js';
 import { el, countdown, cnDate, cnTime, pressKey, CHANNELS, errorLine } from './dom.js';
+import { supervisionSection } from './supervision.js';
 
 const ACTION_LABELS = {
   judge: '判定', escalate: '逐级提请上级', designate: '指定管辖', merge: '合并办理',
   unmerge: '取消合并', verify: '录入核查结果', transfer: '移交执法部门', messages: '回复举报人',
   'messages-read': '标记留言已读', recuse: '申请回避', assign: '指派承办人',
   reveal: '查看举报人身份', supervise: '督办', block: '限制举报人', unblock: '解除限制',
+  'supervision-answer': '答复督办（报告办理进展）', 'supervision-close': '结束督办',
 };
 
 const EVENT_LABELS = {
@@ -20,6 +22,7 @@ const EVENT_LABELS = {
   message_posted: '留言', recused: '回避', assigned: '指派', supervision_opened: '督办',
   resubmitted: '补充材料重新提交', notice_owed: '告知', notice_delivery: '告知送达',
   identity_revealed: '查看举报人身份', messages_read: '已读留言', deadline_moved: '期限调整',
+  supervision_answered: '答复督办', supervision_closed: '督办结束',
 };
 
 const DELIVERY = { queued: '待发送', sent: '已送达', failed: '发送失败，重试中', undeliverable: '无法送达' };
@@ -113,6 +116,10 @@ function inputs(action, clue, officers) {
         field('督办期限', el('input', { type: 'date', name: 'due_on', required: true })),
         field('督办意见', textarea('note', '督办要求')),
       ];
+    case 'supervision-answer':
+      return [field('办理进展', textarea('text', '向督办机关报告办理进展'))];
+    case 'supervision-close':
+      return [field('说明（可不填）', textarea('note', '', false))];
     default:
       return [];
   }
@@ -283,7 +290,9 @@ export async function renderClue(view, id, flash) {
     el('ol', { class: 'timeline' }, c.timeline.map((t) => el('li', {},
       el('span', { class: 'hint' }, cnTime(t.at)), ' ', EVENT_LABELS[t.type] || t.type,
       t.actor.type === 'officer' ? el('span', { class: 'hint' }, `（${t.actor.officer_id}）`) : null,
-      t.event.reason ? `：${t.event.reason}` : ''))));
+      t.event.reason ? `：${t.event.reason}` : '',
+      t.type === 'supervision_answered' ? `：${t.event.text}` : '',
+      t.type === 'supervision_opened' ? `：${t.event.supervision.note}（${cnDate(t.event.supervision.due_on)} 前答复）` : ''))));
   const forms = c.actions.length
     ? section('办理', c.actions.map((a) => actionForm(a, c, officers, reload)))
     : section('办理', el('p', { class: 'hint' }, c.access === 'read' ? '本机关可查看、督办该线索，不能办理。' : '当前没有可执行的操作。'));
@@ -292,5 +301,5 @@ export async function renderClue(view, id, flash) {
     el('h1', {}, `线索 ${c.clue_no} `, el('span', { class: 'badge', id: 'clue-state' }, c.state_label),
       c.supervised ? el('span', { class: 'badge warn' }, '督办') : null),
     flash ? el('p', { class: 'flash', role: 'status' }, flash) : null,
-    facts, evidence, identity, deadlines, candidates, forms, messages, notices, timeline);
+    ...[supervisionSection(c)].filter(Boolean), facts, evidence, identity, deadlines, candidates, forms, messages, notices, timeline);
 }

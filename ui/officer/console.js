@@ -8,6 +8,8 @@ import { renderInbox } from './inbox.js';
 import { renderClue } from './clue.js';
 import { renderReminders, renderReminder, renderBinding, renderOverdue, calendarBanner } from './reminders.js';
 import { renderAdmin } from './admin.js';
+import { renderSupervisions } from './supervision.js';
+import { renderScope } from './scope.js';
 
 const ROLE_NAMES = { handler: '承办人', leader: '负责人', supervisor: '督办', admin: '管理员' };
 
@@ -23,7 +25,9 @@ async function header() {
     ['#/inbox', '线索办理'],
     ['#/reminders', `提醒${me.unread_reminders ? `（${me.unread_reminders}）` : ''}`],
     ['#/binding', '绑定微信'],
+    ['#/supervisions', '督办'],
   ];
+  if (me.bureau_level !== 'ministry') links.push(['#/scope', '接收范围']);
   if (me.bureau_level !== 'county') links.push(['#/overdue', '辖区逾期']);
   if ((me.roles || []).includes('admin')) links.push(['#/admin', '人员管理']);
   document.getElementById('nav').replaceChildren(...links.map(([href, label]) => el('a', { href }, label)));
@@ -46,6 +50,8 @@ async function route() {
       case 'binding': return await renderBinding(view);
       case 'overdue': return await renderOverdue(view, params);
       case 'admin': return await renderAdmin(view);
+      case 'supervisions': return await renderSupervisions(view, params);
+      case 'scope': return await renderScope(view);
       default: return await renderInbox(view, params);
     }
   } catch (e) {

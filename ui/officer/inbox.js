@@ -2,6 +2,7 @@
 // their working-day countdowns, unread messages and supervision marks, and paging.
 import { apiJson } from './session.js';
 import { el, countdown, cnDate, STATES, CHANNELS, errorLine } from './dom.js';
+import { supervisionBanner } from './supervision.js';
 
 export async function renderInbox(view, params) {
   const state = params.get('state') || 'received';
@@ -58,7 +59,7 @@ export async function renderInbox(view, params) {
     el('td', {}, c.state_label),
     el('td', {}, c.next_deadline ? [c.next_deadline.label, ' ', countdown(c.next_deadline)] : '—'),
     el('td', {},
-      c.supervised ? el('span', { class: 'badge warn' }, '督办') : null,
+      c.supervision ? el('span', { class: 'badge warn' }, `督办 ${cnDate(c.supervision.due_on)} 前答复`) : null,
       c.unread_messages ? el('span', { class: 'badge' }, `未读留言 ${c.unread_messages}`) : null)));
   const table = page.items.length
     ? el('table', { class: 'list' },
@@ -68,5 +69,6 @@ export async function renderInbox(view, params) {
   const more = page.next_cursor
     ? el('p', {}, el('a', { href: `#/inbox?${new URLSearchParams({ ...Object.fromEntries(query), cursor: page.next_cursor })}` }, '下一页'))
     : null;
-  view.replaceChildren(el('h1', {}, '线索办理'), tabs, filters, table, more);
+  const banner = await supervisionBanner();
+  view.replaceChildren(el('h1', {}, '线索办理'), ...(banner ? [banner] : []), tabs, filters, table, more);
 }

@@ -94,6 +94,7 @@ fn filler(i: u32) -> HashMap<String, AttributeValue> {
         remind_at: Some(remind),
         status: DeadlineStatus::Open,
         missed_at: None,
+        due_on: None,
     };
     HashMap::from([
         ("pk".to_owned(), s(format!("CLUE#{clue}"))),

@@ -1,7 +1,7 @@
 //! The deadline part of the sweep (WORKFLOW §10): pending deadlines resolved once the calendar
 //! covers their year, a reminder one working day before each open deadline, and each missed
 //! deadline recorded once with reminders to the handler and the bureau's leaders and an overdue
-//! entry for the supervising bureau.
+//! entry for the supervising bureau (for a 督办 deadline, the bureau that opened the supervision).
 //!
 //! It reads only the store's sparse indexes (`PENDING`, `REMIND` up to now, `DUE` up to now),
 //! and each entry leaves its index once handled, so a run's work is what is due, never the
@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use domain::deadline;
 use domain::reminder::{Reminder, ReminderKind, ReminderRecipient};
-use domain::{Actor, Clue, Command, DomainError, Role};
+use domain::{Actor, Clue, Command, DeadlineKind, DomainError, Role};
 use outbox::{NoticeQueue, enqueue_reminders_after_commit};
 use serde::Serialize;
 use store::sweep::OverdueEntry;
@@ -272,12 +272,17 @@ async fn overdue<Q: NoticeQueue>(
     for r in recipients {
         out.reminders += issue(store, queue, &reminder(r, ReminderKind::Overdue)).await?;
     }
-    // The supervising bureau: the city for a county, the province for a city, the ministry
-    // for a province.
+    // The supervising bureau: for a supervision (督办), the bureau that opened it; else the
+    // city for a county, the province for a city, the ministry for a province.
     let directory = store.bureaus().await?;
-    match directory.escalation_parent(&bureau) {
+    let supervisor = match (entry.kind(), clue.open_supervision()) {
+        (DeadlineKind::Supervision, Some(open)) => Ok(open.by.clone()),
+        _ => directory
+            .escalation_parent(&bureau)
+            .map(|parent| parent.id.clone()),
+    };
+    match supervisor {
         Ok(supervisor) => {
-            let supervisor = supervisor.id.clone();
             out.entry = store
                 .put_overdue_entry(&OverdueEntry {
                     supervisor: supervisor.clone(),

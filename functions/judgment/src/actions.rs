@@ -29,13 +29,15 @@ pub enum Action {
     Assign,
     Reveal,
     Supervise,
+    SupervisionAnswer,
+    SupervisionClose,
     Block,
     Unblock,
 }
 
 impl Action {
     /// Every action, in the order the console lists them.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Self::Judge,
         Self::Escalate,
         Self::Designate,
@@ -49,6 +51,8 @@ impl Action {
         Self::Assign,
         Self::Reveal,
         Self::Supervise,
+        Self::SupervisionAnswer,
+        Self::SupervisionClose,
         Self::Block,
         Self::Unblock,
     ];
@@ -69,6 +73,8 @@ impl Action {
             Self::Assign => "assign",
             Self::Reveal => "reveal",
             Self::Supervise => "supervise",
+            Self::SupervisionAnswer => "supervision-answer",
+            Self::SupervisionClose => "supervision-close",
             Self::Block => "block",
             Self::Unblock => "unblock",
         }
@@ -96,7 +102,7 @@ impl Action {
     /// Whether the action is taken by an upper bureau reading the clue (supervision) rather
     /// than by the handling bureau.
     pub fn by_supervisor(self) -> bool {
-        matches!(self, Self::Supervise)
+        matches!(self, Self::Supervise | Self::SupervisionClose)
     }
 }
 
@@ -332,6 +338,16 @@ pub fn parse(action: Action, body: &Value) -> Result<Parsed, ApiError> {
         Action::Supervise => plain(Command::Supervise {
             due_on: date(body, "due_on")?,
             note: reason(body, "note")?,
+        }),
+        Action::SupervisionAnswer => {
+            let text = field(body, "text").ok_or_else(|| bad("text_required", "请填写办理进展"))?;
+            plain(Command::AnswerSupervision {
+                text: MessageText::parse(text)
+                    .map_err(|e| ApiError::new(422, "invalid_text", e.to_string()))?,
+            })
+        }
+        Action::SupervisionClose => plain(Command::CloseSupervision {
+            note: optional_reason(body, "note")?,
         }),
         Action::Block | Action::Unblock => Parsed::Block {
             block: action == Action::Block,

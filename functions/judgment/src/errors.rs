@@ -14,6 +14,10 @@ pub fn domain_error(e: &DomainError) -> ApiError {
         DomainError::InvalidTransition { .. } => {
             ApiError::new(409, "not_allowed_in_state", "线索当前状态不允许此操作")
         }
+        DomainError::AlreadySupervised(_) => {
+            ApiError::new(409, "already_supervised", "该线索已在督办中")
+        }
+        DomainError::NotSupervised => ApiError::new(409, "not_supervised", "该线索当前未被督办"),
         DomainError::NothingUnread => ApiError::new(409, "nothing_unread", "没有未读的举报人留言"),
         DomainError::Recused => ApiError::forbidden("recused", "您已申请回避该线索"),
         DomainError::NotAnOfficer

@@ -16,6 +16,8 @@
 //! - [`binding`]: the officer's WeChat binding and its codes.
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
+//! - [`scope_filing`]: a city's scope versions filed with the province, and acknowledged.
+//! - [`supervision`]: 督办 lists (what the caller's bureau supervises, and must answer).
 
 pub mod access;
 pub mod actions;
@@ -26,6 +28,8 @@ pub mod evidence;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
+pub mod scope_filing;
+pub mod supervision;
 pub mod views;
 
 use api::router::{Matched, Path, Router};
@@ -75,6 +79,11 @@ pub enum Route {
     Calendar,
     CalendarYear,
     Overdue,
+    Supervisions,
+    SuperviseDivision,
+    Scope,
+    ScopeFile,
+    ScopeAcknowledge,
 }
 
 /// Every path of the officer API, once.
@@ -140,6 +149,21 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/overdue",
             methods: &[("GET", Route::Overdue)],
         },
+        Path {
+            pattern: "/api/officer/supervisions",
+            methods: &[
+                ("GET", Route::Supervisions),
+                ("POST", Route::SuperviseDivision),
+            ],
+        },
+        Path {
+            pattern: "/api/officer/scope",
+            methods: &[("GET", Route::Scope), ("POST", Route::ScopeFile)],
+        },
+        Path {
+            pattern: "/api/officer/scope/{city}/{version}/acknowledge",
+            methods: &[("POST", Route::ScopeAcknowledge)],
+        },
     ],
 };
 
@@ -183,6 +207,14 @@ impl<Q: NoticeQueue> App<Q> {
                 calendar::upload(store, o, matched.param("year"), &req.body, now).await
             }
             Route::Overdue => overdue::list(store, o, req).await,
+            Route::Supervisions => supervision::list(store, o, req).await,
+            Route::SuperviseDivision => supervision::supervise_division(store, o, req, now).await,
+            Route::Scope => scope_filing::show(store, o, now).await,
+            Route::ScopeFile => scope_filing::submit(store, o, req, now).await,
+            Route::ScopeAcknowledge => {
+                let (city, version) = (matched.param("city"), matched.param("version"));
+                scope_filing::acknowledge(store, o, city, version, now).await
+            }
         }
     }
 
@@ -712,9 +744,14 @@ fn allowed_actions(o: &Officer, clue: &Clue, access: Access) -> Vec<&'static str
     let open = clue.state.is_open();
     let leader = access::is_leader(o);
     let mut out = Vec::new();
+    let supervision = clue.open_supervision();
     if access == Access::Read {
         if open && (o.has(domain::Role::Supervisor) || leader) {
-            out.push(Action::Supervise.name());
+            match supervision {
+                None => out.push(Action::Supervise.name()),
+                Some(s) if s.by == o.bureau => out.push(Action::SupervisionClose.name()),
+                Some(_) => {}
+            }
         }
         return out;
     }
@@ -742,6 +779,7 @@ fn allowed_actions(o: &Officer, clue: &Clue, access: Access) -> Vec<&'static str
         !matches!(clue.state, domain::ClueState::Closed { .. }),
     );
     push(Action::MessagesRead, clue.unread_messages() > 0);
+    push(Action::SupervisionAnswer, open && supervision.is_some());
     push(Action::Recuse, open);
     push(Action::Assign, open);
     push(Action::Reveal, true);

@@ -16,16 +16,7 @@ const MAX_LIMIT: i32 = 100;
 /// # Errors
 /// 400 `invalid_limit` / `invalid_cursor`; store failures.
 pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
-    let limit = match req.query("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => v
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_limit", format!("limit 应为 1 到 {MAX_LIMIT}"))
-            })?,
-    };
+    let limit = page_limit(req)?;
     let page = store
         .overdue_entries(&officer.bureau, limit, req.query("cursor"))
         .await
@@ -54,4 +45,21 @@ pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Resu
         200,
         &json!({ "items": items, "next": page.next }),
     ))
+}
+
+/// The `limit` query parameter of a paged list (20 when absent).
+///
+/// # Errors
+/// 400 `invalid_limit` outside 1..=100.
+pub(crate) fn page_limit(req: &Req) -> Result<i32, ApiError> {
+    match req.query("limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => v
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_limit", format!("limit 应为 1 到 {MAX_LIMIT}"))
+            }),
+    }
 }

@@ -71,7 +71,10 @@ pub fn row(clue: &Clue, now: DateTime<Utc>, calendar: &WorkingCalendar) -> Value
         "deadlines": open,
         "next_deadline": next.map(|d| deadline(d, now, calendar)),
         "overdue": clue.open_deadlines().any(|d| d.is_overdue(now)),
-        "supervised": !clue.supervisions.is_empty(),
+        "supervised": clue.open_supervision().is_some(),
+        "supervision": clue.open_supervision().map(|s| json!({
+            "by": s.by.as_str(), "due_on": s.due_on, "answers": s.answers.len(),
+        })),
         "unread_messages": clue.unread_messages(),
         "assignee": clue.assignee.as_ref().map(|a| a.as_str()),
     })

@@ -5,144 +5,18 @@
 
 #[path = "../../../shared/store/tests/support/mod.rs"]
 mod support;
+mod world;
 
-use std::collections::HashMap;
-
-use api::{Req, Resp};
+use api::Req;
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Utc};
-use domain::{Officer, Role};
-use judgment::{App, ROUTES, Route};
-use outbox::MemoryNoticeQueue;
-use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
-use support::{Env, at, officer};
+use domain::Role;
+use judgment::{ROUTES, Route};
+use serde_json::json;
+use store::ClueStore;
+use support::{at, officer};
+use world::{World, claims, ok, refused};
 
 const THANKS: &str = "感谢您对国土资源工作的支持！";
-
-struct World {
-    env: Env,
-    app: App<MemoryNoticeQueue>,
-    /// Each button press of the console has its own idempotency key.
-    presses: std::sync::atomic::AtomicU64,
-}
-
-impl World {
-    async fn start() -> Self {
-        let env = Env::start().await;
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: MemoryNoticeQueue::default(),
-            evidence: None,
-        };
-        Self {
-            env,
-            app,
-            presses: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    async fn officer(&self, name: &str, bureau: &str, roles: &[Role]) -> Officer {
-        let o = officer(name, bureau, roles);
-        self.env.store.put_officer(&o).await.expect("officer");
-        o
-    }
-
-    async fn get(&self, o: &Officer, path: &str, now: DateTime<Utc>) -> Resp {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut r = Req::new("GET", path);
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            r.query.insert(k.to_owned(), v.to_owned());
-        }
-        r.claims = claims(o);
-        self.app.handle(&r, now).await
-    }
-
-    async fn post(
-        &self,
-        o: &Officer,
-        path: &str,
-        body: Value,
-        key: &str,
-        now: DateTime<Utc>,
-    ) -> Resp {
-        let mut r = Req::new("POST", path);
-        r.claims = claims(o);
-        r.headers
-            .insert("content-type".into(), "application/json".into());
-        r.headers.insert("idempotency-key".into(), key.into());
-        r.body = body.to_string().into_bytes();
-        self.app.handle(&r, now).await
-    }
-
-    /// The clue's version as the console sees it.
-    async fn version(&self, o: &Officer, clue: &str, now: DateTime<Utc>) -> u64 {
-        let r = self
-            .get(o, &format!("/api/officer/clues/{clue}"), now)
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        r.json_body()["version"].as_u64().expect("version")
-    }
-
-    /// Acts with the version the officer sees now.
-    async fn act(
-        &self,
-        o: &Officer,
-        clue: &str,
-        action: &str,
-        mut body: Value,
-        now: DateTime<Utc>,
-    ) -> Resp {
-        body["version"] = json!(self.version(o, clue, now).await);
-        let press = self
-            .presses
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let key = format!("{clue}-{action}-{}-{press}", o.id);
-        self.post(
-            o,
-            &format!("/api/officer/clues/{clue}/{action}"),
-            body,
-            &key,
-            now,
-        )
-        .await
-    }
-
-    /// The texts of the notices owed on `clue`.
-    async fn notices(&self, clue: &str) -> Vec<String> {
-        let c = self
-            .env
-            .store
-            .clue(&support::cid(clue))
-            .await
-            .expect("clue");
-        c.clue
-            .notices
-            .iter()
-            .map(|n| n.record.text.clone())
-            .collect()
-    }
-}
-
-fn claims(o: &Officer) -> HashMap<String, String> {
-    HashMap::from([("sub".to_owned(), o.id.as_str().to_owned())])
-}
-
-fn ok(r: &Resp) -> Value {
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.json_body()
-}
-
-fn refused(r: &Resp) -> (u16, String) {
-    (r.status, r.error_code().unwrap_or_default())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_judgment_outcome_gives_its_state_deadline_and_exact_notice() {
@@ -886,6 +760,9 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                             || path.ends_with("/supervise/preview")
                         {
                             &[400]
+                        } else if path.contains("/supervision-close") {
+                            // Theirs to close, but nothing is under supervision.
+                            &[409]
                         } else {
                             &[403]
                         }
@@ -915,7 +792,9 @@ async fn the_authorisation_matrix_over_every_clue_route() {
                 if who == Who::OwnHandler && method == "POST" && got == 403 {
                     // Only the supervisor-only action is refused to the handling bureau.
                     assert!(
-                        path.ends_with("/supervise") || path.ends_with("/supervise/preview"),
+                        path.ends_with("/supervise")
+                            || path.ends_with("/supervise/preview")
+                            || path.contains("/supervision-close"),
                         "{path}: {}",
                         resp.body
                     );

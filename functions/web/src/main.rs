@@ -73,6 +73,16 @@ static ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../ui/officer/reminders.js"),
     ),
     (
+        "/officer/supervision.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../ui/officer/supervision.js"),
+    ),
+    (
+        "/officer/scope.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../ui/officer/scope.js"),
+    ),
+    (
         "/officer/style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../ui/officer/style.css"),

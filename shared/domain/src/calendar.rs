@@ -28,7 +28,7 @@ pub const FIRST_SUPPORTED_YEAR: i32 = 1992;
 pub const LAST_SUPPORTED_YEAR: i32 = 9999;
 
 /// The last millisecond of a day: deadlines end here.
-const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_milli_opt(23, 59, 59, 999) {
+pub(crate) const END_OF_DAY: NaiveTime = match NaiveTime::from_hms_milli_opt(23, 59, 59, 999) {
     Some(time) => time,
     None => panic!("23:59:59.999 is a time of day"),
 };

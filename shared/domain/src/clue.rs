@@ -10,7 +10,7 @@ use crate::bureau::BureauId;
 use crate::deadline::{Deadline, DeadlineKind, DeadlineStatus, DueOn, ReporterDeadline};
 use crate::event::{
     Channel, DeliveryStatus, Event, EventKind, Evidence, Judgment, Location, MergeMember,
-    NoticeRecord, Receipt, Supervision, Transfer, VerificationResult,
+    NoticeRecord, Receipt, Transfer, VerificationResult,
 };
 use crate::ids::{ClueId, ClueNo, NoticeId, OfficerId, ReporterKey};
 use crate::scope::CategoryChoice;
@@ -144,7 +144,7 @@ pub struct Clue {
     pub assignee: Option<OfficerId>,
     /// Clues merged into this one.
     pub members: Vec<MergeMember>,
-    pub supervisions: Vec<Supervision>,
+    pub supervisions: Vec<crate::supervision::SupervisionRecord>,
     pub resubmission_of: Option<ClueId>,
     pub resubmitted_as: Option<ClueId>,
     pub notices: Vec<OwedNotice>,
@@ -403,9 +403,9 @@ impl Clue {
                 }
             }
             EventKind::Assigned { officer } => self.assignee = Some(officer.clone()),
-            EventKind::SupervisionOpened { supervision } => {
-                self.supervisions.push(supervision.clone());
-            }
+            EventKind::SupervisionOpened { .. }
+            | EventKind::SupervisionAnswered { .. }
+            | EventKind::SupervisionClosed { .. } => self.apply_supervision(event),
             EventKind::Resubmitted { new_clue, .. } => self.resubmitted_as = Some(new_clue.clone()),
             EventKind::NoticeOwed { notice } => self.notices.push(OwedNotice {
                 record: notice.clone(),

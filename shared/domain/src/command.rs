@@ -14,7 +14,7 @@ use crate::divisions::Divisions;
 use crate::error::DomainError;
 use crate::event::{
     Channel, DeliveryStatus, Event, EventKind, Evidence, Judgment, Location, MergeMember, Missing,
-    NoticeRecord, Party, Receipt, Supervision, Transfer, VerificationResult,
+    NoticeRecord, Party, Receipt, Transfer, VerificationResult,
 };
 use crate::ids::{ClueId, ClueNo, NoticeId, ReporterKey};
 use crate::notice::NoticeContent;
@@ -151,6 +151,15 @@ pub enum Command {
         due_on: NaiveDate,
         note: Reason,
     },
+    /// The handling bureau answers the open supervision with its progress (督办回复).
+    AnswerSupervision {
+        text: MessageText,
+    },
+    /// The supervising bureau ends the open supervision.
+    CloseSupervision {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<Reason>,
+    },
     Resubmit {
         new_clue: ClueId,
         new_clue_no: ClueNo,
@@ -193,6 +202,8 @@ impl Command {
             Self::Recuse { .. } => "recuse",
             Self::Assign { .. } => "assign",
             Self::Supervise { .. } => "supervise",
+            Self::AnswerSupervision { .. } => "answer_supervision",
+            Self::CloseSupervision { .. } => "close_supervision",
             Self::Resubmit { .. } => "resubmit",
             Self::RecordDelivery { .. } => "record_delivery",
             Self::RevealIdentity { .. } => "reveal_identity",
@@ -343,7 +354,10 @@ pub fn receive(
 }
 
 /// The officer acting for the handling bureau: present, not recused, of that bureau, handling.
-fn handling_officer<'a>(clue: &Clue, actor: &'a Actor) -> Result<&'a Officer, DomainError> {
+pub(crate) fn handling_officer<'a>(
+    clue: &Clue,
+    actor: &'a Actor,
+) -> Result<&'a Officer, DomainError> {
     let officer = actor.officer().ok_or(DomainError::NotAnOfficer)?;
     if clue.recused.contains(&officer.id) {
         return Err(DomainError::Recused);
@@ -587,28 +601,22 @@ impl Clue {
                 if !self.state.is_open() {
                     return Err(refuse(command, self));
                 }
-                let officer = actor.officer().ok_or(DomainError::NotAnOfficer)?;
-                if !(officer.has(Role::Supervisor) || officer.has(Role::Leader)) {
-                    return Err(DomainError::NotSupervisor);
+                for kind in self.decide_supervise(actor, *due_on, note, now, rules)? {
+                    d.push(&self.id, kind);
                 }
-                let upper = rules.bureaus.get(&officer.bureau)?;
-                let handler = rules.bureaus.get(&self.handler)?;
-                if !upper.is_above(handler) || !upper.territory_contains(&self.location.division) {
-                    return Err(DomainError::NotSupervisor);
+            }
+            Command::AnswerSupervision { text } => {
+                if !self.state.is_open() {
+                    return Err(refuse(command, self));
                 }
-                if *due_on <= shanghai_date(now) {
-                    return Err(DomainError::DueNotAfterToday(*due_on));
+                for kind in self.decide_answer_supervision(actor, text, now, rules)? {
+                    d.push(&self.id, kind);
                 }
-                d.push(
-                    &self.id,
-                    EventKind::SupervisionOpened {
-                        supervision: Supervision {
-                            by: upper.id.clone(),
-                            due_on: *due_on,
-                            note: note.clone(),
-                        },
-                    },
-                );
+            }
+            Command::CloseSupervision { note } => {
+                for kind in self.decide_close_supervision(actor, note.as_ref(), now)? {
+                    d.push(&self.id, kind);
+                }
             }
             Command::Resubmit {
                 new_clue,
@@ -768,6 +776,10 @@ impl Clue {
                     },
                 );
             }
+        }
+        // A command that closes the clue ends its supervision (nothing left to answer for).
+        for kind in self.supervision_ends_with(&d.events, now) {
+            d.push(&self.id, kind);
         }
         Ok(d.events)
     }

@@ -1,11 +1,13 @@
 //! Legal deadlines of a clue (arts. 12, 14) and whether each was met on time; "on time" is
 //! recorded when the deadline is met, never recomputed later.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bureau::BureauId;
-use crate::calendar::{CalendarError, WorkingCalendar, shanghai_date};
+use crate::calendar::{
+    CalendarError, END_OF_DAY, WorkingCalendar, shanghai_date, shanghai_instant,
+};
 
 /// The deadlines the regulation sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -17,19 +19,34 @@ pub enum DeadlineKind {
     Escalation,
     /// Art. 14: verification result notice within 5 working days after verification ended.
     VerificationNotice,
+    /// Art. 16 (督办): the handling bureau's answer to an upper bureau's supervision, by the
+    /// day the supervising bureau set (not counted in working days).
+    Supervision,
 }
 
 impl DeadlineKind {
     /// Every kind.
-    pub const ALL: [DeadlineKind; 3] = [Self::Judgment, Self::Escalation, Self::VerificationNotice];
+    pub const ALL: [DeadlineKind; 4] = [
+        Self::Judgment,
+        Self::Escalation,
+        Self::VerificationNotice,
+        Self::Supervision,
+    ];
 
-    /// The number of working days the regulation allows.
-    pub fn working_days(self) -> u32 {
+    /// The number of working days the regulation allows (`None` for a supervision, whose day
+    /// the supervising bureau sets).
+    pub fn working_days(self) -> Option<u32> {
         match self {
-            Self::Judgment => 7,
-            Self::Escalation => 2,
-            Self::VerificationNotice => 5,
+            Self::Judgment => Some(7),
+            Self::Escalation => Some(2),
+            Self::VerificationNotice => Some(5),
+            Self::Supervision => None,
         }
+    }
+
+    /// The kind of a stable code ([`Self::code`]).
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
     }
 
     /// The Chinese name shown in the console.
@@ -38,6 +55,7 @@ impl DeadlineKind {
             Self::Judgment => "判定告知期限",
             Self::Escalation => "逐级提请期限",
             Self::VerificationNotice => "核查结果告知期限",
+            Self::Supervision => "督办答复期限",
         }
     }
 
@@ -54,6 +72,7 @@ impl DeadlineKind {
             Self::Judgment => "judgment",
             Self::Escalation => "escalation",
             Self::VerificationNotice => "verification_notice",
+            Self::Supervision => "supervision",
         }
     }
 }
@@ -110,6 +129,9 @@ pub struct Deadline {
     /// When the sweep recorded it as missed (passed while still open); it stays open until met.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missed_at: Option<DateTime<Utc>>,
+    /// The due day a person set (a supervision's), instead of working days from `starts_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<NaiveDate>,
 }
 
 impl Deadline {
@@ -124,7 +146,7 @@ impl Deadline {
         starts_at: DateTime<Utc>,
         calendar: &WorkingCalendar,
     ) -> Result<Self, CalendarError> {
-        let (due, remind_at) = match compute(kind, starts_at, calendar) {
+        let (due, remind_at) = match compute(kind, starts_at, None, calendar) {
             Ok((due, remind)) => (Some(due), Some(remind)),
             Err(CalendarError::YearNotCovered(_)) => (None, None),
             Err(e) => return Err(e),
@@ -137,6 +159,33 @@ impl Deadline {
             remind_at,
             status: DeadlineStatus::Open,
             missed_at: None,
+            due_on: None,
+        })
+    }
+
+    /// A supervision's answer deadline owed by `bureau`: due at the end of `due_on` (Asia/
+    /// Shanghai), reminded one working day before (the day before, while the calendar does not
+    /// cover that year yet). Never pending: the day is set, not counted.
+    ///
+    /// # Errors
+    /// Calendar failures other than an uncovered year (invalid data), which are defects.
+    pub fn supervision(
+        bureau: BureauId,
+        starts_at: DateTime<Utc>,
+        due_on: NaiveDate,
+        calendar: &WorkingCalendar,
+    ) -> Result<Self, CalendarError> {
+        let (due, remind_at) =
+            compute(DeadlineKind::Supervision, starts_at, Some(due_on), calendar)?;
+        Ok(Self {
+            kind: DeadlineKind::Supervision,
+            bureau,
+            starts_at,
+            due: Some(due),
+            remind_at: Some(remind_at),
+            status: DeadlineStatus::Open,
+            missed_at: None,
+            due_on: Some(due_on),
         })
     }
 
@@ -160,7 +209,7 @@ impl Deadline {
     /// have passed, it was met on time; otherwise it is recorded as discharged (not guessed).
     pub fn met_at(&self, at: DateTime<Utc>, calendar: &WorkingCalendar) -> DeadlineStatus {
         let due = self.due.or_else(|| {
-            compute(self.kind, self.starts_at, calendar)
+            compute(self.kind, self.starts_at, self.due_on, calendar)
                 .ok()
                 .map(|(d, _)| d)
         });
@@ -172,8 +221,8 @@ impl Deadline {
         }
         let elapsed =
             calendar.working_days_between(shanghai_date(self.starts_at), shanghai_date(at));
-        match elapsed {
-            Ok(n) if n < i64::from(self.kind.working_days()) => {
+        match (elapsed, self.kind.working_days()) {
+            (Ok(n), Some(allowed)) if n < i64::from(allowed) => {
                 DeadlineStatus::Met { at, on_time: true }
             }
             _ => DeadlineStatus::Discharged { at },
@@ -184,9 +233,24 @@ impl Deadline {
 fn compute(
     kind: DeadlineKind,
     starts_at: DateTime<Utc>,
+    due_on: Option<NaiveDate>,
     calendar: &WorkingCalendar,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), CalendarError> {
-    let due = calendar.deadline(starts_at, kind.working_days())?;
+    let (Some(n), None) = (kind.working_days(), due_on) else {
+        // A set day: its end, reminded one working day before (the calendar day before while
+        // the calendar lacks that year; the due day itself never moves with the calendar).
+        let day = due_on.unwrap_or_else(|| shanghai_date(starts_at));
+        let due = shanghai_instant(day, END_OF_DAY);
+        let remind = match calendar.reminder_instant(due) {
+            Ok(r) => r,
+            Err(CalendarError::YearNotCovered(_)) => {
+                shanghai_instant(day.pred_opt().unwrap_or(day), NaiveTime::MIN)
+            }
+            Err(e) => return Err(e),
+        };
+        return Ok((due, remind));
+    };
+    let due = calendar.deadline(starts_at, n)?;
     Ok((due, calendar.reminder_instant(due)?))
 }
 
@@ -198,5 +262,5 @@ pub fn resolve(
     deadline: &Deadline,
     calendar: &WorkingCalendar,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), CalendarError> {
-    compute(deadline.kind, deadline.starts_at, calendar)
+    compute(deadline.kind, deadline.starts_at, deadline.due_on, calendar)
 }

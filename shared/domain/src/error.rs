@@ -1,7 +1,7 @@
 //! The one error type of the domain's decisions: every refused transition, typed.
 
 use crate::actor::Role;
-use crate::bureau::JurisdictionError;
+use crate::bureau::{BureauId, JurisdictionError};
 use crate::calendar::CalendarError;
 use crate::division::DivisionCode;
 use crate::scope::ScopeError;
@@ -65,6 +65,10 @@ pub enum DomainError {
     BadTransferTarget,
     #[error("only a supervisor or leader of a bureau above the handler may supervise")]
     NotSupervisor,
+    #[error("the clue is already under supervision by {0}")]
+    AlreadySupervised(BureauId),
+    #[error("the clue is not under supervision")]
+    NotSupervised,
     #[error("the officer is already recused")]
     AlreadyRecused,
     #[error("this need_material clue was already resubmitted")]
@@ -121,6 +125,8 @@ impl DomainError {
             Self::VerificationBeforeReceipt => "verification_before_receipt",
             Self::BadTransferTarget => "bad_transfer_target",
             Self::NotSupervisor => "not_supervisor",
+            Self::AlreadySupervised(_) => "already_supervised",
+            Self::NotSupervised => "not_supervised",
             Self::AlreadyRecused => "already_recused",
             Self::AlreadyResubmitted => "already_resubmitted",
             Self::UnknownNotice => "unknown_notice",

@@ -373,6 +373,16 @@ pub enum EventKind {
     SupervisionOpened {
         supervision: Supervision,
     },
+    /// The handling bureau's progress answer to the open supervision.
+    SupervisionAnswered {
+        text: MessageText,
+    },
+    /// The open supervision ended (closed by the supervising bureau, or with the clue).
+    SupervisionClosed {
+        end: crate::supervision::SupervisionEnd,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<Reason>,
+    },
     Resubmitted {
         new_clue: ClueId,
         new_clue_no: ClueNo,
@@ -425,6 +435,8 @@ impl EventKind {
             Self::Recused { .. } => "recused",
             Self::Assigned { .. } => "assigned",
             Self::SupervisionOpened { .. } => "supervision_opened",
+            Self::SupervisionAnswered { .. } => "supervision_answered",
+            Self::SupervisionClosed { .. } => "supervision_closed",
             Self::Resubmitted { .. } => "resubmitted",
             Self::NoticeOwed { .. } => "notice_owed",
             Self::NoticeDelivery { .. } => "notice_delivery",

@@ -21,6 +21,8 @@
 //! - [`divisions`]: the embedded registry of every province, city and county, with names.
 //! - [`similarity`]: duplicate and merge candidates for a new clue, ranked by text similarity.
 //! - [`reminder`]: officer reminders about deadlines (recipient, kind, stable id, text).
+//! - [`scope_filing`]: a city's scope filed with its province, and the acknowledgment.
+//! - [`supervision`]: 督办 of a clue: opened by an upper bureau, answered, ended.
 //! - [`wechat_binding`]: an officer's WeChat binding codes and the "绑定" command.
 pub mod actor;
 pub mod bureau;
@@ -39,9 +41,11 @@ pub mod ids;
 pub mod notice;
 pub mod reminder;
 pub mod scope;
+pub mod scope_filing;
 pub mod service;
 pub mod similarity;
 pub mod stats;
+pub mod supervision;
 pub mod text;
 pub mod timeline;
 pub mod wechat_binding;

@@ -98,7 +98,9 @@ pub fn metrics_of(kind: &EventKind, category: &CategoryChoice) -> Vec<Metric> {
         | EventKind::IdentityRevealed { .. }
         | EventKind::MessagesRead { .. }
         | EventKind::Unmerged { .. }
-        | EventKind::MergeLeft { .. } => Vec::new(),
+        | EventKind::MergeLeft { .. }
+        | EventKind::SupervisionAnswered { .. }
+        | EventKind::SupervisionClosed { .. } => Vec::new(),
     }
 }
 

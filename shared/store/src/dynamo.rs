@@ -1334,6 +1334,9 @@ impl ClueStore for DynamoClueStore {
             ("notice_version".to_owned(), s(notice.version_id)),
             ("notice_text".to_owned(), s(notice.text)),
         ]);
+        if let Some(filing) = &version.filing {
+            item.extend(crate::scope_filing::filing_index(&version, filing));
+        }
         let size = item_size(&item);
         let out = self
             .db

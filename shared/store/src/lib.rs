@@ -107,6 +107,8 @@
 //! - [`console`] — officer account state and inbox counts for the officer console.
 //! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
 //! - [`calendar`] — the working-day calendar's uploaded years and the cached current calendar.
+//! - [`scope_filing`] — cities' scope versions as filed, the province's list, acknowledgment.
+//! - [`supervision`] — 督办 index items and lists (by the supervising and the handling bureau).
 //! - [`sweep`] — the deadline sweep's pending index, index clean-up and supervisors' overdue entries.
 //! - [`dynamo`] — [`DynamoClueStore`].
 //! - [`error`] — [`StoreError`].
@@ -128,6 +130,8 @@ pub mod push_nonce;
 pub mod reminder_issuer;
 pub mod reminders;
 pub mod reporting;
+pub mod scope_filing;
+pub mod supervision;
 pub mod sweep;
 pub mod vault;
 

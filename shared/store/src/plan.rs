@@ -239,18 +239,21 @@ fn plan_change(table: &str, change: &Change, plan: &mut WritePlan) -> Result<(),
             push(plan, "message", put);
         }
     }
-    // Deadline index items: put the new or changed, delete the ones no longer open.
+    // Deadline and supervision index items: put the new or changed, delete the ones no longer
+    // open (deadlines).
     let indexed = |c: &Clue| -> Result<BTreeMap<String, Item>, StoreError> {
         let mut out = BTreeMap::new();
+        let mut items = crate::supervision::supervision_items(c)?;
         for d in &c.deadlines {
-            if let Some(item) = deadline_item(c, d)? {
-                let sk = item
-                    .get(SK)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                out.insert(sk, item);
-            }
+            items.extend(deadline_item(c, d)?);
+        }
+        for item in items {
+            let sk = item
+                .get(SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            out.insert(sk, item);
         }
         Ok(out)
     };

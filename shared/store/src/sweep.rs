@@ -83,12 +83,8 @@ impl TryFrom<Item> for OverdueEntry {
             .strip_prefix("OVERDUE#")
             .ok_or_else(|| bad("pk".into()))
             .and_then(|b| BureauId::parse(b).map_err(|e| bad(e.to_string())))?;
-        let kind = match get_s(&item, "kind")? {
-            k if k == DeadlineKind::Judgment.code() => DeadlineKind::Judgment,
-            k if k == DeadlineKind::Escalation.code() => DeadlineKind::Escalation,
-            k if k == DeadlineKind::VerificationNotice.code() => DeadlineKind::VerificationNotice,
-            other => return Err(bad(format!("kind {other}"))),
-        };
+        let kind = get_s(&item, "kind")?;
+        let kind = DeadlineKind::parse(kind).ok_or_else(|| bad(format!("kind {kind}")))?;
         Ok(Self {
             supervisor,
             clue_id: ClueId::parse(get_s(&item, "clue_id")?).map_err(|e| bad(e.to_string()))?,
