@@ -22,7 +22,9 @@
 //! - [`similarity`]: duplicate and merge candidates for a new clue, ranked by text similarity.
 //! - [`reminder`]: officer reminders about deadlines (recipient, kind, stable id, text).
 //! - [`wechat_binding`]: an officer's WeChat binding codes and the "绑定" command.
+//! - [`bulletin`]: 通报 bulletins (snapshot, review, issue, who reads them).
 pub mod actor;
+pub mod bulletin;
 pub mod bureau;
 pub mod calendar;
 pub mod chat;

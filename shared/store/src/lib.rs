@@ -113,6 +113,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod bulletins;
 pub mod calendar;
 pub mod console;
 pub mod delivery;
