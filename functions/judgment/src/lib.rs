@@ -16,10 +16,12 @@
 //! - [`binding`]: the officer's WeChat binding and its codes.
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
+//! - [`bulletins`]: 通报 bulletins (generate, review, issue, read receipts, XLSX/CSV files).
 
 pub mod access;
 pub mod actions;
 pub mod binding;
+pub mod bulletins;
 pub mod calendar;
 pub mod errors;
 pub mod evidence;
@@ -75,6 +77,11 @@ pub enum Route {
     Calendar,
     CalendarYear,
     Overdue,
+    Bulletins,
+    BulletinGenerate,
+    Bulletin,
+    BulletinExport,
+    BulletinAct,
 }
 
 /// Every path of the officer API, once.
@@ -140,6 +147,22 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/overdue",
             methods: &[("GET", Route::Overdue)],
         },
+        Path {
+            pattern: "/api/officer/bulletins",
+            methods: &[("GET", Route::Bulletins), ("POST", Route::BulletinGenerate)],
+        },
+        Path {
+            pattern: "/api/officer/bulletins/{id}",
+            methods: &[("GET", Route::Bulletin)],
+        },
+        Path {
+            pattern: "/api/officer/bulletins/{id}/export",
+            methods: &[("GET", Route::BulletinExport)],
+        },
+        Path {
+            pattern: "/api/officer/bulletins/{id}/{action}",
+            methods: &[("POST", Route::BulletinAct)],
+        },
     ],
 };
 
@@ -183,6 +206,11 @@ impl<Q: NoticeQueue> App<Q> {
                 calendar::upload(store, o, matched.param("year"), &req.body, now).await
             }
             Route::Overdue => overdue::list(store, o, req).await,
+            Route::Bulletins => bulletins::list(store, o).await,
+            Route::BulletinGenerate => bulletins::generate(store, o, req, now).await,
+            Route::Bulletin => bulletins::show(store, o, &matched, now).await,
+            Route::BulletinExport => bulletins::download(store, o, &matched, req).await,
+            Route::BulletinAct => bulletins::act(store, o, &matched, req, now).await,
         }
     }
 
