@@ -74,9 +74,25 @@ enum Sink<W: Write + Seek + Send> {
         row: u32,
     },
     Csv {
-        csv: csv::Writer<W>,
+        out: W,
+        /// The current record, quoted by the csv crate, before it goes to `out`.
+        line: Vec<u8>,
         sheets: usize,
     },
+}
+
+/// Appends one CSV record of `fields` to `line`.
+fn csv_record<I, F>(line: &mut Vec<u8>, fields: I) -> Result<(), ExportError>
+where
+    I: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .buffer_capacity(256)
+        .from_writer(&mut *line);
+    w.write_record(fields).map_err(ExportError::Csv)?;
+    w.flush().map_err(ExportError::Io)
 }
 
 /// A file being written: [`Export::sheet`], then its [`Export::row`]s, more sheets, then
@@ -112,7 +128,8 @@ impl<W: Write + Seek + Send> Export<W> {
             Format::Csv => {
                 out.write_all(BOM).map_err(ExportError::Io)?;
                 Sink::Csv {
-                    csv: csv::WriterBuilder::new().flexible(true).from_writer(out),
+                    out,
+                    line: Vec::with_capacity(256),
                     sheets: 0,
                 }
             }
@@ -136,12 +153,14 @@ impl<W: Write + Seek + Send> Export<W> {
                 *sheet = Some(sheet.map_or(0, |i| i + 1));
                 *row = 1;
             }
-            Sink::Csv { csv, sheets } => {
+            Sink::Csv { out, line, sheets } => {
+                line.clear();
                 if *sheets > 0 {
-                    csv.write_record([""]).map_err(ExportError::Csv)?;
+                    line.push(b'\n');
                 }
-                csv.write_record([name]).map_err(ExportError::Csv)?;
-                csv.write_record(headers).map_err(ExportError::Csv)?;
+                csv_record(line, [name])?;
+                csv_record(line, headers)?;
+                out.write_all(line).map_err(ExportError::Io)?;
                 *sheets += 1;
             }
         }
@@ -172,7 +191,7 @@ impl<W: Write + Seek + Send> Export<W> {
                 }
                 *row += 1;
             }
-            Sink::Csv { csv, sheets } => {
+            Sink::Csv { out, line, sheets } => {
                 if *sheets == 0 {
                     return Err(ExportError::NoSheet);
                 }
@@ -183,8 +202,9 @@ impl<W: Write + Seek + Send> Export<W> {
                         Cell::Int(n) => n.to_string().into(),
                     })
                     .collect();
-                csv.write_record(fields.iter().map(|f| f.as_bytes()))
-                    .map_err(ExportError::Csv)?;
+                line.clear();
+                csv_record(line, fields.iter().map(|f| f.as_bytes()))?;
+                out.write_all(line).map_err(ExportError::Io)?;
             }
         }
         Ok(())
@@ -202,9 +222,10 @@ impl<W: Write + Seek + Send> Export<W> {
                 book.save_to_writer(&mut out).map_err(ExportError::Xlsx)?;
                 Ok(out)
             }
-            Sink::Csv { csv, .. } => csv
-                .into_inner()
-                .map_err(|e| ExportError::Io(e.into_error())),
+            Sink::Csv { mut out, .. } => {
+                out.flush().map_err(ExportError::Io)?;
+                Ok(out)
+            }
         }
     }
 }
