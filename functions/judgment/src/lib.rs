@@ -16,6 +16,7 @@
 //! - [`binding`]: the officer's WeChat binding and its codes.
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
+//! - [`statistics`]: a territory's figures per division and period, from the counters.
 
 pub mod access;
 pub mod actions;
@@ -26,6 +27,7 @@ pub mod evidence;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
+pub mod statistics;
 pub mod views;
 
 use api::router::{Matched, Path, Router};
@@ -75,6 +77,7 @@ pub enum Route {
     Calendar,
     CalendarYear,
     Overdue,
+    Statistics,
 }
 
 /// Every path of the officer API, once.
@@ -140,6 +143,10 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/overdue",
             methods: &[("GET", Route::Overdue)],
         },
+        Path {
+            pattern: "/api/officer/statistics",
+            methods: &[("GET", Route::Statistics)],
+        },
     ],
 };
 
@@ -183,6 +190,7 @@ impl<Q: NoticeQueue> App<Q> {
                 calendar::upload(store, o, matched.param("year"), &req.body, now).await
             }
             Route::Overdue => overdue::list(store, o, req).await,
+            Route::Statistics => statistics::show(store, o, req, now).await,
         }
     }
 
