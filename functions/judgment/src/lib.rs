@@ -17,6 +17,7 @@
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
 //! - [`bulletins`]: 通报 bulletins (generate, review, issue, read receipts, XLSX/CSV files).
+//! - [`statistics`]: a territory's figures per division and period, from the counters.
 
 pub mod access;
 pub mod actions;
@@ -28,6 +29,7 @@ pub mod evidence;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
+pub mod statistics;
 pub mod views;
 
 use api::router::{Matched, Path, Router};
@@ -82,6 +84,7 @@ pub enum Route {
     Bulletin,
     BulletinExport,
     BulletinAct,
+    Statistics,
 }
 
 /// Every path of the officer API, once.
@@ -163,6 +166,10 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/bulletins/{id}/{action}",
             methods: &[("POST", Route::BulletinAct)],
         },
+        Path {
+            pattern: "/api/officer/statistics",
+            methods: &[("GET", Route::Statistics)],
+        },
     ],
 };
 
@@ -211,6 +218,7 @@ impl<Q: NoticeQueue> App<Q> {
             Route::Bulletin => bulletins::show(store, o, &matched, now).await,
             Route::BulletinExport => bulletins::download(store, o, &matched, req).await,
             Route::BulletinAct => bulletins::act(store, o, &matched, req, now).await,
+            Route::Statistics => statistics::show(store, o, req, now).await,
         }
     }
 

@@ -17,6 +17,7 @@
 //! - [`timeline`]: the hash-chained, tamper-evident event log.
 //! - [`notice`]: annex 3's notice texts, verbatim.
 //! - [`stats`]: which counters each event increments, per territory and day.
+//! - [`figures`]: a division's figures for a period from its day counters; the on-time rate.
 //! - [`error`]: the domain's one error type.
 //! - [`divisions`]: the embedded registry of every province, city and county, with names.
 //! - [`similarity`]: duplicate and merge candidates for a new clue, ranked by text similarity.
@@ -35,6 +36,7 @@ pub mod division;
 pub mod divisions;
 pub mod error;
 pub mod event;
+pub mod figures;
 pub mod geo;
 pub mod identity;
 pub mod ids;

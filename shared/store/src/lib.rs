@@ -128,6 +128,7 @@ pub mod plan;
 pub mod push_nonce;
 pub mod reminders;
 pub mod reporting;
+pub mod statistics;
 pub mod sweep;
 pub mod vault;
 
