@@ -8,10 +8,11 @@ use api::router::Matched;
 use api::{ApiError, Req, Resp};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::bulletin::{
-    Bulletin, BulletinError, BulletinId, DivisionLine, MAX_OVERDUE_LINES, OverdueLine, Period,
-    Snapshot, Standing, parse_title,
+    Bulletin, BulletinError, BulletinId, DivisionLine, MAX_OVERDUE_LINES, OverdueLine, Snapshot,
+    Standing, parse_title, period,
 };
 use domain::calendar::shanghai_date;
+use domain::figures::{Figures, Period};
 use domain::{Bureau, BureauDirectory, Officer};
 use serde_json::{Value, json};
 use store::bulletins::Written;
@@ -60,24 +61,31 @@ fn day(body: &Value, name: &str) -> Result<NaiveDate, ApiError> {
         .ok_or_else(|| ApiError::bad_request("invalid_date", "日期格式应为 YYYY-MM-DD"))
 }
 
-/// The figures of `bureau`'s division over `period`.
-async fn line(
+/// The lines of `bureaus` over `period` (those on a division), from the statistics counters:
+/// one Query per division.
+async fn lines(
     store: &DynamoClueStore,
-    bureau: &Bureau,
+    bureaus: &[&Bureau],
     period: Period,
-) -> Result<Option<DivisionLine>, ApiError> {
-    let Some(division) = bureau.division else {
-        return Ok(None);
-    };
-    let counts = store
-        .read_stats(&division, period.from, period.to)
+) -> Result<Vec<DivisionLine>, ApiError> {
+    let cells: Vec<_> = bureaus.iter().filter_map(|b| b.division).collect();
+    let days = store
+        .stat_days_of(&cells, period.to)
         .await
         .map_err(store_error)?;
-    Ok(Some(DivisionLine {
-        bureau: bureau.id.clone(),
-        name: bureau.region.clone(),
-        counts,
-    }))
+    Ok(bureaus
+        .iter()
+        .filter_map(|b| {
+            let cell = b.division?;
+            Some(DivisionLine {
+                bureau: b.id.clone(),
+                name: b.region.clone(),
+                figures: days
+                    .get(&cell)
+                    .map_or_else(Figures::default, |d| Figures::of(d, period)),
+            })
+        })
+        .collect())
 }
 
 /// The snapshot of `issuer` with `children` over `period`: the whole territory's line, one per
@@ -90,15 +98,15 @@ async fn snapshot(
     bureaus: &BureauDirectory,
     period: Period,
 ) -> Result<Snapshot, ApiError> {
+    let mut all = vec![issuer];
+    all.extend(children);
+    let mut divisions = lines(store, &all, period).await?;
+    let total = (issuer.division.is_some() && !divisions.is_empty()).then(|| divisions.remove(0));
     let mut snap = Snapshot {
-        total: line(store, issuer, period).await?,
+        total,
+        divisions,
         ..Snapshot::default()
     };
-    for child in children {
-        if let Some(l) = line(store, child, period).await? {
-            snap.divisions.push(l);
-        }
-    }
     let mut cursor: Option<String> = None;
     'pages: loop {
         let page = store
@@ -229,8 +237,7 @@ pub async fn generate(
     let bureaus = store.bureaus().await.map_err(store_error)?;
     let (issuer, children) =
         Bulletin::check_generate(officer, &bureaus).map_err(|e| bulletin_error(&e))?;
-    let period =
-        Period::new(day(&body, "from")?, day(&body, "to")?).map_err(|e| bulletin_error(&e))?;
+    let period = period(day(&body, "from")?, day(&body, "to")?).map_err(|e| bulletin_error(&e))?;
     let title = parse_title(body.get("title").and_then(Value::as_str).unwrap_or(""))
         .map_err(|e| bulletin_error(&e))?;
     let id = BulletinId::derive(&issuer.id, key.as_str());

@@ -88,18 +88,13 @@ fn code(r: &Resp) -> (u16, String) {
 }
 
 /// The API's figures of a line, by column heading.
-fn api_line(body: &Value, line: &Value) -> Vec<(String, i64)> {
+fn api_line(body: &Value, line: &Value) -> Vec<(String, Value)> {
     body["columns"]
         .as_array()
         .expect("columns")
         .iter()
         .zip(line["values"].as_array().expect("values"))
-        .map(|(c, v)| {
-            (
-                c["label"].as_str().expect("label").to_owned(),
-                v.as_i64().expect("count"),
-            )
-        })
+        .map(|(c, v)| (c["label"].as_str().expect("label").to_owned(), v.clone()))
         .collect()
 }
 
@@ -127,6 +122,23 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
         .officer("nb-lead", "land-330200", &[Role::Leader, Role::Supervisor])
         .await;
     let county_leader = w.officer("xh-lead", "land-330106", &[Role::Leader]).await;
+    // Xihu judges one clue (on time): a count and an on-time rate in the figures.
+    let judged_at = at(3, 11);
+    let v = w
+        .get(&xihu, "/api/officer/clues/c-1", &[], judged_at)
+        .await
+        .json_body()["version"]
+        .clone();
+    let r = w
+        .post(
+            &xihu,
+            "/api/officer/clues/c-1/judge",
+            json!({"version": v, "outcome": "accept"}),
+            "j-1",
+            judged_at,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let now = at(4, 1);
     let q1 = json!({"title": "2026年第一季度杭州市举报办理通报", "from": "2026-01-01", "to": "2026-03-31"});
 
@@ -172,8 +184,8 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
     assert_eq!(draft["status"], "draft");
     assert_eq!(draft["recipients"], json!(["land-330106", "land-330110"]));
     let received = |line: &Value| api_line(&draft, line)[0].clone();
-    assert_eq!(received(&draft["total"]), ("收到举报".to_owned(), 4));
-    let lines: Vec<(String, (String, i64))> = draft["divisions"]
+    assert_eq!(received(&draft["total"]), ("收到举报".to_owned(), json!(4)));
+    let lines: Vec<(String, (String, Value))> = draft["divisions"]
         .as_array()
         .expect("divisions")
         .iter()
@@ -182,9 +194,51 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
     assert_eq!(
         lines,
         [
-            ("杭州市西湖区".to_owned(), ("收到举报".to_owned(), 3)),
-            ("杭州市余杭区".to_owned(), ("收到举报".to_owned(), 1)),
+            ("杭州市西湖区".to_owned(), ("收到举报".to_owned(), json!(3))),
+            ("杭州市余杭区".to_owned(), ("收到举报".to_owned(), json!(1))),
         ]
+    );
+    // The same figures as the statistics API shows for the same divisions and period.
+    let stats = w
+        .get(
+            &hz,
+            "/api/officer/statistics",
+            &[("from", "2026-01-01"), ("to", "2026-03-31")],
+            now,
+        )
+        .await
+        .json_body();
+    let on_screen = |code: &str| -> Vec<(i64, i64)> {
+        stats["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .filter(|c| ["330106", "330110"].contains(&c["code"].as_str().unwrap_or_default()))
+            .map(|c| {
+                (
+                    c["figures"]["received"].as_i64().expect("n"),
+                    c["figures"][code].as_i64().expect("n"),
+                )
+            })
+            .collect()
+    };
+    let in_bulletin: Vec<(i64, i64)> = draft["divisions"]
+        .as_array()
+        .expect("divisions")
+        .iter()
+        .map(|d| {
+            (
+                d["values"][0].as_i64().expect("n"),
+                d["values"][1].as_i64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(in_bulletin, on_screen("accepted"));
+    assert_eq!(in_bulletin, [(3, 1), (1, 0)]);
+    assert_eq!(
+        draft["divisions"][0]["values"][14],
+        json!(100.0),
+        "Xihu's on-time rate in percent"
     );
     // A retry with the same key answers the same bulletin; the list holds it once.
     let again = w
@@ -347,8 +401,10 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
         assert_eq!(row[0], Data::String(name.clone()));
         for (i, (label, value)) in figures.iter().enumerate() {
             assert_eq!(&headers[i + 1], label);
-            #[allow(clippy::cast_precision_loss)]
-            let want = Data::Float(*value as f64);
+            let want = match value {
+                Value::Null => Data::Empty,
+                v => Data::Float(v.as_f64().expect("number")),
+            };
             assert_eq!(row[i + 1], want, "{name} {label}");
         }
     }
@@ -365,11 +421,17 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
     );
     assert!(text.contains(&header_line), "{text}");
     for (name, figures) in &api_rows {
-        let values: Vec<String> = figures.iter().map(|(_, v)| v.to_string()).collect();
-        assert!(
-            text.contains(&format!("{name},{}", values.join(","))),
-            "{name} in {text}"
-        );
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name},")))
+            .unwrap_or_else(|| panic!("{name} in {text}"));
+        let fields: Vec<Option<f64>> = line
+            .split(',')
+            .skip(1)
+            .map(|f| (!f.is_empty()).then(|| f.parse().expect("number")))
+            .collect();
+        let want: Vec<Option<f64>> = figures.iter().map(|(_, v)| v.as_f64()).collect();
+        assert_eq!(fields, want, "{name}");
     }
     let r = w
         .get(&hz, &format!("{path}/export"), &[("format", "pdf")], now)

@@ -1,14 +1,13 @@
 //! 通报 bulletins (art. 16): an upper bureau's snapshot of its child divisions' handling over a
 //! period, a draft until reviewed, then issued to the child bureaus, who read it.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::actor::{Officer, Role};
 use crate::bureau::{Bureau, BureauDirectory, BureauId, BureauLevel};
+use crate::figures::{Figures, Period};
 use crate::ids::{ClueId, ClueNo, OfficerId};
 
 /// The longest period one bulletin covers (a leap year).
@@ -17,23 +16,34 @@ pub const MAX_PERIOD_DAYS: i64 = 366;
 /// The most overdue lines one bulletin lists (the item stays far below DynamoDB's 400 KB).
 pub const MAX_OVERDUE_LINES: usize = 500;
 
-/// The figure columns of a bulletin, in order: the counter code (a column sums the counter of
-/// that code and every `code.<sub>` counter) and its heading.
-pub const FIGURE_COLUMNS: [(&str, &str); 13] = [
+/// The figure columns of a bulletin, in order: code and heading ([`DivisionLine::value`]).
+pub const FIGURE_COLUMNS: [(&str, &str); 16] = [
     ("received", "收到举报"),
-    ("judged.accept", "受理"),
-    ("judged.out_of_scope", "不属于接收范围"),
-    ("judged.duplicate", "重复举报"),
-    ("judged.need_material", "补充材料"),
+    ("accepted", "受理"),
+    ("out_of_scope", "不属于接收范围"),
+    ("duplicate", "重复举报"),
+    ("need_material", "补充材料"),
     ("escalated", "逐级提请"),
-    ("verified.violation_found", "核查属实"),
-    ("verified.no_violation", "未发现违法"),
+    ("violation_found", "核查属实"),
+    ("no_violation", "未发现违法"),
     ("transferred", "移交"),
     ("on_time", "按期办理"),
     ("late", "超期办理"),
     ("missed", "逾期未办"),
+    ("open", "尚未办结"),
+    ("open_overdue", "超期未结"),
+    ("on_time_rate", "按期率(%)"),
     ("supervised", "督办"),
 ];
+
+/// One figure of a line: a count, or the on-time rate in percent (one decimal; none when
+/// nothing was counted).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FigureValue {
+    Count(i64),
+    Percent(Option<f64>),
+}
 
 /// Why a bulletin request is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,30 +117,16 @@ impl From<BulletinId> for String {
     }
 }
 
-/// The days a bulletin covers, both ends included (Asia/Shanghai dates).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Period {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
-
-impl Period {
-    /// A period from `from` to `to`.
-    ///
-    /// # Errors
-    /// [`BulletinError::InvalidPeriod`] when reversed or longer than [`MAX_PERIOD_DAYS`].
-    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, BulletinError> {
-        let days = (to - from).num_days() + 1;
-        if (1..=MAX_PERIOD_DAYS).contains(&days) {
-            Ok(Self { from, to })
-        } else {
-            Err(BulletinError::InvalidPeriod)
-        }
-    }
-
-    /// Whether `day` lies in the period.
-    pub fn contains(&self, day: NaiveDate) -> bool {
-        self.from <= day && day <= self.to
+/// The period of a bulletin: [`Period::new`] and at most [`MAX_PERIOD_DAYS`] days.
+///
+/// # Errors
+/// [`BulletinError::InvalidPeriod`] when reversed or longer.
+pub fn period(from: NaiveDate, to: NaiveDate) -> Result<Period, BulletinError> {
+    let p = Period::new(from, to).map_err(|_| BulletinError::InvalidPeriod)?;
+    if (p.to - p.from).num_days() < MAX_PERIOD_DAYS {
+        Ok(p)
+    } else {
+        Err(BulletinError::InvalidPeriod)
     }
 }
 
@@ -164,31 +160,46 @@ impl BulletinStatus {
     }
 }
 
-/// One division's line: its bureau and its counters over the period, by counter code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One division's line: its bureau and its figures over the period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DivisionLine {
     pub bureau: BureauId,
     pub name: String,
-    pub counts: BTreeMap<String, i64>,
+    pub figures: Figures,
 }
 
 impl DivisionLine {
-    /// The value of a [`FIGURE_COLUMNS`] column: the counter `code` plus every `code.<sub>`.
-    pub fn column(&self, code: &str) -> i64 {
-        self.counts
-            .iter()
-            .filter(|(k, _)| {
-                k.as_str() == code
-                    || k.strip_prefix(code)
-                        .is_some_and(|rest| rest.starts_with('.'))
-            })
-            .map(|(_, v)| *v)
-            .sum()
+    /// The value of the [`FIGURE_COLUMNS`] column `code` (0 for an unknown code).
+    pub fn value(&self, code: &str) -> FigureValue {
+        let f = &self.figures;
+        let judged = |o: &str| f.judged.get(o).copied().unwrap_or(0);
+        let verified = |r: &str| f.verified.get(r).copied().unwrap_or(0);
+        let t = &f.deadlines_total;
+        FigureValue::Count(match code {
+            "received" => f.received,
+            "accepted" => f.accepted,
+            "out_of_scope" | "duplicate" | "need_material" => judged(code),
+            "escalated" => f.escalated,
+            "violation_found" | "no_violation" => verified(code),
+            "transferred" => f.transferred_on_platform + f.transferred_off_platform,
+            "on_time" => t.on_time,
+            "late" => t.late,
+            "missed" => t.missed,
+            "open" => f.open,
+            "open_overdue" => f.open_overdue,
+            "supervised" => f.supervised,
+            "on_time_rate" => {
+                return FigureValue::Percent(
+                    t.on_time_rate.rate.map(|r| (r * 1000.0).round() / 10.0),
+                );
+            }
+            _ => 0,
+        })
     }
 
     /// The line's values in [`FIGURE_COLUMNS`] order.
-    pub fn columns(&self) -> Vec<i64> {
-        FIGURE_COLUMNS.iter().map(|(c, _)| self.column(c)).collect()
+    pub fn columns(&self) -> Vec<FigureValue> {
+        FIGURE_COLUMNS.iter().map(|(c, _)| self.value(c)).collect()
     }
 }
 
@@ -206,7 +217,7 @@ pub struct OverdueLine {
 
 /// What a bulletin reports: its divisions' lines (the issuer's whole territory first, then each
 /// child bureau) and the overdue list (`overdue_total` may exceed the lines listed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Snapshot {
     pub total: Option<DivisionLine>,
     pub divisions: Vec<DivisionLine>,
@@ -223,7 +234,7 @@ pub struct Receipt {
 }
 
 /// A bulletin.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bulletin {
     pub id: BulletinId,
     pub issuer: BureauId,

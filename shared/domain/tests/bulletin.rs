@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::bulletin::{
-    Bulletin, BulletinError, BulletinId, BulletinStatus, DivisionLine, FIGURE_COLUMNS, Period,
-    Snapshot, Standing, children, parse_title,
+    Bulletin, BulletinError, BulletinId, BulletinStatus, DivisionLine, FIGURE_COLUMNS, FigureValue,
+    Snapshot, Standing, children, parse_title, period,
 };
+use domain::figures::{DayCounters, Figures, Period};
 use domain::{Bureau, BureauDirectory, BureauId, BureauKind, BureauLevel, DivisionCode, Officer};
 use domain::{OfficerId, Role};
 
@@ -58,7 +59,7 @@ fn draft(by: &Officer) -> Bulletin {
         BulletinId::derive(&by.bureau, "k1"),
         by,
         "2026年第一季度通报".into(),
-        Period::new(day(1, 1), day(3, 31)).expect("period"),
+        period(day(1, 1), day(3, 31)).expect("period"),
         Snapshot::default(),
         kids.iter().map(|b| b.id.clone()).collect(),
         Utc.with_ymd_and_hms(2026, 4, 1, 2, 0, 0)
@@ -146,11 +147,11 @@ fn an_edit_sends_a_reviewed_bulletin_back_to_draft() {
 #[test]
 fn periods_titles_and_ids_are_checked() {
     assert_eq!(
-        Period::new(day(3, 2), day(3, 1)),
+        period(day(3, 2), day(3, 1)),
         Err(BulletinError::InvalidPeriod)
     );
-    assert!(Period::new(day(1, 1), day(12, 31)).is_ok());
-    let long = Period::new(
+    assert!(period(day(1, 1), day(12, 31)).is_ok());
+    let long = period(
         day(1, 1),
         NaiveDate::from_ymd_opt(2027, 1, 2).expect("date"),
     );
@@ -172,39 +173,54 @@ fn periods_titles_and_ids_are_checked() {
 }
 
 #[test]
-fn a_column_sums_its_counter_and_its_sub_counters_only() {
-    let counts: BTreeMap<String, i64> = [
-        ("received", 10),
-        ("judged.accept", 4),
-        ("judged.out_of_scope", 2),
-        ("on_time.judgment", 3),
-        ("on_time.verification_notice", 1),
-        ("late.judgment", 2),
-        ("missed.judgment", 1),
-        ("transferred.on_platform", 1),
-        ("transferred.off_platform", 1),
-        ("category.farmland", 7),
+fn the_columns_read_the_figures_of_the_period() {
+    let counters = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    };
+    // February counts outside the period; the open gauge sums every day up to its end.
+    let days: DayCounters = [
+        (day(2, 20), counters(&[("received", 5), ("open", 5)])),
+        (
+            day(3, 10),
+            counters(&[
+                ("received", 10),
+                ("open", 10),
+                ("judged.accept", 4),
+                ("judged.out_of_scope", 2),
+                ("on_time.judgment", 3),
+                ("late.judgment", 1),
+                ("transferred.on_platform", 1),
+                ("transferred.off_platform", 1),
+            ]),
+        ),
+        (day(3, 20), counters(&[("open", -6)])),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    let march = Period::new(day(3, 1), day(3, 31)).expect("period");
     let line = DivisionLine {
         bureau: bid("land-330106"),
         name: "西湖区".into(),
-        counts,
+        figures: Figures::of(&days, march),
     };
-    let by_code: BTreeMap<&str, i64> = FIGURE_COLUMNS
+    let by_code: BTreeMap<&str, FigureValue> = FIGURE_COLUMNS
         .iter()
         .map(|(c, _)| *c)
         .zip(line.columns())
         .collect();
-    assert_eq!(by_code["received"], 10);
-    assert_eq!(by_code["judged.accept"], 4);
-    assert_eq!(by_code["on_time"], 4);
-    assert_eq!(by_code["late"], 2);
-    assert_eq!(by_code["missed"], 1);
-    assert_eq!(by_code["transferred"], 2);
-    assert_eq!(by_code["supervised"], 0);
-    assert_eq!(line.column("judged"), 6, "a prefix sums its sub-counters");
-    assert_eq!(line.column("judged.acc"), 0, "but not a partial word");
+    assert_eq!(by_code["received"], FigureValue::Count(10));
+    assert_eq!(by_code["accepted"], FigureValue::Count(4));
+    assert_eq!(by_code["out_of_scope"], FigureValue::Count(2));
+    assert_eq!(by_code["transferred"], FigureValue::Count(2));
+    assert_eq!(by_code["on_time"], FigureValue::Count(3));
+    assert_eq!(by_code["late"], FigureValue::Count(1));
+    assert_eq!(by_code["open"], FigureValue::Count(9));
+    assert_eq!(by_code["on_time_rate"], FigureValue::Percent(Some(75.0)));
+    assert_eq!(by_code["supervised"], FigureValue::Count(0));
+    assert_eq!(line.value("no_such_column"), FigureValue::Count(0));
+    let empty = DivisionLine {
+        figures: Figures::default(),
+        ..line
+    };
+    assert_eq!(empty.value("on_time_rate"), FigureValue::Percent(None));
 }

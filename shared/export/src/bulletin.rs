@@ -3,7 +3,7 @@
 use std::io::{Seek, Write};
 
 use chrono_tz::Asia::Shanghai;
-use domain::bulletin::{Bulletin, DivisionLine, FIGURE_COLUMNS};
+use domain::bulletin::{Bulletin, DivisionLine, FIGURE_COLUMNS, FigureValue};
 
 use crate::{Cell, Export, ExportError};
 
@@ -26,7 +26,11 @@ fn line(
     let values = l.columns();
     let mut cells = Vec::with_capacity(values.len() + 1);
     cells.push(Cell::Text(label));
-    cells.extend(values.into_iter().map(Cell::Int));
+    cells.extend(values.into_iter().map(|v| match v {
+        FigureValue::Count(n) => Cell::Int(n),
+        FigureValue::Percent(Some(p)) => Cell::Number(p),
+        FigureValue::Percent(None) => Cell::Text(""),
+    }));
     export.row(&cells)
 }
 

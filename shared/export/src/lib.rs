@@ -64,6 +64,7 @@ impl Format {
 pub enum Cell<'a> {
     Text(&'a str),
     Int(i64),
+    Number(f64),
 }
 
 enum Sink<W: Write + Seek + Send> {
@@ -186,6 +187,7 @@ impl<W: Write + Seek + Send> Export<W> {
                         // Counts stay far below 2^53: exact as f64.
                         #[allow(clippy::cast_precision_loss)]
                         Cell::Int(n) => ws.write_number(*row, col, *n as f64),
+                        Cell::Number(x) => ws.write_number(*row, col, *x),
                     }
                     .map_err(ExportError::Xlsx)?;
                 }
@@ -200,6 +202,7 @@ impl<W: Write + Seek + Send> Export<W> {
                     .map(|c| match c {
                         Cell::Text(t) => csv_text(t),
                         Cell::Int(n) => n.to_string().into(),
+                        Cell::Number(x) => x.to_string().into(),
                     })
                     .collect();
                 line.clear();

@@ -48,7 +48,7 @@ pub enum Written {
 }
 
 /// A bulletin as a recipient lists it: the bulletin and whether its bureau has read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Received {
     pub bulletin: Bulletin,
     pub read: Option<Receipt>,
