@@ -384,13 +384,13 @@ pub async fn download(
     m: &Matched<crate::Route>,
     req: &Req,
 ) -> Result<Resp, ApiError> {
-    let format = export::Format::parse(req.query("format").unwrap_or("xlsx"))
+    let format = sheets::Format::parse(req.query("format").unwrap_or("xlsx"))
         .ok_or_else(|| ApiError::bad_request("invalid_format", "格式应为 xlsx 或 csv"))?;
     let (b, _, _) = load(store, officer, m.param("id")).await?;
     let bureaus = store.bureaus().await.map_err(store_error)?;
     let issuer_name = bureaus.get(&b.issuer).map_or("", |x| x.name.as_str());
-    let written = export::Export::new(format, Cursor::new(Vec::new())).and_then(|mut x| {
-        export::bulletin::write(&b, issuer_name, &mut x)?;
+    let written = sheets::Export::new(format, Cursor::new(Vec::new())).and_then(|mut x| {
+        sheets::bulletin::write(&b, issuer_name, &mut x)?;
         x.finish()
     });
     let bytes = written

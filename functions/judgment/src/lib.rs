@@ -17,6 +17,7 @@
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
 //! - [`bulletins`]: 通报 bulletins (generate, review, issue, read receipts, XLSX/CSV files).
+//! - [`exports`]: the asynchronous clue-list export (queue, progress, presigned link).
 //! - [`statistics`]: a territory's figures per division and period, from the counters.
 
 pub mod access;
@@ -26,6 +27,7 @@ pub mod bulletins;
 pub mod calendar;
 pub mod errors;
 pub mod evidence;
+pub mod exports;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
@@ -58,6 +60,8 @@ pub struct App<Q> {
     pub reporting: ReportingStore,
     pub notices: Q,
     pub evidence: Option<EvidenceBucket>,
+    /// The export queue and bucket (`None`: exports answer 503).
+    pub exports: Option<exports::ExportDesk>,
 }
 
 /// The officer API's routes.
@@ -84,6 +88,8 @@ pub enum Route {
     Bulletin,
     BulletinExport,
     BulletinAct,
+    ExportStart,
+    Export,
     Statistics,
 }
 
@@ -167,6 +173,14 @@ pub const ROUTES: Router<Route> = Router {
             methods: &[("POST", Route::BulletinAct)],
         },
         Path {
+            pattern: "/api/officer/exports",
+            methods: &[("POST", Route::ExportStart)],
+        },
+        Path {
+            pattern: "/api/officer/exports/{id}",
+            methods: &[("GET", Route::Export)],
+        },
+        Path {
             pattern: "/api/officer/statistics",
             methods: &[("GET", Route::Statistics)],
         },
@@ -218,6 +232,10 @@ impl<Q: NoticeQueue> App<Q> {
             Route::Bulletin => bulletins::show(store, o, &matched, now).await,
             Route::BulletinExport => bulletins::download(store, o, &matched, req).await,
             Route::BulletinAct => bulletins::act(store, o, &matched, req, now).await,
+            Route::ExportStart => exports::start(store, self.exports.as_ref(), o, req, now).await,
+            Route::Export => {
+                exports::show(store, self.exports.as_ref(), o, matched.param("id")).await
+            }
             Route::Statistics => statistics::show(store, o, req, now).await,
         }
     }

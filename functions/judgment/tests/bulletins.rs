@@ -1,7 +1,8 @@
 //! 通报 bulletins over the officer API against moto (template deployed): a city supervisor
 //! generates one from the counters, reviews and issues it; its counties read it and their
 //! receipts show at the issuer; a sibling city, a county before issue and a handler are refused;
-//! retries change nothing; the XLSX and CSV files read back equal the figures the API returns.
+//! retries change nothing; the XLSX and CSV files read back equal the figures the API returns;
+//! the clue list goes through the export queue, the worker and the bucket to a presigned link.
 
 #[path = "../../../shared/store/tests/support/mod.rs"]
 mod support;
@@ -23,6 +24,66 @@ struct World {
     app: App<MemoryNoticeQueue>,
 }
 
+fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "t", "t", None, None, "t",
+            ))
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::Config::builder()
+            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "t", "t", None, None, "t",
+            ))
+            .build(),
+    )
+}
+
+/// The deployed export queue and bucket.
+async fn desk(endpoint: &str) -> judgment::exports::ExportDesk {
+    let s3 = s3_client(endpoint);
+    let sqs = sqs_client(endpoint);
+    let bucket = s3
+        .list_buckets()
+        .send()
+        .await
+        .expect("buckets")
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .find(|n| n.contains("-exports-"))
+        .expect("the export bucket")
+        .to_owned();
+    let queue_url = sqs
+        .list_queues()
+        .send()
+        .await
+        .expect("queues")
+        .queue_urls()
+        .iter()
+        .find(|u| u.ends_with("-export"))
+        .expect("the export queue")
+        .to_owned();
+    judgment::exports::ExportDesk {
+        sqs,
+        queue_url,
+        s3,
+        bucket,
+    }
+}
+
 fn claims(o: &Officer) -> std::collections::HashMap<String, String> {
     [("sub".to_owned(), o.id.as_str().to_owned())].into()
 }
@@ -40,6 +101,7 @@ impl World {
             reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
             notices: MemoryNoticeQueue::default(),
             evidence: None,
+            exports: Some(desk(&env.endpoint).await),
         };
         Self { env, app }
     }
@@ -385,7 +447,7 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
     let sheet = book.worksheet_range("各地情况").expect("figures");
     let rows: Vec<Vec<Data>> = sheet.rows().map(<[Data]>::to_vec).collect();
     let mut api_rows = vec![(
-        export::bulletin::TOTAL_LABEL.to_owned(),
+        sheets::bulletin::TOTAL_LABEL.to_owned(),
         api_line(&shown, &shown["total"]),
     )];
     for d in shown["divisions"].as_array().expect("divisions") {
@@ -413,7 +475,7 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
         .await;
     assert_eq!(csv.status, 200);
     let bytes = csv.bytes.clone().expect("file");
-    assert!(bytes.starts_with(export::BOM));
+    assert!(bytes.starts_with(sheets::BOM));
     let text = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
     let header_line = format!(
         "地区,{}",
@@ -441,4 +503,100 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
         code(&w.get(&ningbo, &format!("{path}/export"), &[], now).await),
         (404, "bulletin_not_found".into())
     );
+
+    // The clue list of the territory and period, asynchronously: queue → worker → bucket → link.
+    let mut r = Req::new("POST", "/api/officer/exports");
+    r.claims = claims(&yuhang);
+    r.headers
+        .insert("content-type".into(), "application/json".into());
+    r.headers.insert("idempotency-key".into(), "x-1".into());
+    r.body = json!({"bulletin": id, "format": "xlsx"})
+        .to_string()
+        .into_bytes();
+    let started = w.app.handle(&r, now).await;
+    assert_eq!(started.status, 202, "{}", started.body);
+    let job = started.json_body();
+    assert_eq!(
+        (job["status"].clone(), job["url"].clone()),
+        (json!("queued"), Value::Null)
+    );
+    let job_id = job["id"].as_str().expect("job id").to_owned();
+    let job_path = format!("/api/officer/exports/{job_id}");
+    for o in [&xihu, &ningbo] {
+        let r = w.get(o, &job_path, &[], now).await;
+        assert_eq!(
+            code(&r),
+            (404, "export_not_found".into()),
+            "another bureau's job"
+        );
+    }
+    let mut forbidden = Req::new("POST", "/api/officer/exports");
+    forbidden.claims = claims(&ningbo);
+    forbidden
+        .headers
+        .insert("content-type".into(), "application/json".into());
+    forbidden
+        .headers
+        .insert("idempotency-key".into(), "x-2".into());
+    forbidden.body = json!({"bulletin": id}).to_string().into_bytes();
+    assert_eq!(
+        code(&w.app.handle(&forbidden, now).await),
+        (404, "bulletin_not_found".into())
+    );
+
+    let desk = w.app.exports.clone().expect("desk");
+    let received = desk
+        .sqs
+        .receive_message()
+        .queue_url(&desk.queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let messages = received.messages();
+    assert_eq!(messages.len(), 1, "one message per job");
+    let message: store::exports::ExportMessage =
+        serde_json::from_str(messages[0].body().expect("body")).expect("message");
+    assert_eq!(message.job, job_id);
+    let scratch = std::env::temp_dir().join(format!("bulletin-export-{job_id}"));
+    std::fs::create_dir_all(&scratch).expect("scratch");
+    let worker = export::Worker {
+        store: w.env.another_store(),
+        s3: desk.s3.clone(),
+        bucket: desk.bucket.clone(),
+        scratch: scratch.clone(),
+    };
+    worker.run(&message.job, || now).await.expect("job runs");
+    let done = w.get(&yuhang, &job_path, &[], now).await.json_body();
+    assert_eq!(
+        (done["status"].clone(), done["rows"].clone()),
+        (json!("ready"), json!(4))
+    );
+    let url = done["url"].as_str().expect("presigned link");
+    assert!(url.contains("X-Amz-Signature"), "{url}");
+    let file = reqwest::get(url)
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(file.to_vec())).expect("xlsx");
+    let sheet = book.worksheet_range("线索清单").expect("clue list");
+    let mut numbers: Vec<String> = sheet.rows().skip(1).map(|row| row[0].to_string()).collect();
+    numbers.sort();
+    let mut want = Vec::new();
+    for c in ["c-1", "c-2", "c-3", "c-4"] {
+        let stored = w.env.store.clue(&support::cid(c)).await.expect("clue");
+        want.push(stored.clue.clue_no.as_str().to_owned());
+    }
+    want.sort();
+    assert_eq!(
+        numbers, want,
+        "Hangzhou's clues of the quarter, not Ningbo's"
+    );
+    // A redelivered message changes nothing.
+    worker.run(&message.job, || now).await.expect("replay");
+    let again = w.get(&yuhang, &job_path, &[], now).await.json_body();
+    assert_eq!(again["rows"], json!(4));
+    let _ = std::fs::remove_dir_all(&scratch);
 }

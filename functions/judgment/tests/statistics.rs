@@ -46,6 +46,7 @@ async fn each_level_sees_its_territory_figures_and_nothing_beside_it() {
             reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
             notices: outbox::MemoryNoticeQueue::default(),
             evidence: None,
+            exports: None,
         };
         let xihu = officer("xihu", "land-330106", &[Role::Handler]);
         let yuhang = officer("yuhang", "land-330110", &[Role::Handler]);

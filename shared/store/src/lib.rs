@@ -119,6 +119,7 @@ pub mod console;
 pub mod delivery;
 pub mod dynamo;
 pub mod error;
+pub mod exports;
 pub mod idempotency;
 pub mod item;
 pub mod keys;

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use export::{BOM, Cell, Export, ExportError, Format};
+use sheets::{BOM, Cell, Export, ExportError, Format};
 
 fn write(format: Format) -> Vec<u8> {
     let mut x = Export::new(format, Cursor::new(Vec::new())).expect("start");

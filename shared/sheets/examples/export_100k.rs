@@ -1,14 +1,14 @@
 //! Figures, not a test: time, file size and peak memory of exporting 100 000 clue rows as XLSX
-//! and as CSV through [`export::Export`] into a file (the worker writes to `/tmp` likewise).
+//! and as CSV through [`sheets::Export`] into a file (the worker writes to `/tmp` likewise).
 //!
-//! `cargo run --release -p export --example export_100k`; each format in its own process
+//! `cargo run --release -p sheets --example export_100k`; each format in its own process
 //! (`-- xlsx` / `-- csv`) so the peak resident set of one does not hide the other.
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::time::Instant;
 
-use export::{Cell, Export, Format};
+use sheets::{Cell, Export, Format};
 
 const ROWS: u32 = 100_000;
 const HEADERS: [&str; 7] = ["线索编号", "地区", "类别", "状态", "收到时间", "违法行为发生地", "承办机关"];
