@@ -182,7 +182,7 @@ impl Worker {
                         if period.from <= day && day <= period.to {
                             row_of(&stored.clue, bureau, &mut export)?;
                             rows += 1;
-                            if rows % PROGRESS_EVERY == 0 {
+                            if rows.is_multiple_of(PROGRESS_EVERY) {
                                 self.store.export_progress(&job.id, rows, now()).await?;
                             }
                         }

@@ -11,7 +11,15 @@ use std::time::Instant;
 use sheets::{Cell, Export, Format};
 
 const ROWS: u32 = 100_000;
-const HEADERS: [&str; 7] = ["线索编号", "地区", "类别", "状态", "收到时间", "违法行为发生地", "承办机关"];
+const HEADERS: [&str; 7] = [
+    "线索编号",
+    "地区",
+    "类别",
+    "状态",
+    "收到时间",
+    "违法行为发生地",
+    "承办机关",
+];
 
 /// Peak resident set of this process (Linux `VmHWM`), in KiB.
 fn peak_rss_kib() -> Option<u64> {
@@ -33,9 +41,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = BufWriter::new(File::create(&path)?);
     let mut x = Export::new(format, file)?;
     x.sheet("线索", &HEADERS)?;
-    let counties = ["杭州市西湖区", "杭州市余杭区", "宁波市海曙区", "温州市鹿城区"];
+    let counties = [
+        "杭州市西湖区",
+        "杭州市余杭区",
+        "宁波市海曙区",
+        "温州市鹿城区",
+    ];
     for i in 0..ROWS {
-        let no = format!("3301{:02}-2026{:04}-{:04}", i % 7, 101 + i % 1200, i % 10_000);
+        let no = format!(
+            "3301{:02}-2026{:04}-{:04}",
+            i % 7,
+            101 + i % 1200,
+            i % 10_000
+        );
         let county = counties[(i % 4) as usize];
         let address = format!("{county}某街道第{}村东侧农田{}号", i % 300, i);
         x.row(&[
