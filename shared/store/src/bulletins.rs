@@ -17,6 +17,8 @@
 //! | receipts of a bulletin | Query `BULLETIN#<id>`, `TO#` | 1 |
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use crate::sweep::is_conditional;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use domain::bulletin::{Bulletin, BulletinId, BulletinStatus, Receipt};
@@ -52,10 +54,6 @@ pub enum Written {
 pub struct Received {
     pub bulletin: Bulletin,
     pub read: Option<Receipt>,
-}
-
-fn is_conditional<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
 }
 
 fn bulletin_item(b: &Bulletin, last_key: &str) -> Result<Item, StoreError> {
@@ -94,7 +92,27 @@ impl DynamoClueStore {
     /// # Errors
     /// Write failures.
     pub async fn create_bulletin(&self, b: &Bulletin, key_: &str) -> Result<Written, StoreError> {
-        let item = bulletin_item(b, key_)?;
+        Ok(
+            if self
+                .put_if_absent("bulletin_create", bulletin_item(b, key_)?)
+                .await?
+            {
+                Written::Done
+            } else {
+                Written::Replayed
+            },
+        )
+    }
+
+    /// Puts `item` unless an item of its key exists: `false` then.
+    ///
+    /// # Errors
+    /// Write failures.
+    pub(crate) async fn put_if_absent(
+        &self,
+        op: &'static str,
+        item: Item,
+    ) -> Result<bool, StoreError> {
         let size = item_size(&item);
         match self
             .db
@@ -106,11 +124,10 @@ impl DynamoClueStore {
             .await
         {
             Ok(_) => {
-                self.meter()
-                    .record("bulletin_create", 1, None, write_units(size));
-                Ok(Written::Done)
+                self.meter().record(op, 1, None, write_units(size));
+                Ok(true)
             }
-            Err(e) if is_conditional(&e) => Ok(Written::Replayed),
+            Err(e) if is_conditional(&e) => Ok(false),
             Err(e) => Err(StoreError::sdk("PutItem", e)),
         }
     }
@@ -191,12 +208,14 @@ impl DynamoClueStore {
         }
     }
 
-    /// The bulletins `issuer` generated, newest first (at most [`MAX_LIST`]).
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn bulletins_of(&self, issuer: &BureauId) -> Result<Vec<Bulletin>, StoreError> {
-        let mut q = Query::index("bulletins", GSI1, format!("BULLETINS#{issuer}"), None);
+    /// The items of GSI1 partition `partition` (newest first, at most [`MAX_LIST`]), each with
+    /// its bulletin read from the table (the index may lag: the table's item is the truth).
+    async fn listed(
+        &self,
+        op: &'static str,
+        partition: String,
+    ) -> Result<Vec<(Item, Bulletin)>, StoreError> {
+        let mut q = Query::index(op, GSI1, partition, None);
         q.forward = false;
         let (items, _) = self.query_page(&q, Some(MAX_LIST), None).await?;
         let mut out = Vec::with_capacity(items.len());
@@ -207,12 +226,22 @@ impl DynamoClueStore {
                     .unwrap_or_default(),
             )
             .map_err(|e| StoreError::malformed("bulletin", e))?;
-            // The index may lag: the table's item is the truth.
             if let Some((b, _)) = self.bulletin(&id).await? {
-                out.push(b);
+                out.push((i, b));
             }
         }
         Ok(out)
+    }
+
+    /// The bulletins `issuer` generated, newest first (at most [`MAX_LIST`]).
+    ///
+    /// # Errors
+    /// Read failures, malformed items.
+    pub async fn bulletins_of(&self, issuer: &BureauId) -> Result<Vec<Bulletin>, StoreError> {
+        let listed = self
+            .listed("bulletins", format!("BULLETINS#{issuer}"))
+            .await?;
+        Ok(listed.into_iter().map(|(_, b)| b).collect())
     }
 
     /// The bulletins issued to `bureau`, newest first (at most [`MAX_LIST`]), with its receipt.
@@ -220,25 +249,16 @@ impl DynamoClueStore {
     /// # Errors
     /// Read failures, malformed items.
     pub async fn bulletins_to(&self, bureau: &BureauId) -> Result<Vec<Received>, StoreError> {
-        let mut q = Query::index("bulletins_to", GSI1, format!("BULLETINS_TO#{bureau}"), None);
-        q.forward = false;
-        let (items, _) = self.query_page(&q, Some(MAX_LIST), None).await?;
-        let mut out = Vec::with_capacity(items.len());
-        for i in items {
-            let id = BulletinId::parse(
-                get_s(&i, "pk")?
-                    .strip_prefix("BULLETIN#")
-                    .unwrap_or_default(),
-            )
-            .map_err(|e| StoreError::malformed("bulletin", e))?;
-            if let Some((b, _)) = self.bulletin(&id).await? {
-                out.push(Received {
-                    bulletin: b,
+        self.listed("bulletins_to", format!("BULLETINS_TO#{bureau}"))
+            .await?
+            .into_iter()
+            .map(|(i, bulletin)| {
+                Ok(Received {
                     read: receipt_of(&i)?,
-                });
-            }
-        }
-        Ok(out)
+                    bulletin,
+                })
+            })
+            .collect()
     }
 
     /// Records that `officer` of `bureau` read bulletin `id`, the first time only: `true` when

@@ -12,7 +12,6 @@
 //! | one job | GetItem | 1 |
 //! | progress, ready, failed | UpdateItem, never after ready/failed | 1 |
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Duration, Utc};
 use domain::bulletin::BulletinId;
 use domain::{BureauId, OfficerId};
@@ -23,6 +22,7 @@ use crate::dynamo::DynamoClueStore;
 use crate::error::StoreError;
 use crate::item::{Item, get_n, get_s, key, n, parse_instant, s};
 use crate::keys::{EXPIRES_AT, instant};
+use crate::sweep::is_conditional;
 
 const SK_META: &str = "META";
 
@@ -125,10 +125,6 @@ fn pk_export(id: &str) -> String {
     format!("EXPORT#{id}")
 }
 
-fn is_conditional<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
-}
-
 impl TryFrom<Item> for ExportJob {
     type Error = StoreError;
 
@@ -177,22 +173,7 @@ impl DynamoClueStore {
                 n((job.created_at + EXPORT_TTL).timestamp()),
             ),
         ]);
-        match self
-            .db
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-        {
-            Ok(_) => {
-                self.meter().record("export_create", 1, None, 1.0);
-                Ok(true)
-            }
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(StoreError::sdk("PutItem", e)),
-        }
+        self.put_if_absent("export_create", item).await
     }
 
     /// The job `id`, if any.
