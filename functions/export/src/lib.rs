@@ -113,9 +113,11 @@ impl Worker {
             return Ok(());
         };
         let bureaus = self.store.bureaus().await?;
-        let issuer = bureaus
-            .get(&bulletin.issuer)
-            .map_err(|_| JobError::Gone(id.to_owned()))?;
+        let Ok(issuer) = bureaus.get(&bulletin.issuer) else {
+            // The issuer left the platform: nothing to list, ever.
+            self.store.export_done(id, 0, None, now()).await?;
+            return Ok(());
+        };
         let mut territory: Vec<&Bureau> = bureaus
             .iter()
             .filter(|b| b.id == issuer.id || issuer.is_above(b))

@@ -1,9 +1,9 @@
 //! The `export` Lambda: start-up and the mapping of export-queue messages (see the library
 //! docs). A message whose job fails is reported as a batch item failure and comes back after
-//! the visibility timeout (then the DLQ).
+//! the visibility timeout (then the DLQ); a message naming no job is dropped.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use export::Worker;
+use export::{JobError, Worker};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use runtime::required_env;
 use store::exports::ExportMessage;
@@ -51,11 +51,18 @@ async fn handler(event: LambdaEvent<SqsEvent>, worker: &Worker) -> Result<SqsBat
             tracing::error!(message_id = %id, "malformed export message dropped");
             continue;
         };
-        if let Err(e) = worker.run(&job.job, chrono::Utc::now).await {
-            tracing::error!(message_id = %id, job = %job.job, error = %e, "export failed; retried");
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
+        match worker.run(&job.job, chrono::Utc::now).await {
+            Ok(()) => {}
+            // No retry brings a job into existence.
+            Err(e @ JobError::Gone(_)) => {
+                tracing::error!(message_id = %id, error = %e, "export message for no job dropped");
+            }
+            Err(e) => {
+                tracing::error!(message_id = %id, job = %job.job, error = %e, "export failed; retried");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
         }
     }
     Ok(response)
