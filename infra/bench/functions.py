@@ -156,6 +156,16 @@ def notice_driver(host: Host, logical: str, sqs, queue_url: str):
     return drive, "SQS message on the notice queue"
 
 
+def export_driver(host: Host, logical: str, sqs, queue_url: str):
+    def drive() -> dict:
+        marker = uuid.uuid4().hex
+        # A job id no job has: the worker looks it up (one GetItem) and reports the failure.
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"job": f"ex-bench-{marker}"}))
+        return host.find(logical, lambda ev: marker in json.dumps(ev.get("Records", [])))
+
+    return drive, "SQS message on the export queue (unknown job)"
+
+
 def object_driver(host: Host, logical: str, s3, bucket: str):
     def drive() -> dict:
         marker = uuid.uuid4().hex  # the key arrives URL-encoded; the marker reads the same
@@ -293,6 +303,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
             "AuthFunction": http_driver(host, "AuthFunction", "GET", "/.well-known/jwks.json", 200),
             "AttachmentsFunction": object_driver(host, "AttachmentsFunction", s3, resources["AttachmentBucket"]["ref"]),
             "NotifyFunction": notice_driver(host, "NotifyFunction", sqs, resources["NoticeQueue"]["ref"]),
+            "ExportFunction": export_driver(host, "ExportFunction", sqs, resources["ExportQueue"]["ref"]),
             "DeadlineSweepFunction": schedule_driver(host, "DeadlineSweepFunction", sweep_schedule),
         }
         _, body = http("GET", f"{host.control}/functions")

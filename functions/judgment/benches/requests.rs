@@ -46,6 +46,7 @@ fn main() {
             reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
             notices: MemoryNoticeQueue::default(),
             evidence: None,
+            exports: None,
         };
         let h = officer("xh-h", "land-330106", &[domain::Role::Handler]);
         env.store.put_officer(&h).await.expect("officer");

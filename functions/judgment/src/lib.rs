@@ -18,18 +18,24 @@
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
 //! - [`scope_filing`]: a city's scope versions filed with the province, and acknowledged.
 //! - [`supervision`]: 督办 lists (what the caller's bureau supervises, and must answer).
+//! - [`bulletins`]: 通报 bulletins (generate, review, issue, read receipts, XLSX/CSV files).
+//! - [`exports`]: the asynchronous clue-list export (queue, progress, presigned link).
+//! - [`statistics`]: a territory's figures per division and period, from the counters.
 
 pub mod access;
 pub mod actions;
 pub mod binding;
+pub mod bulletins;
 pub mod calendar;
 pub mod errors;
 pub mod evidence;
+pub mod exports;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
 pub mod scope_filing;
 pub mod supervision;
+pub mod statistics;
 pub mod views;
 
 use api::router::{Matched, Path, Router};
@@ -58,6 +64,8 @@ pub struct App<Q> {
     pub reporting: ReportingStore,
     pub notices: Q,
     pub evidence: Option<EvidenceBucket>,
+    /// The export queue and bucket (`None`: exports answer 503).
+    pub exports: Option<exports::ExportDesk>,
 }
 
 /// The officer API's routes.
@@ -84,6 +92,14 @@ pub enum Route {
     Scope,
     ScopeFile,
     ScopeAcknowledge,
+    Bulletins,
+    BulletinGenerate,
+    Bulletin,
+    BulletinExport,
+    BulletinAct,
+    ExportStart,
+    Export,
+    Statistics,
 }
 
 /// Every path of the officer API, once.
@@ -163,6 +179,32 @@ pub const ROUTES: Router<Route> = Router {
         Path {
             pattern: "/api/officer/scope/{city}/{version}/acknowledge",
             methods: &[("POST", Route::ScopeAcknowledge)],
+            pattern: "/api/officer/bulletins",
+            methods: &[("GET", Route::Bulletins), ("POST", Route::BulletinGenerate)],
+        },
+        Path {
+            pattern: "/api/officer/bulletins/{id}",
+            methods: &[("GET", Route::Bulletin)],
+        },
+        Path {
+            pattern: "/api/officer/bulletins/{id}/export",
+            methods: &[("GET", Route::BulletinExport)],
+        },
+        Path {
+            pattern: "/api/officer/bulletins/{id}/{action}",
+            methods: &[("POST", Route::BulletinAct)],
+        },
+        Path {
+            pattern: "/api/officer/exports",
+            methods: &[("POST", Route::ExportStart)],
+        },
+        Path {
+            pattern: "/api/officer/exports/{id}",
+            methods: &[("GET", Route::Export)],
+        },
+        Path {
+            pattern: "/api/officer/statistics",
+            methods: &[("GET", Route::Statistics)],
         },
     ],
 };
@@ -215,6 +257,16 @@ impl<Q: NoticeQueue> App<Q> {
                 let (city, version) = (matched.param("city"), matched.param("version"));
                 scope_filing::acknowledge(store, o, city, version, now).await
             }
+            Route::Bulletins => bulletins::list(store, o).await,
+            Route::BulletinGenerate => bulletins::generate(store, o, req, now).await,
+            Route::Bulletin => bulletins::show(store, o, &matched, now).await,
+            Route::BulletinExport => bulletins::download(store, o, &matched, req).await,
+            Route::BulletinAct => bulletins::act(store, o, &matched, req, now).await,
+            Route::ExportStart => exports::start(store, self.exports.as_ref(), o, req, now).await,
+            Route::Export => {
+                exports::show(store, self.exports.as_ref(), o, matched.param("id")).await
+            }
+            Route::Statistics => statistics::show(store, o, req, now).await,
         }
     }
 

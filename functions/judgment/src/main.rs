@@ -3,6 +3,7 @@
 use api::Req;
 use judgment::App;
 use judgment::evidence::EvidenceBucket;
+use judgment::exports::ExportDesk;
 use lambda_http::{Body, Error, Request, Response, service_fn};
 use outbox::SqsNoticeQueue;
 use runtime::required_env;
@@ -31,8 +32,14 @@ fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App<SqsNoticeQueue>> {
             required_env("NOTICE_QUEUE_URL")?,
         ),
         evidence: Some(EvidenceBucket {
-            s3,
+            s3: s3.clone(),
             bucket: required_env("ATTACHMENT_BUCKET")?,
+        }),
+        exports: Some(ExportDesk {
+            sqs: aws_sdk_sqs::Client::new(aws),
+            queue_url: required_env("EXPORT_QUEUE_URL")?,
+            s3,
+            bucket: required_env("EXPORT_BUCKET")?,
         }),
     })
 }

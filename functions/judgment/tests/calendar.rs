@@ -93,6 +93,7 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
         reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
         notices: outbox::MemoryNoticeQueue::default(),
         evidence: None,
+        exports: None,
     };
     let admin = officer("ministry-admin", "ministry", &[Role::Admin]);
     env.store.put_officer(&admin).await.expect("officer");
@@ -378,6 +379,7 @@ async fn a_supervising_bureau_lists_the_overdue_entries_of_its_territory_only() 
         reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
         notices: outbox::MemoryNoticeQueue::default(),
         evidence: None,
+        exports: None,
     };
     let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
     env.store.put_officer(&city).await.expect("officer");

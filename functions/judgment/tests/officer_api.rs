@@ -82,6 +82,7 @@ async fn the_console_lists_reads_and_binds_only_for_its_officer_and_refuses_host
         reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
         notices: outbox::MemoryNoticeQueue::default(),
         evidence: None,
+        exports: None,
     };
     let a1 = officer("officer-a1", "land-330106", &[Role::Handler]);
     let a2 = officer("officer-a2", "land-330106", &[Role::Handler]);

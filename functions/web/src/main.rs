@@ -68,6 +68,11 @@ static ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../ui/officer/clue.js"),
     ),
     (
+        "/officer/bulletins.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../ui/officer/bulletins.js"),
+    ),
+    (
         "/officer/reminders.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../../ui/officer/reminders.js"),

@@ -140,6 +140,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// A binary body (a file download), sent base64-encoded in place of `body`.
+    pub bytes: Option<Vec<u8>>,
 }
 
 impl Resp {
@@ -148,6 +150,7 @@ impl Resp {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned()),
+            bytes: None,
         }
     }
 
@@ -156,6 +159,24 @@ impl Resp {
             status,
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
+            bytes: None,
+        }
+    }
+
+    /// A file download: `bytes` of `content_type`, saved as `filename` (ASCII).
+    pub fn file(content_type: &str, filename: &str, bytes: Vec<u8>) -> Self {
+        Self {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), content_type.into()),
+                (
+                    "content-disposition".into(),
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+                ("cache-control".into(), "no-store".into()),
+            ],
+            body: String::new(),
+            bytes: Some(bytes),
         }
     }
 
@@ -164,6 +185,7 @@ impl Resp {
             status: 302,
             headers: vec![("location".into(), location.into())],
             body: String::new(),
+            bytes: None,
         }
     }
 
@@ -181,7 +203,10 @@ impl Resp {
         for (k, v) in &self.headers {
             out = out.header(k, v);
         }
-        out.body(Body::from(self.body))
+        match self.bytes {
+            Some(bytes) => out.body(Body::Binary(bytes)),
+            None => out.body(Body::from(self.body)),
+        }
     }
 
     /// The body as JSON (tests).

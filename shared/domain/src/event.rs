@@ -108,6 +108,16 @@ pub enum Channel {
     Chat,
 }
 
+impl Channel {
+    /// Stable code for statistics (the serde name).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::H5 => "h5",
+            Self::Chat => "chat",
+        }
+    }
+}
+
 /// Everything the clue is received with (art. 10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {

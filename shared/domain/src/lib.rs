@@ -17,6 +17,7 @@
 //! - [`timeline`]: the hash-chained, tamper-evident event log.
 //! - [`notice`]: annex 3's notice texts, verbatim.
 //! - [`stats`]: which counters each event increments, per territory and day.
+//! - [`figures`]: a division's figures for a period from its day counters; the on-time rate.
 //! - [`error`]: the domain's one error type.
 //! - [`divisions`]: the embedded registry of every province, city and county, with names.
 //! - [`similarity`]: duplicate and merge candidates for a new clue, ranked by text similarity.
@@ -24,7 +25,9 @@
 //! - [`scope_filing`]: a city's scope filed with its province, and the acknowledgment.
 //! - [`supervision`]: 督办 of a clue: opened by an upper bureau, answered, ended.
 //! - [`wechat_binding`]: an officer's WeChat binding codes and the "绑定" command.
+//! - [`bulletin`]: 通报 bulletins (snapshot, review, issue, who reads them).
 pub mod actor;
+pub mod bulletin;
 pub mod bureau;
 pub mod calendar;
 pub mod chat;
@@ -35,6 +38,7 @@ pub mod division;
 pub mod divisions;
 pub mod error;
 pub mod event;
+pub mod figures;
 pub mod geo;
 pub mod identity;
 pub mod ids;

@@ -1,10 +1,14 @@
-//! Statistics as counters: which metrics each event increments, and the territory cells (county,
-//! city, province) and day it counts in, so figures for any area and period are a sum of cells.
+//! Statistics as counters: which metrics each event increments, the gauges a change of a clue
+//! moves (open, open and overdue), and the territory cells (county, city, province) and day they
+//! count in, so figures for any area and period are a sum of cells.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::shanghai_date;
+use crate::clue::Clue;
 use crate::deadline::{DeadlineKind, DeadlineStatus};
 use crate::division::{DivisionCode, DivisionLevel};
 use crate::event::{EventKind, Transfer};
@@ -17,6 +21,8 @@ pub enum Metric {
     Received,
     /// Received, by category code ([`CategoryChoice::stat_code`]).
     ReceivedInCategory(String),
+    /// Received, by channel code ([`crate::event::Channel::code`]).
+    ReceivedByChannel(String),
     /// Judged, by outcome code (`accept`, `out_of_scope`, `duplicate`, `need_material`).
     Judged(String),
     Escalated,
@@ -35,6 +41,16 @@ pub enum Metric {
     NoticeOwed,
     Message,
     Supervised,
+    /// Gauge: clues still open (received, escalated, accepted); +1 on receipt, −1 when closed
+    /// or merged (+1 again when unmerged).
+    Open,
+    /// Gauge: open clues with at least one deadline recorded missed and still unmet.
+    OpenOverdue,
+    /// Gauge: deadlines recorded missed, still unmet, of open clues, by kind code.
+    OpenOverdueOf(String),
+    /// A deadline recorded missed that ended unmet (discharged, or its clue closed), by kind
+    /// code; counted on the day it ended.
+    MissedUnmet(String),
 }
 
 impl Metric {
@@ -43,6 +59,7 @@ impl Metric {
         match self {
             Self::Received => "received".into(),
             Self::ReceivedInCategory(c) => format!("category.{c}"),
+            Self::ReceivedByChannel(c) => format!("channel.{c}"),
             Self::Judged(o) => format!("judged.{o}"),
             Self::Escalated => "escalated".into(),
             Self::Designated => "designated".into(),
@@ -56,6 +73,10 @@ impl Metric {
             Self::NoticeOwed => "notice_owed".into(),
             Self::Message => "message".into(),
             Self::Supervised => "supervised".into(),
+            Self::Open => "open".into(),
+            Self::OpenOverdue => "open_overdue".into(),
+            Self::OpenOverdueOf(k) => format!("open_overdue.{k}"),
+            Self::MissedUnmet(k) => format!("missed_unmet.{k}"),
         }
     }
 }
@@ -63,9 +84,10 @@ impl Metric {
 /// The metrics one event increments, given the clue's category.
 pub fn metrics_of(kind: &EventKind, category: &CategoryChoice) -> Vec<Metric> {
     match kind {
-        EventKind::Received { .. } => vec![
+        EventKind::Received { receipt } => vec![
             Metric::Received,
             Metric::ReceivedInCategory(category.stat_code()),
+            Metric::ReceivedByChannel(receipt.channel.code().into()),
         ],
         EventKind::Judged { judgment, .. } => vec![Metric::Judged(judgment.code().into())],
         EventKind::Escalated { .. } => vec![Metric::Escalated],
@@ -110,6 +132,47 @@ fn deadline_metric(kind: DeadlineKind, on_time: bool) -> Metric {
     } else {
         Metric::Late(kind.code().into())
     }
+}
+
+/// The gauge-like measures of one clue as it stands: open (1/0), open and overdue (1/0), its
+/// missed-and-unmet deadlines of an open clue by kind, and (cumulative) its missed deadlines
+/// that ended unmet. A change of the clue moves each counter by the difference.
+pub fn gauges(clue: &Clue) -> BTreeMap<Metric, i64> {
+    let mut out = BTreeMap::new();
+    let open = clue.state.is_open();
+    if open {
+        out.insert(Metric::Open, 1);
+    }
+    for d in clue.deadlines.iter().filter(|d| d.missed_at.is_some()) {
+        let kind = d.kind.code().to_owned();
+        match d.status {
+            DeadlineStatus::Open if open => {
+                out.insert(Metric::OpenOverdue, 1);
+                *out.entry(Metric::OpenOverdueOf(kind)).or_insert(0) += 1;
+            }
+            DeadlineStatus::Met { .. } => {}
+            DeadlineStatus::Open | DeadlineStatus::Discharged { .. } => {
+                *out.entry(Metric::MissedUnmet(kind)).or_insert(0) += 1;
+            }
+        }
+    }
+    out
+}
+
+/// What one change of a clue (`before` → `after`; no `before` for a receipt) adds to each gauge
+/// counter, by metric code; only non-zero deltas.
+pub fn gauge_deltas(before: Option<&Clue>, after: &Clue) -> BTreeMap<String, i64> {
+    let mut delta: BTreeMap<Metric, i64> = gauges(after);
+    if let Some(before) = before {
+        for (m, n) in gauges(before) {
+            *delta.entry(m).or_insert(0) -= n;
+        }
+    }
+    delta
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|(m, n)| (m.code(), n))
+        .collect()
 }
 
 /// The territory cells a clue located at `division` counts in: its county (when county-level),

@@ -115,11 +115,13 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod bulletins;
 pub mod calendar;
 pub mod console;
 pub mod delivery;
 pub mod dynamo;
 pub mod error;
+pub mod exports;
 pub mod idempotency;
 pub mod item;
 pub mod keys;
@@ -132,6 +134,7 @@ pub mod reminders;
 pub mod reporting;
 pub mod scope_filing;
 pub mod supervision;
+pub mod statistics;
 pub mod sweep;
 pub mod vault;
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::NaiveDate;
 use domain::event::EventKind;
-use domain::stats::{metrics_of, stat_day, territory_cells};
+use domain::stats::{gauge_deltas, metrics_of, stat_day, territory_cells};
 use domain::timeline::{Head, TimelineEntry, append_all};
 use domain::{Clue, ClueId, DivisionCode, Event};
 
@@ -78,7 +78,8 @@ pub fn apply_events(
 
 /// The statistics increments of `changes`, aggregated per (territory cell, day): each event
 /// counts for the clue whose timeline holds it, in that clue's county, city and province, on
-/// the Shanghai day of the event.
+/// the Shanghai day of the event; the gauges move by the change of the clue
+/// ([`domain::stats::gauge_deltas`]) on the day of the change.
 pub fn counter_increments(
     changes: &[Change],
 ) -> BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>> {
@@ -86,6 +87,19 @@ pub fn counter_increments(
     for change in changes {
         let clue = &change.after.clue;
         let cells = territory_cells(&clue.location.division);
+        let gauges = gauge_deltas(change.before.as_ref().map(|b| &b.clue), clue);
+        if !gauges.is_empty() {
+            let at = change
+                .entries
+                .last()
+                .map_or(clue.updated_at, |e| e.event.at);
+            for cell in &cells {
+                let counters = out.entry((*cell, stat_day(at))).or_default();
+                for (code, by) in &gauges {
+                    *counters.entry(code.clone()).or_default() += by;
+                }
+            }
+        }
         for entry in &change.entries {
             let metrics = metrics_of(&entry.event.kind, &clue.category);
             if metrics.is_empty() {
@@ -134,7 +148,11 @@ pub fn plan_writes(
     for change in changes {
         plan_change(table, change, &mut plan)?;
     }
-    for ((cell, day), counters) in counter_increments(changes) {
+    for ((cell, day), mut counters) in counter_increments(changes) {
+        counters.retain(|_, by| *by != 0);
+        if counters.is_empty() {
+            continue;
+        }
         let mut names = std::collections::HashMap::new();
         let mut values = std::collections::HashMap::new();
         let mut clauses = Vec::new();

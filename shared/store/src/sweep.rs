@@ -70,7 +70,7 @@ fn index_sk(instant_of: DateTime<Utc>, entry: &DeadlineEntry) -> String {
     )
 }
 
-fn is_conditional<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+pub(crate) fn is_conditional<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
 }
 

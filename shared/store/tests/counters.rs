@@ -1,5 +1,7 @@
-//! Statistics counters equal a recount from the timelines after a scripted random sequence of
-//! commands across three counties.
+//! Statistics counters and figures equal a recount from the timelines after a scripted random
+//! workload of 500 commands across the province (three counties in two cities, every outcome,
+//! some late): every counter of every cell and day, every figure of every level and period, and
+//! the on-time rate by its formula.
 
 mod support;
 
@@ -9,9 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 use domain::command::JudgmentRequest;
 use domain::deadline::DeadlineKind;
 use domain::event::{DeliveryStatus, Missing, VerificationResult};
-use domain::stats::{metrics_of, stat_day, territory_cells};
-use domain::text::{MessageText, Reason};
-use domain::{Actor, ClueId, Command, DivisionCode, Role};
+use domain::figures::{DayCounters, Figures, Granularity, Period};
+use domain::stats::{gauge_deltas, metrics_of, stat_day, territory_cells};
+use domain::text::{DepartmentName, MessageText, Reason};
+use domain::{Actor, Clue, ClueId, Command, DeadlineStatus, DivisionCode, Role};
 use store::{ClueStore, StoreError};
 use support::*;
 
@@ -56,14 +59,32 @@ async fn one_command(
     let h = handler(clue.handler.as_str());
     let officer = as_officer(&h);
     let reason = |s: &str| Reason::parse(s).expect("reason");
-    let (command, actor) = match rng.below(10) {
+    let (command, actor) = match rng.below(12) {
         0 | 1 => {
-            let judgment = match rng.below(4) {
+            let judgment = match rng.below(5) {
                 0 | 1 => JudgmentRequest::Accept,
                 2 => JudgmentRequest::OutOfScope {
                     exclusion: None,
                     department: None,
                 },
+                3 => {
+                    // The reporter's latest earlier clue (eight reporters share the clues).
+                    let mine = clues.iter().position(|c| *c == id).unwrap_or(0);
+                    let mut earlier = None;
+                    for other in clues[..mine].iter().rev().take(12) {
+                        let other = env.store.clue(other).await?.clue;
+                        if other.reporter == clue.reporter {
+                            earlier = Some(other.summary());
+                            break;
+                        }
+                    }
+                    let Some(earlier) = earlier else {
+                        return Ok(());
+                    };
+                    JudgmentRequest::Duplicate {
+                        earlier: Box::new(earlier),
+                    }
+                }
                 _ => JudgmentRequest::NeedMaterial {
                     missing: vec![Missing::Facts],
                 },
@@ -149,11 +170,26 @@ async fn one_command(
                 officer,
             )
         }
-        8 => (
+        8 | 10 => (
             Command::RecordMissed {
-                kind: DeadlineKind::Judgment,
+                kind: if rng.below(3) == 0 {
+                    DeadlineKind::VerificationNotice
+                } else {
+                    DeadlineKind::Judgment
+                },
             },
             Actor::System,
+        ),
+        11 => (
+            Command::Transfer {
+                transfer: domain::TransferRequest::OffPlatform {
+                    department: DepartmentName::parse("杭州市西湖区住房和城乡建设局")
+                        .expect("name"),
+                    handed_over_on: domain::calendar::shanghai_date(now),
+                    note: None,
+                },
+            },
+            officer,
         ),
         _ => {
             let sup = officer_of("sup", "land-330000", &[Role::Supervisor]);
@@ -176,16 +212,107 @@ fn officer_of(name: &str, bureau: &str, roles: &[Role]) -> Actor {
     as_officer(&officer(name, bureau, roles))
 }
 
+/// A clue's timeline and its snapshots.
+type History = (
+    Vec<domain::timeline::TimelineEntry>,
+    Vec<(chrono::NaiveDate, Clue)>,
+);
+
+/// A clue as it stood after each command that touched its timeline, with that command's day.
+fn snapshots(entries: &[domain::timeline::TimelineEntry]) -> Vec<(chrono::NaiveDate, Clue)> {
+    let events: Vec<domain::Event> = entries.iter().map(|e| e.event.clone()).collect();
+    let mut batches: Vec<&[domain::Event]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=events.len() {
+        if i == events.len() || events[i].at != events[start].at {
+            batches.push(&events[start..i]);
+            start = i;
+        }
+    }
+    let mut out: Vec<(chrono::NaiveDate, Clue)> = Vec::new();
+    for batch in batches {
+        let clue = match out.last() {
+            None => Clue::from_receipt(batch).expect("receipt"),
+            Some((_, before)) => {
+                let mut c = before.clone();
+                c.apply(batch).expect("applies");
+                c
+            }
+        };
+        out.push((stat_day(batch[0].at), clue));
+    }
+    out
+}
+
+/// The clue as it stood at the end of `day` (none before its receipt).
+fn as_of(snaps: &[(chrono::NaiveDate, Clue)], day: chrono::NaiveDate) -> Option<&Clue> {
+    snaps.iter().rev().find(|(d, _)| *d <= day).map(|(_, c)| c)
+}
+
+/// The terms of the on-time rate for a cell's clues and a period, counted straight from the
+/// clues' histories: (met on time, met late, missed and ended unmet, open past the deadline at
+/// the end).
+fn rate_terms(histories: &[History], cell: &DivisionCode, p: Period) -> (i64, i64, i64, i64) {
+    let (mut on_time, mut late, mut unmet, mut open_overdue) = (0, 0, 0, 0);
+    let unmet_at = |c: Option<&Clue>| -> i64 {
+        c.map_or(0, |c| {
+            c.deadlines
+                .iter()
+                .filter(|d| d.missed_at.is_some())
+                .filter(|d| match d.status {
+                    DeadlineStatus::Met { .. } => false,
+                    DeadlineStatus::Discharged { .. } => true,
+                    DeadlineStatus::Open => !c.state.is_open(),
+                })
+                .count() as i64
+        })
+    };
+    for (timeline, snaps) in histories {
+        let last = &snaps.last().expect("received").1;
+        if !cell.contains(&last.location.division) {
+            continue;
+        }
+        for e in timeline {
+            let day = stat_day(e.event.at);
+            if day < p.from || day > p.to {
+                continue;
+            }
+            if let domain::EventKind::DeadlineClosed {
+                status: DeadlineStatus::Met { on_time: t, .. },
+                ..
+            } = e.event.kind
+            {
+                if t {
+                    on_time += 1;
+                } else {
+                    late += 1;
+                }
+            }
+        }
+        let end = as_of(snaps, p.to);
+        let before = p.from.pred_opt().and_then(|d| as_of(snaps, d));
+        unmet += unmet_at(end) - unmet_at(before);
+        if let Some(c) = end.filter(|c| c.state.is_open()) {
+            open_overdue += c
+                .deadlines
+                .iter()
+                .filter(|d| d.is_open() && d.missed_at.is_some())
+                .count() as i64;
+        }
+    }
+    (on_time, late, unmet, open_overdue)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counters_equal_a_recount_from_the_timelines() {
-    bounded(400, async {
+async fn counters_and_figures_equal_a_recount_from_the_timelines() {
+    bounded(900, async {
         let env = Env::start().await;
         let mut rng = Rng(0x1233_6000_2026_0309);
         let mut clues = Vec::new();
         let start = at(3, 2);
         let (mut done, mut refused) = (0, 0);
-        for step in 0..200 {
-            let now = start + Duration::hours(3 * step as i64);
+        for step in 0..500 {
+            let now = start + Duration::hours(5 * step as i64);
             match one_command(&env, &mut rng, &mut clues, step, now).await {
                 Ok(()) => done += 1,
                 Err(StoreError::Domain(_)) | Err(StoreError::MergeGroupFull(_)) => refused += 1,
@@ -193,34 +320,80 @@ async fn counters_equal_a_recount_from_the_timelines() {
             }
         }
         assert!(
-            done > 100,
+            done > 250,
             "most commands apply ({done} done, {refused} refused)"
         );
 
-        // Recount from every clue's (verified) timeline.
+        // Recount from every clue's (verified) timeline: each event's metrics on its day, and the
+        // gauges moved by each command on its day.
         let mut expected: BTreeMap<(DivisionCode, chrono::NaiveDate, String), i64> =
             BTreeMap::new();
         let mut states = BTreeMap::new();
+        let mut histories = Vec::new();
         for id in &clues {
             env.store.verify_timeline(id).await.expect("verifies");
             let clue = env.store.clue(id).await.expect("clue").clue;
             *states.entry(clue.state.code()).or_insert(0) += 1;
-            for entry in env.store.timeline(id).await.expect("timeline") {
+            let timeline = env.store.timeline(id).await.expect("timeline");
+            let cells = territory_cells(&clue.location.division);
+            for entry in &timeline {
                 let day = stat_day(entry.event.at);
                 for metric in metrics_of(&entry.event.kind, &clue.category) {
-                    for cell in territory_cells(&clue.location.division) {
-                        *expected.entry((cell, day, metric.code())).or_insert(0) += 1;
+                    for cell in &cells {
+                        *expected.entry((*cell, day, metric.code())).or_insert(0) += 1;
                     }
                 }
             }
+            let snaps = snapshots(&timeline);
+            assert_eq!(
+                snaps.last().map(|(_, c)| c),
+                Some(&clue),
+                "replays to the stored clue"
+            );
+            let mut before: Option<&Clue> = None;
+            for (day, c) in &snaps {
+                for (code, by) in gauge_deltas(before, c) {
+                    for cell in &cells {
+                        *expected.entry((*cell, *day, code.clone())).or_insert(0) += by;
+                    }
+                }
+                before = Some(c);
+            }
+            histories.push((timeline, snaps));
+        }
+        expected.retain(|_, n| *n != 0);
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for ((cell, _, m), n) in &expected {
+            if cell.as_str() == "330000" {
+                *totals.entry(m.clone()).or_insert(0) += n;
+            }
         }
         println!("{done} commands applied, {refused} refused; clues by state: {states:?}");
+        println!("province totals: {totals:?}");
         assert!(
             states.len() >= 4,
             "the script reaches most states: {states:?}"
         );
+        for m in [
+            "judged.accept",
+            "judged.out_of_scope",
+            "judged.duplicate",
+            "judged.need_material",
+            "verified.no_violation",
+            "verified.violation_found",
+            "transferred.off_platform",
+            "late.judgment",
+            "on_time.judgment",
+            "missed.judgment",
+            "escalated",
+        ] {
+            assert!(
+                totals.get(m).is_some_and(|n| *n > 0),
+                "the workload reaches {m}"
+            );
+        }
         let first = start.date_naive();
-        let last = (start + Duration::days(30)).date_naive();
+        let last = (start + Duration::hours(5 * 500)).date_naive();
         let cells: BTreeSet<DivisionCode> = expected.keys().map(|(c, _, _)| *c).collect();
         assert_eq!(
             cells.len(),
@@ -228,6 +401,16 @@ async fn counters_equal_a_recount_from_the_timelines() {
             "three counties, two cities, the province: {cells:?}"
         );
         let days: BTreeSet<chrono::NaiveDate> = expected.keys().map(|(_, d, _)| *d).collect();
+        let range = Period::new(first, last).expect("range");
+        let mut periods = range.split(Granularity::Month).expect("months");
+        periods.extend(range.split(Granularity::Quarter).expect("quarters"));
+        periods.push(range);
+        periods.extend(
+            days.iter()
+                .step_by(7)
+                .map(|d| Period::unit(Granularity::Day, *d)),
+        );
+        let mut rates_seen = 0;
         for cell in &cells {
             // The whole period in one read…
             let stored = env
@@ -239,18 +422,68 @@ async fn counters_equal_a_recount_from_the_timelines() {
             for ((_, _, m), n) in expected.iter().filter(|((c, _, _), _)| c == cell) {
                 *want.entry(m.clone()).or_insert(0) += n;
             }
+            want.retain(|_, n| *n != 0);
+            let stored: BTreeMap<String, i64> =
+                stored.into_iter().filter(|(_, n)| *n != 0).collect();
             assert_eq!(stored, want, "cell {cell}");
-            // …and day by day.
-            for day in &days {
-                let stored = env.store.read_stats(cell, *day, *day).await.expect("stats");
-                let want: BTreeMap<String, i64> = expected
+            // …and day by day, as the figures read them.
+            let stored_days = env.store.stat_days(cell, last).await.expect("days");
+            let mut want_days = DayCounters::new();
+            for ((_, d, m), n) in expected.iter().filter(|((c, _, _), _)| c == cell) {
+                want_days.entry(*d).or_default().insert(m.clone(), *n);
+            }
+            let stored_days: DayCounters = stored_days
+                .into_iter()
+                .map(|(d, c)| (d, c.into_iter().filter(|(_, n)| *n != 0).collect()))
+                .filter(|(_, c): &(_, BTreeMap<String, i64>)| !c.is_empty())
+                .collect();
+            assert_eq!(stored_days, want_days, "cell {cell} day by day");
+            // Every figure of every period, and the on-time rate by its formula.
+            for p in &periods {
+                let figures = Figures::of(&stored_days, *p);
+                assert_eq!(figures, Figures::of(&want_days, *p), "cell {cell} {p:?}");
+                let (on_time, late, unmet, open_overdue) = rate_terms(&histories, cell, *p);
+                let total = &figures.deadlines_total;
+                assert_eq!(
+                    (
+                        total.on_time,
+                        total.late,
+                        total.missed_unmet,
+                        total.open_overdue
+                    ),
+                    (on_time, late, unmet, open_overdue),
+                    "cell {cell} {p:?}"
+                );
+                let counted = on_time + late + unmet + open_overdue;
+                assert_eq!(total.on_time_rate.counted, counted);
+                if counted > 0 {
+                    rates_seen += 1;
+                    assert_eq!(
+                        total.on_time_rate.rate,
+                        Some(on_time as f64 / counted as f64),
+                        "cell {cell} {p:?}"
+                    );
+                }
+                let open_at_end = histories
                     .iter()
-                    .filter(|((c, d, _), _)| c == cell && d == day)
-                    .map(|((_, _, m), n)| (m.clone(), *n))
-                    .collect();
-                assert_eq!(stored, want, "cell {cell} on {day}");
+                    .filter_map(|(_, snaps)| as_of(snaps, p.to))
+                    .filter(|c| cell.contains(&c.location.division) && c.state.is_open())
+                    .collect::<Vec<_>>();
+                assert_eq!(figures.open, open_at_end.len() as i64, "open {cell} {p:?}");
+                assert_eq!(
+                    figures.open_overdue,
+                    open_at_end
+                        .iter()
+                        .filter(|c| c
+                            .deadlines
+                            .iter()
+                            .any(|d| d.is_open() && d.missed_at.is_some()))
+                        .count() as i64,
+                    "open overdue {cell} {p:?}"
+                );
             }
         }
+        assert!(rates_seen > 20, "the rate is checked on many periods");
     })
     .await;
 }

@@ -35,6 +35,7 @@ impl World {
             reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
             notices: MemoryNoticeQueue::default(),
             evidence: None,
+            exports: None,
         };
         Self {
             env,

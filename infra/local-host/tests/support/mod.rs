@@ -31,6 +31,7 @@ pub fn bin_dir() -> PathBuf {
         "judgment",
         "deadline-sweep",
         "notify",
+        "export",
         "web",
     ] {
         assert!(
