@@ -179,6 +179,8 @@ pub const ROUTES: Router<Route> = Router {
         Path {
             pattern: "/api/officer/scope/{city}/{version}/acknowledge",
             methods: &[("POST", Route::ScopeAcknowledge)],
+        },
+        Path {
             pattern: "/api/officer/bulletins",
             methods: &[("GET", Route::Bulletins), ("POST", Route::BulletinGenerate)],
         },
