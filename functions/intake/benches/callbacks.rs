@@ -181,6 +181,7 @@ fn app<R: Side>(w: &World, db: aws_sdk_dynamodb::Client, side: R) -> BenchApp<R>
         session: secret.session_key(),
         keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
         public: intake::PublicOrigin::parse("https://12336.example.cn").expect("origin"),
+        surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "bench"),
     }
 }
 

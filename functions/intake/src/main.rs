@@ -24,6 +24,8 @@ struct Config {
     wechat_api_base: String,
     wechat_oauth_base: Option<String>,
     public_origin: PublicOrigin,
+    stack_name: String,
+    surge_per_hour: u32,
 }
 
 impl Config {
@@ -43,6 +45,14 @@ impl Config {
                     source: Box::new(e),
                 }
             })?,
+            stack_name: required_env("STACK_NAME")?,
+            surge_per_hour: match optional_env("DIVISION_SURGE_PER_HOUR") {
+                None => intake::surge::DEFAULT_PER_HOUR,
+                Some(v) => v.parse().map_err(|e| runtime::ConfigError::Invalid {
+                    name: "DIVISION_SURGE_PER_HOUR",
+                    source: Box::new(e),
+                })?,
+            },
         })
     }
 }
@@ -113,6 +123,7 @@ async fn build(config: &Config, aws: &aws_config::SdkConfig) -> anyhow::Result<I
         session: reporter.session_key(),
         keyer: ReporterKeyer::new(reporter.reporter_key_secret())?,
         public: config.public_origin.clone(),
+        surge: intake::surge::Surge::new(config.surge_per_hour, &config.stack_name),
     })
 }
 

@@ -16,6 +16,7 @@
 //! - [`binding`]: the officer's WeChat binding and its codes.
 //! - [`calendar`]: the working-day calendar as run-time data (admin upload and amendment).
 //! - [`overdue`]: the overdue entries of the caller's territory (for supervising bureaus).
+//! - [`surge`]: the clues of a county's surge in the caller's territory, for review.
 
 pub mod access;
 pub mod actions;
@@ -26,6 +27,7 @@ pub mod evidence;
 pub mod officer;
 pub mod overdue;
 pub mod reminders;
+pub mod surge;
 pub mod views;
 
 use api::router::{Matched, Path, Router};
@@ -75,6 +77,7 @@ pub enum Route {
     Calendar,
     CalendarYear,
     Overdue,
+    Surge,
 }
 
 /// Every path of the officer API, once.
@@ -140,6 +143,10 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/overdue",
             methods: &[("GET", Route::Overdue)],
         },
+        Path {
+            pattern: "/api/officer/surge",
+            methods: &[("GET", Route::Surge)],
+        },
     ],
 };
 
@@ -183,6 +190,7 @@ impl<Q: NoticeQueue> App<Q> {
                 calendar::upload(store, o, matched.param("year"), &req.body, now).await
             }
             Route::Overdue => overdue::list(store, o, req).await,
+            Route::Surge => surge::list(store, &self.reporting, o, req).await,
         }
     }
 

@@ -127,6 +127,7 @@ pub mod plan;
 pub mod push_nonce;
 pub mod reminders;
 pub mod reporting;
+pub mod surge;
 pub mod sweep;
 pub mod vault;
 

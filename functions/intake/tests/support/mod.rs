@@ -71,6 +71,7 @@ impl World {
             session: secret.session_key(),
             keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
             public: intake::PublicOrigin::parse(PUBLIC).expect("origin"),
+            surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "test"),
         };
         let platform = Platform::new(
             SecretString::from(defaults::TOKEN),
