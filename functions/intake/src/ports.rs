@@ -60,6 +60,13 @@ pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
         subject: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// What `limit` counted for `subject` in its current window.
+    fn used(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
     fn block_of(
         &self,
         reporter: &ReporterKey,
@@ -148,6 +155,14 @@ impl Side for ReportingStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         ReportingStore::give_back(self, limit, subject, now).await
+    }
+    async fn used(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        ReportingStore::used(self, limit, subject, now).await
     }
     async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
         ReportingStore::block_of(self, reporter).await
@@ -327,6 +342,19 @@ impl Side for MemorySide {
             }
         });
         Ok(())
+    }
+    async fn used(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        Ok(self.with(|m| {
+            m.counters
+                .get(&format!("{}#{subject}", limit.name))
+                .copied()
+                .unwrap_or(0)
+        }))
     }
     async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
         Ok(self.with(|m| m.blocks.get(reporter).cloned()))

@@ -7,12 +7,12 @@ use chrono::{DateTime, Duration, Utc};
 use domain::event::{Channel, Evidence, Gps, Location};
 use domain::scope::{CategoryChoice, ScopeError};
 use domain::text::{Address, Facts, Subject};
-use domain::{AttachmentId, ClueId, DivisionCode, DomainError, ReporterKey};
+use domain::{AttachmentId, ClueId, DivisionCode, DomainError};
 use outbox::NoticeQueue;
 use sha2::{Digest, Sha256};
 use store::{
-    AttachmentStatus, ClueStore, IdempotencyKey, RateLimit, Received, ReporterIdentity, StoreError,
-    Submission,
+    AttachmentStatus, ClueStore, IdempotencyKey, RateLimit, Received, ReporterIdentity,
+    ReporterKeys, StoreError, Submission,
 };
 
 use crate::App;
@@ -111,13 +111,25 @@ where
     /// 403 `reporter_blocked`.
     pub async fn check_block(
         &self,
-        reporter: &ReporterKey,
+        reporter: &ReporterKeys,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
-        match self.side.block_of(reporter).await {
-            Ok(None) => Ok(()),
-            Ok(Some(_)) => Err({
-                if let Err(e) = self.side.note_blocked_attempt(reporter, now).await {
+        // A block made under an earlier version of the reporter-key secret still holds.
+        let mut blocked = None;
+        for key in reporter.all() {
+            match self.side.block_of(key).await {
+                Ok(None) => {}
+                Ok(Some(_)) => {
+                    blocked = Some(key);
+                    break;
+                }
+                Err(e) => return Err(store_error(&e)),
+            }
+        }
+        match blocked {
+            None => Ok(()),
+            Some(key) => Err({
+                if let Err(e) = self.side.note_blocked_attempt(key, now).await {
                     tracing::warn!(
                         code = e.code(),
                         "a blocked reporter's attempt was not counted"
@@ -129,7 +141,6 @@ where
                     "您的举报功能已被暂停。如有疑问，请拨打12336咨询。",
                 )
             }),
-            Err(e) => Err(store_error(&e)),
         }
     }
 
@@ -140,7 +151,7 @@ where
     /// 409 `attachment_pending`, 400 `too_many_attachments`.
     pub async fn evidence(
         &self,
-        reporter: &ReporterKey,
+        reporter: &ReporterKeys,
         ids: &[AttachmentId],
     ) -> Result<Vec<Evidence>, ApiError> {
         if ids.len() > MAX_ATTACHMENTS {
@@ -159,7 +170,7 @@ where
                 .attachment(id)
                 .await
                 .map_err(|e| store_error(&e))?;
-            let Some(a) = a.filter(|a| &a.owner == reporter) else {
+            let Some(a) = a.filter(|a| reporter.holds(&a.owner)) else {
                 return Err(ApiError::bad_request(
                     "attachment_not_found",
                     "证据材料不存在，请重新上传",
@@ -197,13 +208,30 @@ where
         key: &IdempotencyKey,
         now: DateTime<Utc>,
     ) -> Result<Received, ApiError> {
-        let reporter = self.keyer.key(&identity.openid);
-        self.check_block(&reporter, now).await?;
-        let evidence = self.evidence(&reporter, &report.attachments).await?;
-        self.precheck(&reporter, &report, now).await?;
+        let keys = self.keyer.keys(&identity.openid);
+        let reporter = keys.current();
+        self.check_block(&keys, now).await?;
+        let evidence = self.evidence(&keys, &report.attachments).await?;
+        self.precheck(&keys, &report, now).await?;
         let mut taken: Vec<(RateLimit, String)> = Vec::new();
         for limit in LIMITS {
-            match self.side.take(&limit, reporter.as_str(), now).await {
+            // What was counted under earlier versions of the reporter-key secret still counts.
+            let (limit, left) = match self.earlier_use(&limit, &keys, now).await {
+                Ok(used) => {
+                    let left = limit.max.saturating_sub(used);
+                    (RateLimit { max: left, ..limit }, left)
+                }
+                Err(e) => {
+                    self.give_back(&taken, now).await;
+                    return Err(store_error(&e));
+                }
+            };
+            let allowed = if left == 0 {
+                Ok(false)
+            } else {
+                self.side.take(&limit, reporter.as_str(), now).await
+            };
+            match allowed {
                 Ok(true) => taken.push((limit, reporter.as_str().to_owned())),
                 Ok(false) => {
                     self.give_back(&taken, now).await;
@@ -291,7 +319,7 @@ where
     /// resubmitted clue is this reporter's (the store decides both again in its transaction).
     async fn precheck(
         &self,
-        reporter: &ReporterKey,
+        reporter: &ReporterKeys,
         report: &Report,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
@@ -309,7 +337,7 @@ where
         }
         if let Some(old) = &report.resubmission_of {
             match self.store.clue(old).await {
-                Ok(c) if &c.clue.reporter == reporter => {}
+                Ok(c) if reporter.holds(&c.clue.reporter) => {}
                 Ok(_) | Err(StoreError::NotFound(_)) => {
                     return Err(ApiError::not_found("clue_not_found"));
                 }
@@ -317,6 +345,20 @@ where
             }
         }
         Ok(())
+    }
+
+    /// What `limit` counted in its current window under the reporter's keys of earlier versions.
+    async fn earlier_use(
+        &self,
+        limit: &RateLimit,
+        keys: &ReporterKeys,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let mut used = 0u32;
+        for key in keys.previous() {
+            used = used.saturating_add(self.side.used(limit, key.as_str(), now).await?);
+        }
+        Ok(used)
     }
 
     async fn give_back(&self, taken: &[(RateLimit, String)], now: DateTime<Utc>) {

@@ -157,7 +157,7 @@ pub use reminders::{
     ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
-pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, VaultContext};
+pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, ReporterKeys, VaultContext};
 
 /// The most clues one primary may have merged into it (see "Bounds").
 pub const MAX_MERGE_MEMBERS: usize = 15;

@@ -12,9 +12,10 @@ use chrono::Utc;
 use intake::App;
 use intake::http::Req;
 use intake::ports::MemoryMediaQueue;
+use keyring::Keyring;
 use outbox::MemoryNoticeQueue;
 use secrecy::SecretString;
-use session::ReporterSecret;
+use session::SessionKey;
 use store::{DynamoClueStore, ReporterKeyer, ReportingStore};
 use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache, Platform};
 use wechat_sim::defaults;
@@ -26,6 +27,13 @@ pub use store_support::Env;
 pub const PUBLIC: &str = "https://12336.example.cn";
 
 pub type TestApp = App<DynamoClueStore, ReportingStore, MemoryNoticeQueue, MemoryMediaQueue>;
+
+/// A session key from two one-version secrets of `byte` repeated (session) and `byte + 1`
+/// (OAuth state).
+pub fn session_key(byte: u8) -> SessionKey {
+    let ring = |b: u8| Keyring::single("1", vec![b; 32]).expect("keyring");
+    SessionKey::new(&ring(byte), &ring(byte + 1))
+}
 
 pub struct World {
     pub env: Env,
@@ -44,7 +52,6 @@ impl World {
         let (addr, _task) =
             wechat_sim::spawn(listener, wechat_sim::Config::default()).expect("sim");
         let sim = format!("http://{addr}");
-        let secret = ReporterSecret::new(vec![7u8; 32]).expect("secret");
         let side = ReportingStore::new(env.db.clone(), &env.table);
         let app = App {
             store: env.another_store(),
@@ -68,7 +75,7 @@ impl World {
             .expect("client"),
             oauth_base: sim.clone(),
             appid: defaults::APPID.to_owned(),
-            session: secret.session_key(),
+            session: session_key(7),
             keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
             public: intake::PublicOrigin::parse(PUBLIC).expect("origin"),
             surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "test"),
