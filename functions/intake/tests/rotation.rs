@@ -16,32 +16,6 @@ use support::{World, store_support};
 /// The reporter-key secret's new version (the old one is `store_support::SECRET`).
 const NEW_SECRET: &[u8] = b"rotated-reporter-key-secret-9876543210";
 
-fn form(notice: &str, facts: &str) -> String {
-    json!({
-        "division": "330106",
-        "address": "留下街道某村东侧农田",
-        "gps": {"lat": 30.25, "lng": 120.05},
-        "subject": "某建材公司",
-        "category": {"kind": "annex", "code": "farmland_destruction"},
-        "facts": facts,
-        "attachments": [],
-        "notice_version": notice,
-        "consent": true,
-        "identity": null,
-        "resubmission_of": null,
-    })
-    .to_string()
-}
-
-fn file(w: &World, version: &str, cookie: &str, facts: &str) -> intake::Req {
-    w.api(
-        "POST",
-        "/api/reporter/clues",
-        Some(cookie),
-        &form(version, facts),
-    )
-}
-
 fn body(r: &intake::Resp) -> Value {
     serde_json::from_str(&r.body).unwrap_or(Value::Null)
 }
@@ -57,25 +31,10 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         "oRotateC000000000000000001",
     );
     let (ca, cb, cc) = (w.sign_in(a).await, w.sign_in(b).await, w.sign_in(c).await);
-    let notice = w
-        .app
-        .handle(
-            &w.api(
-                "GET",
-                "/api/reporter/reporting-notice?division=330106",
-                Some(&ca),
-                "",
-            ),
-            now,
-        )
-        .await;
-    let version = body(&notice)["version_id"]
-        .as_str()
-        .expect("version")
-        .to_owned();
+    let version = w.notice_version(&ca).await;
     let first = w
         .app
-        .handle(&file(&w, &version, &ca, "第一件：在基本农田上建房。"), now)
+        .handle(&w.h5_clue(&version, &ca, "第一件：在基本农田上建房。"), now)
         .await;
     assert_eq!(first.status, 201, "{}", first.body);
     let first_id = body(&first)["clue_id"]
@@ -96,7 +55,7 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         let r = w
             .app
             .handle(
-                &file(&w, &version, &cc, &format!("第{i}次：在基本农田上建房。")),
+                &w.h5_clue(&version, &cc, &format!("第{i}次：在基本农田上建房。")),
                 now,
             )
             .await;
@@ -155,7 +114,7 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
     let second = w
         .app
         .handle(
-            &file(&w, &version, &new_cookie, "第二件：在基本农田上建厂房。"),
+            &w.h5_clue(&version, &new_cookie, "第二件：在基本农田上建厂房。"),
             now,
         )
         .await;
@@ -210,7 +169,7 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
     // limited.
     let blocked = w
         .app
-        .handle(&file(&w, &version, &cb, "又一件：在基本农田上建房。"), now)
+        .handle(&w.h5_clue(&version, &cb, "又一件：在基本农田上建房。"), now)
         .await;
     assert_eq!(
         (blocked.status, blocked.error_code().as_deref()),
@@ -218,7 +177,7 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
     );
     let limited = w
         .app
-        .handle(&file(&w, &version, &cc, "第六次：在基本农田上建房。"), now)
+        .handle(&w.h5_clue(&version, &cc, "第六次：在基本农田上建房。"), now)
         .await;
     assert_eq!(
         (limited.status, limited.error_code().as_deref()),

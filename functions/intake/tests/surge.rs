@@ -6,25 +6,8 @@ mod support;
 
 use chrono::Utc;
 use domain::DivisionCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::World;
-
-fn form(notice: &str, facts: &str) -> String {
-    json!({
-        "division": "330106",
-        "address": "留下街道某村东侧农田",
-        "gps": {"lat": 30.25, "lng": 120.05},
-        "subject": "某建材公司",
-        "category": {"kind": "annex", "code": "farmland_destruction"},
-        "facts": facts,
-        "attachments": [],
-        "notice_version": notice,
-        "consent": true,
-        "identity": null,
-        "resubmission_of": null,
-    })
-    .to_string()
-}
 
 fn body(r: &intake::Resp) -> Value {
     serde_json::from_str(&r.body).unwrap_or(Value::Null)
@@ -40,39 +23,18 @@ async fn a_surge_in_a_county_is_filed_and_marked_for_review_never_refused() {
     for i in 0..5 {
         cookies.push(w.sign_in(&format!("oSurgeReporter00000000000{i}")).await);
     }
-    let notice = w
-        .app
-        .handle(
-            &w.api(
-                "GET",
-                "/api/reporter/reporting-notice?division=330106",
-                Some(&cookies[0]),
-                "",
-            ),
-            now,
-        )
-        .await;
-    let version = body(&notice)["version_id"]
-        .as_str()
-        .expect("version")
-        .to_owned();
+    let version = w.notice_version(&cookies[0]).await;
 
     // Act: each files one clue; the last one sends the same clue twice (a retried request)
     let mut numbers = Vec::new();
     for (i, c) in cookies.iter().enumerate() {
-        let f = form(&version, &format!("第{i}位举报人：在基本农田上建房。"));
-        let r = w
-            .app
-            .handle(&w.api("POST", "/api/reporter/clues", Some(c), &f), now)
-            .await;
+        let f = w.h5_clue(&version, c, &format!("第{i}位举报人：在基本农田上建房。"));
+        let r = w.app.handle(&f, now).await;
         // Assert: nobody is refused for the county's surge
         assert_eq!(r.status, 201, "reporter {i}: {}", r.body);
         numbers.push(body(&r)["clue_no"].as_str().expect("clue_no").to_owned());
         if i == 4 {
-            let again = w
-                .app
-                .handle(&w.api("POST", "/api/reporter/clues", Some(c), &f), now)
-                .await;
+            let again = w.app.handle(&f, now).await;
             assert_eq!(again.status, 200, "{}", again.body);
         }
     }
@@ -139,31 +101,13 @@ async fn a_reporter_keeps_their_own_limit_during_a_surge() {
     w.app.surge = intake::surge::Surge::new(1, "test");
     let now = Utc::now();
     let me = w.sign_in("oSurgeLimited0000000000001").await;
-    let notice = w
-        .app
-        .handle(
-            &w.api(
-                "GET",
-                "/api/reporter/reporting-notice?division=330106",
-                Some(&me),
-                "",
-            ),
-            now,
-        )
-        .await;
-    let version = body(&notice)["version_id"]
-        .as_str()
-        .expect("version")
-        .to_owned();
+    let version = w.notice_version(&me).await;
 
     // Act + Assert: five clues pass (four of them in the surge), the sixth meets the reporter's
     // own hourly limit
     for i in 0..6 {
-        let f = form(&version, &format!("第{i}次：在基本农田上建房。"));
-        let r = w
-            .app
-            .handle(&w.api("POST", "/api/reporter/clues", Some(&me), &f), now)
-            .await;
+        let f = w.h5_clue(&version, &me, &format!("第{i}次：在基本农田上建房。"));
+        let r = w.app.handle(&f, now).await;
         if i < 5 {
             assert_eq!(r.status, 201, "{i}: {}", r.body);
         } else {

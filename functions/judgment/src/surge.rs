@@ -24,16 +24,7 @@ pub async fn list(
     officer: &Officer,
     req: &Req,
 ) -> Result<Resp, ApiError> {
-    let limit = match req.query("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => v
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_limit", format!("limit 应为 1 到 {MAX_LIMIT}"))
-            })?,
-    };
+    let limit = crate::overdue::page_limit(req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let bureaus = store.bureaus().await.map_err(store_error)?;
     let territory = bureaus
         .get(&officer.bureau)

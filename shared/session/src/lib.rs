@@ -37,8 +37,6 @@ pub const MAX_RETURN: usize = 48;
 /// Why a cookie or state was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
-    #[error("the reporter secret is too short")]
-    WeakSecret,
     #[error("malformed session")]
     Malformed,
     #[error("session does not verify")]

@@ -193,6 +193,48 @@ impl World {
     }
 
     /// An API request with the session cookie.
+    /// The version of 西湖区's reporting notice in force, as the form reads it.
+    pub async fn notice_version(&self, cookie: &str) -> String {
+        let r = self
+            .app
+            .handle(
+                &self.api(
+                    "GET",
+                    "/api/reporter/reporting-notice?division=330106",
+                    Some(cookie),
+                    "",
+                ),
+                Utc::now(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+        v["version_id"].as_str().expect("version").to_owned()
+    }
+
+    /// An anonymous H5 filing in 西湖区 with `facts`, under reporting notice `notice`.
+    pub fn h5_clue(&self, notice: &str, cookie: &str, facts: &str) -> Req {
+        let form = serde_json::json!({
+            "division": "330106",
+            "address": "留下街道某村东侧农田",
+            "gps": {"lat": 30.25, "lng": 120.05},
+            "subject": "某建材公司",
+            "category": {"kind": "annex", "code": "farmland_destruction"},
+            "facts": facts,
+            "attachments": [],
+            "notice_version": notice,
+            "consent": true,
+            "identity": null,
+            "resubmission_of": null,
+        });
+        self.api(
+            "POST",
+            "/api/reporter/clues",
+            Some(cookie),
+            &form.to_string(),
+        )
+    }
+
     pub fn api(&self, method: &str, path: &str, cookie: Option<&str>, body: &str) -> Req {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut r = Req::new(method, path);
