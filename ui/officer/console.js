@@ -1,12 +1,12 @@
 // The console's page shell: signs in (refresh cookie) or goes to the sign-in page, shows who
 // is signed in with their unread reminders, offers sign-out, and routes `#/…` to the pages:
 // the inbox, a clue, reminders (the WeChat link's target), the WeChat binding, the
-// territory's overdue list and the 通报 bulletins.
+// territory's overdue list, its surge review list and the 通报 bulletins.
 import { apiJson, requireSignIn, signOut } from './session.js';
 import { el, errorLine } from './dom.js';
 import { renderInbox } from './inbox.js';
 import { renderClue } from './clue.js';
-import { renderReminders, renderReminder, renderBinding, renderOverdue, calendarBanner } from './reminders.js';
+import { renderReminders, renderReminder, renderBinding, renderOverdue, renderSurge, calendarBanner } from './reminders.js';
 import { renderAdmin } from './admin.js';
 import { renderSupervisions } from './supervision.js';
 import { renderScope } from './scope.js';
@@ -31,6 +31,7 @@ async function header() {
   if (me.bureau_level !== 'ministry') links.push(['#/scope', '接收范围']);
   if (me.bureau_level !== 'county') links.push(['#/overdue', '辖区逾期']);
   links.push(['#/bulletins', '通报']);
+  if (me.bureau_level !== 'ministry') links.push(['#/surge', '集中举报复核']);
   if ((me.roles || []).includes('admin')) links.push(['#/admin', '人员管理']);
   document.getElementById('nav').replaceChildren(...links.map(([href, label]) => el('a', { href }, label)));
   const banner = await calendarBanner(me);
@@ -51,6 +52,7 @@ async function route() {
       case 'reminders': return parts[1] ? await renderReminder(view, parts[1]) : await renderReminders(view, params);
       case 'binding': return await renderBinding(view);
       case 'overdue': return await renderOverdue(view, params);
+      case 'surge': return await renderSurge(view, params);
       case 'admin': return await renderAdmin(view);
       case 'supervisions': return await renderSupervisions(view, params);
       case 'scope': return await renderScope(view);

@@ -1,5 +1,6 @@
 // Reminders (the target of the WeChat reminder link), the WeChat binding, the overdue entries
-// of the territory (supervising bureaus) and the calendar warning for admins.
+// of the territory (supervising bureaus), the territory's surge review list and the calendar
+// warning for admins.
 import { api, apiJson } from './session.js';
 import { el, cnDate, cnTime, errorLine } from './dom.js';
 
@@ -85,6 +86,33 @@ export async function renderOverdue(view, params) {
       page.next ? el('p', {}, el('a', { href: `#/overdue?cursor=${encodeURIComponent(page.next)}` }, '下一页')) : null);
   } catch (e) {
     view.replaceChildren(el('h1', {}, '辖区逾期'), errorLine(e));
+  }
+}
+
+/**
+ * The surge review list: clues filed while their county received more new clues within an hour
+ * than the surge line. They were filed, never refused; the bureau checks them for a
+ * coordinated flood (issue 16).
+ */
+export async function renderSurge(view, params) {
+  const title = '集中举报复核';
+  view.replaceChildren(el('h1', {}, title), el('p', { class: 'hint' }, '正在加载…'));
+  const q = new URLSearchParams();
+  if (params.get('cursor')) q.set('cursor', params.get('cursor'));
+  try {
+    const page = await apiJson(`/api/officer/surge?${q}`);
+    view.replaceChildren(el('h1', {}, title),
+      el('p', { class: 'hint' }, '以下线索提交时，所在县（市、区）一小时内的举报量超过了集中举报阈值。线索均已正常受理，请复核是否存在恶意集中举报。'),
+      page.items.length
+        ? el('table', { class: 'list' },
+          el('thead', {}, el('tr', {}, ['线索编号', '行政区划', '标记时间'].map((h) => el('th', {}, h)))),
+          el('tbody', {}, page.items.map((m) => el('tr', {},
+            el('td', {}, el('a', { href: `#/clue/${encodeURIComponent(m.clue_id)}` }, m.clue_no)),
+            el('td', {}, m.division), el('td', {}, cnTime(m.marked_at))))))
+        : el('p', { class: 'hint' }, '辖区内没有需要复核的集中举报'),
+      page.next ? el('p', {}, el('a', { href: `#/surge?cursor=${encodeURIComponent(page.next)}` }, '下一页')) : null);
+  } catch (e) {
+    view.replaceChildren(el('h1', {}, title), errorLine(e));
   }
 }
 

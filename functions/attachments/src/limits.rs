@@ -6,8 +6,7 @@
 //! is read first (one `GetItem`).
 
 use chrono::{DateTime, Duration, Utc};
-use domain::ReporterKey;
-use store::{RateLimit, ReportingStore, StoreError};
+use store::{RateLimit, ReporterKeys, ReportingStore, StoreError};
 
 /// Uploads one reporter may authorise: a clue takes up to 9 photos, and 5 clues an hour are
 /// allowed.
@@ -60,25 +59,40 @@ impl Refusal {
 }
 
 /// Counts one upload of `owner` at `now`, unless they are blocked or at a limit (then nothing
-/// stays counted).
+/// stays counted). A block or a count made under an earlier version of the reporter-key secret
+/// still holds (issue 16): the block list is read under every live key, and what earlier keys
+/// counted in the window is taken off the limit of the current key's counter.
 ///
 /// # Errors
 /// DynamoDB failures.
 pub async fn admit(
     records: &ReportingStore,
-    owner: &ReporterKey,
+    owner: &ReporterKeys,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Refusal>, StoreError> {
-    if records.block_of(owner).await?.is_some() {
-        return Ok(Err(Refusal::Blocked));
+    for key in owner.all() {
+        if records.block_of(key).await?.is_some() {
+            return Ok(Err(Refusal::Blocked));
+        }
     }
-    for (i, limit) in UPLOAD_LIMITS.iter().enumerate() {
-        if !records.take(limit, owner.as_str(), now).await? {
-            for taken in &UPLOAD_LIMITS[..i] {
-                records.give_back(taken, owner.as_str(), now).await?;
+    let current = owner.current().as_str();
+    let mut taken: Vec<RateLimit> = Vec::new();
+    for limit in UPLOAD_LIMITS {
+        let mut earlier = 0u32;
+        for key in owner.previous() {
+            earlier = earlier.saturating_add(records.used(&limit, key.as_str(), now).await?);
+        }
+        let limit = RateLimit {
+            max: limit.max.saturating_sub(earlier),
+            ..limit
+        };
+        if limit.max == 0 || !records.take(&limit, current, now).await? {
+            for t in &taken {
+                records.give_back(t, current, now).await?;
             }
             return Ok(Err(Refusal::TooMany));
         }
+        taken.push(limit);
     }
     Ok(Ok(()))
 }

@@ -13,16 +13,19 @@ use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpR
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use base64::Engine;
 use chrono::Utc;
-use domain::{AttachmentId, ReporterKey};
+use domain::AttachmentId;
+use keyring::Keyring;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use runtime::secrets::secret_string;
 use runtime::{lambda_runtime, optional_env, required_env};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use session::{ReporterSecret, SESSION_COOKIE, SessionKey};
+use session::{SESSION_COOKIE, SessionKey};
 use store::attachments::incoming_key;
-use store::{Attachment, AttachmentSource, AttachmentStatus, ReporterKeyer, ReportingStore};
+use store::{
+    Attachment, AttachmentSource, AttachmentStatus, ReporterKeyer, ReporterKeys, ReportingStore,
+};
 use tokio::sync::OnceCell;
 use wechat::{ApiClient, ApiConfig};
 
@@ -63,10 +66,20 @@ async fn build(aws: aws_config::SdkConfig) -> anyhow::Result<App> {
     let table = required_env("TABLE_NAME")?;
     let bucket = required_env("ATTACHMENT_BUCKET")?;
     let secrets = aws_sdk_secretsmanager::Client::new(&aws);
-    let reporter = ReporterSecret::from_json(
-        &secret_string(&secrets, &required_env("REPORTER_SECRET_ARN")?).await?,
-    )
-    .context("REPORTER_SECRET_ARN holds no {\"key\": …}")?;
+    let (session_arn, key_arn) = (
+        required_env("REPORTER_SESSION_SECRET_ARN")?,
+        required_env("REPORTER_KEY_SECRET_ARN")?,
+    );
+    let (session, reporter_key) = tokio::try_join!(
+        secret_string(&secrets, &session_arn),
+        secret_string(&secrets, &key_arn),
+    )?;
+    let session = Keyring::from_json(&session).context(
+        "REPORTER_SESSION_SECRET_ARN holds no {\"version\", \"current\", \"previous\"} of at least 32 characters each",
+    )?;
+    let reporter_key = Keyring::from_json(&reporter_key).context(
+        "REPORTER_KEY_SECRET_ARN holds no {\"version\", \"current\", \"previous\"} of at least 32 characters each",
+    )?;
     let wx: WechatSecret =
         serde_json::from_str(&secret_string(&secrets, &required_env("WECHAT_SECRET_ARN")?).await?)
             .context("WECHAT_SECRET_ARN holds no {appid, secret} JSON")?;
@@ -95,13 +108,14 @@ async fn build(aws: aws_config::SdkConfig) -> anyhow::Result<App> {
         s3,
         aws,
         records,
-        session: reporter.session_key(),
-        keyer: ReporterKeyer::new(reporter.reporter_key_secret())?,
+        // Attachments opens sessions; it holds no OAuth state key.
+        session: SessionKey::sessions_only(&session),
+        keyer: ReporterKeyer::versioned(store::vault::reporter_key_secrets(&reporter_key))?,
         wechat,
     })
 }
 
-/// Init checks the configuration and loads the SDK config; the two secrets are read on the
+/// Init checks the configuration and loads the SDK config; the three secrets are read on the
 /// first event, so a cold start makes no Secrets Manager round trips before the runtime asks for
 /// work. A failed read fails that invocation (a queue batch comes back; an HTTP caller gets
 /// 502) and the next one tries again; the app is built once, when it succeeds.
@@ -111,7 +125,8 @@ async fn main() -> Result<(), Error> {
     for name in [
         "TABLE_NAME",
         "ATTACHMENT_BUCKET",
-        "REPORTER_SECRET_ARN",
+        "REPORTER_SESSION_SECRET_ARN",
+        "REPORTER_KEY_SECRET_ARN",
         "WECHAT_SECRET_ARN",
         "WECHAT_API_BASE",
     ] {
@@ -151,7 +166,7 @@ fn error(status: i64, code: &str, message: &str) -> ApiGatewayV2httpResponse {
     respond(status, json!({"error": {"code": code, "message": message}}))
 }
 
-fn reporter(app: &App, req: &ApiGatewayV2httpRequest) -> Option<ReporterKey> {
+fn reporter(app: &App, req: &ApiGatewayV2httpRequest) -> Option<ReporterKeys> {
     let mut raw: Vec<String> = req.cookies.clone().unwrap_or_default();
     if let Some(h) = req.headers.get("cookie").and_then(|v| v.to_str().ok()) {
         raw.extend(h.split(';').map(|s| s.trim().to_owned()));
@@ -162,7 +177,7 @@ fn reporter(app: &App, req: &ApiGatewayV2httpRequest) -> Option<ReporterKey> {
             .map(|(_, v)| v.trim().to_owned())
     })?;
     let s = app.session.open(&value, Utc::now().timestamp()).ok()?;
-    Some(app.keyer.key(&s.openid))
+    Some(app.keyer.keys(&s.openid))
 }
 
 #[derive(Deserialize)]
@@ -176,13 +191,13 @@ struct UploadForm {
 async fn on_http(app: &App, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
     let method = req.request_context.http.method.as_str().to_owned();
     let path = req.raw_path.clone().unwrap_or_default();
-    let Some(owner) = reporter(app, req) else {
+    let Some(keys) = reporter(app, req) else {
         return error(401, "unauthenticated", "请在微信中打开并登录");
     };
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(3).collect();
     match (method.as_str(), segs.as_slice()) {
-        ("POST", ["uploads"]) => authorise(app, req, owner).await,
-        ("GET", ["uploads", id]) => status(app, owner, id).await,
+        ("POST", ["uploads"]) => authorise(app, req, keys).await,
+        ("GET", ["uploads", id]) => status(app, &keys, id).await,
         _ => error(404, "no_route", "未找到"),
     }
 }
@@ -190,8 +205,9 @@ async fn on_http(app: &App, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpRe
 async fn authorise(
     app: &App,
     req: &ApiGatewayV2httpRequest,
-    owner: ReporterKey,
+    keys: ReporterKeys,
 ) -> ApiGatewayV2httpResponse {
+    let owner = keys.current().clone();
     let body = req.body.as_deref().unwrap_or_default();
     let bytes = if req.is_base64_encoded {
         match base64::engine::general_purpose::STANDARD.decode(body) {
@@ -225,7 +241,7 @@ async fn authorise(
         );
     }
     let now = Utc::now();
-    match limits::admit(&app.records, &owner, now).await {
+    match limits::admit(&app.records, &keys, now).await {
         Ok(Ok(())) => {}
         Ok(Err(refusal)) => {
             tracing::info!(code = refusal.code(), "upload not authorised");
@@ -291,12 +307,12 @@ async fn authorise(
     )
 }
 
-async fn status(app: &App, owner: ReporterKey, id: &str) -> ApiGatewayV2httpResponse {
+async fn status(app: &App, keys: &ReporterKeys, id: &str) -> ApiGatewayV2httpResponse {
     let Ok(id) = AttachmentId::parse(id) else {
         return error(404, "attachment_not_found", "未找到");
     };
     match app.records.attachment(&id).await {
-        Ok(Some(a)) if a.owner == owner => match a.status {
+        Ok(Some(a)) if keys.holds(&a.owner) => match a.status {
             AttachmentStatus::Rejected { reason } => {
                 let message = match reason.as_str() {
                     "too_large" => "文件过大",

@@ -4,10 +4,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, Mac};
+use keyring::hmac_sha256 as hmac;
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 /// How long an upload authorisation is valid.
 pub const VALID_FOR: Duration = Duration::minutes(10);
@@ -26,15 +25,6 @@ pub struct Signer {
 pub struct PresignedPost {
     pub url: String,
     pub fields: serde_json::Map<String, Value>,
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut m = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
-    m.update(data);
-    m.finalize().into_bytes().to_vec()
 }
 
 /// The upload URL of `bucket`: path style on an endpoint override (the emulator), else the

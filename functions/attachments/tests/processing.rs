@@ -501,18 +501,37 @@ async fn uploads_are_limited_per_reporter_and_refused_to_a_blocked_reporter() {
         .await
         .expect("block");
     let hourly = UPLOAD_LIMITS[0].max;
+    let one = |k: &domain::ReporterKey| store::ReporterKeys::new(vec![k.clone()]).expect("keys");
+    // The same reporters after a rotation of the reporter-key secret: a new current key, the
+    // earlier one still live.
+    let rotated = |k: &domain::ReporterKey, n: u8| {
+        store::ReporterKeys::new(vec![reporter(n), k.clone()]).expect("keys")
+    };
 
     // Act
-    let refused_blocked = admit(&b.records, &blocked, now).await.expect("admit");
+    let refused_blocked = admit(&b.records, &one(&blocked), now).await.expect("admit");
     let mut admitted = 0;
     for _ in 0..hourly {
-        if admit(&b.records, &busy, now).await.expect("admit").is_ok() {
+        if admit(&b.records, &one(&busy), now)
+            .await
+            .expect("admit")
+            .is_ok()
+        {
             admitted += 1;
         }
     }
-    let over = admit(&b.records, &busy, now).await.expect("admit");
-    let others = admit(&b.records, &other, now).await.expect("admit");
-    let next_hour = admit(&b.records, &busy, now + chrono::Duration::hours(1))
+    let over = admit(&b.records, &one(&busy), now).await.expect("admit");
+    let others = admit(&b.records, &one(&other), now).await.expect("admit");
+    let next_hour = admit(&b.records, &one(&busy), now + chrono::Duration::hours(1))
+        .await
+        .expect("admit");
+    let blocked_after_rotation = admit(&b.records, &rotated(&blocked, 31), now)
+        .await
+        .expect("admit");
+    let busy_after_rotation = admit(&b.records, &rotated(&busy, 32), now)
+        .await
+        .expect("admit");
+    let other_after_rotation = admit(&b.records, &rotated(&other, 33), now)
         .await
         .expect("admit");
 
@@ -526,5 +545,14 @@ async fn uploads_are_limited_per_reporter_and_refused_to_a_blocked_reporter() {
         "one reporter's uploads do not limit another"
     );
     assert_eq!(next_hour, Ok(()), "the hourly window moves on");
+    assert_eq!(
+        (
+            blocked_after_rotation,
+            busy_after_rotation,
+            other_after_rotation
+        ),
+        (Err(Refusal::Blocked), Err(Refusal::TooMany), Ok(())),
+        "a rotation of the reporter-key secret keeps the block and the count"
+    );
     assert_eq!(Refusal::TooMany.status(), 429);
 }

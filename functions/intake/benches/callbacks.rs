@@ -37,9 +37,10 @@ use chrono::Utc;
 use intake::App;
 use intake::http::Req;
 use intake::ports::{MemoryMediaQueue, MemorySide, Side};
+use keyring::Keyring;
 use outbox::MemoryNoticeQueue;
 use secrecy::SecretString;
-use session::ReporterSecret;
+use session::SessionKey;
 use store::{DynamoClueStore, ReporterKeyer, ReportingStore, StoreConfig};
 use support::{World, event_msg, store_support, text_msg};
 use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache};
@@ -150,7 +151,7 @@ type BenchApp<R> = App<DynamoClueStore, R, MemoryNoticeQueue, MemoryMediaQueue>;
 
 /// An intake wired like the tests' (same secrets, the simulator as WeChat), with `side`.
 fn app<R: Side>(w: &World, db: aws_sdk_dynamodb::Client, side: R) -> BenchApp<R> {
-    let secret = ReporterSecret::new(vec![7u8; 32]).expect("secret");
+    let ring = |b: u8| Keyring::single("1", vec![b; 32]).expect("keyring");
     App {
         store: DynamoClueStore::new(
             db,
@@ -178,9 +179,10 @@ fn app<R: Side>(w: &World, db: aws_sdk_dynamodb::Client, side: R) -> BenchApp<R>
         .expect("client"),
         oauth_base: w.sim.clone(),
         appid: defaults::APPID.to_owned(),
-        session: secret.session_key(),
+        session: SessionKey::new(&ring(7), &ring(8)),
         keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
         public: intake::PublicOrigin::parse("https://12336.example.cn").expect("origin"),
+        surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "bench"),
     }
 }
 

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use session::{LOGIN_COOKIE, SESSION_COOKIE, SESSION_SECS, STATE_SECS, safe_return};
 use sha2::{Digest, Sha256};
-use store::{ClueStore, IdempotencyKey, PageRequest, ReminderIssuer, ReporterIdentity};
+use store::{
+    ClueStore, IdempotencyKey, PageRequest, ReminderIssuer, ReporterIdentity, ReporterKeys,
+};
 
 use crate::App;
 use crate::http::{ApiError, Req, Resp, encode, set_cookie};
@@ -27,7 +29,10 @@ use crate::report::{Report, store_error};
 /// A signed-in reporter.
 pub struct Reporter {
     pub openid: String,
+    /// The reporter key under the current version of the reporter-key secret.
     pub key: ReporterKey,
+    /// The keys under every live version: their earlier clues and block-list entries.
+    pub keys: ReporterKeys,
 }
 
 /// The text policy's refusal as an API error: the domain's answer (the guided chat gives the
@@ -352,8 +357,10 @@ where
             .session
             .open(cookie, now.timestamp())
             .map_err(|_| ApiError::unauthenticated())?;
+        let keys = self.keyer.keys(&s.openid);
         Ok(Reporter {
-            key: self.keyer.key(&s.openid),
+            key: keys.current().clone(),
+            keys,
             openid: s.openid,
         })
     }
@@ -545,13 +552,20 @@ where
 
     async fn my_clues(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
         let me = self.reporter(req, now)?;
-        let page = self
-            .store
-            .reporter_clues(&me.key, PageRequest::default())
-            .await
-            .map_err(|e| store_error(&e))?;
-        let list: Vec<_> = page
-            .items
+        // Under every live version of the reporter-key secret, newest first.
+        let mut clues = Vec::new();
+        for key in me.keys.all() {
+            let page = self
+                .store
+                .reporter_clues(key, PageRequest::default())
+                .await
+                .map_err(|e| store_error(&e))?;
+            clues.extend(page.items);
+        }
+        clues.sort_by(|a, b| {
+            (b.clue.received_at, &b.clue.id).cmp(&(a.clue.received_at, &a.clue.id))
+        });
+        let list: Vec<_> = clues
             .iter()
             .map(|c| {
                 let c = &c.clue;
@@ -573,7 +587,7 @@ where
     async fn own_clue(&self, me: &Reporter, id: &str) -> Result<domain::Clue, ApiError> {
         let id = ClueId::parse(id).map_err(|_| ApiError::not_found("clue_not_found"))?;
         match self.store.clue(&id).await {
-            Ok(c) if c.clue.reporter == me.key => Ok(c.clue),
+            Ok(c) if me.keys.holds(&c.clue.reporter) => Ok(c.clue),
             Ok(_) | Err(store::StoreError::NotFound(_)) => {
                 Err(ApiError::not_found("clue_not_found"))
             }
@@ -680,11 +694,12 @@ where
         let body: Body = parse_json(&req.body)?;
         let text = MessageText::parse(&body.text).map_err(|e| text_error(&e))?;
         let clue = self.own_clue(&me, id).await?;
-        self.check_block(&me.key, now).await?;
+        self.check_block(&me.keys, now).await?;
         let key = IdempotencyKey::parse(&format!("msg:{}", uuid::Uuid::new_v4().simple()))
             .map_err(|e| store_error(&e))?;
+        // The clue's own key: it may be of an earlier version of the reporter-key secret.
         let actor = Actor::Reporter {
-            reporter: me.key.clone(),
+            reporter: clue.reporter.clone(),
         };
         let out = self
             .store

@@ -10,6 +10,7 @@
 //! - [`api`]: OAuth → session cookie, divisions, reporting notice, clues (public view), messages.
 //! - [`message_reminder`]: a reporter's new message → a reminder for the handling officer.
 //! - [`report`]: filing a clue from either channel: block list, attachments, rate limits, store.
+//! - [`surge`]: a surge of clues in a county: marked for review and alarmed, never refused.
 //! - [`ports`]: the side-table trait ([`ports::Side`]) and the media download queue, with fakes.
 
 pub mod api;
@@ -19,6 +20,7 @@ pub mod message_reminder;
 pub use ::api as http;
 pub mod ports;
 pub mod report;
+pub mod surge;
 
 use chrono::{DateTime, Utc};
 use outbox::NoticeQueue;
@@ -47,6 +49,8 @@ pub struct App<S, R, Q, M> {
     /// The platform's one public origin: every link sent, the OAuth `redirect_uri`, the
     /// cookies' Secure flag, the check of browser POSTs.
     pub public: PublicOrigin,
+    /// The surge line per county and hour, and the stack the surge metric names.
+    pub surge: surge::Surge,
 }
 
 /// Plain (unencrypted) callbacks, refused outside local development.

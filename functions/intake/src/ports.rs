@@ -2,14 +2,14 @@
 //! ([`Side`], on DynamoDB by [`store::ReportingStore`], in memory by [`MemorySide`]) and the
 //! queue that asks `attachments` to download a WeChat photo ([`MediaQueue`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::chat::ChatDraft;
-use domain::{AttachmentId, ReporterKey};
+use domain::{AttachmentId, ClueId, ClueNo, DivisionCode, ReporterKey};
 use serde::{Deserialize, Serialize};
 use store::{Attachment, Block, Claim, PushNonce, RateLimit, ReportingStore, StoreError};
 
@@ -60,6 +60,13 @@ pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
         subject: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// What `limit` counted for `subject` in its current window.
+    fn used(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
     fn block_of(
         &self,
         reporter: &ReporterKey,
@@ -77,6 +84,15 @@ pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
         &self,
         a: &Attachment,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Marks a clue filed during a surge in its county for the bureau's review
+    /// ([`store::surge`]); idempotent.
+    fn mark_surge(
+        &self,
+        clue_id: &ClueId,
+        clue_no: &ClueNo,
+        division: &DivisionCode,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 impl Side for ReportingStore {
@@ -140,6 +156,14 @@ impl Side for ReportingStore {
     ) -> Result<(), StoreError> {
         ReportingStore::give_back(self, limit, subject, now).await
     }
+    async fn used(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        ReportingStore::used(self, limit, subject, now).await
+    }
     async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
         ReportingStore::block_of(self, reporter).await
     }
@@ -155,6 +179,15 @@ impl Side for ReportingStore {
     }
     async fn create_attachment(&self, a: &Attachment) -> Result<bool, StoreError> {
         ReportingStore::create_attachment(self, a).await
+    }
+    async fn mark_surge(
+        &self,
+        clue_id: &ClueId,
+        clue_no: &ClueNo,
+        division: &DivisionCode,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        ReportingStore::mark_surge(self, clue_id, clue_no, division, now).await
     }
 }
 
@@ -173,6 +206,7 @@ struct Mem {
     blocks: HashMap<ReporterKey, Block>,
     blocked_attempts: HashMap<ReporterKey, u64>,
     attachments: HashMap<AttachmentId, Attachment>,
+    surge: BTreeSet<ClueNo>,
 }
 
 impl MemorySide {
@@ -189,6 +223,11 @@ impl MemorySide {
     /// Stores an attachment as is.
     pub fn put_attachment(&self, a: Attachment) {
         self.with(|m| m.attachments.insert(a.id.clone(), a));
+    }
+
+    /// The clues marked for surge review.
+    pub fn surge_marks(&self) -> Vec<ClueNo> {
+        self.with(|m| m.surge.iter().cloned().collect())
     }
 }
 
@@ -304,6 +343,19 @@ impl Side for MemorySide {
         });
         Ok(())
     }
+    async fn used(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        _now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        Ok(self.with(|m| {
+            m.counters
+                .get(&format!("{}#{subject}", limit.name))
+                .copied()
+                .unwrap_or(0)
+        }))
+    }
     async fn block_of(&self, reporter: &ReporterKey) -> Result<Option<Block>, StoreError> {
         Ok(self.with(|m| m.blocks.get(reporter).cloned()))
     }
@@ -331,6 +383,16 @@ impl Side for MemorySide {
                 true
             }
         }))
+    }
+    async fn mark_surge(
+        &self,
+        _clue_id: &ClueId,
+        clue_no: &ClueNo,
+        _division: &DivisionCode,
+        _now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.with(|m| m.surge.insert(clue_no.clone()));
+        Ok(())
     }
 }
 

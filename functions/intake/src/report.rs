@@ -1,18 +1,18 @@
 //! One way to file a clue, for both channels (H5 form, guided chat): refuse a blocked reporter
-//! or one over a rate limit visibly (art. 19), resolve the attachments (this reporter's, ready),
-//! store the clue through the store (routing, vault, consent version, receipt notice: one
-//! transaction), then queue the receipt notice.
+//! or one over their rate limit visibly (art. 19), resolve the attachments (this reporter's,
+//! ready), store the clue through the store (routing, vault, consent version, receipt notice:
+//! one transaction), queue the receipt notice, and mark a clue of a county's surge for review.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::event::{Channel, Evidence, Gps, Location};
 use domain::scope::{CategoryChoice, ScopeError};
 use domain::text::{Address, Facts, Subject};
-use domain::{AttachmentId, ClueId, DivisionCode, DomainError, ReporterKey};
+use domain::{AttachmentId, ClueId, DivisionCode, DomainError};
 use outbox::NoticeQueue;
 use sha2::{Digest, Sha256};
 use store::{
-    AttachmentStatus, ClueStore, IdempotencyKey, RateLimit, Received, ReporterIdentity, StoreError,
-    Submission,
+    AttachmentStatus, ClueStore, IdempotencyKey, RateLimit, Received, ReporterIdentity,
+    ReporterKeys, StoreError, Submission,
 };
 
 use crate::App;
@@ -22,8 +22,9 @@ use crate::ports::{MediaQueue, Side};
 /// The most attachments one clue carries.
 pub const MAX_ATTACHMENTS: usize = 20;
 
-/// Per-reporter and per-division limits on new clues (art. 19). A resubmission counts too.
-pub const LIMITS: [RateLimit; 3] = [
+/// Per-reporter limits on new clues (art. 19). A resubmission counts too. There is no
+/// per-county limit: a surge in a county is marked for review, never refused ([`crate::surge`]).
+pub const LIMITS: [RateLimit; 2] = [
     RateLimit {
         name: "reporter_hour",
         max: 5,
@@ -33,11 +34,6 @@ pub const LIMITS: [RateLimit; 3] = [
         name: "reporter_day",
         max: 20,
         window: Duration::days(1),
-    },
-    RateLimit {
-        name: "division_hour",
-        max: 300,
-        window: Duration::hours(1),
     },
 ];
 
@@ -115,13 +111,25 @@ where
     /// 403 `reporter_blocked`.
     pub async fn check_block(
         &self,
-        reporter: &ReporterKey,
+        reporter: &ReporterKeys,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
-        match self.side.block_of(reporter).await {
-            Ok(None) => Ok(()),
-            Ok(Some(_)) => Err({
-                if let Err(e) = self.side.note_blocked_attempt(reporter, now).await {
+        // A block made under an earlier version of the reporter-key secret still holds.
+        let mut blocked = None;
+        for key in reporter.all() {
+            match self.side.block_of(key).await {
+                Ok(None) => {}
+                Ok(Some(_)) => {
+                    blocked = Some(key);
+                    break;
+                }
+                Err(e) => return Err(store_error(&e)),
+            }
+        }
+        match blocked {
+            None => Ok(()),
+            Some(key) => Err({
+                if let Err(e) = self.side.note_blocked_attempt(key, now).await {
                     tracing::warn!(
                         code = e.code(),
                         "a blocked reporter's attempt was not counted"
@@ -133,7 +141,6 @@ where
                     "您的举报功能已被暂停。如有疑问，请拨打12336咨询。",
                 )
             }),
-            Err(e) => Err(store_error(&e)),
         }
     }
 
@@ -144,7 +151,7 @@ where
     /// 409 `attachment_pending`, 400 `too_many_attachments`.
     pub async fn evidence(
         &self,
-        reporter: &ReporterKey,
+        reporter: &ReporterKeys,
         ids: &[AttachmentId],
     ) -> Result<Vec<Evidence>, ApiError> {
         if ids.len() > MAX_ATTACHMENTS {
@@ -163,7 +170,7 @@ where
                 .attachment(id)
                 .await
                 .map_err(|e| store_error(&e))?;
-            let Some(a) = a.filter(|a| &a.owner == reporter) else {
+            let Some(a) = a.filter(|a| reporter.holds(&a.owner)) else {
                 return Err(ApiError::bad_request(
                     "attachment_not_found",
                     "证据材料不存在，请重新上传",
@@ -201,37 +208,62 @@ where
         key: &IdempotencyKey,
         now: DateTime<Utc>,
     ) -> Result<Received, ApiError> {
-        let reporter = self.keyer.key(&identity.openid);
-        self.check_block(&reporter, now).await?;
-        let evidence = self.evidence(&reporter, &report.attachments).await?;
-        self.precheck(&reporter, &report, now).await?;
-        let subjects = [
-            reporter.as_str().to_owned(),
-            reporter.as_str().to_owned(),
-            report.division.to_string(),
-        ];
-        let mut taken: Vec<usize> = Vec::new();
-        for (i, limit) in LIMITS.iter().enumerate() {
-            match self.side.take(limit, &subjects[i], now).await {
-                Ok(true) => taken.push(i),
+        let keys = self.keyer.keys(&identity.openid);
+        let reporter = keys.current();
+        self.check_block(&keys, now).await?;
+        let evidence = self.evidence(&keys, &report.attachments).await?;
+        self.precheck(&keys, &report, now).await?;
+        let mut taken: Vec<(RateLimit, String)> = Vec::new();
+        for limit in LIMITS {
+            // What was counted under earlier versions of the reporter-key secret still counts.
+            let (limit, left) = match self.earlier_use(&limit, &keys, now).await {
+                Ok(used) => {
+                    let left = limit.max.saturating_sub(used);
+                    (RateLimit { max: left, ..limit }, left)
+                }
+                Err(e) => {
+                    self.give_back(&taken, now).await;
+                    return Err(store_error(&e));
+                }
+            };
+            let allowed = if left == 0 {
+                Ok(false)
+            } else {
+                self.side.take(&limit, reporter.as_str(), now).await
+            };
+            match allowed {
+                Ok(true) => taken.push((limit, reporter.as_str().to_owned())),
                 Ok(false) => {
-                    self.give_back(&taken, &subjects, now).await;
+                    self.give_back(&taken, now).await;
                     return Err(ApiError::new(
                         429,
                         "rate_limited",
-                        if limit.name.starts_with("division") {
-                            "该地区的举报提交过于集中，请稍后再试。您的举报尚未提交。"
-                        } else {
-                            "您的举报提交过于频繁，请稍后再试。您的举报尚未提交。"
-                        },
+                        "您的举报提交过于频繁，请稍后再试。您的举报尚未提交。",
                     ));
                 }
                 Err(e) => {
-                    self.give_back(&taken, &subjects, now).await;
+                    self.give_back(&taken, now).await;
                     return Err(store_error(&e));
                 }
             }
         }
+        // The county's count: over the surge line the clue is filed all the same, and marked.
+        let division = report.division;
+        let counter = self.surge.counter();
+        let surge = match self.side.take(&counter, division.as_str(), now).await {
+            Ok(true) => {
+                taken.push((counter, division.as_str().to_owned()));
+                false
+            }
+            Ok(false) => true,
+            Err(e) => {
+                tracing::warn!(
+                    code = e.code(),
+                    "the county's surge counter was not counted"
+                );
+                false
+            }
+        };
         let submission = Submission {
             clue_id: clue_id_for(key),
             location: Location {
@@ -252,25 +284,42 @@ where
         match self.store.receive(submission, identity, now, key).await {
             Ok(received) => {
                 if received.replayed {
-                    self.give_back(&taken, &subjects, now).await;
+                    self.give_back(&taken, now).await;
                 } else {
                     tracing::info!(clue_no = %received.clue_no, channel = ?report.channel, "clue received");
+                }
+                if surge {
+                    self.mark_surge(&received, &division, now).await;
                 }
                 outbox::enqueue_after_commit(&self.notices, received.notices()).await;
                 Ok(received)
             }
             Err(e) => {
-                self.give_back(&taken, &subjects, now).await;
+                self.give_back(&taken, now).await;
                 Err(store_error(&e))
             }
         }
+    }
+
+    /// Marks a clue filed during a surge for the bureau's review and logs the alarm's metric
+    /// (a line of its own on stdout, as CloudWatch Logs reads the embedded metric format). A
+    /// failed mark is logged; the metric still raises the alarm.
+    async fn mark_surge(&self, received: &Received, division: &DivisionCode, now: DateTime<Utc>) {
+        if let Err(e) = self
+            .side
+            .mark_surge(&received.clue_id, &received.clue_no, division, now)
+            .await
+        {
+            tracing::error!(code = e.code(), clue_no = %received.clue_no, "a surge clue was not marked for review");
+        }
+        println!("{}", self.surge.metric_line(division, now));
     }
 
     /// What can be refused before anything is counted: the notice version in force, and that a
     /// resubmitted clue is this reporter's (the store decides both again in its transaction).
     async fn precheck(
         &self,
-        reporter: &ReporterKey,
+        reporter: &ReporterKeys,
         report: &Report,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
@@ -288,7 +337,7 @@ where
         }
         if let Some(old) = &report.resubmission_of {
             match self.store.clue(old).await {
-                Ok(c) if &c.clue.reporter == reporter => {}
+                Ok(c) if reporter.holds(&c.clue.reporter) => {}
                 Ok(_) | Err(StoreError::NotFound(_)) => {
                     return Err(ApiError::not_found("clue_not_found"));
                 }
@@ -298,9 +347,23 @@ where
         Ok(())
     }
 
-    async fn give_back(&self, taken: &[usize], subjects: &[String; 3], now: DateTime<Utc>) {
-        for &i in taken {
-            if let Err(e) = self.side.give_back(&LIMITS[i], &subjects[i], now).await {
+    /// What `limit` counted in its current window under the reporter's keys of earlier versions.
+    async fn earlier_use(
+        &self,
+        limit: &RateLimit,
+        keys: &ReporterKeys,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let mut used = 0u32;
+        for key in keys.previous() {
+            used = used.saturating_add(self.side.used(limit, key.as_str(), now).await?);
+        }
+        Ok(used)
+    }
+
+    async fn give_back(&self, taken: &[(RateLimit, String)], now: DateTime<Utc>) {
+        for (limit, subject) in taken {
+            if let Err(e) = self.side.give_back(limit, subject, now).await {
                 tracing::warn!(code = e.code(), "rate counter not given back");
             }
         }

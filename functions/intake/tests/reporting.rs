@@ -330,10 +330,7 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         w.app
             .session
             .seal("oH5Reporter000000000000001", now.timestamp() - 3 * 3600),
-        session::ReporterSecret::new(vec![9u8; 32])
-            .expect("secret")
-            .session_key()
-            .seal("oH5Reporter000000000000001", now.timestamp()),
+        support::session_key(9).seal("oH5Reporter000000000000001", now.timestamp()),
         format!("{me}A"),
     ]
     .into_iter()

@@ -21,6 +21,7 @@
 //! - [`bulletins`]: 通报 bulletins (generate, review, issue, read receipts, XLSX/CSV files).
 //! - [`exports`]: the asynchronous clue-list export (queue, progress, presigned link).
 //! - [`statistics`]: a territory's figures per division and period, from the counters.
+//! - [`surge`]: the clues of a county's surge in the caller's territory, for review.
 
 pub mod access;
 pub mod actions;
@@ -36,6 +37,7 @@ pub mod reminders;
 pub mod scope_filing;
 pub mod supervision;
 pub mod statistics;
+pub mod surge;
 pub mod views;
 
 use api::router::{Matched, Path, Router};
@@ -100,6 +102,7 @@ pub enum Route {
     ExportStart,
     Export,
     Statistics,
+    Surge,
 }
 
 /// Every path of the officer API, once.
@@ -208,6 +211,10 @@ pub const ROUTES: Router<Route> = Router {
             pattern: "/api/officer/statistics",
             methods: &[("GET", Route::Statistics)],
         },
+        Path {
+            pattern: "/api/officer/surge",
+            methods: &[("GET", Route::Surge)],
+        },
     ],
 };
 
@@ -269,6 +276,7 @@ impl<Q: NoticeQueue> App<Q> {
                 exports::show(store, self.exports.as_ref(), o, matched.param("id")).await
             }
             Route::Statistics => statistics::show(store, o, req, now).await,
+            Route::Surge => surge::list(store, &self.reporting, o, req).await,
         }
     }
 

@@ -11,12 +11,29 @@ use crate::store_error;
 const DEFAULT_LIMIT: i32 = 20;
 const MAX_LIMIT: i32 = 100;
 
+/// The `limit` query parameter of a list: `default` when absent, else 1 to `max`.
+///
+/// # Errors
+/// 400 `invalid_limit`.
+pub(crate) fn page_limit(req: &Req, default: i32, max: i32) -> Result<i32, ApiError> {
+    match req.query("limit") {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_limit", format!("limit 应为 1 到 {max}"))
+            }),
+    }
+}
+
 /// `GET /api/officer/overdue?limit=&cursor=`: the caller's bureau's entries.
 ///
 /// # Errors
 /// 400 `invalid_limit` / `invalid_cursor`; store failures.
 pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
-    let limit = page_limit(req)?;
+    let limit = page_limit(req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let page = store
         .overdue_entries(&officer.bureau, limit, req.query("cursor"))
         .await

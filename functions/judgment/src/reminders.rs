@@ -79,16 +79,7 @@ struct Page<'a> {
 }
 
 fn limit_of(req: &Req) -> Result<i32, ApiError> {
-    match req.query("limit") {
-        None => Ok(DEFAULT_LIMIT),
-        Some(v) => v
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_limit", format!("limit 应为 1 到 {MAX_LIMIT}"))
-            }),
-    }
+    crate::overdue::page_limit(req, DEFAULT_LIMIT, MAX_LIMIT)
 }
 
 /// A reminder id from the path.

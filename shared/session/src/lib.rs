@@ -1,8 +1,12 @@
 //! The reporter's H5 session, shared by `intake` and `attachments`.
 //!
-//! - [`ReporterSecret`]: one random secret (Secrets Manager, `<stack>/reporter`) from which every
-//!   key is derived by HMAC-SHA-256 with a label: the session key, the OAuth state key and the
-//!   reporter key (the store's keyed hash of the openid). Rotating it ends every session.
+//! - [`SessionKey`]: the cookie seal key and the OAuth state key, each derived (HKDF) from its
+//!   own secret (Secrets Manager `<stack>/reporter-session` and `<stack>/reporter-oauth-state`,
+//!   read as [`keyring::Keyring`]s), so a leak of one forges nothing of the other, and the
+//!   reporter-key secret is a third one (`store::ReporterKeyer`). Each rotates with a grace
+//!   period: the current version seals and signs, the previous versions are still accepted
+//!   until the operator removes them (after [`SESSION_SECS`] for sessions, [`STATE_SECS`] for
+//!   states, every cookie and state of the old version has expired anyway).
 //! - [`SessionKey::seal`] / [`SessionKey::open`]: the session cookie is AES-256-GCM over
 //!   `{openid, exp}`: the openid is neither readable nor forgeable by the browser, and a cookie
 //!   is refused after its expiry.
@@ -15,9 +19,8 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use keyring::{Keyring, hmac_fields};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 /// Name of the session cookie.
@@ -34,8 +37,6 @@ pub const MAX_RETURN: usize = 48;
 /// Why a cookie or state was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
-    #[error("the reporter secret is too short")]
-    WeakSecret,
     #[error("malformed session")]
     Malformed,
     #[error("session does not verify")]
@@ -44,76 +45,19 @@ pub enum SessionError {
     Expired,
 }
 
-fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC accepts keys of any length.
-    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
-    for p in parts {
-        mac.update(&(p.len() as u64).to_be_bytes());
-        mac.update(p);
-    }
-    mac.finalize().into_bytes().into()
-}
+/// The HKDF purpose of the session cookie's seal key.
+const SEAL_PURPOSE: &str = "12336 reporter session seal";
+/// The HKDF purpose of the OAuth state's signing key.
+const STATE_PURPOSE: &str = "12336 reporter oauth state";
 
-/// The reporter secret: at least 32 bytes of randomness, from Secrets Manager.
-#[derive(Clone)]
-pub struct ReporterSecret(Vec<u8>);
-
-impl std::fmt::Debug for ReporterSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ReporterSecret(<redacted>)")
-    }
-}
-
-impl ReporterSecret {
-    /// # Errors
-    /// [`SessionError::WeakSecret`] below 32 bytes.
-    pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, SessionError> {
-        let s = secret.into();
-        if s.len() < 32 {
-            return Err(SessionError::WeakSecret);
-        }
-        Ok(Self(s))
-    }
-
-    /// Reads `{"key": "<random>"}` (the template's generated secret string).
-    ///
-    /// # Errors
-    /// [`SessionError::Malformed`] or [`SessionError::WeakSecret`].
-    pub fn from_json(json: &str) -> Result<Self, SessionError> {
-        #[derive(Deserialize)]
-        struct Doc {
-            key: String,
-        }
-        let doc: Doc = serde_json::from_str(json).map_err(|_| SessionError::Malformed)?;
-        Self::new(doc.key.into_bytes())
-    }
-
-    fn derive(&self, label: &str) -> [u8; 32] {
-        hmac(&self.0, &[b"12336-reporter", label.as_bytes()])
-    }
-
-    /// The store's reporter-key secret (HMAC of openids).
-    pub fn reporter_key_secret(&self) -> Vec<u8> {
-        self.derive("reporter-key").to_vec()
-    }
-
-    /// The session and state keys.
-    pub fn session_key(&self) -> SessionKey {
-        SessionKey {
-            seal: self.derive("session-seal"),
-            sign: self.derive("oauth-state"),
-        }
-    }
-}
-
-/// Seals session cookies and signs OAuth states.
+/// Seals session cookies and signs OAuth states: with the current version of each secret, and
+/// accepts every live version's.
 #[derive(Clone)]
 pub struct SessionKey {
-    seal: [u8; 32],
-    sign: [u8; 32],
+    /// The current seal key first.
+    seal: Vec<[u8; 32]>,
+    /// The current state key first.
+    sign: Vec<[u8; 32]>,
 }
 
 impl std::fmt::Debug for SessionKey {
@@ -140,6 +84,23 @@ impl std::fmt::Debug for Session {
 }
 
 impl SessionKey {
+    /// The keys of the session secret and of the OAuth state secret (two separate secrets).
+    pub fn new(session: &Keyring, oauth_state: &Keyring) -> Self {
+        Self {
+            seal: session.derive_all(SEAL_PURPOSE),
+            sign: oauth_state.derive_all(STATE_PURPOSE),
+        }
+    }
+
+    /// The keys of a function that opens sessions but signs no OAuth state (`attachments`): it
+    /// never holds the state secret, and every state it is shown is refused.
+    pub fn sessions_only(session: &Keyring) -> Self {
+        Self {
+            seal: session.derive_all(SEAL_PURPOSE),
+            sign: Vec::new(),
+        }
+    }
+
     /// The cookie value of a session for `openid` from `now` (seconds).
     pub fn seal(&self, openid: &str, now: i64) -> String {
         let session = Session {
@@ -147,7 +108,10 @@ impl SessionKey {
             exp: now + SESSION_SECS,
         };
         let plain = serde_json::to_vec(&session).unwrap_or_default();
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.seal));
+        let Some(key) = self.seal.first() else {
+            return String::new();
+        };
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key));
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let Ok(ct) = cipher.encrypt(&nonce, plain.as_slice()) else {
             return String::new();
@@ -172,10 +136,15 @@ impl SessionKey {
             return Err(SessionError::Malformed);
         }
         let (nonce, ct) = raw.split_at(12);
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&self.seal));
-        let plain = cipher
-            .decrypt(Nonce::from_slice(nonce), ct)
-            .map_err(|_| SessionError::Forged)?;
+        let plain = self
+            .seal
+            .iter()
+            .find_map(|key| {
+                Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))
+                    .decrypt(Nonce::from_slice(nonce), ct)
+                    .ok()
+            })
+            .ok_or(SessionError::Forged)?;
         let session: Session =
             serde_json::from_slice(&plain).map_err(|_| SessionError::Malformed)?;
         if session.exp <= now || session.openid.is_empty() {
@@ -188,10 +157,10 @@ impl SessionKey {
     pub fn sign_state(&self, return_hash: &str, login_nonce: &str, now: i64) -> String {
         let exp = (now + STATE_SECS).to_string();
         let r = B64.encode(return_hash.as_bytes());
-        let mac = hmac(
-            &self.sign,
-            &[r.as_bytes(), exp.as_bytes(), login_nonce.as_bytes()],
-        );
+        let Some(key) = self.sign.first() else {
+            return String::new();
+        };
+        let mac = hmac_fields(key, &[r.as_bytes(), exp.as_bytes(), login_nonce.as_bytes()]);
         format!("{r}.{exp}.{}", B64.encode(&mac[..16]))
     }
 
@@ -213,11 +182,12 @@ impl SessionKey {
             return Err(SessionError::Malformed);
         };
         let given = B64.decode(tag).map_err(|_| SessionError::Malformed)?;
-        let mac = hmac(
-            &self.sign,
-            &[r.as_bytes(), exp.as_bytes(), login_nonce.as_bytes()],
-        );
-        if given.len() != 16 || !bool::from(given.ct_eq(&mac[..16])) {
+        let signed_by_a_live_key = given.len() == 16
+            && self.sign.iter().any(|key| {
+                let mac = hmac_fields(key, &[r.as_bytes(), exp.as_bytes(), login_nonce.as_bytes()]);
+                bool::from(given.ct_eq(&mac[..16]))
+            });
+        if !signed_by_a_live_key {
             return Err(SessionError::Forged);
         }
         let exp: i64 = exp.parse().map_err(|_| SessionError::Malformed)?;
@@ -244,10 +214,20 @@ pub fn safe_return(hash: &str) -> String {
 mod tests {
     use super::*;
 
+    const A: &str = "0123456789abcdef0123456789abcdef";
+    const B: &str = "fedcba9876543210fedcba9876543210";
+    const C: &str = "00112233445566778899aabbccddeeff";
+
+    fn ring(doc: &str) -> Keyring {
+        Keyring::from_json(doc).expect("keyring")
+    }
+
+    fn one(secret: &str) -> Keyring {
+        ring(&format!(r#"{{"current":"{secret}"}}"#))
+    }
+
     fn key() -> SessionKey {
-        ReporterSecret::new(vec![7u8; 32])
-            .expect("secret")
-            .session_key()
+        SessionKey::new(&one(A), &one(B))
     }
 
     #[test]
@@ -256,9 +236,7 @@ mod tests {
         let c = k.seal("oUser1", 1000);
         assert_eq!(k.open(&c, 1001).expect("open").openid, "oUser1");
         assert_eq!(k.open(&c, 1000 + SESSION_SECS), Err(SessionError::Expired));
-        let other = ReporterSecret::new(vec![8u8; 32])
-            .expect("secret")
-            .session_key();
+        let other = SessionKey::new(&one(C), &one(B));
         assert_eq!(other.open(&c, 1001), Err(SessionError::Forged));
         assert_eq!(k.open("!!", 1001), Err(SessionError::Malformed));
         assert_eq!(k.open("", 1001), Err(SessionError::Malformed));
@@ -295,10 +273,51 @@ mod tests {
     }
 
     #[test]
-    fn derived_keys_differ_by_purpose() {
-        let s = ReporterSecret::from_json(r#"{"key":"0123456789abcdef0123456789abcdef"}"#)
-            .expect("secret");
-        assert_ne!(s.reporter_key_secret(), s.derive("session-seal").to_vec());
-        assert!(ReporterSecret::from_json(r#"{"key":"short"}"#).is_err());
+    fn sessions_and_states_rotate_with_a_grace_period_each_under_its_own_secret() {
+        // Before: version 1 of each secret.
+        let before = key();
+        let cookie = before.seal("oUser1", 1000);
+        let state = before.sign_state("#/mine", "n1", 1000);
+        // Rotated: version 2 current, version 1 still accepted.
+        let rotated = SessionKey::new(
+            &ring(&format!(
+                r#"{{"version":"2","current":"{C}","previous":{{"1":"{A}"}}}}"#
+            )),
+            &ring(&format!(
+                r#"{{"version":"2","current":"{C}","previous":{{"1":"{B}"}}}}"#
+            )),
+        );
+        assert_eq!(rotated.open(&cookie, 1001).expect("grace").openid, "oUser1");
+        assert_eq!(
+            rotated.verify_state(&state, "n1", 1001).expect("grace"),
+            "#/mine"
+        );
+        // New cookies and states are sealed and signed with version 2 only.
+        let new_cookie = rotated.seal("oUser1", 1001);
+        let new_state = rotated.sign_state("#/mine", "n1", 1001);
+        assert_eq!(before.open(&new_cookie, 1002), Err(SessionError::Forged));
+        assert_eq!(
+            before.verify_state(&new_state, "n1", 1002),
+            Err(SessionError::Forged)
+        );
+        // After the grace period the operator drops version 1: its cookies and states fail.
+        let after = SessionKey::new(
+            &ring(&format!(r#"{{"version":"2","current":"{C}"}}"#)),
+            &ring(&format!(r#"{{"version":"2","current":"{C}"}}"#)),
+        );
+        assert_eq!(after.open(&cookie, 1001), Err(SessionError::Forged));
+        assert_eq!(
+            after.verify_state(&state, "n1", 1001),
+            Err(SessionError::Forged)
+        );
+        assert_eq!(after.open(&new_cookie, 1002).expect("v2").openid, "oUser1");
+    }
+
+    #[test]
+    fn the_seal_and_state_keys_differ_even_from_one_secret() {
+        // The same secret given for both (a misconfiguration) still gives two keys: a state's
+        // MAC is no cookie and a cookie's key signs no state.
+        let same = SessionKey::new(&one(A), &one(A));
+        assert_ne!(same.seal[0], same.sign[0]);
     }
 }

@@ -48,6 +48,8 @@ pub struct StoreConfig {
     /// The secret of the reporter keyed hash (from Secrets Manager), at least 16 bytes; `None`
     /// for functions that never receive reporters (the officer API), which then cannot.
     pub reporter_key_secret: Option<Vec<u8>>,
+    /// The previous live versions of that secret, newest first (a reporter's earlier clues).
+    pub previous_reporter_key_secrets: Vec<Vec<u8>>,
     /// How long the bureau directory and scope histories are cached (default 5 minutes).
     pub cache_ttl: Duration,
 }
@@ -72,8 +74,15 @@ impl StoreConfig {
             table_name: table_name.into(),
             pii_key_id: pii_key_id.into(),
             reporter_key_secret: Some(reporter_key_secret.into()),
+            previous_reporter_key_secrets: Vec::new(),
             cache_ttl: Duration::from_secs(300),
         }
+    }
+
+    /// The same with the previous live versions of the reporter-key secret, newest first.
+    pub fn with_previous_reporter_keys(mut self, previous: Vec<Vec<u8>>) -> Self {
+        self.previous_reporter_key_secrets = previous;
+        self
     }
 
     /// A store that never keys reporters: receiving a clue or keying an openid is refused with
@@ -86,6 +95,7 @@ impl StoreConfig {
             table_name: table_name.into(),
             pii_key_id: pii_key_id.into(),
             reporter_key_secret: None,
+            previous_reporter_key_secrets: Vec::new(),
             cache_ttl: Duration::from_secs(300),
         }
     }
@@ -218,7 +228,13 @@ impl DynamoClueStore {
             pii_key_id: config.pii_key_id,
             keyer: config
                 .reporter_key_secret
-                .map(ReporterKeyer::new)
+                .map(|current| {
+                    ReporterKeyer::versioned(
+                        std::iter::once(current)
+                            .chain(config.previous_reporter_key_secrets)
+                            .collect(),
+                    )
+                })
                 .transpose()?,
             cache_ttl: config.cache_ttl,
             opened_keys: Mutex::new(HashMap::new()),
@@ -964,7 +980,7 @@ impl ClueStore for DynamoClueStore {
         )?;
         // A resubmission links the earlier clue (its reporter's, closed need_material).
         let mut loaded = BTreeMap::new();
-        let actor = Actor::Reporter {
+        let mut actor = Actor::Reporter {
             reporter: reporter.clone(),
         };
         let link = |clue_no: &ClueNo| Command::Resubmit {
@@ -973,6 +989,13 @@ impl ClueStore for DynamoClueStore {
         };
         if let Some(old) = &submission.resubmission_of {
             self.load_clues([old.clone()], &mut loaded).await?;
+            // A clue keyed under an earlier version of the reporter-key secret is still theirs.
+            let theirs = &loaded[old].clue.reporter;
+            if keyer.keys(&identity.openid).holds(theirs) {
+                actor = Actor::Reporter {
+                    reporter: theirs.clone(),
+                };
+            }
             loaded[old]
                 .clue
                 .decide(&link(&provisional), &actor, now, &rules)?;

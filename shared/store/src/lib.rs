@@ -135,6 +135,7 @@ pub mod reporting;
 pub mod scope_filing;
 pub mod supervision;
 pub mod statistics;
+pub mod surge;
 pub mod sweep;
 pub mod vault;
 
@@ -165,7 +166,7 @@ pub use reminders::{
     ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
-pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, VaultContext};
+pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, ReporterKeys, VaultContext};
 
 /// The most clues one primary may have merged into it (see "Bounds").
 pub const MAX_MERGE_MEMBERS: usize = 15;

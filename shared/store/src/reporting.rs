@@ -341,6 +341,30 @@ impl ReportingStore {
         }
     }
 
+    /// How many uses `limit` counted for `subject` in the current window (a reporter's count
+    /// under an earlier version of the reporter-key secret still counts, issue 16).
+    ///
+    /// # Errors
+    /// DynamoDB failures.
+    pub async fn used(
+        &self,
+        limit: &RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let start = window_start(now, limit.window);
+        match self
+            .get_item(
+                format!("RATE#{}#{subject}", limit.name),
+                &format!("W#{start}"),
+            )
+            .await?
+        {
+            Some(item) => get_n(&item, "count"),
+            None => Ok(0),
+        }
+    }
+
     /// Gives back a use counted by [`Self::take`] that did not happen (a refused or replayed
     /// submission).
     ///

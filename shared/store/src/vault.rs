@@ -15,9 +15,7 @@ use std::fmt;
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use domain::{ClueId, OfficerId, ReporterKey};
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::error::StoreError;
 
@@ -121,54 +119,123 @@ pub fn mask_id_number(id: &str) -> String {
     }
 }
 
+/// The HKDF purpose of the reporter-key secret's versions ([`reporter_key_secrets`]).
+pub const REPORTER_KEY_PURPOSE: &str = "12336 reporter key";
+
+/// The reporter-key secrets of every live version of the `<stack>/reporter-key` secret, the
+/// current one first, for [`ReporterKeyer::versioned`] and the store's configuration.
+pub fn reporter_key_secrets(ring: &keyring::Keyring) -> Vec<Vec<u8>> {
+    ring.derive_all(REPORTER_KEY_PURPOSE)
+        .iter()
+        .map(|k| k.to_vec())
+        .collect()
+}
+
 /// Computes reporter keys: HMAC-SHA-256 of the openid with a secret from configuration. The same
 /// openid always gives the same key; without the secret the key reveals nothing.
+///
+/// The secret rotates (issue 16, point 4): a keyer holds the current version, which keys new
+/// clues, drafts, limits and uploads, and the previous live versions, under which a reporter's
+/// earlier clues, block-list entries and limit counters are still found ([`Self::keys`]).
 #[derive(Clone)]
 pub struct ReporterKeyer {
-    secret: Vec<u8>,
+    /// The current secret first, then the previous live ones, newest first.
+    secrets: Vec<Vec<u8>>,
 }
 
 impl ReporterKeyer {
-    /// A keyer with `secret` (at least 16 bytes).
+    /// A keyer with one version, `secret` (at least 16 bytes).
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for a shorter secret.
     pub fn new(secret: impl Into<Vec<u8>>) -> Result<Self, StoreError> {
-        let secret = secret.into();
-        if secret.len() < 16 {
+        Self::versioned(vec![secret.into()])
+    }
+
+    /// A keyer with the current secret first, then the previous live ones (each at least 16
+    /// bytes).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for none or a shorter secret.
+    pub fn versioned(secrets: Vec<Vec<u8>>) -> Result<Self, StoreError> {
+        if secrets.is_empty() || secrets.iter().any(|s| s.len() < 16) {
             return Err(StoreError::Invalid(
                 "reporter key secret (at least 16 bytes)",
             ));
         }
-        Ok(Self { secret })
+        Ok(Self { secrets })
     }
 
-    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        // HMAC accepts keys of any length: `new_from_slice` cannot fail for it.
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.secret) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC takes keys of any length"),
-        };
-        for p in parts {
-            mac.update(&(p.len() as u64).to_be_bytes());
-            mac.update(p);
-        }
-        mac.finalize().into_bytes().into()
+    fn mac(secret: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        keyring::hmac_fields(secret, parts)
     }
 
-    /// The reporter key of `openid`.
-    pub fn key(&self, openid: &str) -> ReporterKey {
-        let hex = hex::encode(self.mac(&[b"reporter", openid.as_bytes()]));
+    fn key_with(secret: &[u8], openid: &str) -> ReporterKey {
+        let hex = hex::encode(Self::mac(secret, &[b"reporter", openid.as_bytes()]));
         match ReporterKey::parse(&hex) {
             Ok(k) => k,
             Err(_) => unreachable!("64 lowercase hex characters"),
         }
     }
 
+    /// The reporter key of `openid` under the current version.
+    pub fn key(&self, openid: &str) -> ReporterKey {
+        Self::key_with(&self.secrets[0], openid)
+    }
+
+    /// The reporter keys of `openid` under every live version, the current one first.
+    pub fn keys(&self, openid: &str) -> ReporterKeys {
+        ReporterKeys(
+            self.secrets
+                .iter()
+                .map(|s| Self::key_with(s, openid))
+                .collect(),
+        )
+    }
+
     /// A keyed fingerprint of an identity, for idempotency comparisons without storing PII.
     pub(crate) fn fingerprint(&self, identity: &ReporterIdentity) -> String {
         let json = serde_json::to_vec(identity).unwrap_or_default();
-        hex::encode(self.mac(&[b"identity", &json]))
+        hex::encode(Self::mac(&self.secrets[0], &[b"identity", &json]))
+    }
+}
+
+/// One reporter's keys under every live version of the reporter-key secret, the current one
+/// first: new data is keyed under [`Self::current`]; what was keyed under an earlier version is
+/// still theirs ([`Self::holds`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReporterKeys(Vec<ReporterKey>);
+
+impl ReporterKeys {
+    /// The keys as given, the current one first (at least one).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for none.
+    pub fn new(keys: Vec<ReporterKey>) -> Result<Self, StoreError> {
+        if keys.is_empty() {
+            return Err(StoreError::Invalid("reporter keys"));
+        }
+        Ok(Self(keys))
+    }
+
+    /// The key new data is keyed under.
+    pub fn current(&self) -> &ReporterKey {
+        &self.0[0]
+    }
+
+    /// The keys of earlier versions, newest first.
+    pub fn previous(&self) -> &[ReporterKey] {
+        &self.0[1..]
+    }
+
+    /// Every key, the current one first.
+    pub fn all(&self) -> &[ReporterKey] {
+        &self.0
+    }
+
+    /// Whether `key` is this reporter's under any live version.
+    pub fn holds(&self, key: &ReporterKey) -> bool {
+        self.0.contains(key)
     }
 }
 

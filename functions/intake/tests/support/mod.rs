@@ -12,9 +12,10 @@ use chrono::Utc;
 use intake::App;
 use intake::http::Req;
 use intake::ports::MemoryMediaQueue;
+use keyring::Keyring;
 use outbox::MemoryNoticeQueue;
 use secrecy::SecretString;
-use session::ReporterSecret;
+use session::SessionKey;
 use store::{DynamoClueStore, ReporterKeyer, ReportingStore};
 use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache, Platform};
 use wechat_sim::defaults;
@@ -26,6 +27,13 @@ pub use store_support::Env;
 pub const PUBLIC: &str = "https://12336.example.cn";
 
 pub type TestApp = App<DynamoClueStore, ReportingStore, MemoryNoticeQueue, MemoryMediaQueue>;
+
+/// A session key from two one-version secrets of `byte` repeated (session) and `byte + 1`
+/// (OAuth state).
+pub fn session_key(byte: u8) -> SessionKey {
+    let ring = |b: u8| Keyring::single("1", vec![b; 32]).expect("keyring");
+    SessionKey::new(&ring(byte), &ring(byte + 1))
+}
 
 pub struct World {
     pub env: Env,
@@ -44,7 +52,6 @@ impl World {
         let (addr, _task) =
             wechat_sim::spawn(listener, wechat_sim::Config::default()).expect("sim");
         let sim = format!("http://{addr}");
-        let secret = ReporterSecret::new(vec![7u8; 32]).expect("secret");
         let side = ReportingStore::new(env.db.clone(), &env.table);
         let app = App {
             store: env.another_store(),
@@ -68,9 +75,10 @@ impl World {
             .expect("client"),
             oauth_base: sim.clone(),
             appid: defaults::APPID.to_owned(),
-            session: secret.session_key(),
+            session: session_key(7),
             keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
             public: intake::PublicOrigin::parse(PUBLIC).expect("origin"),
+            surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "test"),
         };
         let platform = Platform::new(
             SecretString::from(defaults::TOKEN),
@@ -185,6 +193,48 @@ impl World {
     }
 
     /// An API request with the session cookie.
+    /// The version of 西湖区's reporting notice in force, as the form reads it.
+    pub async fn notice_version(&self, cookie: &str) -> String {
+        let r = self
+            .app
+            .handle(
+                &self.api(
+                    "GET",
+                    "/api/reporter/reporting-notice?division=330106",
+                    Some(cookie),
+                    "",
+                ),
+                Utc::now(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+        v["version_id"].as_str().expect("version").to_owned()
+    }
+
+    /// An anonymous H5 filing in 西湖区 with `facts`, under reporting notice `notice`.
+    pub fn h5_clue(&self, notice: &str, cookie: &str, facts: &str) -> Req {
+        let form = serde_json::json!({
+            "division": "330106",
+            "address": "留下街道某村东侧农田",
+            "gps": {"lat": 30.25, "lng": 120.05},
+            "subject": "某建材公司",
+            "category": {"kind": "annex", "code": "farmland_destruction"},
+            "facts": facts,
+            "attachments": [],
+            "notice_version": notice,
+            "consent": true,
+            "identity": null,
+            "resubmission_of": null,
+        });
+        self.api(
+            "POST",
+            "/api/reporter/clues",
+            Some(cookie),
+            &form.to_string(),
+        )
+    }
+
     pub fn api(&self, method: &str, path: &str, cookie: Option<&str>, body: &str) -> Req {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut r = Req::new(method, path);
