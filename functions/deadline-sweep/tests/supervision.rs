@@ -104,7 +104,7 @@ async fn an_unanswered_supervision_is_reminded_then_missed_once_and_reported_to_
         let soon = &list.items[0].reminder;
         assert_eq!(
             (soon.kind, soon.deadline),
-            (ReminderKind::DueSoon, DeadlineKind::Supervision)
+            (ReminderKind::DueSoon, Some(DeadlineKind::Supervision))
         );
         assert_eq!(
             soon.recipient,

@@ -8,8 +8,8 @@ use store::DynamoClueStore;
 
 use crate::store_error;
 
-const DEFAULT_LIMIT: i32 = 20;
-const MAX_LIMIT: i32 = 100;
+pub(crate) const DEFAULT_LIMIT: i32 = 20;
+pub(crate) const MAX_LIMIT: i32 = 100;
 
 /// The `limit` query parameter of a list: `default` when absent, else 1 to `max`.
 ///
@@ -62,21 +62,4 @@ pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Resu
         200,
         &json!({ "items": items, "next": page.next }),
     ))
-}
-
-/// The `limit` query parameter of a paged list (20 when absent).
-///
-/// # Errors
-/// 400 `invalid_limit` outside 1..=100.
-pub(crate) fn page_limit(req: &Req) -> Result<i32, ApiError> {
-    match req.query("limit") {
-        None => Ok(DEFAULT_LIMIT),
-        Some(v) => v
-            .parse::<i32>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                ApiError::bad_request("invalid_limit", format!("limit 应为 1 到 {MAX_LIMIT}"))
-            }),
-    }
 }

@@ -54,6 +54,7 @@ async fn each_bureau_lists_the_surge_clues_of_its_own_territory() {
         reporting: reporting.clone(),
         notices: MemoryNoticeQueue::default(),
         evidence: None,
+        exports: None,
     };
     let now = Utc::now();
     for (i, no) in [
