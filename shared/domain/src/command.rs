@@ -975,5 +975,5 @@ struct Recipient {
 }
 
 #[cfg(test)]
-#[path = "command_tests.rs"]
+#[path = "command_tests/mod.rs"]
 mod tests;

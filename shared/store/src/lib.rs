@@ -101,6 +101,7 @@
 //! - [`meter`] — requests and consumed capacity, for the bench.
 //! - [`model`] — submissions, outcomes, pages.
 //! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
+//! - [`attempt`] — one send attempt's record and pure transitions (notices and reminders alike).
 //! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
 //! - [`push_nonce`] — WeChat push nonces with the body's digest (a retry is not a replay).
 //! - [`attachments`] — evidence attachment records.
@@ -113,6 +114,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod attempt;
 pub mod calendar;
 pub mod console;
 pub mod delivery;
@@ -144,7 +146,8 @@ use domain::{
 };
 
 pub use attachments::{Attachment, AttachmentSource, AttachmentStatus};
-pub use delivery::{AttemptState, Delivery, SendAttempt};
+pub use attempt::{Attempt, AttemptState};
+pub use delivery::{Delivery, SendAttempt};
 pub use dynamo::{DynamoClueStore, StoreConfig};
 pub use error::StoreError;
 pub use idempotency::IdempotencyKey;
