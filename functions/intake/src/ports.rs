@@ -10,7 +10,6 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use domain::chat::ChatDraft;
 use domain::{AttachmentId, ReporterKey};
-use serde::{Deserialize, Serialize};
 use store::{Attachment, Block, Claim, PushNonce, RateLimit, ReportingStore, StoreError};
 
 /// The reporting side table.

@@ -299,7 +299,7 @@ async fn five_hundred_notices_reach_two_hundred_reporters_exactly_once_through_f
                 assert_eq!(notice.record.text, expected_text(&spec, &notice.record.content));
             }
             assert_eq!(order.get(&openid(n)), Some(&ids), "order of reporter {n}");
-            assert!(attempts.iter().all(|a| a.state == AttemptState::Sent));
+            assert!(attempts.iter().all(|a| a.attempt.state == AttemptState::Sent));
             // The full texts that went as customer-service messages are verbatim too.
             let texts: BTreeSet<String> =
                 clue.notices.iter().map(|x| x.record.text.clone()).collect();
@@ -379,8 +379,8 @@ async fn a_crash_after_the_send_gives_one_marked_duplicate_and_after_the_record_
             }
         ));
         let attempts = b.store.send_attempts(&c1).await.expect("attempts");
-        assert_eq!(attempts[0].attempts, 2);
-        assert!(attempts[0].possible_duplicate);
+        assert_eq!(attempts[0].attempt.attempts, 2);
+        assert!(attempts[0].attempt.possible_duplicate);
 
         // Killed after the record, before the delete: the redelivered message sends nothing.
         let c2 = receive(&b, 2, at(3, 9)).await;

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::ClueStore;
-use crate::attempt::{Attempt, AttemptState};
+use crate::attempt::Attempt;
 use crate::dynamo::{Committed, DynamoClueStore, IN_FLIGHT_ATTEMPTS, Query, SkCond, reported};
 use crate::error::StoreError;
 use crate::item::{Item, StoredClue, get_json, get_s, key, s, sealed_from_item, to_json};
@@ -342,6 +342,7 @@ fn conditional_put(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attempt::AttemptState;
 
     fn first(now: DateTime<Utc>) -> SendAttempt {
         SendAttempt::begin(
@@ -374,7 +375,7 @@ mod tests {
         assert_eq!(back.attempt.state, AttemptState::Sending);
         // The record's JSON is flat, as before the attempt was shared with reminders.
         let data: serde_json::Value =
-            serde_json::from_str(&get_s(&item, "data").expect("data")).expect("json");
+            serde_json::from_str(get_s(&item, "data").expect("data")).expect("json");
         assert_eq!(data["attempt_id"], "a1");
         assert_eq!(data["clue"], "c1");
         assert!(data.get("attempt").is_none());

@@ -36,7 +36,6 @@ use domain::{BureauId, Officer, OfficerId, ReminderId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::attempt::AttemptState;
 use crate::dynamo::{DynamoClueStore, Query, SkCond};
 use crate::error::StoreError;
 use crate::item::{Item, b, get_json, get_s, key, n, parse_instant, s, sealed_from_item, to_json};
