@@ -34,22 +34,24 @@ async fn submission(b: &Bench, clue: &str, now: DateTime<Utc>) -> Submission {
         .expect("scope");
     Submission {
         clue_id: ClueId::parse(clue).expect("id"),
-        location: Location {
-            division,
-            address: Address::parse("留下街道某村东侧农田").expect("address"),
-            gps: None,
+        report: domain::report::Report {
+            location: Location {
+                division,
+                address: Address::parse("留下街道某村东侧农田").expect("address"),
+                gps: None,
+            },
+            subject: None,
+            category: domain::scope::CategoryChoice::Annex(
+                domain::scope::Category::FarmlandDestruction,
+            ),
+            facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
+            evidence_left_out: Vec::new(),
+            notice_version: history.in_force(now).reporting_notice().version_id,
+            consent: true,
+            channel: domain::event::Channel::H5,
+            resubmission_of: None,
         },
-        subject: None,
-        category: domain::scope::CategoryChoice::Annex(
-            domain::scope::Category::FarmlandDestruction,
-        ),
-        facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
         evidence: Vec::new(),
-        evidence_left_out: Vec::new(),
-        notice_version: history.in_force(now).reporting_notice().version_id,
-        consent: true,
-        channel: domain::event::Channel::H5,
-        resubmission_of: None,
     }
 }
 

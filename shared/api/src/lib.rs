@@ -1,6 +1,7 @@
 //! The HTTP shapes the API handlers work with, independent of the Lambda event types: a small
 //! [`Req`] and [`Resp`], stable JSON errors ([`ApiError`]), cookie helpers, and the mapping from
-//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]), and the one
+//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]; for a
+//! function that takes queue events too, [`Req::from_v2`], [`Resp::into_v2`]), and the one
 //! [`router`] every API function routes with.
 
 pub mod router;

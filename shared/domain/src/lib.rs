@@ -38,6 +38,7 @@ pub mod identity;
 pub mod ids;
 pub mod notice;
 pub mod reminder;
+pub mod report;
 pub mod scope;
 pub mod service;
 pub mod similarity;

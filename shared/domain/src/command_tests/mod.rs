@@ -11,9 +11,9 @@ use crate::bureau::tests::{code, directory, id};
 use crate::clue::ClosedOutcome;
 use crate::deadline::{DueOn, ReporterDeadline};
 use crate::divisions::Divisions;
-use crate::event::Gps;
-use crate::scope::Category;
-use crate::text::Address;
+use crate::event::{Channel, Gps};
+use crate::scope::{Category, CategoryChoice};
+use crate::text::{Address, Facts, Subject};
 
 /// 10:00 Asia/Shanghai on a date (02:00 UTC).
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -88,21 +88,23 @@ fn submission(clue: &str, n: u8, division: &str) -> ReceiveClue {
         clue_id: ClueId::parse(clue).expect("id"),
         clue_no: ClueNo::new(code(division), date(2026, 3, 9), 1),
         reporter: reporter(n),
-        location: Location {
-            division: code(division),
-            address: Address::parse("留下街道某村东侧农田").expect("address"),
-            gps: Gps::new(30.25, 120.05),
+        report: crate::report::Report {
+            location: Location {
+                division: code(division),
+                address: Address::parse("留下街道某村东侧农田").expect("address"),
+                gps: Gps::new(30.25, 120.05),
+            },
+            subject: Some(Subject::parse("某建材公司").expect("subject")),
+            category: CategoryChoice::Annex(Category::FarmlandDestruction),
+            facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
+            evidence_left_out: Vec::new(),
+            notice_version: scope_for(division).reporting_notice().version_id,
+            consent: true,
+            channel: Channel::H5,
+            resubmission_of: None,
         },
-        subject: Some(Subject::parse("某建材公司").expect("subject")),
-        category: CategoryChoice::Annex(Category::FarmlandDestruction),
-        facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
         evidence: Vec::new(),
-        evidence_left_out: Vec::new(),
-        notice_version: scope_for(division).reporting_notice().version_id,
-        consent: true,
-        channel: Channel::H5,
         real_name: false,
-        resubmission_of: None,
     }
 }
 

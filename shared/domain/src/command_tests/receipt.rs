@@ -56,13 +56,13 @@ fn a_receipt_is_refused_without_consent_or_with_a_stale_notice() {
     let w = World::new();
     let scope = scope_for("330106");
     let mut cmd = submission("c1", 1, "330106");
-    cmd.consent = false;
+    cmd.report.consent = false;
     assert_eq!(
         receive(cmd, &scope, &as_reporter(1), at(2026, 3, 9), &w.rules()),
         Err(DomainError::ConsentRequired)
     );
     let mut cmd = submission("c1", 1, "330106");
-    cmd.notice_version = "330100-v0-deadbeef".into();
+    cmd.report.notice_version = "330100-v0-deadbeef".into();
     assert!(matches!(
         receive(cmd, &scope, &as_reporter(1), at(2026, 3, 9), &w.rules()),
         Err(DomainError::Scope(crate::scope::ScopeError::StaleNotice(_)))
@@ -86,7 +86,7 @@ fn a_receipt_is_refused_for_a_location_that_is_not_a_county() {
     let w = World::new();
     for bad in ["330100", "330000", "330199"] {
         let mut cmd = submission("c1", 1, "330106");
-        cmd.location.division = code(bad);
+        cmd.report.location.division = code(bad);
         assert_eq!(
             receive(
                 cmd,
@@ -116,7 +116,7 @@ fn a_receipt_is_refused_for_another_reporter_or_an_unknown_city_category() {
         Err(DomainError::NotTheReporter)
     );
     let mut cmd = submission("c1", 1, "330106");
-    cmd.category = CategoryChoice::CityExtra("sand".into());
+    cmd.report.category = CategoryChoice::CityExtra("sand".into());
     assert!(matches!(
         receive(
             cmd,
@@ -135,7 +135,7 @@ fn a_receipt_is_refused_for_another_reporter_or_an_unknown_city_category() {
 fn a_clue_received_where_no_bureau_is_on_the_platform_is_refused() {
     let w = World::new();
     let mut cmd = submission("c1", 1, "340102");
-    cmd.notice_version = scope_for("340102").reporting_notice().version_id;
+    cmd.report.notice_version = scope_for("340102").reporting_notice().version_id;
     assert!(matches!(
         receive(
             cmd,
