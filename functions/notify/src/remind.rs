@@ -404,4 +404,32 @@ pub(crate) mod tests {
             Some(2)
         );
     }
+
+    #[tokio::test]
+    async fn an_answerless_failure_makes_the_next_send_a_possible_duplicate() {
+        // The same engine as notices: a 502 may have reached WeChat, so the attempt stays
+        // `sending` and the next one is marked; a refusal with an answer is not.
+        let (s, sender) = (store(Some("oOfficer1")), FakeSender::default());
+        *sender.subscribe_script.lock().expect("lock") =
+            vec![wechat::WechatError::HttpStatus(502), api(-1)];
+        assert!(matches!(run(&s, &sender).await, Outcome::Retry { .. }));
+        assert_eq!(
+            s.0.lock().expect("lock").attempt.as_ref().map(|a| a.state),
+            Some(store::AttemptState::Failed)
+        );
+        assert!(matches!(run(&s, &sender).await, Outcome::Retry { .. }));
+        assert_eq!(
+            run(&s, &sender).await,
+            Outcome::Sent {
+                possible_duplicate: true
+            }
+        );
+        assert!(matches!(
+            s.0.lock().expect("lock").status,
+            ReminderDeliveryStatus::Sent {
+                possible_duplicate: true,
+                ..
+            }
+        ));
+    }
 }
