@@ -31,6 +31,7 @@
 //! - [`presign`]: the SigV4 POST policy.
 //! - [`process`]: checking, hashing, keeping or quarantining an object.
 //! - [`queue`]: reading an attachment-events queue record.
+//! - [`routes`]: the upload API's routes on the shared router.
 //! - [`structure`]: the container structure of each accepted type (image headers, MP4 boxes,
 //!   PDF active content).
 
@@ -39,4 +40,5 @@ pub mod limits;
 pub mod presign;
 pub mod process;
 pub mod queue;
+pub mod routes;
 pub mod structure;

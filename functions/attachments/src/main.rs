@@ -4,14 +4,15 @@
 //!   partial batch failures so only failed records are retried.
 
 use anyhow::Context;
+use api::{ApiError, Req, Resp};
 use attachments::presign::{Signer, bucket_url, presign_post};
 use attachments::process::Objects;
 use attachments::queue::{self, Message};
+use attachments::routes::{ROUTES, Route, rejection_message};
 use attachments::{kind, limits};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use base64::Engine;
 use chrono::Utc;
 use domain::AttachmentId;
 use keyring::Keyring;
@@ -148,36 +149,19 @@ async fn handler(
         .map_err(|e| format!("start-up (secrets) failed: {e:#}"))?;
     Ok(match event.payload {
         Event::Sqs(sqs) => Output::Sqs(on_messages(app, sqs).await),
-        Event::Http(req) => Output::Http(Box::new(on_http(app, &req).await)),
+        Event::Http(req) => {
+            Output::Http(Box::new(on_http(app, &Req::from_v2(*req)).await.into_v2()))
+        }
     })
 }
 
-fn respond(status: i64, body: serde_json::Value) -> ApiGatewayV2httpResponse {
-    let mut resp = ApiGatewayV2httpResponse::default();
-    resp.status_code = status;
-    if let Ok(v) = "application/json".parse() {
-        resp.headers.insert("content-type", v);
-    }
-    resp.body = Some(body.to_string().into());
-    resp
-}
-
-fn error(status: i64, code: &str, message: &str) -> ApiGatewayV2httpResponse {
-    respond(status, json!({"error": {"code": code, "message": message}}))
-}
-
-fn reporter(app: &App, req: &ApiGatewayV2httpRequest) -> Option<ReporterKeys> {
-    let mut raw: Vec<String> = req.cookies.clone().unwrap_or_default();
-    if let Some(h) = req.headers.get("cookie").and_then(|v| v.to_str().ok()) {
-        raw.extend(h.split(';').map(|s| s.trim().to_owned()));
-    }
-    let value = raw.iter().find_map(|c| {
-        c.split_once('=')
-            .filter(|(k, _)| k.trim() == SESSION_COOKIE)
-            .map(|(_, v)| v.trim().to_owned())
-    })?;
-    let s = app.session.open(&value, Utc::now().timestamp()).ok()?;
-    Some(app.keyer.keys(&s.openid))
+/// The reporter of a request, by the session cookie.
+fn reporter(app: &App, req: &Req) -> Result<ReporterKeys, ApiError> {
+    let session = req
+        .cookie(SESSION_COOKIE)
+        .and_then(|v| app.session.open(v, Utc::now().timestamp()).ok())
+        .ok_or_else(ApiError::unauthenticated)?;
+    Ok(app.keyer.keys(&session.openid))
 }
 
 #[derive(Deserialize)]
@@ -188,78 +172,58 @@ struct UploadForm {
     size: u64,
 }
 
-async fn on_http(app: &App, req: &ApiGatewayV2httpRequest) -> ApiGatewayV2httpResponse {
-    let method = req.request_context.http.method.as_str().to_owned();
-    let path = req.raw_path.clone().unwrap_or_default();
-    let Some(keys) = reporter(app, req) else {
-        return error(401, "unauthenticated", "请在微信中打开并登录");
+async fn on_http(app: &App, req: &Req) -> Resp {
+    let answer = async {
+        let matched = ROUTES.route(&req.method, &req.path)?;
+        let keys = reporter(app, req)?;
+        match matched.route {
+            Route::Authorise => authorise(app, req, keys).await,
+            Route::Status => status(app, &keys, matched.param("id")).await,
+        }
     };
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(3).collect();
-    match (method.as_str(), segs.as_slice()) {
-        ("POST", ["uploads"]) => authorise(app, req, keys).await,
-        ("GET", ["uploads", id]) => status(app, &keys, id).await,
-        _ => error(404, "no_route", "未找到"),
-    }
+    answer.await.unwrap_or_else(ApiError::into_resp)
 }
 
-async fn authorise(
-    app: &App,
-    req: &ApiGatewayV2httpRequest,
-    keys: ReporterKeys,
-) -> ApiGatewayV2httpResponse {
+async fn authorise(app: &App, req: &Req, keys: ReporterKeys) -> Result<Resp, ApiError> {
     let owner = keys.current().clone();
-    let body = req.body.as_deref().unwrap_or_default();
-    let bytes = if req.is_base64_encoded {
-        match base64::engine::general_purpose::STANDARD.decode(body) {
-            Ok(b) => b,
-            Err(_) => return error(400, "bad_json", "请求格式错误"),
-        }
-    } else {
-        body.as_bytes().to_vec()
-    };
-    if bytes.len() > 8 * 1024 {
-        return error(413, "body_too_large", "请求内容过大");
+    if req.body.len() > 8 * 1024 {
+        return Err(ApiError::new(413, "body_too_large", "请求内容过大"));
     }
-    let Ok(form) = serde_json::from_slice::<UploadForm>(&bytes) else {
-        return error(400, "bad_json", "请求格式错误");
-    };
+    let form = serde_json::from_slice::<UploadForm>(&req.body)
+        .map_err(|_| ApiError::bad_request("bad_json", "请求格式错误"))?;
     if form.file_name.chars().count() > 200 {
-        return error(400, "invalid_file_name", "文件名过长");
+        return Err(ApiError::bad_request("invalid_file_name", "文件名过长"));
     }
-    let Some(k) = kind::by_type(&form.content_type) else {
-        return error(
-            400,
+    let k = kind::by_type(&form.content_type).ok_or_else(|| {
+        ApiError::bad_request(
             "type_not_allowed",
             "仅支持JPG、PNG、WEBP照片，MP4视频和PDF文件",
-        );
-    };
+        )
+    })?;
     if form.size == 0 || form.size > k.max_bytes {
-        return error(
-            400,
+        return Err(ApiError::bad_request(
             "too_large",
-            &format!("该类型文件最大{}MB", k.max_bytes / 1024 / 1024),
-        );
+            format!("该类型文件最大{}MB", k.max_bytes / 1024 / 1024),
+        ));
     }
     let now = Utc::now();
     match limits::admit(&app.records, &keys, now).await {
         Ok(Ok(())) => {}
         Ok(Err(refusal)) => {
             tracing::info!(code = refusal.code(), "upload not authorised");
-            return error(
-                i64::from(refusal.status()),
+            return Err(ApiError::new(
+                refusal.status(),
                 refusal.code(),
                 refusal.message(),
-            );
+            ));
         }
         Err(e) => {
             tracing::error!(code = e.code(), "upload limits not read");
-            return error(503, "unavailable", "服务暂时不可用，请稍后再试");
+            return Err(ApiError::unavailable());
         }
     }
-    let id = match AttachmentId::parse(&format!("a{}", uuid::Uuid::new_v4().simple())) {
-        Ok(id) => id,
-        Err(_) => return error(500, "internal", "服务暂时不可用"),
-    };
+    let id = AttachmentId::parse(&format!("a{}", uuid::Uuid::new_v4().simple()))
+        .map_err(|_| ApiError::new(500, "internal", "服务暂时不可用"))?;
     let record = Attachment {
         id: id.clone(),
         owner: owner.clone(),
@@ -271,18 +235,16 @@ async fn authorise(
     };
     if let Err(e) = app.records.create_attachment(&record).await {
         tracing::error!(code = e.code(), "attachment record not created");
-        return error(503, "unavailable", "服务暂时不可用，请稍后再试");
+        return Err(ApiError::unavailable());
     }
-    let Some(provider) = app.aws.credentials_provider() else {
-        return error(503, "unavailable", "服务暂时不可用，请稍后再试");
-    };
-    let creds = match provider.provide_credentials().await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "no credentials to sign uploads");
-            return error(503, "unavailable", "服务暂时不可用，请稍后再试");
-        }
-    };
+    let provider = app
+        .aws
+        .credentials_provider()
+        .ok_or_else(ApiError::unavailable)?;
+    let creds = provider.provide_credentials().await.map_err(|e| {
+        tracing::error!(error = %e, "no credentials to sign uploads");
+        ApiError::unavailable()
+    })?;
     let signer = Signer {
         access_key_id: creds.access_key_id().to_owned(),
         secret_access_key: creds.secret_access_key().to_owned(),
@@ -301,36 +263,26 @@ async fn authorise(
         k.max_bytes,
         now,
     );
-    respond(
+    Ok(Resp::json(
         201,
-        json!({"attachment_id": id.to_string(), "url": post.url, "fields": post.fields}),
-    )
+        &json!({"attachment_id": id.to_string(), "url": post.url, "fields": post.fields}),
+    ))
 }
 
-async fn status(app: &App, keys: &ReporterKeys, id: &str) -> ApiGatewayV2httpResponse {
-    let Ok(id) = AttachmentId::parse(id) else {
-        return error(404, "attachment_not_found", "未找到");
-    };
+async fn status(app: &App, keys: &ReporterKeys, id: &str) -> Result<Resp, ApiError> {
+    let id = AttachmentId::parse(id).map_err(|_| ApiError::not_found("attachment_not_found"))?;
     match app.records.attachment(&id).await {
-        Ok(Some(a)) if keys.holds(&a.owner) => match a.status {
-            AttachmentStatus::Rejected { reason } => {
-                let message = match reason.as_str() {
-                    "too_large" => "文件过大",
-                    "empty" => "文件为空",
-                    "download_failed" => "照片下载失败",
-                    _ => "文件类型不符合要求（仅支持照片、视频和PDF）",
-                };
-                respond(
-                    200,
-                    json!({"status": "rejected", "reason": message, "code": reason}),
-                )
-            }
-            s => respond(200, json!({"status": s.code()})),
-        },
-        Ok(_) => error(404, "attachment_not_found", "未找到"),
+        Ok(Some(a)) if keys.holds(&a.owner) => Ok(match a.status {
+            AttachmentStatus::Rejected { reason } => Resp::json(
+                200,
+                &json!({"status": "rejected", "reason": rejection_message(&reason), "code": reason}),
+            ),
+            s => Resp::json(200, &json!({"status": s.code()})),
+        }),
+        Ok(_) => Err(ApiError::not_found("attachment_not_found")),
         Err(e) => {
             tracing::error!(code = e.code(), "attachment read failed");
-            error(503, "unavailable", "服务暂时不可用，请稍后再试")
+            Err(ApiError::unavailable())
         }
     }
 }

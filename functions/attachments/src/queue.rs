@@ -1,7 +1,10 @@
 //! What one attachment-events queue record asks for: S3 `ObjectCreated` notifications, a
-//! chat-photo download, or S3's test event.
+//! chat-photo download ([`outbox::MediaMessage`]), or S3's test event.
 
+use aws_lambda_events::s3::S3Entity;
 use domain::AttachmentId;
+use outbox::MediaMessage;
+use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
 /// One queue record, read.
@@ -15,7 +18,10 @@ pub enum Message {
     S3Test,
 }
 
-/// An S3 event notification, read leniently: only what processing needs.
+/// An S3 event notification: `Records[].s3` as `aws_lambda_events` reads it. The records are
+/// read by their `s3` entity only, not as [`aws_lambda_events::s3::S3EventRecord`]: that type
+/// requires `userIdentity` and `requestParameters`, which the emulator's notifications (moto)
+/// leave out, and processing needs neither.
 #[derive(Deserialize)]
 struct Notification {
     #[serde(rename = "Records")]
@@ -24,18 +30,7 @@ struct Notification {
 
 #[derive(Deserialize)]
 struct NotificationRecord {
-    s3: Entity,
-}
-
-#[derive(Deserialize)]
-struct Entity {
-    object: StoredObject,
-}
-
-#[derive(Deserialize)]
-struct StoredObject {
-    /// URL-encoded, as S3 sends it.
-    key: String,
+    s3: S3Entity,
 }
 
 #[derive(Deserialize)]
@@ -45,28 +40,18 @@ struct S3TestEvent {
     event: String,
 }
 
-#[derive(Deserialize)]
-struct MediaMessage {
-    wechat_media: MediaRequest,
-}
-
-#[derive(Deserialize)]
-struct MediaRequest {
-    attachment_id: AttachmentId,
-}
-
 /// Reads a record body; `None` when it is none of the above (the record is retried, then goes
 /// to the dead-letter queue).
 pub fn parse(body: &str) -> Option<Message> {
     if let Ok(n) = serde_json::from_str::<Notification>(body) {
-        return Some(Message::Stored(
-            n.records
-                .iter()
-                .map(|r| decode_key(&r.s3.object.key))
-                .collect(),
-        ));
+        return n
+            .records
+            .iter()
+            .map(|r| r.s3.object.key.as_deref().map(decode_key))
+            .collect::<Option<Vec<_>>>()
+            .map(Message::Stored);
     }
-    if let Ok(m) = serde_json::from_str::<MediaMessage>(body) {
+    if let Ok(m) = MediaMessage::parse(body) {
         return Some(Message::Media(m.wechat_media.attachment_id));
     }
     if serde_json::from_str::<S3TestEvent>(body).is_ok() {
@@ -77,29 +62,9 @@ pub fn parse(body: &str) -> Option<Message> {
 
 /// An object key as S3 notifications encode it (`+` for space, `%XX`), decoded.
 pub fn decode_key(key: &str) -> String {
-    let bytes = key.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.map(|h| u8::from_str_radix(h, 16))) {
-            (b'%', Some(Ok(b))) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(&key.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -112,22 +77,42 @@ mod tests {
             decode_key("incoming%2Fa+b%E7%85%A7.jpg"),
             "incoming/a b照.jpg"
         );
+        assert_eq!(decode_key("a%2Bb%25c"), "a+b%c");
     }
 
     #[test]
     fn each_kind_of_record_is_told_apart() {
-        let stored = r#"{"Records":[{"eventName":"ObjectCreated:Post","s3":{"object":{"key":"incoming/k/a1","size":3}}}]}"#;
+        // As the emulator sends it (no userIdentity / requestParameters), and as S3 does.
+        let emulator = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"cn-north-1","eventTime":"2026-03-10T02:00:00.000Z","eventName":"ObjectCreated:Post","s3":{"s3SchemaVersion":"1.0","configurationId":"n","bucket":{"name":"b","arn":"arn:aws-cn:s3:::b"},"object":{"key":"incoming/k/a1","size":3,"eTag":"e"}}}]}"#;
         assert_eq!(
-            parse(stored),
+            parse(emulator),
             Some(Message::Stored(vec!["incoming/k/a1".to_owned()]))
         );
+        let s3 = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"cn-north-1","eventTime":"2026-03-10T02:00:00.000Z","eventName":"ObjectCreated:Post","userIdentity":{"principalID":"p"},"requestParameters":{"sourceIPAddress":"1.2.3.4"},"responseElements":{"x-amz-request-id":"r"},"s3":{"s3SchemaVersion":"1.0","configurationId":"n","bucket":{"name":"b","ownerIdentity":{"principalID":"p"},"arn":"arn:aws-cn:s3:::b"},"object":{"key":"incoming/k/a+b%E7%85%A7","size":3,"eTag":"e","sequencer":"s"}}}]}"#;
         assert_eq!(
-            parse(r#"{"wechat_media":{"attachment_id":"wx01","media_id":"m"}}"#),
+            parse(s3),
+            Some(Message::Stored(vec!["incoming/k/a b照".to_owned()]))
+        );
+        let media = format!(
+            r#"{{"wechat_media":{{"attachment_id":"wx01","media_id":"m","owner":"{}"}}}}"#,
+            "ab".repeat(32)
+        );
+        assert_eq!(
+            parse(&media),
             Some(Message::Media(AttachmentId::parse("wx01").expect("id")))
         );
         assert_eq!(
             parse(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#),
             Some(Message::S3Test)
+        );
+        assert_eq!(
+            parse(r#"{"wechat_media":{"attachment_id":"wx01","media_id":"m"}}"#),
+            None
+        );
+        assert_eq!(
+            parse(r#"{"Records":[{"s3":{"bucket":{},"object":{"size":1}}}]}"#),
+            None,
+            "a record without a key"
         );
         assert_eq!(parse(r#"{"hello":1}"#), None);
         assert_eq!(parse("not json"), None);

@@ -2,14 +2,13 @@
 //! division picker, the city's reporting notice, filing a clue, and "my clues" (public view only).
 
 use chrono::{DateTime, Utc};
-use domain::event::{Channel, DeliveryStatus, Gps, Party};
-use domain::identity::IdentityError;
-use domain::scope::{Category, CategoryChoice};
+use domain::event::{DeliveryStatus, Party};
+use domain::scope::Category;
 use domain::service;
-use domain::text::{Address, Facts, MessageText, Subject, TextError};
+use domain::text::MessageText;
 use domain::{
-    Actor, AttachmentId, ClosedOutcome, ClueId, ClueState, Command, DeadlineStatus, DivisionCode,
-    Divisions, DueOn, EventKind, ReporterKey,
+    Actor, ClosedOutcome, ClueId, ClueState, Command, DeadlineStatus, DivisionCode, Divisions,
+    DueOn, EventKind, ReporterKey,
 };
 use outbox::NoticeQueue;
 use serde::{Deserialize, Serialize};
@@ -24,7 +23,8 @@ use crate::App;
 use crate::http::{ApiError, Req, Resp, encode, set_cookie};
 use crate::message_reminder::remind_of_new_message;
 use crate::ports::{MediaQueue, Side};
-use crate::report::{Report, store_error};
+use crate::report::{report_error, store_error};
+use domain::report::{self, ReportForm, StatedIdentity};
 
 /// A signed-in reporter.
 pub struct Reporter {
@@ -35,204 +35,21 @@ pub struct Reporter {
     pub keys: ReporterKeys,
 }
 
-/// The text policy's refusal as an API error: the domain's answer (the guided chat gives the
-/// same), with a stable code per field (`markup_not_allowed` for markup in any field).
-fn text_error(e: &TextError) -> ApiError {
-    let code = match (e, e.field()) {
-        (TextError::Markup { .. }, _) => "markup_not_allowed",
-        (_, "address") => "invalid_address",
-        (_, "subject") => "invalid_subject",
-        (_, "facts") => "invalid_facts",
-        (_, "message") => "invalid_message",
-        _ => "invalid_text",
-    };
-    ApiError::bad_request(code, e.reporter_message())
-}
-
-/// The H5 form's body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClueForm {
-    pub division: String,
-    pub address: String,
-    #[serde(default)]
-    pub gps: Option<GpsForm>,
-    #[serde(default)]
-    pub subject: Option<String>,
-    pub category: CategoryForm,
-    pub facts: String,
-    #[serde(default)]
-    pub attachments: Vec<String>,
-    pub notice_version: String,
-    pub consent: bool,
-    #[serde(default)]
-    pub identity: Option<IdentityForm>,
-    #[serde(default)]
-    pub resubmission_of: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GpsForm {
-    pub lat: f64,
-    pub lng: f64,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryForm {
-    pub kind: String,
-    #[serde(default)]
-    pub code: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdentityForm {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub id_number: Option<String>,
-}
-
-fn opt_text(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-/// Parses an optional real-name identity with the domain's rules (`domain::identity`): a name
-/// under the text policy, a phone number in a phone's shape, a resident ID number with its
-/// GB 11643 check digit.
-fn identity(openid: &str, form: Option<IdentityForm>) -> Result<ReporterIdentity, ApiError> {
-    let refused = |e: IdentityError| ApiError::bad_request(e.code(), e.reporter_message());
-    let mut id = ReporterIdentity::anonymous(openid);
-    let Some(f) = form else { return Ok(id) };
-    if let Some(name) = opt_text(f.name) {
-        id.name = Some(domain::identity::person_name(&name).map_err(refused)?);
-    }
-    if let Some(phone) = opt_text(f.phone) {
-        id.phone = Some(domain::identity::phone_number(&phone).map_err(refused)?);
-    }
-    if let Some(n) = opt_text(f.id_number) {
-        id.id_number = Some(domain::identity::resident_id(&n).map_err(refused)?);
-    }
-    Ok(id)
-}
-
-/// A county-level division the platform knows.
+/// A county-level division the platform knows (the domain's rule).
+///
+/// # Errors
+/// 400 `unknown_division`.
 pub fn reportable_division(code: &str) -> Result<DivisionCode, ApiError> {
-    let refused = || {
-        ApiError::bad_request(
-            "unknown_division",
-            "请选择县级行政区（县、市、区）作为违法行为发生地",
-        )
-    };
-    let d = DivisionCode::parse(code).map_err(|_| refused())?;
-    if Divisions::embedded().is_reportable_location(&d) {
-        Ok(d)
-    } else {
-        Err(refused())
-    }
+    report::reportable_division(code).map_err(|e| report_error(&e))
 }
 
-fn category(form: CategoryForm) -> Result<CategoryChoice, ApiError> {
-    let bad = || ApiError::bad_request("unknown_category", "违法类型不正确");
-    match (form.kind.as_str(), form.code) {
-        ("uncertain", None) => Ok(CategoryChoice::Uncertain),
-        ("annex", Some(c)) => Category::from_code(&c)
-            .map(CategoryChoice::Annex)
-            .ok_or_else(bad),
-        ("city_extra", Some(c))
-            if !c.is_empty()
-                && c.len() <= 64
-                && c.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
-        {
-            Ok(CategoryChoice::CityExtra(c))
-        }
-        _ => Err(bad()),
-    }
-}
-
-impl ClueForm {
-    /// Validates every field (the store and domain check consent and scope again).
-    ///
-    /// # Errors
-    /// The first invalid field's [`ApiError`].
-    pub fn into_report(self, openid: &str) -> Result<(Report, ReporterIdentity), ApiError> {
-        let division = reportable_division(&self.division)?;
-        let address = Address::parse(&self.address).map_err(|e| text_error(&e))?;
-        let gps = match self.gps {
-            None => None,
-            Some(g) => Some(
-                Gps::new(g.lat, g.lng)
-                    .ok_or_else(|| ApiError::bad_request("invalid_gps", "位置坐标不正确"))?,
-            ),
-        };
-        // A position outside the chosen county contradicts it: refused, so the reporter fixes the
-        // place or leaves the position out (README: "GPS contradicting the county").
-        if let Some(g) = &gps
-            && domain::geo::contradicts(&division, g)
-        {
-            return Err(ApiError::bad_request(
-                "gps_outside_division",
-                format!(
-                    "您的位置不在{}范围内。请重新选择违法行为发生地，或不填写位置后提交。",
-                    location_name(&division)
-                ),
-            ));
-        }
-        let subject = match opt_text(self.subject) {
-            None => None,
-            Some(s) => Some(Subject::parse(&s).map_err(|e| text_error(&e))?),
-        };
-        let facts = Facts::parse(&self.facts).map_err(|e| text_error(&e))?;
-        let category = category(self.category)?;
-        if !self.consent {
-            return Err(ApiError::bad_request(
-                "consent_required",
-                "请先阅读并同意《举报说明》",
-            ));
-        }
-        if self.notice_version.is_empty() || self.notice_version.len() > 64 {
-            return Err(ApiError::new(
-                409,
-                "stale_notice",
-                "该地区的《举报说明》已更新，请重新阅读并同意后提交",
-            ));
-        }
-        let attachments = self
-            .attachments
-            .iter()
-            .map(|a| {
-                AttachmentId::parse(a).map_err(|_| {
-                    ApiError::bad_request("attachment_not_found", "证据材料不存在，请重新上传")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let resubmission_of = match self.resubmission_of {
-            None => None,
-            Some(s) => Some(ClueId::parse(&s).map_err(|_| ApiError::not_found("clue_not_found"))?),
-        };
-        let identity = identity(openid, self.identity)?;
-        Ok((
-            Report {
-                division,
-                address,
-                gps,
-                subject,
-                category,
-                facts,
-                attachments,
-                evidence_left_out: Vec::new(),
-                notice_version: self.notice_version,
-                consent: self.consent,
-                channel: Channel::H5,
-                resubmission_of,
-            },
-            identity,
-        ))
+/// The identity to keep in the vault: the openid and the real-name fields the form stated.
+fn vault_identity(openid: &str, stated: StatedIdentity) -> ReporterIdentity {
+    ReporterIdentity {
+        name: stated.name,
+        phone: stated.phone,
+        id_number: stated.id_number,
+        ..ReporterIdentity::anonymous(openid)
     }
 }
 
@@ -529,9 +346,10 @@ where
 
     async fn submit(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
         let me = self.reporter(req, now)?;
-        let form: ClueForm = parse_json(&req.body)?;
+        let form: ReportForm = parse_json(&req.body)?;
         self.served_division(&form.division).await?;
-        let (report, identity) = form.into_report(&me.openid)?;
+        let checked = form.check().map_err(|e| report_error(&e))?;
+        let identity = vault_identity(&me.openid, checked.identity);
         // The same reporter sending the same body again (a double tap, a retried request) gets
         // the first answer back instead of a second clue.
         let digest = hex::encode(Sha256::digest(
@@ -539,7 +357,9 @@ where
         ));
         let key =
             IdempotencyKey::parse(&format!("h5:{}", &digest[..40])).map_err(|e| store_error(&e))?;
-        let received = self.file(report, identity, &key, now).await?;
+        let received = self
+            .file(checked.report, &checked.attachments, identity, &key, now)
+            .await?;
         Ok(Resp::json(
             if received.replayed { 200 } else { 201 },
             &json!({
@@ -692,7 +512,7 @@ where
         }
         let me = self.reporter(req, now)?;
         let body: Body = parse_json(&req.body)?;
-        let text = MessageText::parse(&body.text).map_err(|e| text_error(&e))?;
+        let text = MessageText::parse(&body.text).map_err(|e| report_error(&e.into()))?;
         let clue = self.own_clue(&me, id).await?;
         self.check_block(&me.keys, now).await?;
         let key = IdempotencyKey::parse(&format!("msg:{}", uuid::Uuid::new_v4().simple()))

@@ -18,8 +18,6 @@ use domain::chat::{
     ChatContext, ChatDraft, ChatInput, ChatSubmission, PhotoRefusal, PhotoState, Step, advance,
     left_out_text,
 };
-use domain::event::Channel;
-use domain::scope::CategoryChoice;
 use domain::wechat_binding::{BOUND_REPLY, BindingCode, BindingError, bind_command};
 use domain::{AttachmentId, Divisions, NoticeContent, ReporterKey};
 use outbox::NoticeQueue;
@@ -33,7 +31,6 @@ use wechat::{Body, CallbackQuery, Event, Inbound, Mode, TextReply};
 use crate::App;
 use crate::http::{ApiError, Req, Resp};
 use crate::ports::{MediaQueue, MediaRequest, Side};
-use crate::report::Report;
 
 /// The menu key that starts a chat report.
 pub const MENU_CHAT: &str = "REPORT_CHAT";
@@ -469,24 +466,16 @@ where
             .iter()
             .map(|media_id| chat_attachment_id(reporter, media_id))
             .collect();
-        let report = Report {
-            division: submit.division,
-            address: submit.address.clone(),
-            gps: submit.gps,
-            subject: submit.subject.clone(),
-            category: CategoryChoice::Uncertain,
-            facts: submit.facts.clone(),
-            attachments,
-            evidence_left_out: submit.evidence_left_out(),
-            notice_version: submit.notice_version.clone(),
-            consent: true,
-            channel: Channel::Chat,
-            resubmission_of: None,
-        };
         let key = IdempotencyKey::parse(&format!("chat:{dedup}").replace('#', ":"))
             .map_err(|_| "提交失败，请稍后再试。".to_owned())?;
         match self
-            .file(report, ReporterIdentity::anonymous(openid), &key, now)
+            .file(
+                submit.report(),
+                &attachments,
+                ReporterIdentity::anonymous(openid),
+                &key,
+                now,
+            )
             .await
         {
             Ok(received) => Ok(format!(

@@ -10,7 +10,6 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use domain::chat::ChatDraft;
 use domain::{AttachmentId, ClueId, ClueNo, DivisionCode, ReporterKey};
-use serde::{Deserialize, Serialize};
 use store::{Attachment, Block, Claim, PushNonce, RateLimit, ReportingStore, StoreError};
 
 /// The reporting side table.
@@ -396,20 +395,7 @@ impl Side for MemorySide {
     }
 }
 
-/// A request to download a WeChat photo into the bucket (a message on the attachment-events
-/// queue, read by `attachments`). No openid: the owner is the reporter key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MediaRequest {
-    pub attachment_id: AttachmentId,
-    pub media_id: String,
-    pub owner: ReporterKey,
-}
-
-/// The body of a [`MediaRequest`] message: `{"wechat_media": {…}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MediaMessage {
-    pub wechat_media: MediaRequest,
-}
+pub use outbox::{MediaMessage, MediaRequest};
 
 /// Where media download requests go.
 pub trait MediaQueue: Send + Sync {
@@ -425,10 +411,10 @@ pub struct SqsMediaQueue {
 
 impl MediaQueue for SqsMediaQueue {
     async fn request(&self, req: &MediaRequest) -> Result<(), String> {
-        let body = serde_json::to_string(&MediaMessage {
+        let body = MediaMessage {
             wechat_media: req.clone(),
-        })
-        .map_err(|e| e.to_string())?;
+        }
+        .body();
         self.client
             .send_message()
             .queue_url(&self.url)

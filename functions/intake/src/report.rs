@@ -4,9 +4,9 @@
 //! one transaction), queue the receipt notice, and mark a clue of a county's surge for review.
 
 use chrono::{DateTime, Duration, Utc};
-use domain::event::{Channel, Evidence, Gps, Location};
-use domain::scope::{CategoryChoice, ScopeError};
-use domain::text::{Address, Facts, Subject};
+use domain::event::Evidence;
+use domain::report::{self, AttachmentStanding, NamedAttachment, Report, ReportError};
+use domain::scope::ScopeError;
 use domain::{AttachmentId, ClueId, DivisionCode, DomainError};
 use outbox::NoticeQueue;
 use sha2::{Digest, Sha256};
@@ -18,9 +18,6 @@ use store::{
 use crate::App;
 use crate::http::ApiError;
 use crate::ports::{MediaQueue, Side};
-
-/// The most attachments one clue carries.
-pub const MAX_ATTACHMENTS: usize = 20;
 
 /// Per-reporter limits on new clues (art. 19). A resubmission counts too. There is no
 /// per-county limit: a surge in a county is marked for review, never refused ([`crate::surge`]).
@@ -37,24 +34,6 @@ pub const LIMITS: [RateLimit; 2] = [
     },
 ];
 
-/// A report, validated, from either channel.
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub division: DivisionCode,
-    pub address: Address,
-    pub gps: Option<Gps>,
-    pub subject: Option<Subject>,
-    pub category: CategoryChoice,
-    pub facts: Facts,
-    pub attachments: Vec<AttachmentId>,
-    /// Files sent that are not among the attachments, and why (guided-chat photos).
-    pub evidence_left_out: Vec<domain::event::EvidenceLeftOut>,
-    pub notice_version: String,
-    pub consent: bool,
-    pub channel: Channel,
-    pub resubmission_of: Option<ClueId>,
-}
-
 /// The clue id a request key stands for: the same request always names the same clue, so a
 /// retried request replays instead of creating another.
 pub fn clue_id_for(key: &IdempotencyKey) -> ClueId {
@@ -62,20 +41,38 @@ pub fn clue_id_for(key: &IdempotencyKey) -> ClueId {
     ClueId::parse(&format!("c{}", &h[..31])).unwrap_or_else(|_| unreachable!("hex is an id"))
 }
 
+/// The reporting rules' refusals as API errors: the one table of their statuses (the code and
+/// the reporter's message are the domain's).
+pub fn report_error(e: &ReportError) -> ApiError {
+    let status = match e {
+        ReportError::StaleNotice | ReportError::AttachmentPending => 409,
+        ReportError::ClueNotFound => 404,
+        ReportError::UnknownDivision
+        | ReportError::Text(_)
+        | ReportError::InvalidGps
+        | ReportError::GpsOutsideDivision(_)
+        | ReportError::UnknownCategory
+        | ReportError::ConsentRequired
+        | ReportError::Identity(_)
+        | ReportError::TooManyAttachments
+        | ReportError::AttachmentNotFound
+        | ReportError::AttachmentRejected => 400,
+    };
+    ApiError::new(status, e.code(), e.reporter_message())
+}
+
 /// Maps a store refusal to the reporter's answer; unexpected failures are logged by code only.
 pub fn store_error(e: &StoreError) -> ApiError {
     match e {
         StoreError::Domain(DomainError::Scope(ScopeError::StaleNotice(_)))
-        | StoreError::Domain(DomainError::WrongCityNotice) => ApiError::new(
-            409,
-            "stale_notice",
-            "该地区的《举报说明》已更新，请重新阅读并同意后提交",
-        ),
+        | StoreError::Domain(DomainError::WrongCityNotice) => {
+            report_error(&ReportError::StaleNotice)
+        }
         StoreError::Domain(DomainError::Scope(ScopeError::UnknownCategory(_))) => {
             ApiError::bad_request("unknown_category", "违法类型不在该地区的接收范围内")
         }
         StoreError::Domain(DomainError::ConsentRequired) => {
-            ApiError::bad_request("consent_required", "请先阅读并同意《举报说明》")
+            report_error(&ReportError::ConsentRequired)
         }
         StoreError::Domain(DomainError::NotReportableLocation(_)) => ApiError::bad_request(
             "not_reportable_location",
@@ -144,7 +141,9 @@ where
         }
     }
 
-    /// The evidence of `ids`: each must be this reporter's and processed.
+    /// The evidence of `ids` under the domain's rules ([`domain::report::evidence`]): each must
+    /// be this reporter's (under any live key version) and processed, at most
+    /// [`domain::report::MAX_ATTACHMENTS`].
     ///
     /// # Errors
     /// 400 `attachment_not_found` (unknown or another reporter's), `attachment_rejected`,
@@ -154,12 +153,7 @@ where
         reporter: &ReporterKeys,
         ids: &[AttachmentId],
     ) -> Result<Vec<Evidence>, ApiError> {
-        if ids.len() > MAX_ATTACHMENTS {
-            return Err(ApiError::bad_request(
-                "too_many_attachments",
-                format!("证据材料最多{MAX_ATTACHMENTS}个"),
-            ));
-        }
+        report::check_attachment_count(ids.len()).map_err(|e| report_error(&e))?;
         let mut out: Vec<Evidence> = Vec::with_capacity(ids.len());
         for id in ids {
             if out.iter().any(|e| &e.attachment == id) {
@@ -170,28 +164,20 @@ where
                 .attachment(id)
                 .await
                 .map_err(|e| store_error(&e))?;
-            let Some(a) = a.filter(|a| reporter.holds(&a.owner)) else {
-                return Err(ApiError::bad_request(
-                    "attachment_not_found",
-                    "证据材料不存在，请重新上传",
-                ));
-            };
-            match (&a.status, a.evidence()) {
-                (_, Some(e)) => out.push(e),
-                (AttachmentStatus::Pending, _) => {
-                    return Err(ApiError::new(
-                        409,
-                        "attachment_pending",
-                        "证据材料仍在检查中，请稍后再提交",
-                    ));
-                }
-                _ => {
-                    return Err(ApiError::bad_request(
-                        "attachment_rejected",
-                        "有证据材料未通过检查，请删除后重新提交",
-                    ));
-                }
-            }
+            // An attachment uploaded under an earlier key version is still this reporter's.
+            let named = a.map(|a| NamedAttachment {
+                standing: match (a.evidence(), &a.status) {
+                    (Some(e), _) => AttachmentStanding::Ready(e),
+                    (None, AttachmentStatus::Pending) => AttachmentStanding::Pending,
+                    (None, _) => AttachmentStanding::Rejected,
+                },
+                owner: if reporter.holds(&a.owner) {
+                    reporter.current().clone()
+                } else {
+                    a.owner
+                },
+            });
+            out.push(report::evidence(reporter.current(), named).map_err(|e| report_error(&e))?);
         }
         Ok(out)
     }
@@ -204,6 +190,7 @@ where
     pub async fn file(
         &self,
         report: Report,
+        attachments: &[AttachmentId],
         identity: ReporterIdentity,
         key: &IdempotencyKey,
         now: DateTime<Utc>,
@@ -211,7 +198,7 @@ where
         let keys = self.keyer.keys(&identity.openid);
         let reporter = keys.current();
         self.check_block(&keys, now).await?;
-        let evidence = self.evidence(&keys, &report.attachments).await?;
+        let evidence = self.evidence(&keys, attachments).await?;
         self.precheck(&keys, &report, now).await?;
         let mut taken: Vec<(RateLimit, String)> = Vec::new();
         for limit in LIMITS {
@@ -248,7 +235,7 @@ where
             }
         }
         // The county's count: over the surge line the clue is filed all the same, and marked.
-        let division = report.division;
+        let division = report.location.division.clone();
         let counter = self.surge.counter();
         let surge = match self.side.take(&counter, division.as_str(), now).await {
             Ok(true) => {
@@ -264,29 +251,18 @@ where
                 false
             }
         };
+        let channel = report.channel;
         let submission = Submission {
             clue_id: clue_id_for(key),
-            location: Location {
-                division: report.division,
-                address: report.address,
-                gps: report.gps,
-            },
-            subject: report.subject,
-            category: report.category,
-            facts: report.facts,
+            report,
             evidence,
-            evidence_left_out: report.evidence_left_out,
-            notice_version: report.notice_version,
-            consent: report.consent,
-            channel: report.channel,
-            resubmission_of: report.resubmission_of,
         };
         match self.store.receive(submission, identity, now, key).await {
             Ok(received) => {
                 if received.replayed {
                     self.give_back(&taken, now).await;
                 } else {
-                    tracing::info!(clue_no = %received.clue_no, channel = ?report.channel, "clue received");
+                    tracing::info!(clue_no = %received.clue_no, ?channel, "clue received");
                 }
                 if surge {
                     self.mark_surge(&received, &division, now).await;
@@ -323,16 +299,14 @@ where
         report: &Report,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
-        if let Some(city) = report.division.city() {
+        if let Some(city) = report.location.division.city() {
             let history = self
                 .store
                 .scope_history(city)
                 .await
                 .map_err(|e| store_error(&e))?;
             if history.in_force(now).reporting_notice().version_id != report.notice_version {
-                return Err(store_error(&StoreError::Domain(DomainError::Scope(
-                    ScopeError::StaleNotice(report.notice_version.clone()),
-                ))));
+                return Err(report_error(&ReportError::StaleNotice));
             }
         }
         if let Some(old) = &report.resubmission_of {

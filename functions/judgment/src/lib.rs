@@ -35,8 +35,8 @@ pub mod officer;
 pub mod overdue;
 pub mod reminders;
 pub mod scope_filing;
-pub mod supervision;
 pub mod statistics;
+pub mod supervision;
 pub mod surge;
 pub mod views;
 

@@ -27,7 +27,11 @@ pub const DIVISION_MAX: usize = 200;
 /// # Errors
 /// 400 `invalid_role` / `invalid_limit` / `invalid_cursor`; store failures.
 pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
-    let limit = crate::overdue::page_limit(req, crate::overdue::DEFAULT_LIMIT, crate::overdue::MAX_LIMIT)?;
+    let limit = crate::overdue::page_limit(
+        req,
+        crate::overdue::DEFAULT_LIMIT,
+        crate::overdue::MAX_LIMIT,
+    )?;
     let (items, next) = match req.query("role").unwrap_or("by") {
         "by" => {
             let page = store

@@ -30,22 +30,25 @@ async fn main() {
         b.add_user(&identity(n).openid).await;
         let sub = store::Submission {
             clue_id: domain::ClueId::parse(&format!("b{n:04}")).expect("id"),
-            location: domain::event::Location {
-                division,
-                address: domain::text::Address::parse("留下街道某村东侧农田").expect("address"),
-                gps: None,
+            report: domain::report::Report {
+                location: domain::event::Location {
+                    division,
+                    address: domain::text::Address::parse("留下街道某村东侧农田").expect("address"),
+                    gps: None,
+                },
+                subject: None,
+                category: domain::scope::CategoryChoice::Annex(
+                    domain::scope::Category::FarmlandDestruction,
+                ),
+                facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。")
+                    .expect("facts"),
+                evidence_left_out: Vec::new(),
+                notice_version: history.in_force(at(3, 9)).reporting_notice().version_id,
+                consent: true,
+                channel: domain::event::Channel::H5,
+                resubmission_of: None,
             },
-            subject: None,
-            category: domain::scope::CategoryChoice::Annex(
-                domain::scope::Category::FarmlandDestruction,
-            ),
-            facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
             evidence: Vec::new(),
-            evidence_left_out: Vec::new(),
-            notice_version: history.in_force(at(3, 9)).reporting_notice().version_id,
-            consent: true,
-            channel: domain::event::Channel::H5,
-            resubmission_of: None,
         };
         let r = b
             .store

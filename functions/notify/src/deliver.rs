@@ -1,4 +1,5 @@
-//! One notice to one reporter, exactly once: read, record the attempt, send, record the outcome.
+//! One notice to one reporter, exactly once: read, record the attempt, send, record the outcome
+//! (the steps are [`crate::engine`]'s; this module is what a notice reads, sends and records).
 //!
 //! Generic over the three things it talks to — [`DeliveryStore`], [`Sender`], [`Clock`] — so the
 //! rules are tested with fakes here and against moto and the fake WeChat API in `tests/`.
@@ -7,13 +8,15 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use domain::NoticeId;
 use domain::calendar::shanghai_date;
 use domain::event::DeliveryStatus;
 use domain::notice::format_date;
 use outbox::NoticeMessage;
-use store::{AttemptState, Delivery, DynamoClueStore, SendAttempt, StoreError};
-use tracing::{info, warn};
-use wechat::{AccessTokenCache, ApiClient, ErrorClass, SubscribeMessage, WechatError};
+use store::{Attempt, Delivery, DynamoClueStore, SendAttempt, StoreError};
+use wechat::{AccessTokenCache, ApiClient, SubscribeMessage, WechatError};
+
+use crate::engine::{self, Job, Verdict};
 
 /// What `notify` needs from the store (implemented by [`DynamoClueStore`]).
 pub trait DeliveryStore: Send + Sync {
@@ -216,26 +219,105 @@ impl Outcome {
     }
 }
 
-/// A reason as recorded and shown to the officer: WeChat's errcode and message, or the class of
-/// a transport failure. Never a URL, token or openid.
-pub fn reason(e: &WechatError) -> String {
-    match e {
-        WechatError::Api { errcode, errmsg } => format!("wechat {errcode}: {errmsg}"),
-        WechatError::HttpStatus(status) => format!("wechat http {status}"),
-        other => format!("wechat {}", other.code()),
+/// A notice to deliver, as read: the [`Job`] of the engine.
+struct NoticeJob<'a, D> {
+    store: &'a D,
+    template: &'a Template,
+    delivery: Delivery,
+    notice_id: &'a NoticeId,
+}
+
+impl<D: DeliveryStore> Job for NoticeJob<'_, D> {
+    /// The delivery event for the timeline, if the outcome is one.
+    type Status = Option<DeliveryStatus>;
+
+    const NOUN: &'static str = "notice";
+
+    fn attempt(&self) -> Option<&Attempt> {
+        self.delivery.attempt.as_ref().map(|a| &a.attempt)
+    }
+
+    fn delivered(&self) -> bool {
+        self.delivery.notice.delivery.is_final()
+    }
+
+    /// Order per clue, whatever the queue does: an earlier notice that exhausted its receives
+    /// into the dead-letter queue, or whose enqueue was lost, holds the later ones back until
+    /// it is sent or given up (the redrive or the outbox sweep brings it back first).
+    fn held(&self) -> Option<String> {
+        self.delivery
+            .stored
+            .clue
+            .notice_waits_for(self.notice_id)
+            .map(|earlier| format!("waits for the earlier notice {}", earlier.record.id))
+    }
+
+    fn recipient(&self) -> Option<&str> {
+        Some(&self.delivery.openid)
+    }
+
+    fn subscribe_message(&self, _openid: &str) -> SubscribeMessage {
+        self.template.message(&self.delivery)
+    }
+
+    fn text(&self) -> &str {
+        &self.delivery.notice.record.text
+    }
+
+    fn status(&self, verdict: &Verdict) -> Option<DeliveryStatus> {
+        match verdict {
+            Verdict::Sent {
+                msgid,
+                possible_duplicate,
+            } => Some(DeliveryStatus::Sent {
+                msgid: msgid.clone(),
+                possible_duplicate: *possible_duplicate,
+            }),
+            Verdict::Undeliverable { reason } => Some(DeliveryStatus::Undeliverable {
+                reason: reason.clone(),
+            }),
+            Verdict::Unbound => Some(DeliveryStatus::Undeliverable {
+                reason: "unbound".into(),
+            }),
+            // The timeline shows the first failure; later ones only update the record.
+            Verdict::Failed { reason } => (self.delivery.notice.delivery == DeliveryStatus::Queued)
+                .then(|| DeliveryStatus::Failed {
+                    reason: reason.clone(),
+                }),
+        }
+    }
+
+    async fn begin(&self, attempt: &Attempt) -> Result<(), StoreError> {
+        let record = self.record(attempt);
+        self.store
+            .begin_attempt(self.delivery.attempt.as_ref(), &record)
+            .await
+    }
+
+    async fn finish(
+        &self,
+        attempt: &Attempt,
+        status: Option<DeliveryStatus>,
+    ) -> Result<(), StoreError> {
+        let record = self.record(attempt);
+        let now = attempt.finished_at.unwrap_or(attempt.started_at);
+        self.store
+            .finish_attempt(&self.delivery, &record, status, now)
+            .await
     }
 }
 
-/// Whether WeChat may have accepted a call that failed this way (no definite answer).
-pub(crate) fn ambiguous(e: &WechatError) -> bool {
-    match e {
-        WechatError::Timeout(_) | WechatError::Transport(_) | WechatError::Decode(_) => true,
-        WechatError::HttpStatus(s) => *s >= 500,
-        _ => false,
+impl<D> NoticeJob<'_, D> {
+    fn record(&self, attempt: &Attempt) -> SendAttempt {
+        SendAttempt {
+            clue: self.delivery.stored.clue.id.clone(),
+            notice: self.notice_id.clone(),
+            attempt: attempt.clone(),
+        }
     }
 }
 
-/// Delivers the notice of `message` once.
+/// Delivers the notice of `message` once (see [`crate::engine`]).
 ///
 /// # Errors
 /// Store failures other than a conflict (the message is retried by the caller).
@@ -251,150 +333,16 @@ where
     S: Sender,
     C: Clock,
 {
-    let delivery = match store.delivery(message).await {
-        Ok(d) => d,
-        Err(StoreError::NotFound(what)) => {
-            warn!(%what, "notice message names nothing stored; acknowledged");
-            return Ok(Outcome::Unknown);
-        }
-        Err(e) => return Err(e),
+    let Some(delivery) = engine::known(store.delivery(message).await, "notice")? else {
+        return Ok(Outcome::Unknown);
     };
-    if delivery.notice.delivery.is_final()
-        || delivery.attempt.as_ref().is_some_and(SendAttempt::is_final)
-    {
-        info!("notice already delivered; acknowledged without a send");
-        return Ok(Outcome::AlreadyFinal);
-    }
-    // Order per clue, whatever the queue does: an earlier notice that exhausted its receives
-    // into the dead-letter queue, or whose enqueue was lost, holds the later ones back until it
-    // is sent or given up (the redrive or the outbox sweep brings it back first).
-    if let Some(earlier) = delivery.stored.clue.notice_waits_for(&message.notice_id) {
-        info!(earlier = %earlier.record.id, "an earlier notice of this clue is not final yet; waiting");
-        return Ok(Outcome::Retry {
-            reason: format!("waits for the earlier notice {}", earlier.record.id),
-        });
-    }
-    let previous = delivery.attempt.as_ref();
-    let mut attempt = SendAttempt::begin(
-        &message.clue_id,
-        &message.notice_id,
-        previous,
-        clock.attempt_id(),
-        clock.now(),
-    );
-    match store.begin_attempt(previous, &attempt).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Ok(Outcome::Retry {
-                reason: "another attempt began on this notice".into(),
-            });
-        }
-        Err(e) => return Err(e),
-    }
-    if attempt.possible_duplicate {
-        warn!(
-            attempts = attempt.attempts,
-            "an earlier attempt's outcome is unknown: sending again, marked possible duplicate"
-        );
-    }
-
-    let text = &delivery.notice.record.text;
-    let (status, outcome) = match sender.subscribe(&template.message(&delivery)).await {
-        Ok(msgid) => {
-            attempt.text_message = Some(text_message(sender, &delivery.openid, text).await);
-            let msgid = msgid.unwrap_or_else(|| format!("attempt-{}", attempt.attempt_id));
-            attempt.msgid = Some(msgid.clone());
-            attempt.state = AttemptState::Sent;
-            (
-                Some(DeliveryStatus::Sent {
-                    msgid,
-                    possible_duplicate: attempt.possible_duplicate,
-                }),
-                Outcome::Sent {
-                    possible_duplicate: attempt.possible_duplicate,
-                },
-            )
-        }
-        Err(e) if e.class() == ErrorClass::Permanent => {
-            // No subscription (or refused): the customer-service window may still be open.
-            let why = reason(&e);
-            match sender.text(&delivery.openid, text).await {
-                Ok(()) => {
-                    let msgid = format!("text-{}", attempt.attempt_id);
-                    attempt.msgid = Some(msgid.clone());
-                    attempt.text_message = Some("sent".into());
-                    attempt.last_error = Some(why);
-                    attempt.state = AttemptState::Sent;
-                    (
-                        Some(DeliveryStatus::Sent {
-                            msgid,
-                            possible_duplicate: attempt.possible_duplicate,
-                        }),
-                        Outcome::Sent {
-                            possible_duplicate: attempt.possible_duplicate,
-                        },
-                    )
-                }
-                Err(_) => {
-                    attempt.last_error = Some(why.clone());
-                    attempt.state = AttemptState::Undeliverable;
-                    (
-                        Some(DeliveryStatus::Undeliverable {
-                            reason: why.clone(),
-                        }),
-                        Outcome::Undeliverable { reason: why },
-                    )
-                }
-            }
-        }
-        Err(e) => {
-            let why = reason(&e);
-            attempt.last_error = Some(why.clone());
-            // An answer-less failure may have reached WeChat: the attempt stays `sending`, so
-            // the next one is marked as a possible duplicate.
-            attempt.state = if ambiguous(&e) {
-                AttemptState::Sending
-            } else {
-                AttemptState::Failed
-            };
-            // The timeline shows the first failure; later ones only update the record.
-            let status = (delivery.notice.delivery == DeliveryStatus::Queued).then(|| {
-                DeliveryStatus::Failed {
-                    reason: why.clone(),
-                }
-            });
-            (status, Outcome::Retry { reason: why })
-        }
+    let job = NoticeJob {
+        store,
+        template,
+        delivery,
+        notice_id: &message.notice_id,
     };
-    attempt.finished_at = Some(clock.now());
-    match store
-        .finish_attempt(&delivery, &attempt, status, clock.now())
-        .await
-    {
-        Ok(()) => Ok(outcome),
-        Err(StoreError::Conflict) => Ok(Outcome::Retry {
-            reason: "another attempt took over this notice".into(),
-        }),
-        Err(e) => Err(e),
-    }
-}
-
-/// The full text as a customer-service message, best effort: the verbatim text is on the H5
-/// page in any case. One retry for a passing failure; the result is kept on the record.
-pub(crate) async fn text_message<S: Sender>(sender: &S, openid: &str, text: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..2 {
-        match sender.text(openid, text).await {
-            Ok(()) => return "sent".into(),
-            Err(e) => {
-                last = reason(&e);
-                if e.class() != ErrorClass::Retryable {
-                    break;
-                }
-            }
-        }
-    }
-    format!("not sent: {last}")
+    engine::run(&job, sender, clock).await
 }
 
 #[cfg(test)]
@@ -426,7 +374,8 @@ pub(crate) mod tests {
             attempt: &SendAttempt,
         ) -> Result<(), StoreError> {
             let mut d = self.delivery.lock().expect("lock");
-            if d.attempt.as_ref().map(|a| &a.attempt_id) != previous.map(|a| &a.attempt_id) {
+            let id = |a: &SendAttempt| a.attempt.attempt_id.clone();
+            if d.attempt.as_ref().map(id) != previous.map(id) {
                 return Err(StoreError::Conflict);
             }
             d.attempt = Some(attempt.clone());
@@ -441,7 +390,9 @@ pub(crate) mod tests {
             _now: DateTime<Utc>,
         ) -> Result<(), StoreError> {
             let mut d = self.delivery.lock().expect("lock");
-            if d.attempt.as_ref().map(|a| &a.attempt_id) != Some(&attempt.attempt_id) {
+            if d.attempt.as_ref().map(|a| &a.attempt.attempt_id)
+                != Some(&attempt.attempt.attempt_id)
+            {
                 return Err(StoreError::Conflict);
             }
             d.attempt = Some(attempt.clone());
@@ -605,7 +556,7 @@ pub(crate) mod tests {
             }
         );
         let attempt = store.delivery.lock().expect("lock").attempt.clone();
-        assert_eq!(attempt.map(|a| a.attempts), Some(3));
+        assert_eq!(attempt.map(|a| a.attempt.attempts), Some(3));
     }
 
     #[tokio::test]
@@ -637,7 +588,7 @@ pub(crate) mod tests {
         assert!(matches!(run(&store, &sender).await, Outcome::Sent { .. }));
         let attempt = store.delivery.lock().expect("lock").attempt.clone();
         assert_eq!(
-            attempt.and_then(|a| a.text_message).as_deref(),
+            attempt.and_then(|a| a.attempt.text_message).as_deref(),
             Some("not sent: wechat 45015: simulated")
         );
     }

@@ -25,10 +25,13 @@
 //!   [`deliver::Sender`], [`deliver::Clock`]; the subscribe [`deliver::Template`].
 //! - [`remind`]: one officer reminder to one bound officer — [`remind::deliver_reminder`] over
 //!   [`remind::ReminderDeliveryStore`]; the reminders' [`remind::ReminderTemplate`].
+//! - [`engine`]: the one delivery engine both use — a [`engine::Job`] per kind, the attempt's
+//!   transitions on [`store::Attempt`].
 //! - [`batch`]: one SQS batch — [`batch::Notifier`], FIFO order per clue, backoff.
 
 pub mod batch;
 pub mod deliver;
+pub mod engine;
 pub mod remind;
 #[cfg(test)]
 mod testing;

@@ -1,6 +1,7 @@
-//! One officer reminder to one bound officer, exactly once, through the same steps as a notice:
-//! read, record the attempt, send, record the outcome (on the delivery item and the reminder's
-//! console entry). An officer who unbound meanwhile is recorded `unbound` (console only).
+//! One officer reminder to one bound officer, exactly once, through the same engine as a notice
+//! ([`crate::engine`]): read, record the attempt, send, record the outcome (on the delivery item
+//! and the reminder's console entry). An officer who unbound meanwhile is recorded `unbound`
+//! (console only).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -9,13 +10,12 @@ use domain::calendar::shanghai_date;
 use domain::notice::format_date;
 use outbox::ReminderMessage;
 use store::{
-    AttemptState, DynamoClueStore, ReminderAttempt, ReminderDelivery, ReminderDeliveryStatus,
-    StoreError,
+    Attempt, DynamoClueStore, ReminderAttempt, ReminderDelivery, ReminderDeliveryStatus, StoreError,
 };
-use tracing::{info, warn};
-use wechat::{ErrorClass, SubscribeMessage};
+use wechat::SubscribeMessage;
 
-use crate::deliver::{Clock, Outcome, Sender, ambiguous, reason, text_message};
+use crate::deliver::{Clock, Outcome, Sender};
+use crate::engine::{self, Job, Verdict};
 
 /// What reminder delivery needs from the store (implemented by [`DynamoClueStore`]).
 pub trait ReminderDeliveryStore: Send + Sync {
@@ -121,7 +121,75 @@ impl ReminderTemplate {
     }
 }
 
-/// Delivers the reminder of `message` to its officer once.
+/// A reminder to deliver to one officer, as read: the [`Job`] of the engine.
+struct ReminderJob<'a, D> {
+    store: &'a D,
+    template: &'a ReminderTemplate,
+    delivery: ReminderDelivery,
+}
+
+impl<D: ReminderDeliveryStore> Job for ReminderJob<'_, D> {
+    type Status = ReminderDeliveryStatus;
+
+    const NOUN: &'static str = "reminder";
+
+    fn attempt(&self) -> Option<&Attempt> {
+        self.delivery.attempt.as_ref()
+    }
+
+    fn delivered(&self) -> bool {
+        self.delivery.status.is_final()
+    }
+
+    fn recipient(&self) -> Option<&str> {
+        self.delivery.openid.as_deref()
+    }
+
+    fn subscribe_message(&self, openid: &str) -> SubscribeMessage {
+        self.template.message(&self.delivery, openid)
+    }
+
+    fn text(&self) -> &str {
+        &self.delivery.reminder.text
+    }
+
+    fn status(&self, verdict: &Verdict) -> ReminderDeliveryStatus {
+        match verdict {
+            Verdict::Sent {
+                msgid,
+                possible_duplicate,
+            } => ReminderDeliveryStatus::Sent {
+                msgid: msgid.clone(),
+                possible_duplicate: *possible_duplicate,
+            },
+            Verdict::Undeliverable { reason } => ReminderDeliveryStatus::Undeliverable {
+                reason: reason.clone(),
+            },
+            Verdict::Unbound => ReminderDeliveryStatus::Unbound,
+            Verdict::Failed { reason } => ReminderDeliveryStatus::Failed {
+                reason: reason.clone(),
+            },
+        }
+    }
+
+    async fn begin(&self, attempt: &Attempt) -> Result<(), StoreError> {
+        self.store
+            .begin_reminder_attempt(&self.delivery, attempt)
+            .await
+    }
+
+    async fn finish(
+        &self,
+        attempt: &Attempt,
+        status: ReminderDeliveryStatus,
+    ) -> Result<(), StoreError> {
+        self.store
+            .finish_reminder_attempt(&self.delivery, attempt, &status)
+            .await
+    }
+}
+
+/// Delivers the reminder of `message` to its officer once (see [`crate::engine`]).
 ///
 /// # Errors
 /// Store failures other than a conflict (the message is retried by the caller).
@@ -137,113 +205,15 @@ where
     S: Sender,
     C: Clock,
 {
-    let delivery = match store.reminder_delivery(message).await {
-        Ok(d) => d,
-        Err(StoreError::NotFound(what)) => {
-            warn!(%what, "reminder message names nothing stored; acknowledged");
-            return Ok(Outcome::Unknown);
-        }
-        Err(e) => return Err(e),
+    let Some(delivery) = engine::known(store.reminder_delivery(message).await, "reminder")? else {
+        return Ok(Outcome::Unknown);
     };
-    let attempt_final = delivery
-        .attempt
-        .as_ref()
-        .is_some_and(|a| matches!(a.state, AttemptState::Sent | AttemptState::Undeliverable));
-    if delivery.status.is_final() || attempt_final {
-        info!("reminder already delivered; acknowledged without a send");
-        return Ok(Outcome::AlreadyFinal);
-    }
-    let mut attempt =
-        ReminderAttempt::begin(delivery.attempt.as_ref(), clock.attempt_id(), clock.now());
-    match store.begin_reminder_attempt(&delivery, &attempt).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Ok(Outcome::Retry {
-                reason: "another attempt began on this reminder".into(),
-            });
-        }
-        Err(e) => return Err(e),
-    }
-    let text = &delivery.reminder.text;
-    let (status, outcome) = match &delivery.openid {
-        None => {
-            attempt.state = AttemptState::Undeliverable;
-            attempt.last_error = Some("unbound".into());
-            (
-                ReminderDeliveryStatus::Unbound,
-                Outcome::Undeliverable {
-                    reason: "the officer unbound WeChat: console only".into(),
-                },
-            )
-        }
-        Some(openid) => match sender.subscribe(&template.message(&delivery, openid)).await {
-            Ok(msgid) => {
-                attempt.text_message = Some(text_message(sender, openid, text).await);
-                let msgid = msgid.unwrap_or_else(|| format!("attempt-{}", attempt.attempt_id));
-                sent(&mut attempt, msgid)
-            }
-            Err(e) if e.class() == ErrorClass::Permanent => {
-                let why = reason(&e);
-                attempt.last_error = Some(why.clone());
-                match sender.text(openid, text).await {
-                    Ok(()) => {
-                        attempt.text_message = Some("sent".into());
-                        let msgid = format!("text-{}", attempt.attempt_id);
-                        sent(&mut attempt, msgid)
-                    }
-                    Err(_) => {
-                        attempt.state = AttemptState::Undeliverable;
-                        (
-                            ReminderDeliveryStatus::Undeliverable {
-                                reason: why.clone(),
-                            },
-                            Outcome::Undeliverable { reason: why },
-                        )
-                    }
-                }
-            }
-            Err(e) => {
-                let why = reason(&e);
-                attempt.last_error = Some(why.clone());
-                attempt.state = if ambiguous(&e) {
-                    AttemptState::Sending
-                } else {
-                    AttemptState::Failed
-                };
-                (
-                    ReminderDeliveryStatus::Failed {
-                        reason: why.clone(),
-                    },
-                    Outcome::Retry { reason: why },
-                )
-            }
-        },
+    let job = ReminderJob {
+        store,
+        template,
+        delivery,
     };
-    attempt.finished_at = Some(clock.now());
-    match store
-        .finish_reminder_attempt(&delivery, &attempt, &status)
-        .await
-    {
-        Ok(()) => Ok(outcome),
-        Err(StoreError::Conflict) => Ok(Outcome::Retry {
-            reason: "another attempt took over this reminder".into(),
-        }),
-        Err(e) => Err(e),
-    }
-}
-
-fn sent(attempt: &mut ReminderAttempt, msgid: String) -> (ReminderDeliveryStatus, Outcome) {
-    attempt.msgid = Some(msgid.clone());
-    attempt.state = AttemptState::Sent;
-    (
-        ReminderDeliveryStatus::Sent {
-            msgid,
-            possible_duplicate: attempt.possible_duplicate,
-        },
-        Outcome::Sent {
-            possible_duplicate: attempt.possible_duplicate,
-        },
-    )
+    engine::run(&job, sender, clock).await
 }
 
 #[cfg(test)]
@@ -433,5 +403,33 @@ pub(crate) mod tests {
                 .map(|a| a.attempts),
             Some(2)
         );
+    }
+
+    #[tokio::test]
+    async fn an_answerless_failure_makes_the_next_send_a_possible_duplicate() {
+        // The same engine as notices: a 502 may have reached WeChat, so the attempt stays
+        // `sending` and the next one is marked; a refusal with an answer is not.
+        let (s, sender) = (store(Some("oOfficer1")), FakeSender::default());
+        *sender.subscribe_script.lock().expect("lock") =
+            vec![wechat::WechatError::HttpStatus(502), api(-1)];
+        assert!(matches!(run(&s, &sender).await, Outcome::Retry { .. }));
+        assert_eq!(
+            s.0.lock().expect("lock").attempt.as_ref().map(|a| a.state),
+            Some(store::AttemptState::Failed)
+        );
+        assert!(matches!(run(&s, &sender).await, Outcome::Retry { .. }));
+        assert_eq!(
+            run(&s, &sender).await,
+            Outcome::Sent {
+                possible_duplicate: true
+            }
+        );
+        assert!(matches!(
+            s.0.lock().expect("lock").status,
+            ReminderDeliveryStatus::Sent {
+                possible_duplicate: true,
+                ..
+            }
+        ));
     }
 }

@@ -44,21 +44,23 @@ pub(crate) fn stored_clue(id: &str) -> StoredClue {
             1,
         ),
         reporter: reporter.clone(),
-        location: Location {
-            division,
-            address: Address::parse("留下街道某村东侧农田").expect("address"),
-            gps: None,
+        report: domain::report::Report {
+            location: Location {
+                division,
+                address: Address::parse("留下街道某村东侧农田").expect("address"),
+                gps: None,
+            },
+            subject: None,
+            category: CategoryChoice::Annex(Category::FarmlandDestruction),
+            facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
+            evidence_left_out: Vec::new(),
+            notice_version: scope.reporting_notice().version_id,
+            consent: true,
+            channel: Channel::H5,
+            resubmission_of: None,
         },
-        subject: None,
-        category: CategoryChoice::Annex(Category::FarmlandDestruction),
-        facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
         evidence: Vec::new(),
-        evidence_left_out: Vec::new(),
-        notice_version: scope.reporting_notice().version_id,
-        consent: true,
-        channel: Channel::H5,
         real_name: false,
-        resubmission_of: None,
     };
     let events =
         domain::receive(cmd, &scope, &Actor::Reporter { reporter }, now, &rules).expect("receipt");

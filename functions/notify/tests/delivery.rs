@@ -34,22 +34,24 @@ async fn submission(b: &Bench, clue: &str, now: DateTime<Utc>) -> Submission {
         .expect("scope");
     Submission {
         clue_id: ClueId::parse(clue).expect("id"),
-        location: Location {
-            division,
-            address: Address::parse("留下街道某村东侧农田").expect("address"),
-            gps: None,
+        report: domain::report::Report {
+            location: Location {
+                division,
+                address: Address::parse("留下街道某村东侧农田").expect("address"),
+                gps: None,
+            },
+            subject: None,
+            category: domain::scope::CategoryChoice::Annex(
+                domain::scope::Category::FarmlandDestruction,
+            ),
+            facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
+            evidence_left_out: Vec::new(),
+            notice_version: history.in_force(now).reporting_notice().version_id,
+            consent: true,
+            channel: domain::event::Channel::H5,
+            resubmission_of: None,
         },
-        subject: None,
-        category: domain::scope::CategoryChoice::Annex(
-            domain::scope::Category::FarmlandDestruction,
-        ),
-        facts: domain::text::Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
         evidence: Vec::new(),
-        evidence_left_out: Vec::new(),
-        notice_version: history.in_force(now).reporting_notice().version_id,
-        consent: true,
-        channel: domain::event::Channel::H5,
-        resubmission_of: None,
     }
 }
 
@@ -299,7 +301,7 @@ async fn five_hundred_notices_reach_two_hundred_reporters_exactly_once_through_f
                 assert_eq!(notice.record.text, expected_text(&spec, &notice.record.content));
             }
             assert_eq!(order.get(&openid(n)), Some(&ids), "order of reporter {n}");
-            assert!(attempts.iter().all(|a| a.state == AttemptState::Sent));
+            assert!(attempts.iter().all(|a| a.attempt.state == AttemptState::Sent));
             // The full texts that went as customer-service messages are verbatim too.
             let texts: BTreeSet<String> =
                 clue.notices.iter().map(|x| x.record.text.clone()).collect();
@@ -379,8 +381,8 @@ async fn a_crash_after_the_send_gives_one_marked_duplicate_and_after_the_record_
             }
         ));
         let attempts = b.store.send_attempts(&c1).await.expect("attempts");
-        assert_eq!(attempts[0].attempts, 2);
-        assert!(attempts[0].possible_duplicate);
+        assert_eq!(attempts[0].attempt.attempts, 2);
+        assert!(attempts[0].attempt.possible_duplicate);
 
         // Killed after the record, before the delete: the redelivered message sends nothing.
         let c2 = receive(&b, 2, at(3, 9)).await;

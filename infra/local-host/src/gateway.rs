@@ -103,23 +103,11 @@ fn match_path(template: &str, segments: &[&str]) -> Option<(Map<String, Value>, 
     (parts.len() == segments.len()).then_some((params, (1, literals)))
 }
 
+/// A path segment's `%XX` escapes decoded, as API Gateway does for path parameters.
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        if let (b'%', Some(Ok(b))) = (bytes[i], hex.map(|h| u8::from_str_radix(h, 16))) {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn is_text(content_type: Option<&str>) -> bool {
@@ -170,19 +158,14 @@ pub fn build_event(
         }
     }
     let mut qs = Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (
-            percent_decode(&k.replace('+', " ")),
-            percent_decode(&v.replace('+', " ")),
-        );
-        match qs.get_mut(&k) {
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match qs.get_mut(k.as_ref()) {
             Some(Value::String(existing)) => {
                 existing.push(',');
                 existing.push_str(&v);
             }
             _ => {
-                qs.insert(k, Value::String(v));
+                qs.insert(k.into_owned(), Value::String(v.into_owned()));
             }
         }
     }
@@ -445,6 +428,9 @@ mod tests {
         assert!(match_route(&routes, "GET", "/h5/").is_none());
         let (_, p) = match_route(&routes, "GET", "/h5/a/b.js").expect("match");
         assert_eq!(p["proxy"], "a/b.js");
+        let routes = [route("GET", "/c/{id}")];
+        let (_, p) = match_route(&routes, "GET", "/c/a%2Fb%E7%85%A7").expect("match");
+        assert_eq!(p["id"], "a/b照", "path parameters are percent-decoded");
     }
 
     #[test]
@@ -468,7 +454,7 @@ mod tests {
             Map::new(),
             "POST",
             "/x",
-            "q=a%20b&q=c",
+            "q=a%20b&q=c+d&%E4%B8%BE=%E6%8A%A5&&e",
             &headers,
             &Bytes::from_static(&[0, 1]),
             "127.0.0.1",
@@ -476,7 +462,9 @@ mod tests {
         );
         assert_eq!(ev["cookies"], json!(["a=1", "b=2"]));
         assert!(ev["headers"].get("cookie").is_none());
-        assert_eq!(ev["queryStringParameters"]["q"], "a b,c");
+        assert_eq!(ev["queryStringParameters"]["q"], "a b,c d");
+        assert_eq!(ev["queryStringParameters"]["举"], "报");
+        assert_eq!(ev["queryStringParameters"]["e"], "");
         assert_eq!(ev["isBase64Encoded"], true);
         assert_eq!(ev["body"], "AAE=");
     }

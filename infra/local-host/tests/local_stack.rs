@@ -473,7 +473,14 @@ async fn a_crash_and_a_timeout_get_api_gateway_answers_and_the_host_keeps_runnin
     let real = bin_dir();
     let dir = std::env::temp_dir().join(format!("12336-bins-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    for f in ["auth", "judgment", "deadline-sweep", "notify", "export", "web"] {
+    for f in [
+        "auth",
+        "judgment",
+        "deadline-sweep",
+        "notify",
+        "export",
+        "web",
+    ] {
         let _ = std::fs::remove_file(dir.join(f));
         std::os::unix::fs::symlink(real.join(f), dir.join(f)).expect("symlink");
     }

@@ -1,6 +1,7 @@
 //! The HTTP shapes the API handlers work with, independent of the Lambda event types: a small
 //! [`Req`] and [`Resp`], stable JSON errors ([`ApiError`]), cookie helpers, and the mapping from
-//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]), and the one
+//! and to API Gateway payload v2 events ([`Req::from_lambda`], [`Resp::into_lambda`]; for a
+//! function that takes queue events too, [`Req::from_v2`], [`Resp::into_v2`]), and the one
 //! [`router`] every API function routes with.
 
 pub mod router;
@@ -9,7 +10,8 @@ pub mod origin;
 
 use std::collections::HashMap;
 
-use lambda_http::request::RequestContext;
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
@@ -74,6 +76,12 @@ impl Req {
             r.claims = jwt.claims.clone();
         }
         r
+    }
+
+    /// The request of an API Gateway payload v2 event a function received itself (one that also
+    /// takes other events, e.g. a queue's): the same mapping as [`Req::from_lambda`].
+    pub fn from_v2(event: ApiGatewayV2httpRequest) -> Self {
+        Self::from_lambda(&Request::from(LambdaRequest::ApiGatewayV2(event)))
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
@@ -209,6 +217,25 @@ impl Resp {
         }
     }
 
+    /// The payload v2 response of a function that answers API Gateway events itself (see
+    /// [`Req::from_v2`]): `Set-Cookie` headers go to `cookies`, as API Gateway expects.
+    pub fn into_v2(self) -> ApiGatewayV2httpResponse {
+        let mut out = ApiGatewayV2httpResponse::default();
+        out.status_code = i64::from(self.status);
+        for (k, v) in self.headers {
+            if k.eq_ignore_ascii_case("set-cookie") {
+                out.cookies.push(v);
+            } else if let (Ok(name), Ok(value)) = (
+                lambda_http::http::HeaderName::try_from(k.as_str()),
+                lambda_http::http::HeaderValue::try_from(v.as_str()),
+            ) {
+                out.headers.append(name, value);
+            }
+        }
+        out.body = Some(Body::Text(self.body));
+        out
+    }
+
     /// The body as JSON (tests).
     pub fn json_body(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
@@ -289,17 +316,16 @@ pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String
     format!("{name}={value}; Max-Age={max_age}; Path=/api/reporter; HttpOnly; SameSite=Lax{secure}")
 }
 
-/// Percent-encodes a query value.
+/// What [`encode`] leaves as it is: the unreserved characters of RFC 3986.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a query value (every byte but RFC 3986's unreserved characters).
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 #[cfg(test)]
@@ -372,5 +398,37 @@ mod tests {
     #[test]
     fn query_values_are_percent_encoded() {
         assert_eq!(encode("http://a/b?c=d"), "http%3A%2F%2Fa%2Fb%3Fc%3Dd");
+        assert_eq!(encode("a-b_c.d~e f"), "a-b_c.d~e%20f");
+        assert_eq!(encode("举报"), "%E4%B8%BE%E6%8A%A5");
+    }
+
+    #[test]
+    fn a_payload_v2_event_maps_like_the_http_runtime_and_back() {
+        let event: ApiGatewayV2httpRequest = serde_json::from_str(
+            r#"{"version":"2.0","routeKey":"POST /api/reporter/uploads","rawPath":"/api/reporter/uploads","rawQueryString":"a=1","queryStringParameters":{"a":"1"},"cookies":["rs=s1","x=2"],"headers":{"content-type":"application/json"},"requestContext":{"accountId":"1","apiId":"a","domainName":"d","domainPrefix":"d","http":{"method":"POST","path":"/api/reporter/uploads","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"t"},"requestId":"r","routeKey":"POST /api/reporter/uploads","stage":"$default","time":"t","timeEpoch":0},"body":"{}","isBase64Encoded":false}"#,
+        )
+        .expect("event");
+        let req = Req::from_v2(event);
+        assert_eq!(
+            (req.method.as_str(), req.path.as_str()),
+            ("POST", "/api/reporter/uploads")
+        );
+        assert_eq!((req.cookie("rs"), req.cookie("x")), (Some("s1"), Some("2")));
+        assert_eq!(req.query("a"), Some("1"));
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(req.body, b"{}");
+        let out = ApiError::not_found("no_route")
+            .into_resp()
+            .with_header("set-cookie", "rs=; Max-Age=0")
+            .into_v2();
+        assert_eq!(out.status_code, 404);
+        assert_eq!(out.cookies, ["rs=; Max-Age=0"]);
+        assert_eq!(
+            out.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/json")
+        );
+        assert!(matches!(out.body, Some(Body::Text(t)) if t.contains("no_route")));
     }
 }

@@ -87,6 +87,25 @@ pub struct ChatSubmission {
 }
 
 impl ChatSubmission {
+    /// The report the chat files: category "不确定", consent given by the dialogue's step.
+    pub fn report(&self) -> crate::report::Report {
+        crate::report::Report {
+            location: crate::event::Location {
+                division: self.division,
+                address: self.address.clone(),
+                gps: self.gps,
+            },
+            subject: self.subject.clone(),
+            category: crate::scope::CategoryChoice::Uncertain,
+            facts: self.facts.clone(),
+            evidence_left_out: self.evidence_left_out(),
+            notice_version: self.notice_version.clone(),
+            consent: true,
+            channel: crate::event::Channel::Chat,
+            resubmission_of: None,
+        }
+    }
+
     /// The photos left out, as the clue records them.
     pub fn evidence_left_out(&self) -> Vec<EvidenceLeftOut> {
         self.left_out

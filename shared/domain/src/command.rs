@@ -13,13 +13,14 @@ use crate::deadline::{Deadline, DeadlineKind, DeadlineStatus};
 use crate::divisions::Divisions;
 use crate::error::DomainError;
 use crate::event::{
-    Channel, DeliveryStatus, Event, EventKind, Evidence, Judgment, Location, MergeMember, Missing,
+    DeliveryStatus, Event, EventKind, Evidence, Judgment, Location, MergeMember, Missing,
     NoticeRecord, Party, Receipt, Transfer, VerificationResult,
 };
 use crate::ids::{ClueId, ClueNo, NoticeId, ReporterKey};
 use crate::notice::NoticeContent;
-use crate::scope::{CategoryChoice, Exclusion, ScopeVersion};
-use crate::text::{DepartmentName, Facts, MessageText, Reason, Subject};
+use crate::report::Report;
+use crate::scope::{Exclusion, ScopeVersion};
+use crate::text::{DepartmentName, MessageText, Reason};
 
 /// The fixed facts decisions consult: the working-day calendar, the bureaus and the divisions.
 #[derive(Clone, Copy)]
@@ -29,25 +30,17 @@ pub struct Rules<'a> {
     pub divisions: &'a Divisions,
 }
 
-/// What a new clue is submitted with (H5 form or guided chat).
+/// What a new clue is received with: the [`Report`] (H5 form or guided chat) and its evidence,
+/// and what the receipt adds — the clue's id and number, the reporter, whether they gave their
+/// name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiveClue {
     pub clue_id: ClueId,
     pub clue_no: ClueNo,
     pub reporter: ReporterKey,
-    pub location: Location,
-    pub subject: Option<Subject>,
-    pub category: CategoryChoice,
-    pub facts: Facts,
-    pub evidence: Vec<Evidence>,
-    /// Files sent that are not among the evidence (see [`crate::event::EvidenceLeftOut`]).
-    pub evidence_left_out: Vec<crate::event::EvidenceLeftOut>,
-    /// The reporting notice version the reporter ticked "已阅读并同意" for.
-    pub notice_version: String,
-    pub consent: bool,
-    pub channel: Channel,
     pub real_name: bool,
-    pub resubmission_of: Option<ClueId>,
+    pub report: Report,
+    pub evidence: Vec<Evidence>,
 }
 
 /// Another clue, as a decision about this one needs to see it (duplicate's earlier clue,
@@ -302,43 +295,51 @@ pub fn receive(
         Actor::Reporter { reporter } if *reporter == cmd.reporter => {}
         _ => return Err(DomainError::NotTheReporter),
     }
-    if !cmd.consent {
+    let ReceiveClue {
+        clue_id,
+        clue_no,
+        reporter,
+        real_name,
+        report,
+        evidence,
+    } = cmd;
+    if !report.consent {
         return Err(DomainError::ConsentRequired);
     }
-    let division = cmd.location.division;
+    let division = report.location.division;
     if !rules.divisions.is_reportable_location(&division) {
         return Err(DomainError::NotReportableLocation(division));
     }
     if division.city() != Some(scope.city) {
         return Err(DomainError::WrongCityNotice);
     }
-    if scope.reporting_notice().version_id != cmd.notice_version {
-        return Err(crate::scope::ScopeError::StaleNotice(cmd.notice_version).into());
+    if scope.reporting_notice().version_id != report.notice_version {
+        return Err(crate::scope::ScopeError::StaleNotice(report.notice_version).into());
     }
-    scope.check_category(&cmd.category)?;
+    scope.check_category(&report.category)?;
     let handler = rules.bureaus.handling_bureau(&division)?.id.clone();
 
     let judgment = open_deadline(rules, DeadlineKind::Judgment, &handler, now)?;
     let escalation = open_deadline(rules, DeadlineKind::Escalation, &handler, now)?;
-    let mut d = Decision::new(&cmd.clue_id, 1, actor, now);
-    let id = cmd.clue_id.clone();
+    let mut d = Decision::new(&clue_id, 1, actor, now);
+    let id = clue_id.clone();
     d.push(
         &id,
         EventKind::Received {
             receipt: Box::new(Receipt {
-                clue_no: cmd.clue_no,
-                reporter: cmd.reporter,
-                location: cmd.location,
-                subject: cmd.subject,
-                category: cmd.category,
-                facts: cmd.facts,
-                evidence: cmd.evidence,
-                evidence_left_out: cmd.evidence_left_out,
-                notice_version: cmd.notice_version,
+                clue_no,
+                reporter,
+                location: report.location,
+                subject: report.subject,
+                category: report.category,
+                facts: report.facts,
+                evidence,
+                evidence_left_out: report.evidence_left_out,
+                notice_version: report.notice_version,
                 handler,
-                channel: cmd.channel,
-                real_name: cmd.real_name,
-                resubmission_of: cmd.resubmission_of,
+                channel: report.channel,
+                real_name,
+                resubmission_of: report.resubmission_of,
             }),
         },
     );
@@ -987,5 +988,5 @@ struct Recipient {
 }
 
 #[cfg(test)]
-#[path = "command_tests.rs"]
+#[path = "command_tests/mod.rs"]
 mod tests;

@@ -44,6 +44,7 @@ pub mod identity;
 pub mod ids;
 pub mod notice;
 pub mod reminder;
+pub mod report;
 pub mod scope;
 pub mod scope_filing;
 pub mod service;

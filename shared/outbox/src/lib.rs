@@ -14,6 +14,10 @@
 //! - [`ReminderMessage`], [`QueueMessage`]: a reminder's body; either body.
 //! - [`NoticeQueue`]: where messages go; [`SqsNoticeQueue`] on SQS, [`MemoryNoticeQueue`] in tests.
 //! - [`enqueue_after_commit`]: what a producer calls after its transaction.
+//! - [`media`]: the attachment-events queue's chat-photo message ([`MediaMessage`]), written by
+//!   the guided chat and read by `attachments`.
+
+pub mod media;
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -21,6 +25,8 @@ use std::sync::Mutex;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::{ClueId, NoticeId, OfficerId, ReminderId};
 use serde::{Deserialize, Serialize};
+
+pub use media::{MediaMessage, MediaRequest};
 
 /// The body of a `notice.fifo` message: which outbox item to send. Ids only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

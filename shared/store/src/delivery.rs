@@ -39,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::ClueStore;
+use crate::attempt::Attempt;
 use crate::dynamo::{Committed, DynamoClueStore, IN_FLIGHT_ATTEMPTS, Query, SkCond, reported};
 use crate::error::StoreError;
 use crate::item::{Item, StoredClue, get_json, get_s, key, s, sealed_from_item, to_json};
@@ -47,45 +48,13 @@ use crate::meter::{item_size, write_units};
 use crate::plan::{Cancelled, apply_events, plan_writes};
 use crate::vault::{VaultContext, open};
 
-/// Where one notice's sending stands, as `notify` records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttemptState {
-    /// An attempt began and its outcome is not recorded: it may have reached WeChat.
-    Sending,
-    /// The last attempt certainly did not reach WeChat (an error answer); retried.
-    Failed,
-    /// WeChat accepted it (final).
-    Sent,
-    /// WeChat refused it for good (final).
-    Undeliverable,
-}
-
-/// The send-attempt record of one notice.
+/// The send-attempt record of one notice: which notice, and its [`Attempt`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendAttempt {
     pub clue: ClueId,
     pub notice: NoticeId,
-    /// The current attempt (a fresh random id per attempt).
-    pub attempt_id: String,
-    pub state: AttemptState,
-    /// Attempts begun so far (this one included).
-    pub attempts: u32,
-    pub started_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Why the last attempt failed (an errcode and WeChat's message, or a transport class).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    /// WeChat's id of the subscription message, once sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msgid: Option<String>,
-    /// An earlier attempt's outcome was unknown when this one was sent.
-    #[serde(default)]
-    pub possible_duplicate: bool,
-    /// What became of the full text as a customer-service message (`sent`, or why not).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_message: Option<String>,
+    #[serde(flatten)]
+    pub attempt: Attempt,
 }
 
 impl SendAttempt {
@@ -100,23 +69,13 @@ impl SendAttempt {
         Self {
             clue: clue.clone(),
             notice: notice.clone(),
-            attempt_id,
-            state: AttemptState::Sending,
-            attempts: previous.map_or(0, |p| p.attempts) + 1,
-            started_at: now,
-            finished_at: None,
-            last_error: previous.and_then(|p| p.last_error.clone()),
-            msgid: None,
-            // Once a duplicate is possible it stays possible.
-            possible_duplicate: previous
-                .is_some_and(|p| p.state == AttemptState::Sending || p.possible_duplicate),
-            text_message: None,
+            attempt: Attempt::begin(previous.map(|p| &p.attempt), attempt_id, now),
         }
     }
 
     /// Whether the notice is delivered or given up (nothing more to send).
     pub fn is_final(&self) -> bool {
-        matches!(self.state, AttemptState::Sent | AttemptState::Undeliverable)
+        self.attempt.is_final()
     }
 }
 
@@ -124,8 +83,11 @@ fn attempt_item(a: &SendAttempt) -> Result<Item, StoreError> {
     let mut item = key(pk_clue(&a.clue), sk_send(a.notice.as_str()));
     item.extend([
         ("type".to_owned(), s("send")),
-        ("attempt_id".to_owned(), s(a.attempt_id.clone())),
-        ("state".to_owned(), s(to_json(&a.state)?.trim_matches('"'))),
+        ("attempt_id".to_owned(), s(a.attempt.attempt_id.clone())),
+        (
+            "state".to_owned(),
+            s(to_json(&a.attempt.state)?.trim_matches('"')),
+        ),
         ("data".to_owned(), s(to_json(a)?)),
     ]);
     Ok(item)
@@ -233,7 +195,7 @@ impl DynamoClueStore {
             None => req.condition_expression("attribute_not_exists(pk)"),
             Some(p) => req
                 .condition_expression("attempt_id = :prev")
-                .expression_attribute_values(":prev", s(p.attempt_id.clone())),
+                .expression_attribute_values(":prev", s(p.attempt.attempt_id.clone())),
         };
         match req.send().await {
             Ok(out) => {
@@ -270,7 +232,11 @@ impl DynamoClueStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let clue_id = delivery.stored.clue.id.clone();
-        let send_item = conditional_put(self.table(), attempt_item(attempt)?, &attempt.attempt_id)?;
+        let send_item = conditional_put(
+            self.table(),
+            attempt_item(attempt)?,
+            &attempt.attempt.attempt_id,
+        )?;
         let Some(status) = status else {
             return self.transact_attempt_only(send_item).await;
         };
@@ -376,6 +342,7 @@ fn conditional_put(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attempt::AttemptState;
 
     fn first(now: DateTime<Utc>) -> SendAttempt {
         SendAttempt::begin(
@@ -388,18 +355,15 @@ mod tests {
     }
 
     #[test]
-    fn an_attempt_after_an_unfinished_one_may_be_a_duplicate() {
+    fn a_notice_attempt_follows_the_previous_one_of_its_notice() {
         let now = Utc::now();
         let a1 = first(now);
-        assert_eq!((a1.attempts, a1.possible_duplicate), (1, false));
         let a2 = SendAttempt::begin(&a1.clue, &a1.notice, Some(&a1), "a2".into(), now);
-        assert_eq!((a2.attempts, a2.possible_duplicate), (2, true));
-        let failed = SendAttempt {
-            state: AttemptState::Failed,
-            ..first(now)
-        };
-        let a3 = SendAttempt::begin(&a1.clue, &a1.notice, Some(&failed), "a3".into(), now);
-        assert!(!a3.possible_duplicate, "a refused attempt reached nobody");
+        assert_eq!(
+            (a2.attempt.attempts, a2.attempt.possible_duplicate),
+            (2, true)
+        );
+        assert_eq!((&a2.clue, &a2.notice), (&a1.clue, &a1.notice));
     }
 
     #[test]
@@ -407,7 +371,13 @@ mod tests {
         let item = attempt_item(&first(Utc::now())).expect("item");
         assert_eq!(get_s(&item, "state").expect("state"), "sending");
         assert_eq!(get_s(&item, "attempt_id").expect("id"), "a1");
-        let back = SendAttempt::try_from(item).expect("back");
-        assert_eq!(back.state, AttemptState::Sending);
+        let back = SendAttempt::try_from(item.clone()).expect("back");
+        assert_eq!(back.attempt.state, AttemptState::Sending);
+        // The record's JSON is flat, as before the attempt was shared with reminders.
+        let data: serde_json::Value =
+            serde_json::from_str(get_s(&item, "data").expect("data")).expect("json");
+        assert_eq!(data["attempt_id"], "a1");
+        assert_eq!(data["clue"], "c1");
+        assert!(data.get("attempt").is_none());
     }
 }

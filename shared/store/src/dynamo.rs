@@ -18,7 +18,7 @@ use domain::text::Reason;
 use domain::timeline::{Head, TimelineEntry, verify};
 use domain::{
     Actor, Bureau, BureauDirectory, BureauId, ClueId, ClueNo, Command, DivisionCode, Divisions,
-    DomainError, Officer, OfficerId, ReceiveClue, ReporterKey, WorkingCalendar,
+    DomainError, Officer, OfficerId, ReporterKey, WorkingCalendar,
 };
 use tracing::{instrument, warn};
 
@@ -829,22 +829,7 @@ impl DynamoClueStore {
         now: DateTime<Utc>,
         rules: &Rules<'_>,
     ) -> Result<Vec<domain::Event>, DomainError> {
-        let cmd = ReceiveClue {
-            clue_id: submission.clue_id.clone(),
-            clue_no,
-            reporter: reporter.clone(),
-            location: submission.location.clone(),
-            subject: submission.subject.clone(),
-            category: submission.category.clone(),
-            facts: submission.facts.clone(),
-            evidence: submission.evidence.clone(),
-            evidence_left_out: submission.evidence_left_out.clone(),
-            notice_version: submission.notice_version.clone(),
-            consent: submission.consent,
-            channel: submission.channel,
-            real_name,
-            resubmission_of: submission.resubmission_of.clone(),
-        };
+        let cmd = submission.receive_command(clue_no, reporter, real_name);
         let actor = Actor::Reporter {
             reporter: reporter.clone(),
         };
@@ -939,7 +924,7 @@ impl ClueStore for DynamoClueStore {
             r.replayed = true;
             return Ok(r);
         }
-        let division = submission.location.division;
+        let division = submission.report.location.division;
         let city = division
             .city()
             .ok_or(DomainError::NotReportableLocation(division))?;
@@ -987,7 +972,7 @@ impl ClueStore for DynamoClueStore {
             new_clue: submission.clue_id.clone(),
             new_clue_no: clue_no.clone(),
         };
-        if let Some(old) = &submission.resubmission_of {
+        if let Some(old) = &submission.report.resubmission_of {
             self.load_clues([old.clone()], &mut loaded).await?;
             // A clue keyed under an earlier version of the reporter-key secret is still theirs.
             let theirs = &loaded[old].clue.reporter;
@@ -1011,7 +996,7 @@ impl ClueStore for DynamoClueStore {
             now,
             &rules,
         )?;
-        if let Some(old) = &submission.resubmission_of {
+        if let Some(old) = &submission.report.resubmission_of {
             events.extend(
                 loaded[old]
                     .clue

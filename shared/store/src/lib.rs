@@ -101,6 +101,7 @@
 //! - [`meter`] — requests and consumed capacity, for the bench.
 //! - [`model`] — submissions, outcomes, pages.
 //! - [`delivery`] — what `notify` reads and writes: send-attempt records, delivery outcomes.
+//! - [`attempt`] — one send attempt's record and pure transitions (notices and reminders alike).
 //! - [`reporting`] — callback dedup, nonces, chat drafts, rate limits, block list, WeChat token ([`ReportingStore`]).
 //! - [`push_nonce`] — WeChat push nonces with the body's digest (a retry is not a replay).
 //! - [`attachments`] — evidence attachment records.
@@ -115,6 +116,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod attempt;
 pub mod bulletins;
 pub mod calendar;
 pub mod console;
@@ -133,8 +135,8 @@ pub mod reminder_issuer;
 pub mod reminders;
 pub mod reporting;
 pub mod scope_filing;
-pub mod supervision;
 pub mod statistics;
+pub mod supervision;
 pub mod surge;
 pub mod sweep;
 pub mod vault;
@@ -153,7 +155,8 @@ use domain::{
 };
 
 pub use attachments::{Attachment, AttachmentSource, AttachmentStatus};
-pub use delivery::{AttemptState, Delivery, SendAttempt};
+pub use attempt::{Attempt, AttemptState};
+pub use delivery::{Delivery, SendAttempt};
 pub use dynamo::{DynamoClueStore, StoreConfig};
 pub use error::StoreError;
 pub use idempotency::IdempotencyKey;

@@ -1,35 +1,43 @@
 //! What the store takes and returns, beyond the domain's own types.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::event::{Channel, Evidence, Location};
-use domain::scope::CategoryChoice;
-use domain::text::{Facts, Subject};
-use domain::{ClueId, ClueNo, Event, ReporterKey};
+use domain::event::Evidence;
+use domain::report::Report;
+use domain::{ClueId, ClueNo, Event, ReceiveClue, ReporterKey};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
 use crate::item::Item;
 
-/// A new clue as the reporter submits it; the store adds the clue number and the reporter key
-/// (from the identity) and decides the receipt in the domain.
+/// A new clue as the reporter submits it: the [`Report`] with its clue id (from the request's
+/// idempotency key) and its evidence (the reporter's processed attachments). The store adds the
+/// clue number and the reporter key (from the identity) and decides the receipt in the domain;
+/// a resubmission's link is recorded on the old clue in the same transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submission {
     pub clue_id: ClueId,
-    pub location: Location,
-    pub subject: Option<Subject>,
-    pub category: CategoryChoice,
-    pub facts: Facts,
+    #[serde(flatten)]
+    pub report: Report,
     pub evidence: Vec<Evidence>,
-    /// Files sent that are not among the evidence, and why (the reporter is shown them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub evidence_left_out: Vec<domain::event::EvidenceLeftOut>,
-    /// The reporting notice version the reporter agreed to.
-    pub notice_version: String,
-    pub consent: bool,
-    pub channel: Channel,
-    /// The `need_material` clue this one resubmits: its timeline records the link in the same
-    /// transaction.
-    pub resubmission_of: Option<ClueId>,
+}
+
+impl Submission {
+    /// The domain's receipt command: what the store adds to the submission.
+    pub fn receive_command(
+        &self,
+        clue_no: ClueNo,
+        reporter: &ReporterKey,
+        real_name: bool,
+    ) -> ReceiveClue {
+        ReceiveClue {
+            clue_id: self.clue_id.clone(),
+            clue_no,
+            reporter: reporter.clone(),
+            real_name,
+            report: self.report.clone(),
+            evidence: self.evidence.clone(),
+        }
+    }
 }
 
 /// The result of a receipt.

@@ -418,21 +418,23 @@ mod tests {
             clue_id: ClueId::parse("c1").expect("id"),
             clue_no: ClueNo::new(code("330106"), now.date_naive(), 1),
             reporter: reporter.clone(),
-            location: Location {
-                division: code("330106"),
-                address: Address::parse("某村").expect("address"),
-                gps: None,
+            report: domain::report::Report {
+                location: Location {
+                    division: code("330106"),
+                    address: Address::parse("某村").expect("address"),
+                    gps: None,
+                },
+                subject: None,
+                category: CategoryChoice::Annex(Category::FarmlandDestruction),
+                facts: Facts::parse("占用耕地建房").expect("facts"),
+                evidence_left_out: Vec::new(),
+                notice_version: scope.reporting_notice().version_id,
+                consent: true,
+                channel: Channel::H5,
+                resubmission_of: None,
             },
-            subject: None,
-            category: CategoryChoice::Annex(Category::FarmlandDestruction),
-            facts: Facts::parse("占用耕地建房").expect("facts"),
             evidence: Vec::new(),
-            evidence_left_out: Vec::new(),
-            notice_version: scope.reporting_notice().version_id,
-            consent: true,
-            channel: Channel::H5,
             real_name: false,
-            resubmission_of: None,
         };
         let events =
             receive(cmd, &scope, &Actor::Reporter { reporter }, now, &rules).expect("receipt");

@@ -36,7 +36,6 @@ use domain::{BureauId, Officer, OfficerId, ReminderId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::delivery::AttemptState;
 use crate::dynamo::{DynamoClueStore, Query, SkCond};
 use crate::error::StoreError;
 use crate::item::{Item, b, get_json, get_s, key, n, parse_instant, s, sealed_from_item, to_json};
@@ -196,47 +195,8 @@ pub struct ReminderPage {
     pub next: Option<ReminderCursor>,
 }
 
-/// One send attempt of a reminder to one officer (the same intent log as notices'
-/// [`crate::SendAttempt`]: written before the WeChat call, the outcome after it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReminderAttempt {
-    pub attempt_id: String,
-    pub state: AttemptState,
-    pub attempts: u32,
-    pub started_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msgid: Option<String>,
-    #[serde(default)]
-    pub possible_duplicate: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_message: Option<String>,
-}
-
-impl ReminderAttempt {
-    /// The next attempt after `previous`.
-    pub fn begin(
-        previous: Option<&ReminderAttempt>,
-        attempt_id: String,
-        now: DateTime<Utc>,
-    ) -> Self {
-        Self {
-            attempt_id,
-            state: AttemptState::Sending,
-            attempts: previous.map_or(0, |p| p.attempts) + 1,
-            started_at: now,
-            finished_at: None,
-            last_error: previous.and_then(|p| p.last_error.clone()),
-            msgid: None,
-            possible_duplicate: previous
-                .is_some_and(|p| p.state == AttemptState::Sending || p.possible_duplicate),
-            text_message: None,
-        }
-    }
-}
+/// One send attempt of a reminder to one officer: the same record as a notice's.
+pub type ReminderAttempt = crate::attempt::Attempt;
 
 /// Everything one reminder delivery needs, read at once.
 #[derive(Clone)]

@@ -493,7 +493,7 @@ async fn a_resubmission_links_the_earlier_clue_in_the_same_transaction() {
             .await
             .expect("need material");
         let mut sub = env.submission("clue-b", "330106", at(3, 12)).await;
-        sub.resubmission_of = Some(a.clue_id.clone());
+        sub.report.resubmission_of = Some(a.clue_id.clone());
         let b = env
             .store
             .receive(sub.clone(), identity(1), at(3, 12), &key("resubmit"))

@@ -11,9 +11,11 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::account::CallbackKeys;
 use serde::Deserialize;
 
-use crate::crypto::{AesKey, random_nonce, random_prefix};
+use crate::crypto::{random_nonce, random_prefix};
 use crate::message::{Inbound, inbound_from_element};
 use crate::nonce::NonceStore;
 use crate::signature::{self, MAX_CLOCK_SKEW_SECS};
@@ -53,19 +55,14 @@ pub enum Mode {
 }
 
 /// The account's callback settings: Token, AppID and, for safe mode, the EncodingAESKey.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Callback {
-    token: SecretString,
-    appid: String,
-    aes_key: Option<AesKey>,
+    keys: CallbackKeys,
 }
 
-impl std::fmt::Debug for Callback {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Callback")
-            .field("appid", &self.appid)
-            .field("safe_mode", &self.aes_key.is_some())
-            .finish_non_exhaustive()
+impl From<CallbackKeys> for Callback {
+    fn from(keys: CallbackKeys) -> Self {
+        Self { keys }
     }
 }
 
@@ -113,18 +110,12 @@ impl Callback {
         appid: impl Into<String>,
         encoding_aes_key: Option<&str>,
     ) -> Result<Self, WechatError> {
-        Ok(Self {
-            token,
-            appid: appid.into(),
-            aes_key: encoding_aes_key
-                .map(AesKey::from_encoding_aes_key)
-                .transpose()?,
-        })
+        CallbackKeys::new(token, appid, encoding_aes_key).map(Self::from)
     }
 
     /// The AppID payloads must carry.
     pub fn appid(&self) -> &str {
-        &self.appid
+        &self.keys.appid
     }
 
     /// Server verification (the GET WeChat sends when the URL is configured): check
@@ -136,7 +127,7 @@ impl Callback {
         let (timestamp, nonce) = self.timestamp_nonce(q)?;
         let sig = non_empty(q.signature.as_deref(), "signature")?;
         let echostr = non_empty(q.echostr.as_deref(), "echostr")?;
-        signature::verify(sig, &[self.token.expose_secret(), timestamp, nonce])?;
+        signature::verify(sig, &[self.keys.token.expose_secret(), timestamp, nonce])?;
         signature::check_timestamp(timestamp, now)?;
         Ok(echostr)
     }
@@ -153,7 +144,7 @@ impl Callback {
         now: i64,
     ) -> Result<Authenticated<'b>, WechatError> {
         let (timestamp, nonce) = self.timestamp_nonce(q)?;
-        let token = self.token.expose_secret();
+        let token = self.keys.token.expose_secret();
         let safe = match q.encrypt_type.as_deref() {
             None | Some("") | Some("raw") => false,
             Some("aes") => true,
@@ -161,7 +152,7 @@ impl Callback {
         };
         let replay_key = format!("wechat-nonce:{timestamp}:{nonce}");
         if safe {
-            if self.aes_key.is_none() {
+            if self.keys.aes_key.is_none() {
                 return Err(WechatError::BadParam("encrypt_type"));
             }
             let msg_sig = non_empty(q.msg_signature.as_deref(), "msg_signature")?;
@@ -187,7 +178,7 @@ impl Callback {
                 replay_key,
             })
         } else {
-            if self.aes_key.is_some() {
+            if self.keys.aes_key.is_some() {
                 return Err(WechatError::BadParam("encrypt_type"));
             }
             let sig = non_empty(q.signature.as_deref(), "signature")?;
@@ -208,9 +199,9 @@ impl Callback {
     /// # Errors
     /// Decryption and XML errors.
     pub fn open(&self, auth: Authenticated<'_>) -> Result<Opened, WechatError> {
-        let message = match (auth.mode, auth.encrypted, &self.aes_key) {
+        let message = match (auth.mode, auth.encrypted, &self.keys.aes_key) {
             (Mode::Safe, Some(enc), Some(key)) => {
-                let plain = key.decrypt(&enc, &self.appid)?;
+                let plain = key.decrypt(&enc, &self.keys.appid)?;
                 inbound_from_element(&xml::parse_str(&plain)?)?
             }
             (Mode::Plain, _, _) => inbound_from_element(&auth.doc)?,
@@ -261,7 +252,7 @@ impl Callback {
     /// Wrap a reply for sending back in `mode`: as is in plain mode; in safe mode as the
     /// encrypted envelope with a fresh nonce and random prefix.
     pub fn seal_reply(&self, mode: Mode, reply_xml: &str, now: i64) -> String {
-        match (mode, &self.aes_key) {
+        match (mode, &self.keys.aes_key) {
             (Mode::Safe, Some(_)) => {
                 self.seal_reply_with(reply_xml, now, &random_nonce(), random_prefix())
             }
@@ -278,12 +269,12 @@ impl Callback {
         nonce: &str,
         random: [u8; 16],
     ) -> String {
-        let Some(key) = &self.aes_key else {
+        let Some(key) = &self.keys.aes_key else {
             return reply_xml.to_owned();
         };
-        let encrypted = key.encrypt(reply_xml.as_bytes(), &self.appid, random);
+        let encrypted = key.encrypt(reply_xml.as_bytes(), &self.keys.appid, random);
         let ts = timestamp.to_string();
-        let sig = signature::sign_hex(&[self.token.expose_secret(), &ts, nonce, &encrypted]);
+        let sig = signature::sign_hex(&[self.keys.token.expose_secret(), &ts, nonce, &encrypted]);
         let mut out = String::with_capacity(encrypted.len() + 200);
         out.push_str("<xml>");
         xml::push_cdata_field(&mut out, "Encrypt", &encrypted);

@@ -21,12 +21,14 @@
 //! - [`crypto`]: [`AesKey`], safe-mode encryption and decryption.
 //! - [`xml`]: the hardened reader and CDATA writer.
 //! - [`message`]: [`Inbound`] messages and [`Event`]s, [`TextReply`], [`Reply`].
+//! - [`account`]: [`CallbackKeys`], the Token, AppID and EncodingAESKey both ends share.
 //! - [`callback`]: [`Callback`], [`CallbackQuery`], [`Mode`].
 //! - [`nonce`]: [`NonceStore`] and [`InMemoryNonceStore`].
 //! - [`token`]: [`AccessTokenCache`] and [`InMemoryTokenCache`].
 //! - [`client`]: [`ApiClient`], [`ApiConfig`], [`SubscribeMessage`].
 //! - [`platform`]: [`Platform`], what WeChat does (sign and encrypt pushes, open replies).
 
+pub mod account;
 pub mod callback;
 pub mod client;
 pub mod crypto;
@@ -38,6 +40,7 @@ pub mod signature;
 pub mod token;
 pub mod xml;
 
+pub use account::CallbackKeys;
 pub use callback::{Authenticated, Callback, CallbackQuery, Mode, Opened};
 pub use client::{ApiClient, ApiConfig, Media, OAuthUser, SubscribeMessage};
 pub use crypto::AesKey;

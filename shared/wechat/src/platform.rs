@@ -3,24 +3,20 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::crypto::AesKey;
+use crate::account::CallbackKeys;
 use crate::message::{Reply, parse_reply};
 use crate::signature::{self, check_timestamp};
 use crate::{WechatError, xml};
 
 /// What WeChat knows about an account's callback.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Platform {
-    token: SecretString,
-    appid: String,
-    aes_key: Option<AesKey>,
+    keys: CallbackKeys,
 }
 
-impl std::fmt::Debug for Platform {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Platform")
-            .field("appid", &self.appid)
-            .finish_non_exhaustive()
+impl From<CallbackKeys> for Platform {
+    fn from(keys: CallbackKeys) -> Self {
+        Self { keys }
     }
 }
 
@@ -43,13 +39,7 @@ impl Platform {
         appid: impl Into<String>,
         encoding_aes_key: Option<&str>,
     ) -> Result<Self, WechatError> {
-        Ok(Self {
-            token,
-            appid: appid.into(),
-            aes_key: encoding_aes_key
-                .map(AesKey::from_encoding_aes_key)
-                .transpose()?,
-        })
+        CallbackKeys::new(token, appid, encoding_aes_key).map(Self::from)
     }
 
     /// The GET WeChat sends to verify a callback URL.
@@ -60,7 +50,7 @@ impl Platform {
         echostr: &str,
     ) -> Vec<(&'static str, String)> {
         let ts = timestamp.to_string();
-        let sig = signature::sign_hex(&[self.token.expose_secret(), &ts, nonce]);
+        let sig = signature::sign_hex(&[self.keys.token.expose_secret(), &ts, nonce]);
         vec![
             ("signature", sig),
             ("echostr", echostr.to_owned()),
@@ -81,7 +71,7 @@ impl Platform {
         random: [u8; 16],
     ) -> Push {
         let ts = timestamp.to_string();
-        let token = self.token.expose_secret();
+        let token = self.keys.token.expose_secret();
         let sig = signature::sign_hex(&[token, &ts, nonce]);
         let mut query = vec![
             ("signature", sig),
@@ -89,10 +79,10 @@ impl Platform {
             ("nonce", nonce.to_owned()),
             ("openid", openid.to_owned()),
         ];
-        let body = match &self.aes_key {
+        let body = match &self.keys.aes_key {
             None => message_xml.to_owned(),
             Some(key) => {
-                let encrypted = key.encrypt(message_xml.as_bytes(), &self.appid, random);
+                let encrypted = key.encrypt(message_xml.as_bytes(), &self.keys.appid, random);
                 let msg_sig = signature::sign_hex(&[token, &ts, nonce, &encrypted]);
                 query.push(("encrypt_type", "aes".to_owned()));
                 query.push(("msg_signature", msg_sig));
@@ -119,7 +109,7 @@ impl Platform {
             return Ok(None);
         }
         let doc = xml::parse(trimmed)?;
-        let (Some(key), Some(encrypted)) = (&self.aes_key, doc.text_of("Encrypt")?) else {
+        let (Some(key), Some(encrypted)) = (&self.keys.aes_key, doc.text_of("Encrypt")?) else {
             return parse_reply(trimmed).map(Some);
         };
         let sig = doc
@@ -134,9 +124,12 @@ impl Platform {
             .text_of("Nonce")?
             .ok_or_else(|| WechatError::BadParam("Nonce"))?
             .trim();
-        signature::verify(sig, &[self.token.expose_secret(), ts, nonce, encrypted])?;
+        signature::verify(
+            sig,
+            &[self.keys.token.expose_secret(), ts, nonce, encrypted],
+        )?;
         check_timestamp(ts, now)?;
-        let plain = key.decrypt(encrypted, &self.appid)?;
+        let plain = key.decrypt(encrypted, &self.keys.appid)?;
         parse_reply(plain.as_bytes()).map(Some)
     }
 }

@@ -120,20 +120,22 @@ impl Env {
         let history = self.store.scope_history(city).await.expect("scope");
         Submission {
             clue_id: ClueId::parse(clue).expect("id"),
-            location: Location {
-                division,
-                address: Address::parse("留下街道某村东侧农田").expect("address"),
-                gps: None,
+            report: domain::report::Report {
+                location: Location {
+                    division,
+                    address: Address::parse("留下街道某村东侧农田").expect("address"),
+                    gps: None,
+                },
+                subject: Some(Subject::parse("某建材公司").expect("subject")),
+                category: CategoryChoice::Annex(Category::FarmlandDestruction),
+                facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
+                evidence_left_out: Vec::new(),
+                notice_version: history.in_force(now).reporting_notice().version_id,
+                consent: true,
+                channel: Channel::H5,
+                resubmission_of: None,
             },
-            subject: Some(Subject::parse("某建材公司").expect("subject")),
-            category: CategoryChoice::Annex(Category::FarmlandDestruction),
-            facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
             evidence: Vec::new(),
-            evidence_left_out: Vec::new(),
-            notice_version: history.in_force(now).reporting_notice().version_id,
-            consent: true,
-            channel: Channel::H5,
-            resubmission_of: None,
         }
     }
 }
