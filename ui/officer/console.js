@@ -1,13 +1,14 @@
 // The console's page shell: signs in (refresh cookie) or goes to the sign-in page, shows who
 // is signed in with their unread reminders, offers sign-out, and routes `#/…` to the pages:
-// the inbox, a clue, reminders (the WeChat link's target), the WeChat binding and the
-// territory's overdue list.
+// the inbox, a clue, reminders (the WeChat link's target), the WeChat binding, the
+// territory's overdue list and its statistics.
 import { apiJson, requireSignIn, signOut } from './session.js';
 import { el, errorLine } from './dom.js';
 import { renderInbox } from './inbox.js';
 import { renderClue } from './clue.js';
 import { renderReminders, renderReminder, renderBinding, renderOverdue, calendarBanner } from './reminders.js';
 import { renderAdmin } from './admin.js';
+import { renderStatistics } from './stats.js';
 
 const ROLE_NAMES = { handler: '承办人', leader: '负责人', supervisor: '督办', admin: '管理员' };
 
@@ -25,6 +26,7 @@ async function header() {
     ['#/binding', '绑定微信'],
   ];
   if (me.bureau_level !== 'county') links.push(['#/overdue', '辖区逾期']);
+  links.push(['#/statistics', '统计分析']);
   if ((me.roles || []).includes('admin')) links.push(['#/admin', '人员管理']);
   document.getElementById('nav').replaceChildren(...links.map(([href, label]) => el('a', { href }, label)));
   const banner = await calendarBanner(me);
@@ -46,6 +48,7 @@ async function route() {
       case 'binding': return await renderBinding(view);
       case 'overdue': return await renderOverdue(view, params);
       case 'admin': return await renderAdmin(view);
+      case 'statistics': return await renderStatistics(view, parts[1], params);
       default: return await renderInbox(view, params);
     }
   } catch (e) {
