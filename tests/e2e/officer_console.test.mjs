@@ -5,8 +5,7 @@
 // another county. Screenshots in .dev/e2e/.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { API, SHOTS, browser, eventually, newUser, pushed, say, signInOnPage, textOf } from "./stack.mjs";
+import { API, SHOTS, browser, eventually, newUser, pushed, say, signIn, textOf } from "./stack.mjs";
 
 const ACCEPT = "您好，杭州市西湖区国土资源主管部门将对您举报的违法线索作进一步核查处理。感谢您对国土资源工作的支持！";
 
@@ -24,20 +23,6 @@ async function fileByChat(nickname, facts) {
   const clueNo = (done.match(/330106-\d{8}-\d{4,}/) ?? [])[0];
   assert.ok(clueNo, `the reply names the clue number: ${done}`);
   return { openid, clueNo };
-}
-
-/** Signs `username` in (password + the authenticator's code) in a fresh browser context. */
-async function signIn(b, username) {
-  const officers = JSON.parse(readFileSync(".dev/officers.json", "utf8"));
-  const { password, totp_secret: secret } = officers[username];
-  const context = await b.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${API}/officer/login.html`);
-  await signInOnPage(page, username, password, secret);
-  await page.waitForURL(/\/officer\/index\.html/);
-  return { page, errors };
 }
 
 /** Opens the clue `clueNo` from the inbox tab `state`. */

@@ -1,7 +1,7 @@
 // Helpers shared by the end-to-end tests: where the stack runs (set by tests/e2e/run), the
 // WeChat simulator's control API, and a headless Chromium.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createHmac } from "node:crypto";
 
 export const API = process.env.E2E_API ?? "http://127.0.0.1:3000";
@@ -113,4 +113,18 @@ export async function signInOnPage(page, username, password, secret) {
     await new Promise((r) => setTimeout(r, 30_500 - (Date.now() % 30_000)));
   }
   await page.waitForURL(/\/officer\/index\.html/);
+}
+
+/** Signs a demo officer (`.dev/officers.json`) in, in a fresh browser context; page errors collected. */
+export async function signIn(b, username) {
+  const officers = JSON.parse(readFileSync(".dev/officers.json", "utf8"));
+  const { password, totp_secret: secret } = officers[username];
+  const context = await b.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${API}/officer/login.html`);
+  await signInOnPage(page, username, password, secret);
+  await page.waitForURL(/\/officer\/index\.html/);
+  return { page, errors };
 }
