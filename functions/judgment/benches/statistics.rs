@@ -73,7 +73,12 @@ fn main() {
                 }
                 items.push(
                     WriteRequest::builder()
-                        .put_request(PutRequest::builder().set_item(Some(item)).build().expect("put"))
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item))
+                                .build()
+                                .expect("put"),
+                        )
                         .build(),
                 );
             }
@@ -129,10 +134,35 @@ fn main() {
             let mut requests = 0;
             let mut read = 0;
             let mut bytes = 0;
-            for _ in 0..20 {
+            for _ in 0..runs() {
                 let started = Instant::now();
                 let resp = app.handle(&req(granularity), now).await;
                 times.push(started.elapsed());
+                if std::env::var("STATS_TRACE").is_ok() {
+                    let t = Instant::now();
+                    let days = app
+                        .store
+                        .stat_days_of(&cells, NaiveDate::from_ymd_opt(2026, 12, 31).expect("d"))
+                        .await
+                        .expect("read");
+                    let read_time = t.elapsed();
+                    let t = Instant::now();
+                    for d in days.values() {
+                        let _ = domain::figures::Figures::of(
+                            d,
+                            domain::figures::Period::new(
+                                first,
+                                first + chrono::Duration::days(364),
+                            )
+                            .expect("p"),
+                        );
+                    }
+                    eprintln!(
+                        "request {:?}; reads {read_time:?}; figures {:?}",
+                        started.elapsed(),
+                        t.elapsed()
+                    );
+                }
                 assert_eq!(resp.status, 200, "{}", resp.body);
                 let usage = app.store.meter().take();
                 requests = usage.values().map(|u| u.requests).sum::<u64>();
@@ -147,4 +177,12 @@ fn main() {
             );
         }
     });
+}
+
+/// Runs per granularity (`STATS_RUNS`, default 20).
+fn runs() -> usize {
+    std::env::var("STATS_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
 }

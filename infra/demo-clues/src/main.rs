@@ -432,20 +432,26 @@ async fn main() -> Result<()> {
             15..=18 => 1,
             _ => 2,
         };
-        for i in 0..reports {
+        // The lagging county's recent surge, on about a third of the last 90 days.
+        let surge = offset <= 90 && demo.rng.below(3) == 0;
+        for i in 0..reports + u32::from(surge) {
             let at = at_time(day, 9 + 3 * i, 10 + 7 * i);
             if at >= now {
                 continue;
             }
             let mut w = demo.rng.below(total_weight);
-            let county = COUNTIES
-                .iter()
-                .find(|(_, weight)| {
-                    let hit = w < *weight;
-                    w = w.saturating_sub(*weight);
-                    hit
-                })
-                .map_or(COUNTIES[0].0, |(c, _)| *c);
+            let county = if surge && i == reports {
+                LAGGING
+            } else {
+                COUNTIES
+                    .iter()
+                    .find(|(_, weight)| {
+                        let hit = w < *weight;
+                        w = w.saturating_sub(*weight);
+                        hit
+                    })
+                    .map_or(COUNTIES[0].0, |(c, _)| *c)
+            };
             n += 1;
             demo.receive(n, county, at, today).await?;
         }
