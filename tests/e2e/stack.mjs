@@ -134,7 +134,7 @@ export async function fileByChat(nickname, facts) {
   return { openid, clueNo };
 }
 
-/** Signs `username` in (password + the authenticator's code) in a fresh browser context. */
+/** Signs a demo officer (`.dev/officers.json`) in, in a fresh browser context; page errors collected. */
 export async function signIn(b, username) {
   const officers = JSON.parse(readFileSync(".dev/officers.json", "utf8"));
   const { password, totp_secret: secret } = officers[username];

@@ -1,7 +1,7 @@
 // The console's page shell: signs in (refresh cookie) or goes to the sign-in page, shows who
 // is signed in with their unread reminders, offers sign-out, and routes `#/…` to the pages:
 // the inbox, a clue, reminders (the WeChat link's target), the WeChat binding, the
-// territory's overdue list, its surge review list and the 通报 bulletins.
+// territory's overdue list, its surge review list, its statistics and the 通报 bulletins.
 import { apiJson, requireSignIn, signOut } from './session.js';
 import { el, errorLine } from './dom.js';
 import { renderInbox } from './inbox.js';
@@ -11,6 +11,7 @@ import { renderAdmin } from './admin.js';
 import { renderSupervisions } from './supervision.js';
 import { renderScope } from './scope.js';
 import { renderBulletins, renderBulletin } from './bulletins.js';
+import { renderStatistics } from './stats.js';
 
 const ROLE_NAMES = { handler: '承办人', leader: '负责人', supervisor: '督办', admin: '管理员' };
 
@@ -32,6 +33,7 @@ async function header() {
   if (me.bureau_level !== 'county') links.push(['#/overdue', '辖区逾期']);
   links.push(['#/bulletins', '通报']);
   if (me.bureau_level !== 'ministry') links.push(['#/surge', '集中举报复核']);
+  links.push(['#/statistics', '统计分析']);
   if ((me.roles || []).includes('admin')) links.push(['#/admin', '人员管理']);
   document.getElementById('nav').replaceChildren(...links.map(([href, label]) => el('a', { href }, label)));
   const banner = await calendarBanner(me);
@@ -57,6 +59,7 @@ async function route() {
       case 'supervisions': return await renderSupervisions(view, params);
       case 'scope': return await renderScope(view);
       case 'bulletins': return parts[1] ? await renderBulletin(view, parts[1], me) : await renderBulletins(view, me);
+      case 'statistics': return await renderStatistics(view, parts[1], params);
       default: return await renderInbox(view, params);
     }
   } catch (e) {

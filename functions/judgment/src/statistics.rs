@@ -113,6 +113,19 @@ pub fn children(divisions: &Divisions, division: &DivisionCode) -> Vec<DivisionC
     out
 }
 
+/// The Chinese name of every category stat code (annex 1 categories and `uncertain`).
+fn category_labels() -> serde_json::Map<String, Value> {
+    let mut labels: serde_json::Map<String, Value> = domain::scope::Category::ALL
+        .iter()
+        .map(|c| (c.code().to_owned(), json!(c.name())))
+        .collect();
+    labels.insert(
+        "uncertain".to_owned(),
+        json!(domain::scope::CategoryChoice::UNCERTAIN_LABEL),
+    );
+    labels
+}
+
 /// `GET /api/officer/statistics?division=&from=&to=&granularity=`.
 ///
 /// # Errors
@@ -178,6 +191,7 @@ pub async fn show(
             "figures": Figures::of(own_days, q.range),
             "series": trend,
             "children": child_rows,
+            "category_labels": category_labels(),
         }),
     ))
 }

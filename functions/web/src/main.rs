@@ -88,6 +88,18 @@ static ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../../ui/officer/scope.js"),
     ),
     (
+        // Apache ECharts (Apache-2.0), pinned in ui/officer/vendor/package-lock.json and
+        // installed by infra/dev; build.rs explains when it is missing.
+        "/officer/echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../ui/officer/vendor/node_modules/echarts/dist/echarts.min.js"),
+    ),
+    (
+        "/officer/stats.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../ui/officer/stats.js"),
+    ),
+    (
         "/officer/style.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../ui/officer/style.css"),
@@ -221,6 +233,24 @@ mod tests {
                 .unwrap_or_default()
                 .starts_with("text/html")
         );
+    }
+
+    #[test]
+    fn the_console_serves_its_own_bundled_echarts_and_the_dashboard() {
+        for path in ["/officer/echarts.min.js", "/officer/stats.js"] {
+            let resp = serve("GET", path, false);
+            assert_eq!(resp.status(), 200, "{path}");
+            assert!(header(&resp, "content-type").starts_with("text/javascript"));
+        }
+        let resp = serve("GET", "/officer/echarts.min.js", false);
+        let Body::Binary(bytes) = resp.body() else {
+            panic!("a file is served as bytes");
+        };
+        assert!(bytes.len() > 100_000, "the whole library, not a stub");
+        assert!(String::from_utf8_lossy(&bytes[..2000]).contains("Apache"));
+        // Loaded from the console's own origin: no CDN in the policy.
+        let policy = csp("/officer/index.html");
+        assert!(policy.contains("script-src 'self';"), "{policy}");
     }
 
     #[test]

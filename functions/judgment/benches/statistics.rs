@@ -1,0 +1,188 @@
+//! Figures (P6): the DynamoDB requests and the time of a province's year of statistics through
+//! `GET /api/officer/statistics` (the province and its 11 cities, one Query per cell), against
+//! moto with `template.yaml` deployed. The year's counters are written first as the store keeps
+//! them (`STAT#<cell>` / `DAY#<date>`, one number per metric, every day of the year in every
+//! cell): a busy province, so the reads are as large as a year gets.
+//!
+//! `cargo bench -p judgment --bench statistics --profile dev`
+
+#[path = "../../../shared/store/tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use api::Req;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use chrono::NaiveDate;
+use domain::{DivisionCode, Divisions};
+use judgment::App;
+use outbox::MemoryNoticeQueue;
+use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use support::{Env, at, officer};
+
+const METRICS: [(&str, i64); 24] = [
+    ("received", 40),
+    ("category.farmland_destruction", 12),
+    ("category.illegal_occupation", 14),
+    ("category.illegal_mining", 8),
+    ("category.uncertain", 6),
+    ("channel.h5", 28),
+    ("channel.chat", 12),
+    ("judged.accept", 20),
+    ("judged.out_of_scope", 8),
+    ("judged.duplicate", 3),
+    ("judged.need_material", 7),
+    ("escalated", 2),
+    ("designated", 2),
+    ("verified.no_violation", 6),
+    ("verified.violation_found", 12),
+    ("transferred.off_platform", 1),
+    ("on_time.judgment", 34),
+    ("late.judgment", 4),
+    ("missed.judgment", 3),
+    ("on_time.verification_notice", 17),
+    ("notice_owed", 70),
+    ("open", 1),
+    ("open_overdue", 0),
+    ("open_overdue.judgment", 0),
+];
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let env = Env::start().await;
+        let province = DivisionCode::parse("330000").expect("code");
+        let mut cells = vec![province];
+        cells.extend(Divisions::embedded().children(&province).map(|d| d.code()));
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let mut items = Vec::new();
+        for cell in &cells {
+            for d in 0..365 {
+                let day = first + chrono::Duration::days(d);
+                let mut item = HashMap::from([
+                    ("pk".to_owned(), AttributeValue::S(format!("STAT#{cell}"))),
+                    ("sk".to_owned(), AttributeValue::S(format!("DAY#{day}"))),
+                ]);
+                for (m, n) in METRICS {
+                    item.insert(m.to_owned(), AttributeValue::N(n.to_string()));
+                }
+                items.push(
+                    WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item))
+                                .build()
+                                .expect("put"),
+                        )
+                        .build(),
+                );
+            }
+        }
+        let written = items.len();
+        for chunk in items.chunks(25) {
+            env.db
+                .batch_write_item()
+                .request_items(&env.table, chunk.to_vec())
+                .send()
+                .await
+                .expect("batch write");
+        }
+        let app = App {
+            store: DynamoClueStore::new(
+                env.db.clone(),
+                env.kms.clone(),
+                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
+            )
+            .expect("store"),
+            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
+            notices: MemoryNoticeQueue::default(),
+            evidence: None,
+        };
+        let sup = officer("zj-sup", "land-330000", &[domain::Role::Supervisor]);
+        env.store.put_officer(&sup).await.expect("officer");
+        let now = at(12, 31);
+        let req = |granularity: &str| {
+            let mut r = Req::new("GET", "/api/officer/statistics");
+            r.claims = HashMap::from([("sub".to_owned(), "zj-sup".to_owned())]);
+            for (k, v) in [
+                ("from", "2026-01-01"),
+                ("to", "2026-12-31"),
+                ("granularity", granularity),
+            ] {
+                r.query.insert(k.to_owned(), v.to_owned());
+            }
+            r
+        };
+        // Warm: the directory is cached once per cold start.
+        app.handle(&req("month"), now).await;
+        app.store.meter().take();
+        println!(
+            "{written} counter items ({} cells x 365 days); a province's year, warm instance",
+            cells.len()
+        );
+        println!(
+            "{:<12} {:>8} {:>8} {:>10} {:>10} {:>10}",
+            "granularity", "requests", "items", "median", "p90", "bytes"
+        );
+        for granularity in ["month", "quarter", "day"] {
+            let mut times: Vec<Duration> = Vec::new();
+            let mut requests = 0;
+            let mut read = 0;
+            let mut bytes = 0;
+            for _ in 0..runs() {
+                let started = Instant::now();
+                let resp = app.handle(&req(granularity), now).await;
+                times.push(started.elapsed());
+                if std::env::var("STATS_TRACE").is_ok() {
+                    let t = Instant::now();
+                    let days = app
+                        .store
+                        .stat_days_of(&cells, NaiveDate::from_ymd_opt(2026, 12, 31).expect("d"))
+                        .await
+                        .expect("read");
+                    let read_time = t.elapsed();
+                    let t = Instant::now();
+                    for d in days.values() {
+                        let _ = domain::figures::Figures::of(
+                            d,
+                            domain::figures::Period::new(
+                                first,
+                                first + chrono::Duration::days(364),
+                            )
+                            .expect("p"),
+                        );
+                    }
+                    eprintln!(
+                        "request {:?}; reads {read_time:?}; figures {:?}",
+                        started.elapsed(),
+                        t.elapsed()
+                    );
+                }
+                assert_eq!(resp.status, 200, "{}", resp.body);
+                let usage = app.store.meter().take();
+                requests = usage.values().map(|u| u.requests).sum::<u64>();
+                read = usage.values().map(|u| u.items).sum::<u64>();
+                bytes = resp.body.len();
+            }
+            times.sort();
+            println!(
+                "{granularity:<12} {requests:>8} {read:>8} {:>10.1?} {:>10.1?} {bytes:>10}",
+                times[times.len() / 2],
+                times[times.len() * 9 / 10],
+            );
+        }
+    });
+}
+
+/// Runs per granularity (`STATS_RUNS`, default 20).
+fn runs() -> usize {
+    std::env::var("STATS_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20)
+}
