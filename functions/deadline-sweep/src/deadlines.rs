@@ -19,7 +19,7 @@ use domain::{Actor, Clue, Command, DomainError, Role};
 use outbox::{NoticeQueue, enqueue_reminders_after_commit};
 use serde::Serialize;
 use store::sweep::OverdueEntry;
-use store::{ClueStore, DeadlineEntry, DynamoClueStore, IdempotencyKey, StoreError};
+use store::{DeadlineEntry, DynamoClueStore, IdempotencyKey, StoreError, roles::*};
 use tracing::{info, warn};
 
 use crate::SweepError;

@@ -22,7 +22,7 @@ use domain::reminder::ReminderKind;
 use domain::wechat_binding::BindingCode;
 use domain::{EventKind, Role};
 use outbox::MemoryNoticeQueue;
-use store::{ClueStore, DynamoClueStore, StoreConfig};
+use store::{DynamoClueStore, StoreConfig, roles::*};
 use support::*;
 
 /// DynamoDB requests by operation (`x-amz-target`), as the SDK sends them.

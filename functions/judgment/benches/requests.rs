@@ -13,7 +13,7 @@ use api::Req;
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use store::{DynamoClueStore, ReportingStore, StoreConfig, roles::*};
 use support::{Env, at, officer};
 
 fn request(method: &str, path: &str, sub: &str, body: Option<Value>, key: &str) -> Req {

@@ -38,7 +38,7 @@ use outbox::{NoticeQueue, enqueue_after_commit};
 use serde_json::{Value, json};
 use store::console::INBOX_STATES;
 use store::{
-    Block, ClueStore, Cursor, DynamoClueStore, PageRequest, ReportingStore, StoreError, StoredClue,
+    Block, Cursor, DynamoClueStore, PageRequest, ReportingStore, StoreError, StoredClue, roles::*,
 };
 
 use crate::access::Access;

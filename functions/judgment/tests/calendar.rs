@@ -14,7 +14,7 @@ use chrono_tz::Asia::Shanghai;
 use domain::{EventKind, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{ClueStore, DynamoClueStore, StoreConfig};
+use store::{DynamoClueStore, StoreConfig, roles::*};
 use support::{Env, officer};
 
 fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {

@@ -16,7 +16,7 @@ use domain::wechat_binding::BindingCode;
 use domain::{ClueId, ClueNo, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{ClueStore, DynamoClueStore, StoreConfig};
+use store::{DynamoClueStore, StoreConfig, roles::*};
 use support::{Env, officer};
 
 /// The token proves only the subject: bureau and roles come from the table.

@@ -15,7 +15,7 @@ use domain::{Officer, Role};
 use judgment::{App, ROUTES, Route};
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use store::{DynamoClueStore, ReportingStore, StoreConfig, roles::*};
 use support::{Env, at, officer};
 
 const THANKS: &str = "感谢您对国土资源工作的支持！";

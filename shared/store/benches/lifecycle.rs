@@ -15,7 +15,7 @@ use domain::command::JudgmentRequest;
 use domain::event::{DeliveryStatus, VerificationResult};
 use domain::{Actor, Command};
 use store::meter::Usage;
-use store::{ClueStore, DynamoClueStore};
+use store::{DynamoClueStore, roles::*};
 use support::*;
 
 const MINIMUM_REQUESTS: u64 = 12;

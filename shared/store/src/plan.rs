@@ -7,16 +7,24 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
+use domain::command::{JudgmentRequest, Rules};
 use domain::event::EventKind;
+use domain::scope::ScopeVersion;
 use domain::stats::{metrics_of, stat_day, territory_cells};
 use domain::timeline::{Head, TimelineEntry, append_all};
-use domain::{Clue, ClueId, DivisionCode, Event};
+use domain::{
+    Actor, Clue, ClueId, ClueNo, Command, DivisionCode, DomainError, Event, ReceiveClue,
+    ReporterKey,
+};
 
+use crate::MAX_MERGE_MEMBERS;
 use crate::error::StoreError;
 use crate::item::{
     Item, StoredClue, deadline_item, entry_to_item, message_item, n, outbox_item, s,
 };
 use crate::keys::*;
+use crate::model::Submission;
 
 /// DynamoDB's limit on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -74,6 +82,97 @@ pub fn apply_events(
         });
     }
     Ok(changes)
+}
+
+/// The other clue a command names (a merge's primary, a duplicate's earlier clue): the decision
+/// must see it as stored, not as the officer's request described it.
+pub fn referenced_clue(command: &Command) -> Option<&ClueId> {
+    match command {
+        Command::Merge { primary, .. } | Command::Unmerge { primary, .. } => Some(&primary.id),
+        Command::Judge {
+            judgment: JudgmentRequest::Duplicate { earlier },
+            ..
+        } => Some(&earlier.id),
+        _ => None,
+    }
+}
+
+/// `command` with the clue it names ([`referenced_clue`], loaded by the caller into `loaded`)
+/// replaced by its stored view.
+///
+/// # Errors
+/// [`StoreError::NotFound`] when that clue was not loaded; [`StoreError::MergeGroupFull`] for a
+/// merge into a primary that holds [`MAX_MERGE_MEMBERS`] clues already.
+pub fn resolve_references(
+    command: Command,
+    loaded: &BTreeMap<ClueId, StoredClue>,
+) -> Result<Command, StoreError> {
+    let stored = |id: &ClueId| {
+        loaded
+            .get(id)
+            .ok_or_else(|| StoreError::NotFound(format!("clue {id}")))
+    };
+    Ok(match command {
+        Command::Merge { primary, reason } => {
+            let stored = stored(&primary.id)?;
+            if stored.clue.members.len() >= MAX_MERGE_MEMBERS {
+                return Err(StoreError::MergeGroupFull(stored.clue.members.len()));
+            }
+            Command::Merge {
+                primary: Box::new(stored.clue.summary()),
+                reason,
+            }
+        }
+        Command::Unmerge { primary, reason } => Command::Unmerge {
+            primary: Box::new(stored(&primary.id)?.clue.summary()),
+            reason,
+        },
+        Command::Judge {
+            judgment: JudgmentRequest::Duplicate { earlier },
+            note,
+        } => Command::Judge {
+            judgment: JudgmentRequest::Duplicate {
+                earlier: Box::new(stored(&earlier.id)?.clue.summary()),
+            },
+            note,
+        },
+        other => other,
+    })
+}
+
+/// The receipt of `submission` as the domain decides it, numbered `clue_no`.
+///
+/// # Errors
+/// The domain's refusal.
+pub fn decide_receipt(
+    submission: &Submission,
+    clue_no: ClueNo,
+    reporter: &ReporterKey,
+    real_name: bool,
+    scope: &ScopeVersion,
+    now: DateTime<Utc>,
+    rules: &Rules<'_>,
+) -> Result<Vec<Event>, DomainError> {
+    let cmd = ReceiveClue {
+        clue_id: submission.clue_id.clone(),
+        clue_no,
+        reporter: reporter.clone(),
+        location: submission.location.clone(),
+        subject: submission.subject.clone(),
+        category: submission.category.clone(),
+        facts: submission.facts.clone(),
+        evidence: submission.evidence.clone(),
+        evidence_left_out: submission.evidence_left_out.clone(),
+        notice_version: submission.notice_version.clone(),
+        consent: submission.consent,
+        channel: submission.channel,
+        real_name,
+        resubmission_of: submission.resubmission_of.clone(),
+    };
+    let actor = Actor::Reporter {
+        reporter: reporter.clone(),
+    };
+    domain::receive(cmd, scope, &actor, now, rules)
 }
 
 /// The statistics increments of `changes`, aggregated per (territory cell, day): each event

@@ -12,7 +12,7 @@ use domain::event::{DeliveryStatus, Missing, VerificationResult};
 use domain::stats::{metrics_of, stat_day, territory_cells};
 use domain::text::{MessageText, Reason};
 use domain::{Actor, ClueId, Command, DivisionCode, Role};
-use store::{ClueStore, StoreError};
+use store::{StoreError, roles::*};
 use support::*;
 
 /// xorshift64*: a fixed, dependency-free sequence.

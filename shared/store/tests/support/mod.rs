@@ -13,9 +13,7 @@ use domain::text::{Address, Facts, Subject};
 use domain::{
     Bureau, BureauId, BureauKind, BureauLevel, ClueId, DivisionCode, Officer, OfficerId, Role,
 };
-use store::{
-    ClueStore, DynamoClueStore, IdempotencyKey, ReporterIdentity, StoreConfig, Submission,
-};
+use store::{DynamoClueStore, IdempotencyKey, ReporterIdentity, StoreConfig, Submission, roles::*};
 
 /// A store on a fresh moto with `template.yaml` deployed and the fixture bureaus stored.
 pub struct Env {
