@@ -3,8 +3,7 @@
 //! the county's officers and the city's overdue entry, each thing once however often (or
 //! concurrently) the sweep runs, and only index reads (no Scan).
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

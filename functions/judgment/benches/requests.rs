@@ -4,8 +4,7 @@
 //!
 //! `cargo bench -p judgment --bench requests --profile dev`
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 

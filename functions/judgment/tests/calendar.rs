@@ -3,8 +3,7 @@
 //! (timeline entry), an amendment of one 2027 holiday moving exactly the deadlines it touches,
 //! and clear refusals that store nothing.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 

@@ -3,8 +3,7 @@
 //! reminder, marking read, the WeChat binding (code, masked binding, unbind), and the clear
 //! 4xx answers to hostile input, which change nothing stored.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 

@@ -3,8 +3,7 @@
 //! a notice to each reporter, verification, stale versions and retries, concurrent officers,
 //! identity reveal, and the authorisation matrix over the route table.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 

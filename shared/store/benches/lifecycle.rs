@@ -6,8 +6,7 @@
 //!
 //! `cargo bench -p store --bench lifecycle --profile dev`
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::BTreeMap;
 

@@ -107,7 +107,8 @@
 //! - [`push_nonce`] — WeChat push nonces with the body's digest (a retry is not a replay).
 //! - [`attachments`] — evidence attachment records.
 //! - [`console`] — officer account state and inbox counts for the officer console.
-//! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
+//! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries).
+//! - [`bindings`] — officers' WeChat bindings and their single-use binding codes.
 //! - [`calendar`] — the working-day calendar's uploaded years and the cached current calendar.
 //! - [`sweep`] — the deadline sweep's pending index, index clean-up and supervisors' overdue entries.
 //! - [`roles`] — the role traits a function asks for ([`ClueStore`] is every role).
@@ -117,6 +118,7 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod bindings;
 pub mod calendar;
 pub mod console;
 pub mod delivery;
@@ -137,6 +139,7 @@ pub mod sweep;
 pub mod vault;
 
 pub use attachments::{Attachment, AttachmentSource, AttachmentStatus};
+pub use bindings::WechatBinding;
 pub use delivery::{AttemptState, Delivery, SendAttempt};
 pub use dynamo::{DynamoClueStore, StoreConfig};
 pub use error::StoreError;
@@ -147,7 +150,7 @@ pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission}
 pub use push_nonce::PushNonce;
 pub use reminders::{
     Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
-    ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
+    ReminderOutboxEntry, ReminderPage, StoredReminder,
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
 pub use roles::{

@@ -208,12 +208,12 @@ pub async fn the_inbox_lists_a_state_by_next_deadline_and_refuses_an_unknown_sta
         .inbox(&bid("land-330106"), "received", PageRequest::default())
         .await
         .expect("inbox");
-    assert_eq!(mine(&received), [a.clue_id.clone()]);
+    assert_eq!(mine(&received), vec![a.clue_id.clone()]);
     let accepted = s
         .inbox(&bid("land-330106"), "accepted", PageRequest::default())
         .await
         .expect("inbox");
-    assert_eq!(mine(&accepted), [b.clue_id.clone()]);
+    assert_eq!(mine(&accepted), vec![b.clue_id.clone()]);
     assert!(matches!(
         s.inbox(&bid("land-330106"), "nonsense", PageRequest::default())
             .await,
