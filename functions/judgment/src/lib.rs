@@ -38,7 +38,8 @@ use outbox::{NoticeQueue, enqueue_after_commit};
 use serde_json::{Value, json};
 use store::console::INBOX_STATES;
 use store::{
-    Block, Cursor, DynamoClueStore, PageRequest, ReportingStore, StoreError, StoredClue, roles::*,
+    Block, ClueCommands, ClueReads, Cursor, Directory, DynamoClueStore, IdentityVault, PageRequest,
+    ReportingStore, StoreError, StoredClue,
 };
 
 use crate::access::Access;

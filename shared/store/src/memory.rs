@@ -33,7 +33,7 @@ use crate::item::{Item, deadline_item, message_item, outbox_item, state_code_ok,
 use crate::keys::*;
 use crate::model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
 use crate::plan::{
-    Change, apply_events, counter_increments, decide_receipt, plan_writes, referenced_clue,
+    Change, Receipt, apply_events, counter_increments, plan_writes, referenced_clue,
     resolve_references,
 };
 use crate::vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
@@ -332,29 +332,18 @@ impl ClueCommands for InMemoryClueStore {
         let date = shanghai_date(now);
         let scope = state.scope_history(city)?.in_force(now).clone();
         let provisional = ClueNo::new(division, date, 1);
-        decide_receipt(
-            &submission,
-            provisional.clone(),
-            &reporter,
-            real_name,
-            &scope,
-            now,
-            &rules,
-        )?;
         let mut loaded = BTreeMap::new();
-        let actor = Actor::Reporter {
-            reporter: reporter.clone(),
-        };
-        let link = |clue_no: &ClueNo| Command::Resubmit {
-            new_clue: submission.clue_id.clone(),
-            new_clue_no: clue_no.clone(),
-        };
         if let Some(old) = &submission.resubmission_of {
             state.load([old.clone()], &mut loaded)?;
-            loaded[old]
-                .clue
-                .decide(&link(&provisional), &actor, now, &rules)?;
         }
+        let receipt = Receipt {
+            submission: &submission,
+            reporter: &reporter,
+            real_name,
+            scope: &scope,
+            earlier: Receipt::earlier(&submission, &loaded)?,
+        };
+        receipt.events(provisional, now, &rules)?;
         // Numbers are never reused: a receipt refused after this point leaves a gap.
         let seq = {
             let seq = state.sequences.entry((division, date)).or_insert(0);
@@ -362,22 +351,7 @@ impl ClueCommands for InMemoryClueStore {
             *seq
         };
         let clue_no = ClueNo::new(division, date, seq);
-        let mut events = decide_receipt(
-            &submission,
-            clue_no.clone(),
-            &reporter,
-            real_name,
-            &scope,
-            now,
-            &rules,
-        )?;
-        if let Some(old) = &submission.resubmission_of {
-            events.extend(
-                loaded[old]
-                    .clue
-                    .decide(&link(&clue_no), &actor, now, &rules)?,
-            );
-        }
+        let events = receipt.events(clue_no.clone(), now, &rules)?;
         let changes = apply_events(&loaded, Some(&submission.clue_id), &events)?;
         let received = Received {
             clue_id: submission.clue_id.clone(),

@@ -175,6 +175,72 @@ pub fn decide_receipt(
     domain::receive(cmd, scope, &actor, now, rules)
 }
 
+/// A receipt being decided: the submission, its reporter, the scope version it was consented
+/// under and, for a resubmission, the earlier clue (loaded) it links.
+#[derive(Debug, Clone, Copy)]
+pub struct Receipt<'a> {
+    pub submission: &'a Submission,
+    pub reporter: &'a ReporterKey,
+    pub real_name: bool,
+    pub scope: &'a ScopeVersion,
+    pub earlier: Option<&'a StoredClue>,
+}
+
+impl Receipt<'_> {
+    /// The earlier clue a resubmission names, from `loaded`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the submission names one that was not loaded.
+    pub fn earlier<'a>(
+        submission: &Submission,
+        loaded: &'a BTreeMap<ClueId, StoredClue>,
+    ) -> Result<Option<&'a StoredClue>, StoreError> {
+        submission
+            .resubmission_of
+            .as_ref()
+            .map(|id| {
+                loaded
+                    .get(id)
+                    .ok_or_else(|| StoreError::NotFound(format!("clue {id}")))
+            })
+            .transpose()
+    }
+
+    /// The receipt's events when numbered `clue_no`: the domain's receipt and, for a
+    /// resubmission, the earlier clue's link to it. A store decides first with a provisional
+    /// number, so that an invalid submission never takes one, then with the number taken.
+    ///
+    /// # Errors
+    /// The domain's refusal of either.
+    pub fn events(
+        &self,
+        clue_no: ClueNo,
+        now: DateTime<Utc>,
+        rules: &Rules<'_>,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut events = decide_receipt(
+            self.submission,
+            clue_no.clone(),
+            self.reporter,
+            self.real_name,
+            self.scope,
+            now,
+            rules,
+        )?;
+        if let Some(earlier) = self.earlier {
+            let actor = Actor::Reporter {
+                reporter: self.reporter.clone(),
+            };
+            let link = Command::Resubmit {
+                new_clue: self.submission.clue_id.clone(),
+                new_clue_no: clue_no,
+            };
+            events.extend(earlier.clue.decide(&link, &actor, now, rules)?);
+        }
+        Ok(events)
+    }
+}
+
 /// The statistics increments of `changes`, aggregated per (territory cell, day): each event
 /// counts for the clue whose timeline holds it, in that clue's county, city and province, on
 /// the Shanghai day of the event.

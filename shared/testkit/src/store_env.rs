@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::event::{Channel, Location};
-use domain::scope::{Category, CategoryChoice};
+use domain::scope::{Category, CategoryChoice, ScopeHistory};
 use domain::text::{Address, Facts, Subject};
 use domain::{
     Bureau, BureauId, BureauKind, BureauLevel, ClueId, DivisionCode, Officer, OfficerId, Role,
@@ -114,26 +114,36 @@ impl Env {
     }
 
     pub async fn submission(&self, clue: &str, division: &str, now: DateTime<Utc>) -> Submission {
-        let division = code(division);
-        let city = division.city().expect("city");
+        let city = code(division).city().expect("city");
         let history = self.store.scope_history(city).await.expect("scope");
-        Submission {
-            clue_id: ClueId::parse(clue).expect("id"),
-            location: Location {
-                division,
-                address: Address::parse("留下街道某村东侧农田").expect("address"),
-                gps: None,
-            },
-            subject: Some(Subject::parse("某建材公司").expect("subject")),
-            category: CategoryChoice::Annex(Category::FarmlandDestruction),
-            facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
-            evidence: Vec::new(),
-            evidence_left_out: Vec::new(),
-            notice_version: history.in_force(now).reporting_notice().version_id,
-            consent: true,
-            channel: Channel::H5,
-            resubmission_of: None,
-        }
+        submission_under(&history, clue, division, now)
+    }
+}
+
+/// A submission of clue `clue` at `division` (a county of the fixture bureaus), consenting to
+/// the reporting notice of `history` in force at `now`.
+pub fn submission_under(
+    history: &ScopeHistory,
+    clue: &str,
+    division: &str,
+    now: DateTime<Utc>,
+) -> Submission {
+    Submission {
+        clue_id: ClueId::parse(clue).expect("id"),
+        location: Location {
+            division: code(division),
+            address: Address::parse("留下街道某村东侧农田").expect("address"),
+            gps: None,
+        },
+        subject: Some(Subject::parse("某建材公司").expect("subject")),
+        category: CategoryChoice::Annex(Category::FarmlandDestruction),
+        facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
+        evidence: Vec::new(),
+        evidence_left_out: Vec::new(),
+        notice_version: history.in_force(now).reporting_notice().version_id,
+        consent: true,
+        channel: Channel::H5,
+        resubmission_of: None,
     }
 }
 

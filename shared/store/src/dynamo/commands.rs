@@ -20,7 +20,7 @@ use crate::item::*;
 use crate::keys::*;
 use crate::model::{CommandOutcome, Received, Submission};
 use crate::plan::{
-    Cancelled, Change, apply_events, decide_receipt, plan_writes, referenced_clue,
+    Cancelled, Change, Receipt, apply_events, decide_receipt, plan_writes, referenced_clue,
     resolve_references,
 };
 use crate::vault::{ReporterIdentity, VaultContext, seal};
@@ -250,48 +250,22 @@ impl ClueCommands for DynamoClueStore {
             history = self.scope_cached(city, true).await?;
             scope = scope_of(&history);
         }
-        decide_receipt(
-            &submission,
-            provisional.clone(),
-            &reporter,
-            real_name,
-            &scope,
-            now,
-            &rules,
-        )?;
         // A resubmission links the earlier clue (its reporter's, closed need_material).
         let mut loaded = BTreeMap::new();
-        let actor = Actor::Reporter {
-            reporter: reporter.clone(),
-        };
-        let link = |clue_no: &ClueNo| Command::Resubmit {
-            new_clue: submission.clue_id.clone(),
-            new_clue_no: clue_no.clone(),
-        };
         if let Some(old) = &submission.resubmission_of {
             self.load_clues([old.clone()], &mut loaded).await?;
-            loaded[old]
-                .clue
-                .decide(&link(&provisional), &actor, now, &rules)?;
         }
+        let receipt = Receipt {
+            submission: &submission,
+            reporter: &reporter,
+            real_name,
+            scope: &scope,
+            earlier: Receipt::earlier(&submission, &loaded)?,
+        };
+        receipt.events(provisional, now, &rules)?;
         let seq = self.next_sequence(&division, date).await?;
         let clue_no = ClueNo::new(division, date, seq);
-        let mut events = decide_receipt(
-            &submission,
-            clue_no.clone(),
-            &reporter,
-            real_name,
-            &scope,
-            now,
-            &rules,
-        )?;
-        if let Some(old) = &submission.resubmission_of {
-            events.extend(
-                loaded[old]
-                    .clue
-                    .decide(&link(&clue_no), &actor, now, &rules)?,
-            );
-        }
+        let events = receipt.events(clue_no.clone(), now, &rules)?;
         let sealed = seal(
             &self
                 .data_key(&VaultContext::clue(&submission.clue_id))

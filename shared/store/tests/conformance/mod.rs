@@ -64,29 +64,9 @@ pub async fn submission<S: Subject>(
     division: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Submission {
-    use domain::event::{Channel, Location};
-    use domain::scope::{Category, CategoryChoice};
-    use domain::text::{Address, Facts, Subject as Named};
-    let division = code(division);
-    let city = division.city().expect("city");
+    let city = code(division).city().expect("city");
     let history = s.scope_history(city).await.expect("scope");
-    Submission {
-        clue_id: cid(clue),
-        location: Location {
-            division,
-            address: Address::parse("留下街道某村东侧农田").expect("address"),
-            gps: None,
-        },
-        subject: Some(Named::parse("某建材公司").expect("subject")),
-        category: CategoryChoice::Annex(Category::FarmlandDestruction),
-        facts: Facts::parse("在基本农田上堆放建材并硬化地面。").expect("facts"),
-        evidence: Vec::new(),
-        evidence_left_out: Vec::new(),
-        notice_version: history.in_force(now).reporting_notice().version_id,
-        consent: true,
-        channel: Channel::H5,
-        resubmission_of: None,
-    }
+    submission_under(&history, clue, division, now)
 }
 
 async fn receive<S: Subject>(
