@@ -25,6 +25,7 @@ checks!(
     clues_are_numbered_per_county_and_day_and_found_by_id_number_and_reporter,
     the_inbox_lists_a_state_by_next_deadline_and_refuses_an_unknown_state,
     a_receipt_replays_and_refuses_another_payload_under_its_key,
+    a_resubmission_links_the_earlier_clue_and_only_its_reporter_may_make_it,
     a_command_versions_the_clue_replays_and_refuses_what_it_must,
     a_refused_command_stores_nothing,
     the_deadline_and_outbox_indexes_hold_what_is_open_and_owed,

@@ -40,6 +40,7 @@ pub async fn all<S: Subject>(s: &S) {
     clues_are_numbered_per_county_and_day_and_found_by_id_number_and_reporter(s).await;
     the_inbox_lists_a_state_by_next_deadline_and_refuses_an_unknown_state(s).await;
     a_receipt_replays_and_refuses_another_payload_under_its_key(s).await;
+    a_resubmission_links_the_earlier_clue_and_only_its_reporter_may_make_it(s).await;
     a_command_versions_the_clue_replays_and_refuses_what_it_must(s).await;
     a_refused_command_stores_nothing(s).await;
     the_deadline_and_outbox_indexes_hold_what_is_open_and_owed(s).await;
@@ -237,6 +238,50 @@ pub async fn a_receipt_replays_and_refuses_another_payload_under_its_key<S: Subj
         s.clue(&cid("cf-rcv-other")).await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+pub async fn a_resubmission_links_the_earlier_clue_and_only_its_reporter_may_make_it<S: Subject>(
+    s: &S,
+) {
+    let a = receive(s, "cf-resub-a", 191, "330110", at(9, 1)).await;
+    let h = as_officer(&handler("land-330110"));
+    let need_material = Command::Judge {
+        judgment: JudgmentRequest::NeedMaterial {
+            missing: vec![domain::event::Missing::Facts],
+        },
+        note: None,
+    };
+    s.execute(&a.clue_id, need_material, &h, at(9, 2), &key("cf-resub-1"))
+        .await
+        .expect("need material");
+    // Another reporter cannot resubmit it: nothing is stored, no number is taken.
+    let mut sub = submission(s, "cf-resub-x", "330110", at(9, 3)).await;
+    sub.resubmission_of = Some(a.clue_id.clone());
+    let refused = s
+        .receive(sub, identity(192), at(9, 3), &key("cf-resub-2"))
+        .await;
+    assert!(matches!(refused, Err(StoreError::Domain(_))), "{refused:?}");
+    assert!(matches!(
+        s.clue(&cid("cf-resub-x")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let mut sub = submission(s, "cf-resub-b", "330110", at(9, 3)).await;
+    sub.resubmission_of = Some(a.clue_id.clone());
+    let b = s
+        .receive(sub, identity(191), at(9, 3), &key("cf-resub-3"))
+        .await
+        .expect("resubmission");
+    assert_eq!(
+        b.clue_no.as_str(),
+        "330110-20260903-0001",
+        "the refusal took no number"
+    );
+    let earlier = s.clue(&a.clue_id).await.expect("a").clue;
+    assert_eq!(earlier.resubmitted_as, Some(b.clue_id.clone()));
+    assert_eq!(earlier.version, 3);
+    s.verify_timeline(&a.clue_id).await.expect("a verifies");
+    let new = s.clue(&b.clue_id).await.expect("b").clue;
+    assert_eq!(new.resubmission_of, Some(a.clue_id.clone()));
 }
 
 pub async fn a_command_versions_the_clue_replays_and_refuses_what_it_must<S: Subject>(s: &S) {
