@@ -28,8 +28,10 @@ use domain::{
 };
 
 use crate::error::StoreError;
-use crate::idempotency::{IdempotencyKey, fingerprint, record_item, replay};
-use crate::item::{Item, deadline_item, message_item, outbox_item, state_code_ok, to_json};
+use crate::idempotency::{
+    IdempotencyKey, command_fingerprint, receipt_fingerprint, record_item, replay,
+};
+use crate::item::{Item, deadline_item, message_item, outbox_item, state_code_ok};
 use crate::keys::*;
 use crate::model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
 use crate::plan::{
@@ -303,16 +305,7 @@ impl ClueCommands for InMemoryClueStore {
         now: DateTime<Utc>,
         key: &IdempotencyKey,
     ) -> Result<Received, StoreError> {
-        let keyer = self.keyer()?;
-        let reporter = keyer.key(&identity.openid);
-        let fp = fingerprint(
-            "receive",
-            &[
-                &to_json(&submission)?,
-                reporter.as_str(),
-                &keyer.fingerprint(&identity),
-            ],
-        );
+        let (reporter, fp) = receipt_fingerprint(self.keyer()?, &submission, &identity)?;
         let mut state = self.state();
         if let Some(mut received) = state.replay::<Received>(key, &fp)? {
             received.replayed = true;
@@ -391,10 +384,7 @@ impl ClueCommands for InMemoryClueStore {
         now: DateTime<Utc>,
         key: &IdempotencyKey,
     ) -> Result<CommandOutcome, StoreError> {
-        let fp = fingerprint(
-            "execute",
-            &[clue_id.as_str(), &to_json(&command)?, &to_json(actor)?],
-        );
+        let fp = command_fingerprint(clue_id, &command, actor)?;
         let mut state = self.state();
         if let Some(mut outcome) = state.replay::<CommandOutcome>(key, &fp)? {
             outcome.replayed = true;

@@ -15,7 +15,9 @@ use tracing::{instrument, warn};
 use super::{Committed, DynamoClueStore, IN_FLIGHT_ATTEMPTS, TransactionCancelled, reported};
 use crate::ClueCommands;
 use crate::error::StoreError;
-use crate::idempotency::{IdempotencyKey, fingerprint, record_item, replay};
+use crate::idempotency::{
+    IdempotencyKey, command_fingerprint, receipt_fingerprint, record_item, replay,
+};
 use crate::item::*;
 use crate::keys::*;
 use crate::model::{CommandOutcome, Received, Submission};
@@ -205,16 +207,7 @@ impl ClueCommands for DynamoClueStore {
         now: DateTime<Utc>,
         key: &IdempotencyKey,
     ) -> Result<Received, StoreError> {
-        let keyer = self.keyer()?;
-        let reporter = keyer.key(&identity.openid);
-        let fp = fingerprint(
-            "receive",
-            &[
-                &to_json(&submission)?,
-                reporter.as_str(),
-                &keyer.fingerprint(&identity),
-            ],
-        );
+        let (reporter, fp) = receipt_fingerprint(self.keyer()?, &submission, &identity)?;
         if let Some(item) = self.idempotency_record(key).await? {
             let mut r: Received = replay(&item, &fp)?;
             r.replayed = true;
@@ -329,10 +322,7 @@ impl ClueCommands for DynamoClueStore {
         now: DateTime<Utc>,
         key: &IdempotencyKey,
     ) -> Result<CommandOutcome, StoreError> {
-        let fp = fingerprint(
-            "execute",
-            &[clue_id.as_str(), &to_json(&command)?, &to_json(actor)?],
-        );
+        let fp = command_fingerprint(clue_id, &command, actor)?;
         for attempt in 0..IN_FLIGHT_ATTEMPTS {
             match self
                 .execute_once(clue_id, expected_version, &command, actor, now, key, &fp)
