@@ -3,8 +3,7 @@
 //! (wrong password, unknown user alike, wrong or reused code, lock-out, disabled officer,
 //! expired, rotated and revoked refresh), account administration, and the audit trail.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use api::{Req, Resp};
 use auth::token::KmsSigner;

@@ -9,8 +9,7 @@
 //! ```
 //! `BENCH_FILLER` changes the number of open deadlines not due (default 100 000).
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};

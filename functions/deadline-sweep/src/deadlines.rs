@@ -19,7 +19,10 @@ use domain::{Actor, Clue, Command, DeadlineKind, DomainError, Role};
 use outbox::{NoticeQueue, enqueue_reminders_after_commit};
 use serde::Serialize;
 use store::sweep::OverdueEntry;
-use store::{ClueStore, DeadlineEntry, DynamoClueStore, IdempotencyKey, StoreError};
+use store::{
+    ClueCommands, ClueReads, DeadlineEntry, DeadlineIndex, Directory, DynamoClueStore,
+    IdempotencyKey, StoreError,
+};
 use tracing::{info, warn};
 
 use crate::SweepError;

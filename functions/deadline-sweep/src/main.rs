@@ -14,11 +14,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use outbox::SqsNoticeQueue;
 use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
 use serde::Deserialize;
-use store::{DynamoClueStore, StoreConfig};
-
-/// The sweep reads indexes only: it derives no reporter keys and decrypts nothing.
-const NO_REPORTER_KEYS: &[u8] = b"sweep-derives-no-reporter-keys";
-const NO_PII_KEY: &str = "sweep-decrypts-nothing";
+use store::DynamoClueStore;
 
 #[derive(Debug)]
 struct Config {
@@ -62,11 +58,11 @@ async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = Config::from_env()?;
     let aws = runtime::aws_config().await;
-    let store = DynamoClueStore::new(
+    // The sweep reads indexes only: no identity vault, no reporter keys.
+    let store = DynamoClueStore::on_table(
         aws_sdk_dynamodb::Client::new(&aws),
-        aws_sdk_kms::Client::new(&aws),
-        StoreConfig::new(&config.table_name, NO_PII_KEY, NO_REPORTER_KEYS),
-    )?;
+        config.table_name.clone(),
+    );
     let queue = SqsNoticeQueue::new(
         aws_sdk_sqs::Client::new(&aws),
         config.notice_queue_url.clone(),

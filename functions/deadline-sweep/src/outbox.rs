@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::event::DeliveryStatus;
 use outbox::{NoticeQueue, enqueue_after_commit, enqueue_reminders_after_commit};
-use store::{ClueStore, DynamoClueStore, OutboxEntry, ReminderOutboxEntry, StoreError};
+use store::{DynamoClueStore, NoticeOutbox, OutboxEntry, ReminderOutboxEntry, StoreError};
 use tracing::{info, warn};
 
 use crate::SweepError;

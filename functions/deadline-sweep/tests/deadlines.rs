@@ -3,8 +3,7 @@
 //! the county's officers and the city's overdue entry, each thing once however often (or
 //! concurrently) the sweep runs, and only index reads (no Scan).
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +21,7 @@ use domain::reminder::ReminderKind;
 use domain::wechat_binding::BindingCode;
 use domain::{EventKind, Role};
 use outbox::MemoryNoticeQueue;
-use store::{ClueStore, DynamoClueStore, StoreConfig};
+use store::{DynamoClueStore, StoreConfig, roles::*};
 use support::*;
 
 /// DynamoDB requests by operation (`x-amz-target`), as the SDK sends them.

@@ -5,8 +5,7 @@
 //! overdue entry, once however often the sweep runs; the late answer shows on the timeline and in
 //! the province's supervision list.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -16,7 +15,8 @@ use domain::reminder::{ReminderKind, ReminderRecipient};
 use domain::text::{MessageText, Reason};
 use domain::{Command, DeadlineStatus, EventKind, JudgmentRequest, Role};
 use outbox::MemoryNoticeQueue;
-use store::{ClueStore, DynamoClueStore};
+use store::DynamoClueStore;
+use store::roles::*;
 use support::*;
 
 fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {

@@ -16,7 +16,8 @@ use domain::{Bureau, Clue};
 use sheets::{Cell, Export, Format};
 use store::console::INBOX_STATES;
 use store::exports::ExportJob;
-use store::{ClueStore, DynamoClueStore, PageRequest, StoreError};
+use store::roles::*;
+use store::{DynamoClueStore, PageRequest, StoreError};
 
 /// Rows between two progress records.
 pub const PROGRESS_EVERY: u64 = 2_000;

@@ -10,7 +10,7 @@ use chrono::Utc;
 use domain::reminder::{ReminderKind, ReminderRecipient};
 use domain::wechat_binding::BindingCode;
 use domain::{Command, Officer, OfficerId, Role};
-use store::ClueStore;
+use store::roles::*;
 use support::store_support::{as_officer, bid, identity, key};
 use support::{World, text_msg};
 

@@ -12,7 +12,7 @@ use chrono::Utc;
 use domain::event::Missing;
 use domain::{ClueId, Command, JudgmentRequest};
 use serde_json::{Value, json};
-use store::ClueStore;
+use store::roles::*;
 use support::World;
 use support::store_support::{as_officer, handler, key};
 

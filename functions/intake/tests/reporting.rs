@@ -5,7 +5,7 @@ mod support;
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use store::{AttachmentStatus, ClueStore, PageRequest};
+use store::{AttachmentStatus, PageRequest, roles::*};
 use support::{PUBLIC, World, event_msg, image_msg, text_msg};
 
 const OPENID: &str = "oChatReporter0000000000001";

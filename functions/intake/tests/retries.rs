@@ -7,7 +7,7 @@
 mod support;
 
 use chrono::Utc;
-use store::{ClueStore, PageRequest};
+use store::{PageRequest, roles::*};
 use support::{World, text_msg};
 use wechat_sim::defaults;
 

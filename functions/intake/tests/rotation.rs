@@ -10,7 +10,8 @@ use chrono::Utc;
 use keyring::Keyring;
 use serde_json::{Value, json};
 use session::SessionKey;
-use store::{ClueStore, DynamoClueStore, ReporterKeyer, StoreConfig};
+use store::roles::*;
+use store::{DynamoClueStore, ReporterKeyer, StoreConfig};
 use support::{World, store_support};
 
 /// The reporter-key secret's new version (the old one is `store_support::SECRET`).

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use domain::scope::{ExclusionRule, ExtraCategory, Filing, ScopeVersion};
 use domain::{DivisionCode, scope::Exclusion};
 use serde_json::Value;
-use store::ClueStore;
+use store::roles::*;
 use support::World;
 
 fn t(d: u32, h: u32) -> DateTime<Utc> {

@@ -4,8 +4,7 @@
 //!
 //! `cargo bench -p judgment --bench requests --profile dev`
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 
@@ -13,7 +12,7 @@ use api::Req;
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use store::{DynamoClueStore, ReportingStore, StoreConfig, roles::*};
 use support::{Env, at, officer};
 
 fn request(method: &str, path: &str, sub: &str, body: Option<Value>, key: &str) -> Req {

@@ -6,8 +6,7 @@
 //!
 //! `cargo bench -p judgment --bench statistics --profile dev`
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,7 +17,8 @@ use chrono::NaiveDate;
 use domain::{DivisionCode, Divisions};
 use judgment::App;
 use outbox::MemoryNoticeQueue;
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use store::roles::*;
+use store::{DynamoClueStore, ReportingStore, StoreConfig};
 use support::{Env, at, officer};
 
 const METRICS: [(&str, i64); 24] = [
@@ -102,6 +102,7 @@ fn main() {
             reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
             notices: MemoryNoticeQueue::default(),
             evidence: None,
+            exports: None,
         };
         let sup = officer("zj-sup", "land-330000", &[domain::Role::Supervisor]);
         env.store.put_officer(&sup).await.expect("officer");

@@ -16,7 +16,8 @@ use domain::figures::{Figures, Period};
 use domain::{Bureau, BureauDirectory, Officer};
 use serde_json::{Value, json};
 use store::bulletins::Written;
-use store::{ClueStore, DynamoClueStore, StoreError};
+use store::roles::*;
+use store::{DynamoClueStore, StoreError};
 
 use crate::actions;
 use crate::store_error;

@@ -11,7 +11,7 @@ use api::{ApiError, Resp};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{CalendarError, Officer, Role, WorkingCalendar};
 use serde_json::json;
-use store::{ClueStore, DynamoClueStore};
+use store::{Directory, DynamoClueStore};
 
 use crate::store_error;
 

@@ -50,7 +50,8 @@ use outbox::{NoticeQueue, enqueue_after_commit};
 use serde_json::{Value, json};
 use store::console::INBOX_STATES;
 use store::{
-    Block, ClueStore, Cursor, DynamoClueStore, PageRequest, ReportingStore, StoreError, StoredClue,
+    Block, ClueCommands, ClueReads, Cursor, Directory, DynamoClueStore, IdentityVault, PageRequest,
+    ReportingStore, StoreError, StoredClue,
 };
 
 use crate::access::Access;

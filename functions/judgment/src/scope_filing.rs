@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use domain::scope_filing::{FilingError, ScopeProposal, file, may_acknowledge};
 use domain::{BureauLevel, DivisionCode, Officer, Role};
 use serde_json::{Value, json};
+use store::roles::*;
 use store::scope_filing::FiledScope;
-use store::{ClueStore, DynamoClueStore, StoreError};
+use store::{DynamoClueStore, StoreError};
 
 use crate::store_error;
 

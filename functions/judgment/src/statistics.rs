@@ -9,7 +9,8 @@ use domain::calendar::shanghai_date;
 use domain::figures::{Figures, FiguresError, Granularity, Period, series};
 use domain::{BureauDirectory, DivisionCode, DivisionLevel, Divisions, Officer};
 use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore};
+use store::DynamoClueStore;
+use store::roles::*;
 
 use crate::store_error;
 

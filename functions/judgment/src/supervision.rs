@@ -14,8 +14,9 @@ use domain::text::Reason;
 use domain::{Actor, BureauId, Clue, Command, Officer, Role};
 use serde::Deserialize;
 use serde_json::json;
+use store::roles::*;
 use store::supervision::SupervisionEntry;
-use store::{ClueStore, DynamoClueStore, IdempotencyKey, PageRequest, StoreError};
+use store::{DynamoClueStore, IdempotencyKey, PageRequest, StoreError};
 
 use crate::store_error;
 

@@ -5,7 +5,8 @@
 use api::{ApiError, Req, Resp};
 use domain::Officer;
 use serde_json::json;
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreError};
+use store::roles::*;
+use store::{DynamoClueStore, ReportingStore, StoreError};
 
 use crate::store_error;
 

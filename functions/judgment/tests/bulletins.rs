@@ -4,8 +4,7 @@
 //! retries change nothing; the XLSX and CSV files read back equal the figures the API returns;
 //! the clue list goes through the export queue, the worker and the bucket to a presigned link.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::io::Cursor;
 
@@ -16,7 +15,8 @@ use domain::{Officer, Role};
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use store::roles::*;
+use store::{DynamoClueStore, ReportingStore, StoreConfig};
 use support::{Env, at, officer};
 
 struct World {

@@ -3,8 +3,7 @@
 //! (timeline entry), an amendment of one 2027 holiday moving exactly the deadlines it touches,
 //! and clear refusals that store nothing.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 
@@ -14,7 +13,7 @@ use chrono_tz::Asia::Shanghai;
 use domain::{EventKind, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{ClueStore, DynamoClueStore, StoreConfig};
+use store::{DynamoClueStore, StoreConfig, roles::*};
 use support::{Env, officer};
 
 fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {

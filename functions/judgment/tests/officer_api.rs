@@ -3,8 +3,7 @@
 //! reminder, marking read, the WeChat binding (code, masked binding, unbind), and the clear
 //! 4xx answers to hostile input, which change nothing stored.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 
@@ -16,7 +15,7 @@ use domain::wechat_binding::BindingCode;
 use domain::{ClueId, ClueNo, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{ClueStore, DynamoClueStore, StoreConfig};
+use store::{DynamoClueStore, StoreConfig, roles::*};
 use support::{Env, officer};
 
 /// The token proves only the subject: bureau and roles come from the table.

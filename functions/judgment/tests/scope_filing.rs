@@ -3,14 +3,13 @@
 //! acknowledges it (once); clues keep the reporting notice version they were reported under and
 //! show it, while clues after the effective time get the new one.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 mod world;
 
 use chrono::{DateTime, Utc};
 use domain::Role;
 use serde_json::{Value, json};
-use store::ClueStore;
+use store::roles::*;
 use support::at;
 use world::{World, ok, refused};
 

@@ -2,8 +2,7 @@
 //! city its counties, the province its cities and any division below; each child's figures and
 //! the trend series come from the counters; hostile parameters get a clear 400 or 404.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 
@@ -11,7 +10,8 @@ use api::Req;
 use domain::{Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{ClueStore, DynamoClueStore, StoreConfig};
+use store::roles::*;
+use store::{DynamoClueStore, StoreConfig};
 use support::{Env, at, officer};
 
 fn stats_req(o: &Officer, query: &[(&str, &str)]) -> Req {

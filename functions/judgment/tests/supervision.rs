@@ -3,8 +3,7 @@
 //! lists its supervisions with the answers and closes; a sibling county never sees it; only the
 //! supervising bureau closes.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 mod world;
 
 use domain::Role;

@@ -2,8 +2,7 @@
 //! marks of its own territory (county, city, province), never another's; the ministry has no
 //! territory to list; the paging cursor cannot leave the territory.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::HashMap;
 
@@ -12,7 +11,8 @@ use chrono::Utc;
 use domain::{ClueId, ClueNo, DivisionCode, Officer, Role};
 use judgment::App;
 use outbox::MemoryNoticeQueue;
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use store::roles::*;
+use store::{DynamoClueStore, ReportingStore, StoreConfig};
 use support::{Env, officer};
 
 async fn get(

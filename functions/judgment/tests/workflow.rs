@@ -3,8 +3,7 @@
 //! a notice to each reporter, verification, stale versions and retries, concurrent officers,
 //! identity reveal, and the authorisation matrix over the route table.
 
-#[path = "../../../shared/store/tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 mod world;
 
 use api::Req;
@@ -12,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use domain::Role;
 use judgment::{ROUTES, Route};
 use serde_json::json;
-use store::ClueStore;
+use store::roles::*;
 use support::{at, officer};
 use world::{World, claims, ok, refused};
 

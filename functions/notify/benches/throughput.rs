@@ -11,7 +11,7 @@ mod support;
 use std::time::Duration;
 
 use outbox::enqueue_after_commit;
-use store::ClueStore;
+use store::roles::*;
 use support::Bench;
 use support::fixtures::{at, identity, key};
 

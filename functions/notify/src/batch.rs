@@ -89,6 +89,19 @@ pub struct BatchReport {
     pub held_back: usize,
 }
 
+/// What became of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handled {
+    /// Done with: deleted from the queue.
+    Done,
+    /// Failed for now: received again after the backoff.
+    Retry,
+    /// Retrying cannot help (a body that is no message, a store error that is not
+    /// [`store::StoreError::is_retryable`]): visible again at once, so it reaches the
+    /// dead-letter queue after the queue's `maxReceiveCount` instead of backing off first.
+    Hopeless,
+}
+
 fn jitter() -> f64 {
     let mut b = [0u8; 2];
     if getrandom::fill(&mut b).is_err() {
@@ -124,16 +137,19 @@ where
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(1);
             let span = tracing::info_span!("notice", %message_id, receives);
-            let ok = if failed_groups.contains(&group) {
+            let handled = if failed_groups.contains(&group) {
                 report.held_back += 1;
-                false
+                Handled::Retry
             } else {
                 self.one(record, &mut report).instrument(span).await
             };
-            if !ok {
+            if handled != Handled::Done {
                 failed_groups.insert(group);
                 if let Some(handle) = record.receipt_handle.as_deref() {
-                    let delay = self.backoff.delay(receives, jitter());
+                    let delay = match handled {
+                        Handled::Hopeless => Duration::ZERO,
+                        _ => self.backoff.delay(receives, jitter()),
+                    };
                     if let Err(e) = self.visibility.retry_after(handle, delay).await {
                         warn!(%message_id, error = %e, "visibility not changed; the queue's default applies");
                     }
@@ -154,8 +170,8 @@ where
         (response, report)
     }
 
-    /// Whether the record is done with.
-    async fn one(&self, record: &SqsMessage, report: &mut BatchReport) -> bool {
+    /// What became of the record.
+    async fn one(&self, record: &SqsMessage, report: &mut BatchReport) -> Handled {
         let message = match QueueMessage::parse(record.body.as_deref().unwrap_or_default()) {
             Ok(QueueMessage::Notice(m)) => m,
             Ok(QueueMessage::Reminder(m)) => {
@@ -170,7 +186,7 @@ where
                 // Never deliverable: it goes to the dead-letter queue for a person to look at.
                 error!(error = %e, "message body is not a notice message");
                 report.retried += 1;
-                return false;
+                return Handled::Hopeless;
             }
         };
         let span =
@@ -187,8 +203,8 @@ where
         Self::account(outcome, report)
     }
 
-    /// Counts an outcome; whether the record is done with.
-    fn account(outcome: Result<Outcome, store::StoreError>, report: &mut BatchReport) -> bool {
+    /// Counts an outcome; what became of the record.
+    fn account(outcome: Result<Outcome, store::StoreError>, report: &mut BatchReport) -> Handled {
         match outcome {
             Ok(o) => {
                 match &o {
@@ -206,12 +222,21 @@ where
                         warn!(%reason, "notice not delivered; retried later");
                     }
                 }
-                o.acknowledges()
+                if o.acknowledges() {
+                    Handled::Done
+                } else {
+                    Handled::Retry
+                }
+            }
+            Err(e) if e.is_retryable() => {
+                report.retried += 1;
+                warn!(error = %e, "store failed; retried later");
+                Handled::Retry
             }
             Err(e) => {
                 report.retried += 1;
-                warn!(error = %e, "store failed; retried later");
-                false
+                error!(error = %e, code = e.code(), "store refused the message; not backed off, it goes to the dead-letter queue");
+                Handled::Hopeless
             }
         }
     }
@@ -296,6 +321,37 @@ mod tests {
         assert_eq!(n.sender.subscribed.lock().expect("lock").len(), 0);
         let delays = n.visibility.0.lock().expect("lock").clone();
         assert_eq!(delays.len(), 3);
-        assert!(delays.iter().all(|(_, d)| *d >= Duration::from_secs(10)));
+        assert!(
+            delays[..2]
+                .iter()
+                .all(|(_, d)| *d >= Duration::from_secs(10))
+        );
+        // A body that is no message cannot heal: visible again at once, on to the DLQ.
+        assert_eq!(delays[2], ("rh-m3".to_owned(), Duration::ZERO));
+    }
+
+    #[test]
+    fn a_store_error_that_cannot_heal_is_not_backed_off() {
+        type N = Notifier<crate::deliver::tests::FakeStore, FakeSender, FixedClock, Delays>;
+        let mut report = BatchReport::default();
+        assert_eq!(
+            N::account(Err(store::StoreError::Conflict), &mut report),
+            Handled::Retry
+        );
+        assert_eq!(
+            N::account(
+                Err(store::StoreError::Malformed {
+                    key: "CLUE#c1".into(),
+                    reason: "no data".into()
+                }),
+                &mut report
+            ),
+            Handled::Hopeless
+        );
+        assert_eq!(
+            N::account(Err(store::StoreError::Invalid("cursor")), &mut report),
+            Handled::Hopeless
+        );
+        assert_eq!(report.retried, 3);
     }
 }

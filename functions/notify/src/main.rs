@@ -12,12 +12,8 @@ use notify::{Backoff, Notifier, ReminderTemplate, SqsVisibility, SystemClock, Te
 use runtime::secrets::secret_string;
 use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
 use secrecy::SecretString;
-use store::{DynamoClueStore, StoreConfig};
+use store::DynamoClueStore;
 use wechat::{ApiClient, ApiConfig, InMemoryTokenCache, SubscribeMessage, WechatError};
-
-/// `notify` derives no reporter keys (it reads clues by id): the store's keyed hash is given a
-/// placeholder secret it never uses.
-const NO_REPORTER_KEYS: &[u8] = b"notify-derives-no-reporter-keys";
 
 #[derive(Debug)]
 struct Config {
@@ -132,11 +128,12 @@ async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = Config::from_env()?;
     let aws = runtime::aws_config().await;
-    let store = DynamoClueStore::new(
+    // The vault gives notices their recipient; notify keys no reporters (it reads clues by id).
+    let store = DynamoClueStore::on_table(
         aws_sdk_dynamodb::Client::new(&aws),
-        aws_sdk_kms::Client::new(&aws),
-        StoreConfig::new(&config.table_name, &config.pii_key_id, NO_REPORTER_KEYS),
-    )?;
+        config.table_name.clone(),
+    )
+    .with_vault(aws_sdk_kms::Client::new(&aws), config.pii_key_id.clone());
     let sender = LazyWechat {
         secrets: aws_sdk_secretsmanager::Client::new(&aws),
         secret_arn: config.wechat_secret_arn,

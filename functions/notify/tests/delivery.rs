@@ -14,7 +14,7 @@ use domain::text::Address;
 use domain::{ClueId, Command, NoticeContent};
 use outbox::enqueue_after_commit;
 use serde_json::json;
-use store::{AttemptState, ClueStore, Submission};
+use store::{AttemptState, Submission, roles::*};
 use support::fixtures::{as_officer, at, bounded, code, handler, identity, key};
 use support::{Bench, MAX_RECEIVE_COUNT, notice_of, spec_texts};
 use wechat::{SubscribeMessage, WechatError};

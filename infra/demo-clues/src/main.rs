@@ -27,9 +27,9 @@ use domain::{
     Actor, BureauId, ClueId, ClueSummary, Command, DivisionCode, Officer, OfficerId, Role,
 };
 use outbox::MemoryNoticeQueue;
+use store::roles::*;
 use store::{
-    ClueStore, DynamoClueStore, IdempotencyKey, ReporterIdentity, StoreConfig, StoreError,
-    Submission,
+    DynamoClueStore, IdempotencyKey, ReporterIdentity, StoreConfig, StoreError, Submission,
 };
 
 /// A local demo value (the reporter keys of demo clues are not the intake's).
@@ -173,20 +173,22 @@ impl Demo {
         };
         let sub = Submission {
             clue_id: id.clone(),
-            location: Location {
-                division,
-                address: Address::parse(&address).map_err(|e| anyhow::anyhow!("{e:?}"))?,
-                gps: None,
+            report: domain::report::Report {
+                location: Location {
+                    division,
+                    address: Address::parse(&address).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+                    gps: None,
+                },
+                subject: Some(Subject::parse(&subject).map_err(|e| anyhow::anyhow!("{e:?}"))?),
+                category: CategoryChoice::Annex(category),
+                facts: Facts::parse(&facts).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+                evidence_left_out: Vec::new(),
+                notice_version: history.in_force(at).reporting_notice().version_id,
+                consent: true,
+                channel,
+                resubmission_of: None,
             },
-            subject: Some(Subject::parse(&subject).map_err(|e| anyhow::anyhow!("{e:?}"))?),
-            category: CategoryChoice::Annex(category),
-            facts: Facts::parse(&facts).map_err(|e| anyhow::anyhow!("{e:?}"))?,
             evidence: Vec::new(),
-            evidence_left_out: Vec::new(),
-            notice_version: history.in_force(at).reporting_notice().version_id,
-            consent: true,
-            channel,
-            resubmission_of: None,
         };
         let reporter = 1 + self.rng.below(40);
         let identity = ReporterIdentity {

@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{Datelike, FixedOffset, Utc};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use store::ClueStore;
+use store::roles::*;
 use support::{LocalHost, ORIGIN, REGION, aws, bin_dir, create_officer, now_unix};
 use testkit::{Deploy, MotoServer, Stack};
 

@@ -6,8 +6,7 @@
 //!
 //! `cargo bench -p store --bench lifecycle --profile dev`
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use testkit::store_env as support;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +14,7 @@ use domain::command::JudgmentRequest;
 use domain::event::{DeliveryStatus, VerificationResult};
 use domain::{Actor, Command};
 use store::meter::Usage;
-use store::{ClueStore, DynamoClueStore};
+use store::{DynamoClueStore, roles::*};
 use support::*;
 
 const MINIMUM_REQUESTS: u64 = 12;

@@ -29,7 +29,7 @@ use crate::dynamo::{DynamoClueStore, Query, reported};
 use crate::error::StoreError;
 use crate::item::{Item, get_s, key, n, parse_instant, s};
 use crate::meter::{item_size, write_units};
-use crate::{ClueStore, DeadlineEntry, IdempotencyKey};
+use crate::{ClueCommands, DeadlineEntry, DeadlineIndex, IdempotencyKey};
 
 /// The longest a function keeps the calendar before reading it again: an upload takes effect
 /// everywhere within this time (at once in the function that made it).

@@ -38,7 +38,7 @@ use domain::{Actor, ClueId, Command, Divisions, DomainError, NoticeId, WorkingCa
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::ClueStore;
+use crate::ClueReads;
 use crate::attempt::Attempt;
 use crate::dynamo::{Committed, DynamoClueStore, IN_FLIGHT_ATTEMPTS, Query, SkCond, reported};
 use crate::error::StoreError;

@@ -73,6 +73,25 @@ impl StoreError {
         }
     }
 
+    /// Whether trying the same thing again may succeed: a conflict (decide again on the new
+    /// state) or a failed AWS call. A queue handler retries these and drops the others (a
+    /// malformed message or a refused command is not retried forever).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Conflict | Self::Sdk { .. } => true,
+            Self::NotFound(_)
+            | Self::IdempotencyMismatch
+            | Self::Domain(_)
+            | Self::Tampered { .. }
+            | Self::TooLarge { .. }
+            | Self::MergeGroupFull(_)
+            | Self::Malformed { .. }
+            | Self::Vault(_)
+            | Self::Invalid(_)
+            | Self::Unconfigured(_) => false,
+        }
+    }
+
     /// A stable, machine-readable code for API error bodies.
     pub fn code(&self) -> &'static str {
         match self {

@@ -59,6 +59,36 @@ pub(crate) fn fingerprint(op: &str, parts: &[&str]) -> String {
     hex::encode(h.finalize())
 }
 
+/// A receipt's reporter key and fingerprint (the submission, its reporter, the identity).
+pub(crate) fn receipt_fingerprint(
+    keyer: &crate::vault::ReporterKeyer,
+    submission: &crate::model::Submission,
+    identity: &crate::vault::ReporterIdentity,
+) -> Result<(domain::ReporterKey, String), StoreError> {
+    let reporter = keyer.key(&identity.openid);
+    let fp = fingerprint(
+        "receive",
+        &[
+            &to_json(submission)?,
+            reporter.as_str(),
+            &keyer.fingerprint(identity),
+        ],
+    );
+    Ok((reporter, fp))
+}
+
+/// A command's fingerprint (the clue, the command, who gives it).
+pub(crate) fn command_fingerprint(
+    clue: &domain::ClueId,
+    command: &domain::Command,
+    actor: &domain::Actor,
+) -> Result<String, StoreError> {
+    Ok(fingerprint(
+        "execute",
+        &[clue.as_str(), &to_json(command)?, &to_json(actor)?],
+    ))
+}
+
 /// The record item of `key` holding `result`.
 pub(crate) fn record_item<T: Serialize>(
     key_: &IdempotencyKey,

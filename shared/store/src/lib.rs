@@ -1,5 +1,7 @@
-//! The clue store: every read and write of clue data goes through [`ClueStore`], implemented on
-//! the one DynamoDB table of `template.yaml` by [`DynamoClueStore`]. A command's events, the
+//! The clue store: every read and write of clue data goes through the store's roles ([`roles`]:
+//! [`ClueCommands`], [`ClueReads`], [`Directory`], …; [`ClueStore`] is all of them), implemented on
+//! the one DynamoDB table of `template.yaml` by [`DynamoClueStore`] and in memory, with the same
+//! semantics, by [`InMemoryClueStore`] (for handler tests; a conformance suite runs against both). A command's events, the
 //! clues' new states, their index entries, the notices owed (outbox) and the statistics counters
 //! are written in **one** `TransactWriteItems`, conditioned on the version of every clue it
 //! touches (optimistic locking): of two concurrent commands on a clue exactly one wins, the other
@@ -64,14 +66,14 @@
 //! Reminders and bindings in detail (every item, pattern and cost): [`reminders`].
 //!
 //! # Writes
-//! - **Command** ([`ClueStore::execute`]): BatchGetItem (clue + idempotency record, consistent),
+//! - **Command** ([`ClueCommands::execute`]): BatchGetItem (clue + idempotency record, consistent),
 //!   the domain decides, then one `TransactWriteItems` with: each touched clue's item (`Put`,
 //!   condition `version = :expected`), its new timeline entries and message copies
 //!   (`attribute_not_exists`), its deadline index items (put new/changed, delete closed), its
 //!   outbox items, one `ADD` per statistics (cell, day) with the increments aggregated first (a
 //!   transaction cannot touch an item twice), and the idempotency record
 //!   (`attribute_not_exists`). Minimum: **2 requests**.
-//! - **Receipt** ([`ClueStore::receive`]): GetItem of the idempotency record, UpdateItem of the
+//! - **Receipt** ([`ClueCommands::receive`]): GetItem of the idempotency record, UpdateItem of the
 //!   county's daily sequence (the clue number), one `TransactWriteItems` with the clue, its
 //!   timeline, deadlines, receipt notice, vault item, counters and idempotency record. Minimum:
 //!   **2 requests** (sequence + transaction), 3 as built.
@@ -106,17 +108,21 @@
 //! - [`push_nonce`] — WeChat push nonces with the body's digest (a retry is not a replay).
 //! - [`attachments`] — evidence attachment records.
 //! - [`console`] — officer account state and inbox counts for the officer console.
-//! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries) and officers' WeChat bindings.
+//! - [`reminders`] — officer reminders (console list, read state, WeChat deliveries).
+//! - [`bindings`] — officers' WeChat bindings and their single-use binding codes.
 //! - [`calendar`] — the working-day calendar's uploaded years and the cached current calendar.
 //! - [`scope_filing`] — cities' scope versions as filed, the province's list, acknowledgment.
 //! - [`supervision`] — 督办 index items and lists (by the supervising and the handling bureau).
 //! - [`sweep`] — the deadline sweep's pending index, index clean-up and supervisors' overdue entries.
-//! - [`dynamo`] — [`DynamoClueStore`].
+//! - [`roles`] — the role traits a function asks for ([`ClueStore`] is every role).
+//! - [`dynamo`] — [`DynamoClueStore`] (commands, reads and directory in its submodules).
+//! - [`memory`] — [`InMemoryClueStore`], the in-memory twin.
 //! - [`error`] — [`StoreError`].
 
 pub mod accounts;
 pub mod attachments;
 pub mod attempt;
+pub mod bindings;
 pub mod bulletins;
 pub mod calendar;
 pub mod console;
@@ -127,6 +133,7 @@ pub mod exports;
 pub mod idempotency;
 pub mod item;
 pub mod keys;
+pub mod memory;
 pub mod meter;
 pub mod model;
 pub mod plan;
@@ -134,6 +141,7 @@ pub mod push_nonce;
 pub mod reminder_issuer;
 pub mod reminders;
 pub mod reporting;
+pub mod roles;
 pub mod scope_filing;
 pub mod statistics;
 pub mod supervision;
@@ -141,243 +149,28 @@ pub mod surge;
 pub mod sweep;
 pub mod vault;
 
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::sync::Arc;
-
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::scope::{ScopeHistory, ScopeVersion};
-use domain::text::Reason;
-use domain::timeline::{Head, TimelineEntry};
-use domain::{
-    Actor, Bureau, BureauDirectory, BureauId, ClueId, ClueNo, Command, DivisionCode, Officer,
-    OfficerId, ReporterKey,
-};
-
 pub use attachments::{Attachment, AttachmentSource, AttachmentStatus};
 pub use attempt::{Attempt, AttemptState};
+pub use bindings::WechatBinding;
 pub use delivery::{Delivery, SendAttempt};
 pub use dynamo::{DynamoClueStore, StoreConfig};
 pub use error::StoreError;
 pub use idempotency::IdempotencyKey;
 pub use item::{DeadlineEntry, Message, OutboxEntry, StoredClue};
+pub use memory::InMemoryClueStore;
 pub use model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
 pub use push_nonce::PushNonce;
 pub use reminder_issuer::ReminderIssuer;
 pub use reminders::{
     Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
-    ReminderOutboxEntry, ReminderPage, StoredReminder, WechatBinding,
+    ReminderOutboxEntry, ReminderPage, StoredReminder,
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
+pub use roles::{
+    BindingCodes, ClueCommands, ClueReads, ClueStore, DeadlineIndex, Directory, IdentityVault,
+    NoticeOutbox, Scopes, Statistics,
+};
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, ReporterKeys, VaultContext};
 
 /// The most clues one primary may have merged into it (see "Bounds").
 pub const MAX_MERGE_MEMBERS: usize = 15;
-
-/// Everything functions do with clue data. Implemented on DynamoDB by [`DynamoClueStore`].
-pub trait ClueStore: Send + Sync {
-    /// Stores a new clue: allocates its `clue_no`, decides the receipt in the domain and writes the
-    /// clue, its timeline, deadlines, the receipt notice (outbox), the encrypted identity and the
-    /// counters in one transaction. A resubmission also links the earlier clue, atomically.
-    ///
-    /// # Errors
-    /// [`StoreError::Domain`] when the domain refuses the submission (nothing is written, no number
-    /// is taken); [`StoreError::IdempotencyMismatch`]; [`StoreError::Conflict`].
-    fn receive(
-        &self,
-        submission: Submission,
-        identity: ReporterIdentity,
-        now: DateTime<Utc>,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<Received, StoreError>> + Send;
-
-    /// Decides `command` on a clue and stores everything it changes atomically.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when the clue (or a clue the command touches) changed since it was
-    /// read; [`StoreError::Domain`] when refused; [`StoreError::IdempotencyMismatch`];
-    /// [`StoreError::NotFound`]; [`StoreError::MergeGroupFull`].
-    fn execute(
-        &self,
-        clue: &ClueId,
-        command: Command,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<CommandOutcome, StoreError>> + Send;
-
-    /// [`ClueStore::execute`], refused with [`StoreError::Conflict`] unless the clue is still at
-    /// `expected_version` (when given): the version the officer saw when deciding (If-Match).
-    ///
-    /// # Errors
-    /// As [`ClueStore::execute`].
-    fn execute_if_version(
-        &self,
-        clue: &ClueId,
-        expected_version: Option<u64>,
-        command: Command,
-        actor: &Actor,
-        now: DateTime<Utc>,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<CommandOutcome, StoreError>> + Send;
-
-    /// A clue by id (consistent read).
-    fn clue(&self, id: &ClueId) -> impl Future<Output = Result<StoredClue, StoreError>> + Send;
-
-    /// A clue by the number the reporter quotes.
-    fn clue_by_no(
-        &self,
-        no: &ClueNo,
-    ) -> impl Future<Output = Result<Option<StoredClue>, StoreError>> + Send;
-
-    /// A reporter's clues, newest first.
-    fn reporter_clues(
-        &self,
-        reporter: &ReporterKey,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Page<StoredClue>, StoreError>> + Send;
-
-    /// A bureau's clues in `state` (a [`domain::ClueState::code`]); open ones by next deadline.
-    fn inbox(
-        &self,
-        bureau: &BureauId,
-        state: &str,
-        page: PageRequest,
-    ) -> impl Future<Output = Result<Page<StoredClue>, StoreError>> + Send;
-
-    /// Open deadlines due in `[from, to]` (from the beginning when `from` is `None`: every overdue
-    /// deadline at `to`).
-    fn deadlines_due(
-        &self,
-        from: Option<DateTime<Utc>>,
-        to: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<DeadlineEntry>, StoreError>> + Send;
-
-    /// Open deadlines whose reminder instant is in `[from, to]`.
-    fn reminders_due(
-        &self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<DeadlineEntry>, StoreError>> + Send;
-
-    /// The timeline of a clue, in order.
-    fn timeline(
-        &self,
-        id: &ClueId,
-    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send;
-
-    /// Reads the timeline back and checks its hash chain against the head on the clue item.
-    ///
-    /// # Errors
-    /// [`StoreError::Tampered`] for any edit, removal, insertion or reordering.
-    fn verify_timeline(&self, id: &ClueId)
-    -> impl Future<Output = Result<Head, StoreError>> + Send;
-
-    /// A primary and the clues merged into it (primary first).
-    fn merge_group(
-        &self,
-        primary: &ClueId,
-    ) -> impl Future<Output = Result<Vec<StoredClue>, StoreError>> + Send;
-
-    /// The messages about a clue, in order.
-    fn messages(
-        &self,
-        id: &ClueId,
-    ) -> impl Future<Output = Result<Vec<Message>, StoreError>> + Send;
-
-    /// Notices owed before `owed_before` whose delivery is not final (queued or failed).
-    fn undelivered_notices(
-        &self,
-        owed_before: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
-
-    /// The reporter's identity as every handling officer may see it.
-    fn masked_identity(
-        &self,
-        id: &ClueId,
-    ) -> impl Future<Output = Result<MaskedIdentity, StoreError>> + Send;
-
-    /// The reporter's identity in clear, for an officer of the handling bureau who gives a
-    /// reason; the `identity_revealed` event is on the timeline before anything is decrypted.
-    fn reveal(
-        &self,
-        id: &ClueId,
-        officer: &Officer,
-        reason: Reason,
-        now: DateTime<Utc>,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<ReporterIdentity, StoreError>> + Send;
-
-    /// The openid to push a clue's notices to (for `notify` only).
-    fn recipient_openid(
-        &self,
-        id: &ClueId,
-    ) -> impl Future<Output = Result<String, StoreError>> + Send;
-
-    /// An officer by Cognito `sub`.
-    fn officer(
-        &self,
-        id: &OfficerId,
-    ) -> impl Future<Output = Result<Option<Officer>, StoreError>> + Send;
-
-    /// A bureau's officers.
-    fn bureau_officers(
-        &self,
-        bureau: &BureauId,
-    ) -> impl Future<Output = Result<Vec<Officer>, StoreError>> + Send;
-
-    /// Stores an officer.
-    fn put_officer(&self, officer: &Officer)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// A bureau by id.
-    fn bureau(
-        &self,
-        id: &BureauId,
-    ) -> impl Future<Output = Result<Option<Bureau>, StoreError>> + Send;
-
-    /// Stores a bureau (validated).
-    fn put_bureau(&self, bureau: &Bureau) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Every bureau (cached per cold start for a few minutes).
-    fn bureaus(&self) -> impl Future<Output = Result<Arc<BureauDirectory>, StoreError>> + Send;
-
-    /// A city's scope versions (the default when none was filed).
-    fn scope_history(
-        &self,
-        city: DivisionCode,
-    ) -> impl Future<Output = Result<ScopeHistory, StoreError>> + Send;
-
-    /// The same, from this cold start's cache (at most [`StoreConfig::cache_ttl`] old; a version
-    /// added through this store is seen at once). For showing the notice in the chat: filing
-    /// checks the consented version again against a fresh read when it differs.
-    fn scope_history_cached(
-        &self,
-        city: DivisionCode,
-    ) -> impl Future<Output = Result<Arc<ScopeHistory>, StoreError>> + Send;
-
-    /// Adds a city's next scope version, with its reporting notice.
-    fn add_scope_version(
-        &self,
-        version: ScopeVersion,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// The sum of a territory cell's counters over the days `[from, to]`, by metric code.
-    fn read_stats(
-        &self,
-        cell: &DivisionCode,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> impl Future<Output = Result<BTreeMap<String, i64>, StoreError>> + Send;
-
-    /// Redeems an officer's WeChat binding code for `openid` (the chat's "绑定 <code>"); see
-    /// [`DynamoClueStore::redeem_binding_code`].
-    fn redeem_binding_code(
-        &self,
-        code: &domain::wechat_binding::BindingCode,
-        openid: &str,
-        now: DateTime<Utc>,
-    ) -> impl Future<
-        Output = Result<Result<OfficerId, domain::wechat_binding::BindingError>, StoreError>,
-    > + Send;
-}

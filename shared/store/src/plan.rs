@@ -7,16 +7,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
+use domain::command::{JudgmentRequest, Rules};
 use domain::event::EventKind;
+use domain::scope::ScopeVersion;
 use domain::stats::{gauge_deltas, metrics_of, stat_day, territory_cells};
 use domain::timeline::{Head, TimelineEntry, append_all};
-use domain::{Clue, ClueId, DivisionCode, Event};
+use domain::{Actor, Clue, ClueId, ClueNo, Command, DivisionCode, DomainError, Event, ReporterKey};
 
+use crate::MAX_MERGE_MEMBERS;
 use crate::error::StoreError;
 use crate::item::{
     Item, StoredClue, deadline_item, entry_to_item, message_item, n, outbox_item, s,
 };
 use crate::keys::*;
+use crate::model::Submission;
 
 /// DynamoDB's limit on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -74,6 +79,152 @@ pub fn apply_events(
         });
     }
     Ok(changes)
+}
+
+/// The other clue a command names (a merge's primary, a duplicate's earlier clue): the decision
+/// must see it as stored, not as the officer's request described it.
+pub fn referenced_clue(command: &Command) -> Option<&ClueId> {
+    match command {
+        Command::Merge { primary, .. } | Command::Unmerge { primary, .. } => Some(&primary.id),
+        Command::Judge {
+            judgment: JudgmentRequest::Duplicate { earlier },
+            ..
+        } => Some(&earlier.id),
+        _ => None,
+    }
+}
+
+/// `command` with the clue it names ([`referenced_clue`], loaded by the caller into `loaded`)
+/// replaced by its stored view.
+///
+/// # Errors
+/// [`StoreError::NotFound`] when that clue was not loaded; [`StoreError::MergeGroupFull`] for a
+/// merge into a primary that holds [`MAX_MERGE_MEMBERS`] clues already.
+pub fn resolve_references(
+    command: Command,
+    loaded: &BTreeMap<ClueId, StoredClue>,
+) -> Result<Command, StoreError> {
+    let stored = |id: &ClueId| {
+        loaded
+            .get(id)
+            .ok_or_else(|| StoreError::NotFound(format!("clue {id}")))
+    };
+    Ok(match command {
+        Command::Merge { primary, reason } => {
+            let stored = stored(&primary.id)?;
+            if stored.clue.members.len() >= MAX_MERGE_MEMBERS {
+                return Err(StoreError::MergeGroupFull(stored.clue.members.len()));
+            }
+            Command::Merge {
+                primary: Box::new(stored.clue.summary()),
+                reason,
+            }
+        }
+        Command::Unmerge { primary, reason } => Command::Unmerge {
+            primary: Box::new(stored(&primary.id)?.clue.summary()),
+            reason,
+        },
+        Command::Judge {
+            judgment: JudgmentRequest::Duplicate { earlier },
+            note,
+        } => Command::Judge {
+            judgment: JudgmentRequest::Duplicate {
+                earlier: Box::new(stored(&earlier.id)?.clue.summary()),
+            },
+            note,
+        },
+        other => other,
+    })
+}
+
+/// The receipt of `submission` as the domain decides it, numbered `clue_no`.
+///
+/// # Errors
+/// The domain's refusal.
+pub fn decide_receipt(
+    submission: &Submission,
+    clue_no: ClueNo,
+    reporter: &ReporterKey,
+    real_name: bool,
+    scope: &ScopeVersion,
+    now: DateTime<Utc>,
+    rules: &Rules<'_>,
+) -> Result<Vec<Event>, DomainError> {
+    let cmd = submission.receive_command(clue_no, reporter, real_name);
+    let actor = Actor::Reporter {
+        reporter: reporter.clone(),
+    };
+    domain::receive(cmd, scope, &actor, now, rules)
+}
+
+/// A receipt being decided: the submission, its reporter, the scope version it was consented
+/// under and, for a resubmission, the earlier clue (loaded) it links.
+#[derive(Debug, Clone, Copy)]
+pub struct Receipt<'a> {
+    pub submission: &'a Submission,
+    pub reporter: &'a ReporterKey,
+    pub real_name: bool,
+    pub scope: &'a ScopeVersion,
+    pub earlier: Option<&'a StoredClue>,
+    /// The earlier clue's reporter key when it is this reporter's under an earlier version of
+    /// the reporter-key secret (the link is then decided as that key).
+    pub earlier_reporter: Option<&'a ReporterKey>,
+}
+
+impl Receipt<'_> {
+    /// The earlier clue a resubmission names, from `loaded`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the submission names one that was not loaded.
+    pub fn earlier<'a>(
+        submission: &Submission,
+        loaded: &'a BTreeMap<ClueId, StoredClue>,
+    ) -> Result<Option<&'a StoredClue>, StoreError> {
+        submission
+            .report
+            .resubmission_of
+            .as_ref()
+            .map(|id| {
+                loaded
+                    .get(id)
+                    .ok_or_else(|| StoreError::NotFound(format!("clue {id}")))
+            })
+            .transpose()
+    }
+
+    /// The receipt's events when numbered `clue_no`: the domain's receipt and, for a
+    /// resubmission, the earlier clue's link to it. A store decides first with a provisional
+    /// number, so that an invalid submission never takes one, then with the number taken.
+    ///
+    /// # Errors
+    /// The domain's refusal of either.
+    pub fn events(
+        &self,
+        clue_no: ClueNo,
+        now: DateTime<Utc>,
+        rules: &Rules<'_>,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut events = decide_receipt(
+            self.submission,
+            clue_no.clone(),
+            self.reporter,
+            self.real_name,
+            self.scope,
+            now,
+            rules,
+        )?;
+        if let Some(earlier) = self.earlier {
+            let actor = Actor::Reporter {
+                reporter: self.earlier_reporter.unwrap_or(self.reporter).clone(),
+            };
+            let link = Command::Resubmit {
+                new_clue: self.submission.clue_id.clone(),
+                new_clue_no: clue_no,
+            };
+            events.extend(earlier.clue.decide(&link, &actor, now, rules)?);
+        }
+        Ok(events)
+    }
 }
 
 /// The statistics increments of `changes`, aggregated per (territory cell, day): each event

@@ -7,7 +7,7 @@ use domain::deadline::DeadlineKind;
 use domain::event::{DeliveryStatus, Party};
 use domain::text::MessageText;
 use domain::{Actor, ClueNo, ClueState, Command, EventKind, Role};
-use store::{ClueStore, PageRequest, StoreError};
+use store::{PageRequest, StoreError, roles::*};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

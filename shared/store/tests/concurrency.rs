@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use domain::command::JudgmentRequest;
 use domain::{Command, EventKind};
-use store::{ClueStore, StoreError};
+use store::{StoreError, roles::*};
 use support::*;
 
 fn accept() -> Command {

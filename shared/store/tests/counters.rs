@@ -15,7 +15,7 @@ use domain::figures::{DayCounters, Figures, Granularity, Period};
 use domain::stats::{gauge_deltas, metrics_of, stat_day, territory_cells};
 use domain::text::{DepartmentName, MessageText, Reason};
 use domain::{Actor, Clue, ClueId, Command, DeadlineStatus, DivisionCode, Role};
-use store::{ClueStore, StoreError};
+use store::{StoreError, roles::*};
 use support::*;
 
 /// xorshift64*: a fixed, dependency-free sequence.

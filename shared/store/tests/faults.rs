@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::Command;
 use domain::command::JudgmentRequest;
-use store::{ClueStore, StoreError};
+use store::{StoreError, roles::*};
 use support::*;
 
 type Item = HashMap<String, AttributeValue>;

@@ -5,7 +5,7 @@ mod support;
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::timeline::TimelineError;
 use domain::{Command, text::MessageText};
-use store::{ClueStore, StoreError};
+use store::{StoreError, roles::*};
 use support::*;
 
 /// A clue with a timeline of 7 entries: receipt (4) and three messages.

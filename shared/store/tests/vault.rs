@@ -4,7 +4,7 @@ mod support;
 
 use domain::text::Reason;
 use domain::{EventKind, Role};
-use store::{ClueStore, StoreError};
+use store::{StoreError, roles::*};
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

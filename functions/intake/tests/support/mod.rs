@@ -1,9 +1,8 @@
-//! Test support for the intake: the store on a serialized moto (the store crate's support), the
+//! Test support for the intake: the store on a serialized moto (`testkit::store_env`), the
 //! fake WeChat in-process, and an [`App`] wired to both.
 #![allow(dead_code)]
 
-#[path = "../../../../shared/store/tests/support/mod.rs"]
-pub mod store_support;
+pub use testkit::store_env as store_support;
 
 use std::collections::{BTreeSet, HashMap};
 

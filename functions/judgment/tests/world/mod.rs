@@ -11,7 +11,8 @@ use domain::{Officer, Role};
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
-use store::{ClueStore, DynamoClueStore, ReportingStore, StoreConfig};
+use store::roles::*;
+use store::{DynamoClueStore, ReportingStore, StoreConfig};
 
 use crate::support::{self, Env, officer};
 

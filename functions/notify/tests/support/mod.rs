@@ -4,8 +4,7 @@
 //! delete what succeeded).
 #![allow(dead_code)]
 
-#[path = "../../../../shared/store/tests/support/mod.rs"]
-pub mod fixtures;
+pub use testkit::store_env as fixtures;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};

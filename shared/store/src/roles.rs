@@ -1,0 +1,291 @@
+//! The store's roles: one trait per thing a function may ask of the store, so each function
+//! names only the roles it uses. [`crate::DynamoClueStore`] and [`crate::InMemoryClueStore`]
+//! implement every role; [`ClueStore`] is all of them together.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::scope::{ScopeHistory, ScopeVersion};
+use domain::text::Reason;
+use domain::timeline::{Head, TimelineEntry};
+use domain::{
+    Actor, Bureau, BureauDirectory, BureauId, ClueId, ClueNo, Command, DivisionCode, Officer,
+    OfficerId, ReporterKey,
+};
+
+use crate::{
+    CommandOutcome, DeadlineEntry, IdempotencyKey, MaskedIdentity, Message, OutboxEntry, Page,
+    PageRequest, Received, ReporterIdentity, StoreError, StoredClue, Submission,
+};
+
+/// Writes that decide in the domain: receive a clue, execute a command, reveal an identity.
+pub trait ClueCommands: Send + Sync {
+    /// Stores a new clue: allocates its `clue_no`, decides the receipt in the domain and writes the
+    /// clue, its timeline, deadlines, the receipt notice (outbox), the encrypted identity and the
+    /// counters in one transaction. A resubmission also links the earlier clue, atomically.
+    ///
+    /// # Errors
+    /// [`StoreError::Domain`] when the domain refuses the submission (nothing is written, no number
+    /// is taken); [`StoreError::IdempotencyMismatch`]; [`StoreError::Conflict`].
+    fn receive(
+        &self,
+        submission: Submission,
+        identity: ReporterIdentity,
+        now: DateTime<Utc>,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<Received, StoreError>> + Send;
+
+    /// Decides `command` on a clue and stores everything it changes atomically.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the clue (or a clue the command touches) changed since it was
+    /// read; [`StoreError::Domain`] when refused; [`StoreError::IdempotencyMismatch`];
+    /// [`StoreError::NotFound`]; [`StoreError::MergeGroupFull`].
+    fn execute(
+        &self,
+        clue: &ClueId,
+        command: Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<CommandOutcome, StoreError>> + Send;
+
+    /// [`ClueCommands::execute`], refused with [`StoreError::Conflict`] unless the clue is still at
+    /// `expected_version` (when given): the version the officer saw when deciding (If-Match).
+    ///
+    /// # Errors
+    /// As [`ClueCommands::execute`].
+    fn execute_if_version(
+        &self,
+        clue: &ClueId,
+        expected_version: Option<u64>,
+        command: Command,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<CommandOutcome, StoreError>> + Send;
+
+    /// The reporter's identity in clear, for an officer of the handling bureau who gives a
+    /// reason; the `identity_revealed` event is on the timeline before anything is decrypted.
+    fn reveal(
+        &self,
+        id: &ClueId,
+        officer: &Officer,
+        reason: Reason,
+        now: DateTime<Utc>,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<ReporterIdentity, StoreError>> + Send;
+}
+
+/// Reads of clues: by id or number, a reporter's, a bureau's inbox, timelines, merge groups, messages.
+pub trait ClueReads: Send + Sync {
+    /// A clue by id (consistent read).
+    fn clue(&self, id: &ClueId) -> impl Future<Output = Result<StoredClue, StoreError>> + Send;
+
+    /// A clue by the number the reporter quotes.
+    fn clue_by_no(
+        &self,
+        no: &ClueNo,
+    ) -> impl Future<Output = Result<Option<StoredClue>, StoreError>> + Send;
+
+    /// A reporter's clues, newest first.
+    fn reporter_clues(
+        &self,
+        reporter: &ReporterKey,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<StoredClue>, StoreError>> + Send;
+
+    /// A bureau's clues in `state` (a [`domain::ClueState::code`]); open ones by next deadline.
+    fn inbox(
+        &self,
+        bureau: &BureauId,
+        state: &str,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<StoredClue>, StoreError>> + Send;
+
+    /// The timeline of a clue, in order.
+    fn timeline(
+        &self,
+        id: &ClueId,
+    ) -> impl Future<Output = Result<Vec<TimelineEntry>, StoreError>> + Send;
+
+    /// Reads the timeline back and checks its hash chain against the head on the clue item.
+    ///
+    /// # Errors
+    /// [`StoreError::Tampered`] for any edit, removal, insertion or reordering.
+    fn verify_timeline(&self, id: &ClueId)
+    -> impl Future<Output = Result<Head, StoreError>> + Send;
+
+    /// A primary and the clues merged into it (primary first).
+    fn merge_group(
+        &self,
+        primary: &ClueId,
+    ) -> impl Future<Output = Result<Vec<StoredClue>, StoreError>> + Send;
+
+    /// The messages about a clue, in order.
+    fn messages(
+        &self,
+        id: &ClueId,
+    ) -> impl Future<Output = Result<Vec<Message>, StoreError>> + Send;
+}
+
+/// The sparse deadline indexes the sweep reads.
+pub trait DeadlineIndex: Send + Sync {
+    /// Open deadlines due in `[from, to]` (from the beginning when `from` is `None`: every overdue
+    /// deadline at `to`).
+    fn deadlines_due(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<DeadlineEntry>, StoreError>> + Send;
+
+    /// Open deadlines whose reminder instant is in `[from, to]`.
+    fn reminders_due(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<DeadlineEntry>, StoreError>> + Send;
+}
+
+/// Notices owed to reporters whose delivery is not final.
+pub trait NoticeOutbox: Send + Sync {
+    /// Notices owed before `owed_before` whose delivery is not final (queued or failed).
+    fn undelivered_notices(
+        &self,
+        owed_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
+}
+
+/// The reporter identity vault: the masked view and the openid notices go to.
+pub trait IdentityVault: Send + Sync {
+    /// The reporter's identity as every handling officer may see it.
+    fn masked_identity(
+        &self,
+        id: &ClueId,
+    ) -> impl Future<Output = Result<MaskedIdentity, StoreError>> + Send;
+
+    /// The openid to push a clue's notices to (for `notify` only).
+    fn recipient_openid(
+        &self,
+        id: &ClueId,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+}
+
+/// Bureaus and officers.
+pub trait Directory: Send + Sync {
+    /// An officer by Cognito `sub`.
+    fn officer(
+        &self,
+        id: &OfficerId,
+    ) -> impl Future<Output = Result<Option<Officer>, StoreError>> + Send;
+
+    /// A bureau's officers.
+    fn bureau_officers(
+        &self,
+        bureau: &BureauId,
+    ) -> impl Future<Output = Result<Vec<Officer>, StoreError>> + Send;
+
+    /// Stores an officer.
+    fn put_officer(&self, officer: &Officer)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A bureau by id.
+    fn bureau(
+        &self,
+        id: &BureauId,
+    ) -> impl Future<Output = Result<Option<Bureau>, StoreError>> + Send;
+
+    /// Stores a bureau (validated).
+    fn put_bureau(&self, bureau: &Bureau) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every bureau (cached per cold start for a few minutes).
+    fn bureaus(&self) -> impl Future<Output = Result<Arc<BureauDirectory>, StoreError>> + Send;
+}
+
+/// Cities' scope versions and their reporting notices.
+pub trait Scopes: Send + Sync {
+    /// A city's scope versions (the default when none was filed).
+    fn scope_history(
+        &self,
+        city: DivisionCode,
+    ) -> impl Future<Output = Result<ScopeHistory, StoreError>> + Send;
+
+    /// The same, from this cold start's cache (at most [`crate::StoreConfig::cache_ttl`] old; a version
+    /// added through this store is seen at once). For showing the notice in the chat: filing
+    /// checks the consented version again against a fresh read when it differs.
+    fn scope_history_cached(
+        &self,
+        city: DivisionCode,
+    ) -> impl Future<Output = Result<Arc<ScopeHistory>, StoreError>> + Send;
+
+    /// Adds a city's next scope version, with its reporting notice.
+    fn add_scope_version(
+        &self,
+        version: ScopeVersion,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The statistics counters.
+pub trait Statistics: Send + Sync {
+    /// The sum of a territory cell's counters over the days `[from, to]`, by metric code.
+    fn read_stats(
+        &self,
+        cell: &DivisionCode,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = Result<BTreeMap<String, i64>, StoreError>> + Send;
+}
+
+/// Officers' WeChat binding codes, redeemed from the chat.
+pub trait BindingCodes: Send + Sync {
+    /// Stores a binding code for `officer`, redeemable until the returned instant.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the code exists already (draw another).
+    fn issue_binding_code(
+        &self,
+        officer: &Officer,
+        code: &domain::wechat_binding::BindingCode,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<DateTime<Utc>, StoreError>> + Send;
+
+    /// Redeems an officer's WeChat binding code for `openid` (the chat's "绑定 <code>"); see
+    /// [`crate::DynamoClueStore::redeem_binding_code`].
+    fn redeem_binding_code(
+        &self,
+        code: &domain::wechat_binding::BindingCode,
+        openid: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<
+        Output = Result<Result<OfficerId, domain::wechat_binding::BindingError>, StoreError>,
+    > + Send;
+}
+
+/// Every role: what a composition root that needs the whole store asks for.
+pub trait ClueStore:
+    ClueCommands
+    + ClueReads
+    + DeadlineIndex
+    + NoticeOutbox
+    + IdentityVault
+    + Directory
+    + Scopes
+    + Statistics
+    + BindingCodes
+{
+}
+
+impl<T> ClueStore for T where
+    T: ClueCommands
+        + ClueReads
+        + DeadlineIndex
+        + NoticeOutbox
+        + IdentityVault
+        + Directory
+        + Scopes
+        + Statistics
+        + BindingCodes
+{
+}
