@@ -235,7 +235,7 @@ where
             }
         }
         // The county's count: over the surge line the clue is filed all the same, and marked.
-        let division = report.location.division.clone();
+        let division = report.location.division;
         let counter = self.surge.counter();
         let surge = match self.side.take(&counter, division.as_str(), now).await {
             Ok(true) => {
