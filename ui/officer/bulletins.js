@@ -107,6 +107,20 @@ function overdueTable(b) {
         el('td', {}, o.kind), el('td', {}, o.bureau), el('td', {}, cnTime(o.due)))))));
 }
 
+function supervisedTable(b) {
+  const cases = b.supervised || [];
+  if (!cases.length) return el('p', { class: 'hint' }, '统计期间内没有督办案件');
+  return el('table', { class: 'list', id: 'bulletin-supervised' },
+    el('thead', {}, el('tr', {}, ['线索编号', '承办机关', '督办要求', '答复期限', '答复情况', '督办状态'].map((h) => el('th', {}, h)))),
+    el('tbody', {}, cases.map((s) => el('tr', {},
+      el('td', {}, el('a', { href: `#/clue/${encodeURIComponent(s.clue_id)}` }, s.clue_no)),
+      el('td', {}, s.bureau), el('td', {}, s.note), el('td', {}, s.due_on),
+      el('td', {}, s.answers.length
+        ? el('ol', { class: 'answers' }, s.answers.map((a) => el('li', {}, `${cnTime(a.at)} ${a.text}`)))
+        : '未答复'),
+      el('td', {}, s.ended || '督办中')))));
+}
+
 function receiptsTable(b) {
   if (b.status !== 'issued') return el('p', { class: 'hint' }, `印发后下发至 ${b.recipients.length} 个下级机关，并显示阅读情况`);
   return el('table', { class: 'list', id: 'bulletin-receipts' },
@@ -211,6 +225,7 @@ export async function renderBulletin(view, id, me) {
         exportStatus),
       el('h2', {}, '各地情况'), figuresTable(b),
       el('h2', {}, '逾期未办'), overdueTable(b),
+      el('h2', {}, '督办案件'), supervisedTable(b),
       b.standing === 'issuer' ? [el('h2', {}, '下级机关阅读情况'), receiptsTable(b)] : null);
   } catch (e) {
     view.replaceChildren(el('h1', {}, TITLE), errorLine(e));

@@ -9,7 +9,7 @@ use api::{ApiError, Req, Resp};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::bulletin::{
     Bulletin, BulletinError, BulletinId, DivisionLine, MAX_OVERDUE_LINES, OverdueLine, Snapshot,
-    Standing, parse_title, period,
+    Standing, SupervisedLine, parse_title, period,
 };
 use domain::calendar::shanghai_date;
 use domain::figures::{Figures, Period};
@@ -140,6 +140,31 @@ async fn snapshot(
             None => break,
         }
     }
+    // The 督办 cases the issuer opened that ran during the period, with their answers.
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .supervisions_by(&issuer.id, OVERDUE_PAGE, cursor.as_deref())
+            .await
+            .map_err(store_error)?;
+        for e in page.items {
+            let bureau = bureaus
+                .get(&e.handler)
+                .map_or_else(|_| e.handler.to_string(), |b| b.region.clone());
+            if snap.supervised.len() < MAX_OVERDUE_LINES
+                && let Some(line) =
+                    SupervisedLine::of(e.clue_id, e.clue_no, bureau, &e.supervision, &period)
+            {
+                snap.supervised.push(line);
+            }
+        }
+        match page.next {
+            Some(n) if snap.supervised.len() < MAX_OVERDUE_LINES => cursor = Some(n),
+            _ => break,
+        }
+    }
+    snap.supervised
+        .sort_by(|a, b| a.opened_at.cmp(&b.opened_at));
     Ok(snap)
 }
 
@@ -172,6 +197,7 @@ fn full(b: &Bulletin, bureaus: &BureauDirectory) -> Value {
     v["divisions"] = b.snapshot.divisions.iter().map(line).collect();
     v["overdue"] = json!(b.snapshot.overdue);
     v["overdue_total"] = json!(b.snapshot.overdue_total);
+    v["supervised"] = json!(b.snapshot.supervised);
     v["recipients"] = json!(b.recipients);
     v["reviewed_by"] = json!(b.reviewed_by);
     v

@@ -201,6 +201,37 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // The city supervises c-2 (督办); Xihu answers with its progress.
+    let v = w
+        .get(&hz, "/api/officer/clues/c-2", &[], at(3, 12))
+        .await
+        .json_body()["version"]
+        .clone();
+    let r = w
+        .post(
+            &hz,
+            "/api/officer/clues/c-2/supervise",
+            json!({"version": v, "due_on": "2026-03-20", "note": "请于3月20日前报告核查进展"}),
+            "s-1",
+            at(3, 12),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = w
+        .get(&xihu, "/api/officer/clues/c-2", &[], at(3, 13))
+        .await
+        .json_body()["version"]
+        .clone();
+    let r = w
+        .post(
+            &xihu,
+            "/api/officer/clues/c-2/supervision-answer",
+            json!({"version": v, "text": "已安排现场核查，预计3月18日完成"}),
+            "s-2",
+            at(3, 13),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let now = at(4, 1);
     let q1 = json!({"title": "2026年第一季度杭州市举报办理通报", "from": "2026-01-01", "to": "2026-03-31"});
 
@@ -244,6 +275,24 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
     let draft = r.json_body();
     let id = draft["id"].as_str().expect("id").to_owned();
     assert_eq!(draft["status"], "draft");
+    let supervised = draft["supervised"].as_array().expect("supervised");
+    assert_eq!(supervised.len(), 1, "{supervised:?}");
+    assert_eq!(
+        (
+            &supervised[0]["clue_id"],
+            &supervised[0]["bureau"],
+            &supervised[0]["due_on"],
+            &supervised[0]["answers"][0]["text"],
+            &supervised[0]["ended"],
+        ),
+        (
+            &json!("c-2"),
+            &json!("杭州市西湖区"),
+            &json!("2026-03-20"),
+            &json!("已安排现场核查，预计3月18日完成"),
+            &Value::Null
+        )
+    );
     assert_eq!(draft["recipients"], json!(["land-330106", "land-330110"]));
     let received = |line: &Value| api_line(&draft, line)[0].clone();
     assert_eq!(received(&draft["total"]), ("收到举报".to_owned(), json!(4)));
@@ -470,6 +519,28 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
             assert_eq!(row[i + 1], want, "{name} {label}");
         }
     }
+    let sheet = book
+        .worksheet_range(sheets::bulletin::SUPERVISED_SHEET)
+        .expect("督办 sheet");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0][0], "线索编号");
+    assert_eq!(
+        (
+            rows[1][1].as_str(),
+            rows[1][4].as_str(),
+            rows[1][6].as_str()
+        ),
+        ("杭州市西湖区", "2026-03-20", "督办中")
+    );
+    assert!(
+        rows[1][5].ends_with("已安排现场核查，预计3月18日完成"),
+        "{}",
+        rows[1][5]
+    );
     let csv = w
         .get(&hz, &format!("{path}/export"), &[("format", "csv")], now)
         .await;

@@ -7,8 +7,10 @@ use sha2::{Digest, Sha256};
 
 use crate::actor::{Officer, Role};
 use crate::bureau::{Bureau, BureauDirectory, BureauId, BureauLevel};
+use crate::calendar::shanghai_date;
 use crate::figures::{Figures, Period};
 use crate::ids::{ClueId, ClueNo, OfficerId};
+use crate::supervision::{SupervisionEnd, SupervisionRecord};
 
 /// The longest period one bulletin covers (a leap year).
 pub const MAX_PERIOD_DAYS: i64 = 366;
@@ -215,14 +217,80 @@ pub struct OverdueLine {
     pub due: DateTime<Utc>,
 }
 
+/// One 督办 case of the issuer that ran during the period, with the handling bureau's answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisedLine {
+    pub clue_id: ClueId,
+    pub clue_no: ClueNo,
+    /// The name of the bureau handling the clue.
+    pub bureau: String,
+    pub note: String,
+    pub opened_at: DateTime<Utc>,
+    pub due_on: NaiveDate,
+    /// The answers, oldest first.
+    pub answers: Vec<SupervisedAnswer>,
+    /// The end's label (`已结束督办`, `线索已办结`), `None` while it runs.
+    pub ended: Option<String>,
+}
+
+/// One progress answer to a 督办.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisedAnswer {
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+impl SupervisedLine {
+    /// The line of `record` (a supervision of clue `clue_no`, handled by `bureau`) when it ran
+    /// during `period`: opened by its last day and not ended before its first (Shanghai days).
+    pub fn of(
+        clue_id: ClueId,
+        clue_no: ClueNo,
+        bureau: String,
+        record: &SupervisionRecord,
+        period: &Period,
+    ) -> Option<Self> {
+        let ran = shanghai_date(record.opened_at) <= period.to
+            && record
+                .ended_at
+                .is_none_or(|e| shanghai_date(e) >= period.from);
+        ran.then(|| Self {
+            clue_id,
+            clue_no,
+            bureau,
+            note: record.note.as_str().to_owned(),
+            opened_at: record.opened_at,
+            due_on: record.due_on,
+            answers: record
+                .answers
+                .iter()
+                .map(|a| SupervisedAnswer {
+                    at: a.at,
+                    text: a.text.as_str().to_owned(),
+                })
+                .collect(),
+            ended: record.end.map(|e| {
+                match e {
+                    SupervisionEnd::Closed => "已结束督办",
+                    SupervisionEnd::ClueClosed => "线索已办结",
+                }
+                .to_owned()
+            }),
+        })
+    }
+}
+
 /// What a bulletin reports: its divisions' lines (the issuer's whole territory first, then each
-/// child bureau) and the overdue list (`overdue_total` may exceed the lines listed).
+/// child bureau), the overdue list (`overdue_total` may exceed the lines listed) and the 督办
+/// cases that ran during the period with their answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Snapshot {
     pub total: Option<DivisionLine>,
     pub divisions: Vec<DivisionLine>,
     pub overdue: Vec<OverdueLine>,
     pub overdue_total: usize,
+    #[serde(default)]
+    pub supervised: Vec<SupervisedLine>,
 }
 
 /// A read receipt: who of a recipient bureau first opened the issued bulletin, and when.

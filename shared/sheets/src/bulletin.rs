@@ -1,4 +1,5 @@
-//! A 通报 bulletin as a spreadsheet: a cover sheet, the divisions' figures, the overdue list.
+//! A 通报 bulletin as a spreadsheet: a cover sheet, the divisions' figures, the overdue list,
+//! the 督办 cases with their answers.
 
 use std::io::{Seek, Write};
 
@@ -17,6 +18,24 @@ pub const DIVISION_HEADER: &str = "地区";
 pub const TOTAL_LABEL: &str = "合计（全辖区）";
 /// The headers of the overdue sheet.
 pub const OVERDUE_HEADERS: [&str; 4] = ["线索编号", "期限", "承办机关", "到期时间"];
+/// The name of the 督办 sheet.
+pub const SUPERVISED_SHEET: &str = "督办案件";
+/// The headers of the 督办 sheet: one row per case, its answers in one cell, oldest first.
+pub const SUPERVISED_HEADERS: [&str; 7] = [
+    "线索编号",
+    "承办机关",
+    "督办要求",
+    "督办时间",
+    "答复期限",
+    "答复情况",
+    "督办状态",
+];
+
+fn shanghai_minute(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
 
 fn line(
     export: &mut Export<impl Write + Seek + Send>,
@@ -92,6 +111,30 @@ pub fn write<W: Write + Seek + Send>(
             Cell::Text(&o.kind),
             Cell::Text(&o.bureau),
             Cell::Text(&due),
+        ])?;
+    }
+
+    export.sheet(SUPERVISED_SHEET, &SUPERVISED_HEADERS)?;
+    for s in &bulletin.snapshot.supervised {
+        let opened = shanghai_minute(s.opened_at);
+        let due_on = s.due_on.to_string();
+        let answers = if s.answers.is_empty() {
+            "未答复".to_owned()
+        } else {
+            s.answers
+                .iter()
+                .map(|a| format!("{} {}", shanghai_minute(a.at), a.text))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        export.row(&[
+            Cell::Text(s.clue_no.as_str()),
+            Cell::Text(&s.bureau),
+            Cell::Text(&s.note),
+            Cell::Text(&opened),
+            Cell::Text(&due_on),
+            Cell::Text(&answers),
+            Cell::Text(s.ended.as_deref().unwrap_or("督办中")),
         ])?;
     }
     Ok(())
