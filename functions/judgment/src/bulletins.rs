@@ -268,7 +268,7 @@ pub async fn generate(
     let title = parse_title(body.get("title").and_then(Value::as_str).unwrap_or(""))
         .map_err(|e| bulletin_error(&e))?;
     let id = BulletinId::derive(&issuer.id, key.as_str());
-    let snap = snapshot(store, issuer, &children, &bureaus, period).await?;
+    let snap = Box::pin(snapshot(store, issuer, &children, &bureaus, period)).await?;
     let recipients = children.iter().map(|c| c.id.clone()).collect();
     let b = Bulletin::draft(id.clone(), officer, title, period, snap, recipients, now);
     let (status, b) = match store
@@ -372,7 +372,7 @@ pub async fn act(
             let snap = if body.get("refresh").and_then(Value::as_bool) == Some(true) {
                 let (issuer, children) =
                     Bulletin::check_generate(officer, &bureaus).map_err(|e| bulletin_error(&e))?;
-                Some(snapshot(store, issuer, &children, &bureaus, b.period).await?)
+                Some(Box::pin(snapshot(store, issuer, &children, &bureaus, b.period)).await?)
             } else {
                 None
             };
@@ -427,5 +427,5 @@ pub async fn download(
         })?
         .into_inner();
     let filename = format!("{}.{}", b.id, format.extension());
-    Ok(Resp::file(format.content_type(), &filename, bytes))
+    Ok(Resp::file(format.download_content_type(), &filename, bytes))
 }

@@ -160,8 +160,21 @@ fn api_line(body: &Value, line: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_figures() {
+#[test]
+fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_figures() {
+    // A debug build gives the long scenario's poll a frame near 1 MB (every step's temporaries):
+    // it runs on a worker with room for it and the SDK's call chain beneath.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(8 << 20)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async { tokio::spawn(a_city_issues_a_bulletin()).await })
+        .expect("the scenario");
+}
+
+async fn a_city_issues_a_bulletin() {
     let w = World::start().await;
     // Counters: three clues in Xihu, one in Yuhang (March), one in Haishu (Ningbo).
     for (clue, n, division) in [
@@ -201,37 +214,7 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    // The city supervises c-2 (督办); Xihu answers with its progress.
-    let v = w
-        .get(&hz, "/api/officer/clues/c-2", &[], at(3, 12))
-        .await
-        .json_body()["version"]
-        .clone();
-    let r = w
-        .post(
-            &hz,
-            "/api/officer/clues/c-2/supervise",
-            json!({"version": v, "due_on": "2026-03-20", "note": "请于3月20日前报告核查进展"}),
-            "s-1",
-            at(3, 12),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let v = w
-        .get(&xihu, "/api/officer/clues/c-2", &[], at(3, 13))
-        .await
-        .json_body()["version"]
-        .clone();
-    let r = w
-        .post(
-            &xihu,
-            "/api/officer/clues/c-2/supervision-answer",
-            json!({"version": v, "text": "已安排现场核查，预计3月18日完成"}),
-            "s-2",
-            at(3, 13),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    Box::pin(supervise_and_answer(&w, &hz, &xihu)).await;
     let now = at(4, 1);
     let q1 = json!({"title": "2026年第一季度杭州市举报办理通报", "from": "2026-01-01", "to": "2026-03-31"});
 
@@ -547,6 +530,7 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
     assert_eq!(csv.status, 200);
     let bytes = csv.bytes.clone().expect("file");
     assert!(bytes.starts_with(sheets::BOM));
+    Box::pin(keeps_the_bom_through_lambda(&csv, &bytes)).await;
     let text = String::from_utf8(bytes[3..].to_vec()).expect("utf-8");
     let header_line = format!(
         "地区,{}",
@@ -670,4 +654,61 @@ async fn a_city_issues_a_bulletin_its_counties_read_it_and_the_files_equal_the_f
     let again = w.get(&yuhang, &job_path, &[], now).await.json_body();
     assert_eq!(again["rows"], json!(4));
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// The city supervises c-2 (督办); Xihu answers with its progress.
+async fn supervise_and_answer(w: &World, hz: &Officer, xihu: &Officer) {
+    let v = w
+        .get(hz, "/api/officer/clues/c-2", &[], at(3, 12))
+        .await
+        .json_body()["version"]
+        .clone();
+    let r = w
+        .post(
+            hz,
+            "/api/officer/clues/c-2/supervise",
+            json!({"version": v, "due_on": "2026-03-20", "note": "请于3月20日前报告核查进展"}),
+            "s-1",
+            at(3, 12),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = w
+        .get(xihu, "/api/officer/clues/c-2", &[], at(3, 13))
+        .await
+        .json_body()["version"]
+        .clone();
+    let r = w
+        .post(
+            xihu,
+            "/api/officer/clues/c-2/supervision-answer",
+            json!({"version": v, "text": "已安排现场核查，预计3月18日完成"}),
+            "s-2",
+            at(3, 13),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The CSV as API Gateway gets it from the Lambda HTTP adapter: still bytes, the BOM kept (a
+/// text/* type would be re-decoded as text, without it).
+async fn keeps_the_bom_through_lambda(csv: &api::Resp, bytes: &[u8]) {
+    let through = lambda_http::IntoResponse::into_response(
+        api::Resp::file(
+            csv.headers
+                .iter()
+                .find(|(k, _)| k == "content-type")
+                .map(|(_, v)| v.as_str())
+                .expect("content-type"),
+            "b.csv",
+            bytes.to_vec(),
+        )
+        .into_lambda()
+        .expect("response"),
+    )
+    .await;
+    match through.body() {
+        lambda_http::Body::Binary(b) => assert!(b.starts_with(sheets::BOM)),
+        other => panic!("the CSV became {other:?}"),
+    }
 }

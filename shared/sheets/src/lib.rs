@@ -57,6 +57,17 @@ impl Format {
             Self::Csv => "text/csv; charset=utf-8",
         }
     }
+
+    /// The type of a file answered directly by a function: the Lambda HTTP adapter re-decodes
+    /// any `text/*` body as text, which drops the CSV's byte-order mark (and with it the
+    /// spreadsheet programs' cue that the Chinese headers are UTF-8), so a CSV goes out as
+    /// bytes; the file name keeps its `.csv`.
+    pub fn download_content_type(self) -> &'static str {
+        match self {
+            Self::Xlsx => self.content_type(),
+            Self::Csv => "application/octet-stream",
+        }
+    }
 }
 
 /// One cell.
