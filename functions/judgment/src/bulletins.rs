@@ -163,8 +163,7 @@ async fn snapshot(
             _ => break,
         }
     }
-    snap.supervised
-        .sort_by(|a, b| a.opened_at.cmp(&b.opened_at));
+    snap.supervised.sort_by_key(|s| s.opened_at);
     Ok(snap)
 }
 
