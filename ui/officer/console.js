@@ -42,7 +42,10 @@ async function header() {
 }
 
 async function route() {
-  const view = document.getElementById('view');
+  // Each navigation renders into a container of its own: a slower page still loading from an
+  // earlier navigation then fills a detached container instead of replacing this one.
+  const view = el('div', { class: 'page' });
+  document.getElementById('view').replaceChildren(view);
   const hash = window.location.hash || '#/inbox';
   const [path, query] = hash.slice(1).split('?');
   const params = new URLSearchParams(query || '');

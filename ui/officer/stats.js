@@ -122,11 +122,12 @@ function chartBox(id, title) {
   return el('section', { class: 'card' }, el('h2', {}, title), el('div', { class: 'chart', id }));
 }
 
-function drawCharts(echarts, body, query) {
+function drawCharts(echarts, view, body, query) {
   const charts = [];
   const make = (id) => {
-    const node = document.getElementById(id);
-    if (!node) return null;
+    // This page's own chart node (a page left before its charts were drawn has none attached).
+    const node = view.querySelector(`#${id}`);
+    if (!node || !node.isConnected) return null;
     const chart = echarts.init(node, null, { renderer: 'canvas' });
     charts.push(chart);
     return chart;
@@ -248,7 +249,7 @@ export async function renderStatistics(view, division, params) {
   }
   view.replaceChildren(...parts);
   try {
-    drawCharts(await loadEcharts(), body, keepQuery);
+    drawCharts(await loadEcharts(), view, body, keepQuery);
   } catch (e) {
     view.append(errorLine(e));
   }
