@@ -5,7 +5,7 @@
 // of the territory and period is exported asynchronously: the page polls the job's progress and
 // offers the presigned link once the file is ready.
 import { api, apiJson } from './session.js';
-import { el, errorLine, cnDate, cnTime, pressKey } from './dom.js';
+import { el, fill, errorLine, cnDate, cnTime, pressKey } from './dom.js';
 
 const TITLE = '通报';
 
@@ -210,7 +210,7 @@ export async function renderBulletin(view, id, me) {
     const b = await apiJson(`/api/officer/bulletins/${encodeURIComponent(id)}`);
     const status = el('span', { class: 'download-status', role: 'status' });
     const exportStatus = el('span', { class: 'export-status', role: 'status' });
-    view.replaceChildren(
+    const parts = [
       el('p', {}, el('a', { href: '#/bulletins' }, '← 全部通报')),
       el('h1', {}, b.title),
       el('p', {}, `${b.issuer_name} · 统计期间 ${period(b)} · `, el('span', { class: 'badge', id: 'bulletin-status' }, b.status_label),
@@ -226,7 +226,9 @@ export async function renderBulletin(view, id, me) {
       el('h2', {}, '各地情况'), figuresTable(b),
       el('h2', {}, '逾期未办'), overdueTable(b),
       el('h2', {}, '督办案件'), supervisedTable(b),
-      b.standing === 'issuer' ? [el('h2', {}, '下级机关阅读情况'), receiptsTable(b)] : null);
+      b.standing === 'issuer' ? [el('h2', {}, '下级机关阅读情况'), receiptsTable(b)] : null,
+    ];
+    fill(view, parts);
   } catch (e) {
     view.replaceChildren(el('h1', {}, TITLE), errorLine(e));
   }

@@ -3,7 +3,7 @@
 // notices with their delivery, the verified timeline, and one form per action the rules allow
 // this officer now. Every form previews the exact notice text before it is sent.
 import { api, apiJson } from './session.js';
-import { el, countdown, cnDate, cnTime, pressKey, CHANNELS, errorLine } from './dom.js';
+import { el, fill, countdown, cnDate, cnTime, pressKey, CHANNELS, errorLine } from './dom.js';
 import { supervisionSection } from './supervision.js';
 
 const ACTION_LABELS = {
@@ -296,7 +296,7 @@ export async function renderClue(view, id, flash) {
   const forms = c.actions.length
     ? section('办理', c.actions.map((a) => actionForm(a, c, officers, reload)))
     : section('办理', el('p', { class: 'hint' }, c.access === 'read' ? '本机关可查看、督办该线索，不能办理。' : '当前没有可执行的操作。'));
-  view.replaceChildren(
+  fill(view,
     el('p', {}, el('a', { href: '#/inbox' }, '← 返回列表')),
     el('h1', {}, `线索 ${c.clue_no} `, el('span', { class: 'badge', id: 'clue-state' }, c.state_label),
       c.supervised ? el('span', { class: 'badge warn' }, '督办') : null),

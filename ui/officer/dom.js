@@ -18,6 +18,12 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+/** Replaces `node`'s children like `el` builds them (nested lists flattened; null, undefined and
+ * false left out), which the DOM's own `replaceChildren` does not do. */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false));
+}
+
 /** The countdown badge of a deadline as the console shows it. */
 export function countdown(d) {
   if (!d) return el('span', { class: 'badge muted' }, '无期限');

@@ -2,7 +2,7 @@
 // of the territory (supervising bureaus), the territory's surge review list and the calendar
 // warning for admins.
 import { api, apiJson } from './session.js';
-import { el, cnDate, cnTime, errorLine } from './dom.js';
+import { el, fill, cnDate, cnTime, errorLine } from './dom.js';
 
 export async function renderReminders(view, params) {
   view.replaceChildren(el('h1', {}, '提醒'), el('p', { class: 'hint' }, '正在加载…'));
@@ -26,7 +26,7 @@ export async function renderReminders(view, params) {
         await api(`/api/officer/reminders/${encodeURIComponent(r.id)}/read`, { method: 'POST' });
         renderReminders(view, params);
       } }, '标记已读')));
-  view.replaceChildren(
+  fill(view,
     el('h1', {}, `提醒（未读 ${page.unread}）`),
     items.length ? el('ul', { class: 'reminders' }, items) : el('p', { class: 'hint' }, '暂无提醒'),
     page.next ? el('p', {}, el('a', { href: `#/reminders?cursor=${encodeURIComponent(page.next)}` }, '下一页')) : null);
