@@ -334,17 +334,7 @@ impl ClueCommands for InMemoryClueStore {
             state.load([old.clone()], &mut loaded)?;
         }
         let keys = self.keyer()?.keys(&identity.openid);
-        let receipt = Receipt {
-            submission: &submission,
-            reporter: &reporter,
-            real_name,
-            scope: &scope,
-            earlier: Receipt::earlier(&submission, &loaded)?,
-            // A clue keyed under an earlier version of the reporter-key secret is still theirs.
-            earlier_reporter: Receipt::earlier(&submission, &loaded)?
-                .map(|c| &c.clue.reporter)
-                .filter(|r| keys.holds(r)),
-        };
+        let receipt = Receipt::new(&submission, &reporter, &keys, real_name, &scope, &loaded)?;
         receipt.events(provisional, now, &rules)?;
         // Numbers are never reused: a receipt refused after this point leaves a gap.
         let seq = {

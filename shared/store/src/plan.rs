@@ -22,6 +22,7 @@ use crate::item::{
 };
 use crate::keys::*;
 use crate::model::Submission;
+use crate::vault::ReporterKeys;
 
 /// DynamoDB's limit on the items of one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -171,15 +172,40 @@ pub struct Receipt<'a> {
     pub earlier_reporter: Option<&'a ReporterKey>,
 }
 
-impl Receipt<'_> {
+impl<'a> Receipt<'a> {
+    /// The receipt of `submission` by `reporter` (one of `keys`, the current one), with the
+    /// earlier clue a resubmission names taken from `loaded`: when that clue is this reporter's
+    /// under an earlier version of the reporter-key secret, the link is decided as that key.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the submission names a clue that was not loaded.
+    pub fn new(
+        submission: &'a Submission,
+        reporter: &'a ReporterKey,
+        keys: &ReporterKeys,
+        real_name: bool,
+        scope: &'a ScopeVersion,
+        loaded: &'a BTreeMap<ClueId, StoredClue>,
+    ) -> Result<Self, StoreError> {
+        let earlier = Self::earlier(submission, loaded)?;
+        Ok(Self {
+            submission,
+            reporter,
+            real_name,
+            scope,
+            earlier,
+            earlier_reporter: earlier.map(|c| &c.clue.reporter).filter(|r| keys.holds(r)),
+        })
+    }
+
     /// The earlier clue a resubmission names, from `loaded`.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the submission names one that was not loaded.
-    pub fn earlier<'a>(
+    pub fn earlier<'l>(
         submission: &Submission,
-        loaded: &'a BTreeMap<ClueId, StoredClue>,
-    ) -> Result<Option<&'a StoredClue>, StoreError> {
+        loaded: &'l BTreeMap<ClueId, StoredClue>,
+    ) -> Result<Option<&'l StoredClue>, StoreError> {
         submission
             .report
             .resubmission_of

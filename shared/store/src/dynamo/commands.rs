@@ -249,17 +249,7 @@ impl ClueCommands for DynamoClueStore {
             self.load_clues([old.clone()], &mut loaded).await?;
         }
         let keys = self.keyer()?.keys(&identity.openid);
-        let receipt = Receipt {
-            submission: &submission,
-            reporter: &reporter,
-            real_name,
-            scope: &scope,
-            earlier: Receipt::earlier(&submission, &loaded)?,
-            // A clue keyed under an earlier version of the reporter-key secret is still theirs.
-            earlier_reporter: Receipt::earlier(&submission, &loaded)?
-                .map(|c| &c.clue.reporter)
-                .filter(|r| keys.holds(r)),
-        };
+        let receipt = Receipt::new(&submission, &reporter, &keys, real_name, &scope, &loaded)?;
         receipt.events(provisional, now, &rules)?;
         let seq = self.next_sequence(&division, date).await?;
         let clue_no = ClueNo::new(division, date, seq);
