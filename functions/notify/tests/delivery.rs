@@ -251,10 +251,13 @@ async fn five_hundred_notices_reach_two_hundred_reporters_exactly_once_through_f
             "the always-busy reporters' notices are in the DLQ: {in_dlq:?}"
         );
 
-        // The cause is fixed; the redrive moves them back and they are delivered.
+        // The cause is fixed; the redrive moves them back and they are delivered. The closed
+        // chat windows stay closed: a notice of theirs that used all its receives on random
+        // faults is redriven too, and must still go as the subscription only.
         b.set_faults(json!({ "openid_errors": {
             openid(100): 43004, openid(101): 43004, openid(102): 43004,
-            openid(103): 43004, openid(104): 43004 } }))
+            openid(103): 43004, openid(104): 43004 },
+            "custom_errors": custom_errors }))
         .await;
         let moved = b.redrive();
         eprintln!("{moved}");
