@@ -33,7 +33,9 @@ async fn of_twenty_racing_judgments_exactly_one_wins() {
         assert_eq!(before.get("judged.accept"), None);
 
         // Twenty officers saw version 1 and press "accept" at once (each its own idempotency key,
-        // each on its own cold start).
+        // each on its own cold start). The version they saw goes with the command: a task that
+        // starts after the winner committed must still get a conflict, not a judgment of the
+        // accepted clue (unversioned, it would read the new state and be refused as invalid).
         let tasks: Vec<_> = (0..20)
             .map(|i| {
                 let env = env.clone();
@@ -42,8 +44,9 @@ async fn of_twenty_racing_judgments_exactly_one_wins() {
                     let store = env.another_store();
                     let h = handler("land-330106");
                     store
-                        .execute(
+                        .execute_if_version(
                             &id,
+                            Some(1),
                             accept(),
                             &as_officer(&h),
                             at(3, 10),
