@@ -643,7 +643,11 @@ def apply_bucket(aws: Aws, bucket: str, p: dict) -> None:
     if "LifecycleConfiguration" in p:
         rules = []
         for c in p["LifecycleConfiguration"]["Rules"]:
-            rule: dict[str, Any] = {"ID": c["Id"], "Status": c["Status"], "Filter": {"Prefix": c.get("Prefix", "")}}
+            tags = [{"Key": t["Key"], "Value": t["Value"]} for t in c.get("TagFilters", [])]
+            rule_filter: dict[str, Any] = (
+                {"And": {"Prefix": c.get("Prefix", ""), "Tags": tags}} if tags else {"Prefix": c.get("Prefix", "")}
+            )
+            rule: dict[str, Any] = {"ID": c["Id"], "Status": c["Status"], "Filter": rule_filter}
             if "ExpirationInDays" in c:
                 rule["Expiration"] = {"Days": int(c["ExpirationInDays"])}
             if "NoncurrentVersionExpiration" in c:
@@ -737,7 +741,9 @@ def v_bucket(aws, ref, p, entry):
     if "CorsConfiguration" in p:
         aws.s3.get_bucket_cors(Bucket=ref)
     if "LifecycleConfiguration" in p:
-        aws.s3.get_bucket_lifecycle_configuration(Bucket=ref)
+        got = aws.s3.get_bucket_lifecycle_configuration(Bucket=ref).get("Rules", [])
+        if sorted(r["ID"] for r in got) != sorted(c["Id"] for c in p["LifecycleConfiguration"]["Rules"]):
+            yield f"lifecycle rules {[r['ID'] for r in got]}"
     want = p.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
     if want:
         got = aws.s3.get_bucket_notification_configuration(Bucket=ref).get("QueueConfigurations", [])

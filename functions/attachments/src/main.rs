@@ -324,6 +324,13 @@ async fn on_messages(app: &App, event: SqsEvent) -> SqsBatchResponse {
                     }
                 }
             }
+            Some(Message::Keep(ids)) => match objects.keep(&ids).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(%message_id, error = %e, "keeping evidence failed; retried");
+                    false
+                }
+            },
             Some(Message::S3Test) => true,
             None => {
                 tracing::warn!(%message_id, "unreadable record; it returns to the queue");

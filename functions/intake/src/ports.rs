@@ -1,6 +1,7 @@
 //! What the intake needs besides the clue store, as small traits: the reporting side table
 //! ([`Side`], on DynamoDB by [`store::ReportingStore`], in memory by [`MemorySide`]) and the
-//! queue that asks `attachments` to download a WeChat photo ([`MediaQueue`]).
+//! queue that asks `attachments` to download a WeChat photo or keep the evidence a filing
+//! attaches ([`MediaQueue`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -395,11 +396,15 @@ impl Side for MemorySide {
     }
 }
 
-pub use outbox::{MediaMessage, MediaRequest};
+pub use outbox::{KeepMessage, MediaMessage, MediaRequest};
 
-/// Where media download requests go.
+/// The attachment-events queue, as the reporting side writes to it.
 pub trait MediaQueue: Send + Sync {
+    /// Asks for a chat photo's download.
     fn request(&self, req: &MediaRequest) -> impl Future<Output = Result<(), String>> + Send;
+    /// Asks to keep the evidence a filing attaches from the never-attached expiry (sent before
+    /// the clue is stored: evidence is never attached while it may still expire).
+    fn keep(&self, ids: &[AttachmentId]) -> impl Future<Output = Result<(), String>> + Send;
 }
 
 /// The attachment-events queue on SQS.
@@ -409,12 +414,8 @@ pub struct SqsMediaQueue {
     pub url: String,
 }
 
-impl MediaQueue for SqsMediaQueue {
-    async fn request(&self, req: &MediaRequest) -> Result<(), String> {
-        let body = MediaMessage {
-            wechat_media: req.clone(),
-        }
-        .body();
+impl SqsMediaQueue {
+    async fn send(&self, body: String) -> Result<(), String> {
         self.client
             .send_message()
             .queue_url(&self.url)
@@ -426,10 +427,35 @@ impl MediaQueue for SqsMediaQueue {
     }
 }
 
+impl MediaQueue for SqsMediaQueue {
+    async fn request(&self, req: &MediaRequest) -> Result<(), String> {
+        self.send(
+            MediaMessage {
+                wechat_media: req.clone(),
+            }
+            .body(),
+        )
+        .await
+    }
+    async fn keep(&self, ids: &[AttachmentId]) -> Result<(), String> {
+        self.send(
+            KeepMessage {
+                keep_evidence: ids.to_vec(),
+            }
+            .body(),
+        )
+        .await
+    }
+}
+
 /// Records requests (tests, bench).
 #[derive(Debug, Default)]
 pub struct MemoryMediaQueue {
     pub sent: Mutex<Vec<MediaRequest>>,
+    /// The evidence asked to be kept, per request.
+    pub kept: Mutex<Vec<Vec<AttachmentId>>>,
+    /// When set, asking to keep evidence fails (the queue is down).
+    pub refuse_keep: std::sync::atomic::AtomicBool,
 }
 
 impl MediaQueue for MemoryMediaQueue {
@@ -438,6 +464,16 @@ impl MediaQueue for MemoryMediaQueue {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(req.clone());
+        Ok(())
+    }
+    async fn keep(&self, ids: &[AttachmentId]) -> Result<(), String> {
+        if self.refuse_keep.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("queue unavailable".to_owned());
+        }
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(ids.to_vec());
         Ok(())
     }
 }

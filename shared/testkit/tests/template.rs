@@ -467,6 +467,34 @@ fn evidence_is_kms_encrypted_reached_only_over_tls_and_logs_carry_no_query_strin
             );
         }
     }
+    // Evidence no clue attached expires: the rule filters evidence/ on the never-attached tag,
+    // and only attachments may set or remove that tag, on evidence/ objects only
+    let rule = r["AttachmentBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["Id"] == "ExpireNeverAttachedEvidence")
+        .expect("never-attached evidence rule");
+    assert_eq!(rule["Prefix"], "evidence/");
+    assert_eq!(rule["TagFilters"][0]["Key"], "evidence");
+    assert_eq!(rule["TagFilters"][0]["Value"], "never-attached");
+    assert!(rule["ExpirationInDays"].as_u64().is_some_and(|d| d <= 30));
+    let tagging = role_statements(&t, "AttachmentsFunctionRole")
+        .into_iter()
+        .find(|s| strings(&s["Action"]).contains(&"s3:DeleteObjectTagging".to_owned()))
+        .expect("attachments removes the tag");
+    assert!(
+        tagging["Resource"].to_string().contains("/evidence/*"),
+        "{tagging}"
+    );
+    for role in ["IntakeFunctionRole", "JudgmentFunctionRole"] {
+        assert!(
+            !allowed(&t, role, "s3")
+                .iter()
+                .any(|a| a.contains("Tagging")),
+            "{role} may change evidence tags"
+        );
+    }
     // Log levels: no TRACE (the SDK's wire logs carry items)
     let levels = strings(&t["Parameters"]["LogLevel"]["AllowedValues"]);
     assert!(
