@@ -279,7 +279,7 @@ async fn signed_pushes_are_answered_within_five_seconds_under_500_junk_callbacks
     while started.elapsed() < TICK * TICKS as u32 {
         let openid = format!("oLoad{i:022}");
         let now = Utc::now().timestamp();
-        let (xml, expect) = if i % 2 == 0 {
+        let (xml, expect) = if i.is_multiple_of(2) {
             (event(&openid, "subscribe", None, now), "欢迎关注")
         } else {
             (
