@@ -6,7 +6,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::chat::ChatDraft;
@@ -14,7 +13,7 @@ use domain::{AttachmentId, ClueId, ClueNo, DivisionCode, ReporterKey};
 use store::{Attachment, Block, Claim, PushNonce, RateLimit, ReportingStore, StoreError};
 
 /// The reporting side table.
-pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
+pub trait Side: Send + Sync {
     /// Records a push's replay key with the digest of its body ([`store::push_nonce`]).
     fn note_push(
         &self,
@@ -228,13 +227,6 @@ impl MemorySide {
     /// The clues marked for surge review.
     pub fn surge_marks(&self) -> Vec<ClueNo> {
         self.with(|m| m.surge.iter().cloned().collect())
-    }
-}
-
-impl wechat::NonceStore for MemorySide {
-    type Error = StoreError;
-    async fn first_use(&self, key: &str, _ttl: StdDuration) -> Result<bool, StoreError> {
-        Ok(self.with(|m| m.nonces.insert(key.to_owned(), String::new()).is_none()))
     }
 }
 

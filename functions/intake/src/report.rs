@@ -15,7 +15,7 @@ use store::{
     ReporterKeys, StoreError, Submission,
 };
 
-use crate::App;
+use crate::Reporting;
 use crate::http::ApiError;
 use crate::ports::{MediaQueue, Side};
 
@@ -95,7 +95,7 @@ pub fn store_error(e: &StoreError) -> ApiError {
     }
 }
 
-impl<S, R, Q, M> App<S, R, Q, M>
+impl<S, R, Q, M> Reporting<S, R, Q, M>
 where
     S: ClueStore,
     R: Side,

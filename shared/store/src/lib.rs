@@ -165,7 +165,7 @@ pub use reminders::{
     Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
     ReminderOutboxEntry, ReminderPage, StoredReminder,
 };
-pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
+pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore, StoredAccessToken};
 pub use roles::{
     BindingCodes, ClueCommands, ClueReads, ClueStore, DeadlineIndex, Directory, IdentityVault,
     NoticeOutbox, Scopes, Statistics,
