@@ -37,7 +37,7 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     let openid = "oH5Evidence00000000000001";
     let cookie = w.sign_in(openid).await;
     let notice = w.notice_version(&cookie).await;
-    let owner = w.app.keyer.key(openid);
+    let owner = w.app.reporting.keyer.key(openid);
     let now = Utc::now();
     for id in ["ev-one", "ev-two"] {
         let a = store::Attachment {
@@ -58,6 +58,7 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     let filing = form(&notice, &["ev-one", "ev-two"]);
     let clues = || async {
         w.app
+            .reporting
             .store
             .reporter_clues(&owner, PageRequest::default())
             .await
@@ -67,7 +68,11 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     };
 
     // Act: the attachment-events queue is down
-    w.app.media.refuse_keep.store(true, Ordering::SeqCst);
+    w.app
+        .reporting
+        .media
+        .refuse_keep
+        .store(true, Ordering::SeqCst);
     let before = w.snapshot().await;
     let refused = w
         .app
@@ -95,7 +100,11 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     );
 
     // Act: the queue is back; the reporter retries the same filing
-    w.app.media.refuse_keep.store(false, Ordering::SeqCst);
+    w.app
+        .reporting
+        .media
+        .refuse_keep
+        .store(false, Ordering::SeqCst);
     let filed = w
         .app
         .handle(
@@ -107,7 +116,7 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     // Assert: filed once, and both photos were asked to be kept, in one request, before it
     assert_eq!(filed.status, 201, "{}", filed.body);
     assert_eq!(clues().await, 1);
-    let kept = w.app.media.kept.lock().expect("kept").clone();
+    let kept = w.app.reporting.media.kept.lock().expect("kept").clone();
     assert_eq!(
         kept,
         vec![vec![
@@ -124,5 +133,5 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
 
     // Assert: nothing to keep, nothing asked
     assert_eq!(plain.status, 201, "{}", plain.body);
-    assert_eq!(w.app.media.kept.lock().expect("kept").len(), 1);
+    assert_eq!(w.app.reporting.media.kept.lock().expect("kept").len(), 1);
 }
