@@ -62,94 +62,96 @@ async fn pushes_and_echoes_without_valid_signatures_or_parameters_are_refused() 
     // Arrange
     let w = World::start().await;
     let mut refused = Refusals::default();
-    refused.add(
-        "callback no signature",
-        push(&w, |r| {
-            r.query.remove("signature");
-            r.query.remove("msg_signature");
-        }),
-        400,
-        "bad_param",
-    );
-    refused.add(
-        "callback no msg_signature",
-        push(&w, |r| {
-            r.query.remove("msg_signature");
-        }),
-        400,
-        "bad_param",
-    );
-    for (i, bad) in ["0".repeat(40), "f".repeat(40), "zz".to_owned()]
-        .into_iter()
-        .enumerate()
+    type Mutation = fn(&mut intake::Req);
+    let mutations: [(&str, Mutation, u16, &str); 8] = [
+        (
+            "callback no signature",
+            |r| {
+                r.query.remove("signature");
+                r.query.remove("msg_signature");
+            },
+            400,
+            "bad_param",
+        ),
+        (
+            "callback no msg_signature",
+            |r| {
+                r.query.remove("msg_signature");
+            },
+            400,
+            "bad_param",
+        ),
+        (
+            "callback bad plain signature",
+            |r| {
+                r.query.insert("signature".into(), "1".repeat(40));
+            },
+            403,
+            "bad_signature",
+        ),
+        (
+            "callback timestamp text",
+            |r| {
+                r.query.insert("timestamp".into(), "soon".into());
+            },
+            403,
+            "bad_signature",
+        ),
+        (
+            "callback no nonce",
+            |r| {
+                r.query.remove("nonce");
+            },
+            400,
+            "bad_param",
+        ),
+        (
+            "callback long nonce",
+            |r| {
+                r.query.insert("nonce".into(), "n".repeat(65));
+            },
+            400,
+            "bad_param",
+        ),
+        (
+            "callback plain downgrade",
+            |r| {
+                r.query.remove("encrypt_type");
+            },
+            400,
+            "bad_param",
+        ),
+        (
+            "callback unknown encrypt_type",
+            |r| {
+                r.query.insert("encrypt_type".into(), "rot13".into());
+            },
+            400,
+            "bad_param",
+        ),
+    ];
+    for (name, mutate, status, code) in mutations {
+        refused.add(name, push(&w, mutate), status, code);
+    }
+    for (i, (bad, status, code)) in [
+        ("0".repeat(40), 403, "bad_signature"),
+        ("f".repeat(40), 403, "bad_signature"),
+        ("zz".to_owned(), 403, "bad_signature"),
+        ("".to_owned(), 400, "bad_param"),
+        ("A".repeat(5000), 400, "bad_param"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         refused.add(
             format!("callback bad msg_signature {i}"),
             push(&w, |r| {
                 r.query.insert("msg_signature".into(), bad);
             }),
-            403,
-            "bad_signature",
+            status,
+            code,
         );
     }
-    for (i, bad) in ["".to_owned(), "A".repeat(5000)].into_iter().enumerate() {
-        refused.add(
-            format!("callback bad msg_signature {}", i + 3),
-            push(&w, |r| {
-                r.query.insert("msg_signature".into(), bad);
-            }),
-            400,
-            "bad_param",
-        );
-    }
-    refused.add(
-        "callback bad plain signature",
-        push(&w, |r| {
-            r.query.insert("signature".into(), "1".repeat(40));
-        }),
-        403,
-        "bad_signature",
-    );
-    refused.add(
-        "callback timestamp text",
-        push(&w, |r| {
-            r.query.insert("timestamp".into(), "soon".into());
-        }),
-        403,
-        "bad_signature",
-    );
-    refused.add(
-        "callback no nonce",
-        push(&w, |r| {
-            r.query.remove("nonce");
-        }),
-        400,
-        "bad_param",
-    );
-    refused.add(
-        "callback long nonce",
-        push(&w, |r| {
-            r.query.insert("nonce".into(), "n".repeat(65));
-        }),
-        400,
-        "bad_param",
-    );
-    refused.add(
-        "callback plain downgrade",
-        push(&w, |r| {
-            r.query.remove("encrypt_type");
-        }),
-        400,
-        "bad_param",
-    );
-    refused.add(
-        "callback unknown encrypt_type",
-        push(&w, |r| {
-            r.query.insert("encrypt_type".into(), "rot13".into());
-        }),
-        400,
-        "bad_param",
-    );
     // echo verification with a bad signature
     let mut echo = intake::Req::new("GET", "/wechat/callback");
     for (k, v) in w

@@ -7,34 +7,27 @@ mod support;
 
 use chrono::Utc;
 use serde_json::json;
-use store::{AttachmentStatus, PageRequest, roles::*};
-use support::{PUBLIC, World, event_msg, h5_form, image_msg, json_body, named, text_msg};
+use store::AttachmentStatus;
+use support::{
+    CHAT_TO_FACTS, PUBLIC, World, event_msg, h5_form, image_msg, json_body, named, text_msg,
+};
 
 const OPENID: &str = "oChatReporter0000000000001";
 
+/// The guided chat from its keyword to the facts, with no subject named ("无").
+const NO_SUBJECT_TO_FACTS: [&str; 5] = [
+    "举报",
+    "浙江省杭州市西湖区",
+    "留下街道某村东侧",
+    "无",
+    "在基本农田上建厂房。",
+];
+
 /// Walks the guided chat up to the consent question; returns the last reply.
 async fn chat_until_consent(w: &World, openid: &str, base: i64) -> String {
-    let steps = [
-        "举报",
-        "浙江省杭州市西湖区",
-        "留下街道某村东侧",
-        "某建材公司",
-    ];
-    for (i, s) in steps.iter().enumerate() {
-        let r = w.say(&text_msg(openid, s, base + i as i64), openid).await;
-        assert!(r.is_some(), "step {s}");
-    }
-    let r = w
-        .say(
-            &text_msg(openid, "在基本农田上建厂房，约三亩。", base + 10),
-            openid,
-        )
-        .await
-        .expect("asks for photos");
-    assert!(r.contains("照片"), "{r}");
-    w.say(&text_msg(openid, "完成", base + 11), openid)
-        .await
-        .expect("consent question")
+    let r = w.say_each(openid, &CHAT_TO_FACTS, base).await;
+    assert!(r.contains("照片"), "asks for photos: {r}");
+    w.say_each(openid, &["完成"], base + 10).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,18 +58,7 @@ async fn a_clue_by_guided_chat_waits_for_its_photo_then_retried_consents_file_it
     let w = World::start().await;
 
     // Act: the dialogue, with a photo that the attachments function processes meanwhile
-    for (i, s) in [
-        "举报",
-        "浙江省杭州市西湖区",
-        "留下街道某村东侧",
-        "无",
-        "在基本农田上建厂房。",
-    ]
-    .iter()
-    .enumerate()
-    {
-        w.say(&text_msg(OPENID, s, 100 + i as i64), OPENID).await;
-    }
+    w.say_each(OPENID, &NO_SUBJECT_TO_FACTS, 100).await;
     let r = w
         .say(&image_msg(OPENID, "media-photo-1", 110), OPENID)
         .await
@@ -128,15 +110,9 @@ async fn a_clue_by_guided_chat_waits_for_its_photo_then_retried_consents_file_it
     for r in [&a, &b, &c, &d] {
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let reporter = w.core().keyer.key(OPENID);
-    let clues = w
-        .core()
-        .store
-        .reporter_clues(&reporter, PageRequest::default())
-        .await
-        .expect("clues");
-    assert_eq!(clues.items.len(), 1);
-    let clue = &clues.items[0].clue;
+    let clues = w.clues_of(OPENID).await;
+    assert_eq!(clues.len(), 1);
+    let clue = &clues[0].clue;
     assert_eq!(clue.location.division.as_str(), "330106");
     assert_eq!(clue.channel, domain::event::Channel::Chat);
     assert_eq!(clue.evidence.len(), 1);
@@ -161,7 +137,6 @@ async fn a_clue_by_guided_chat_waits_for_its_photo_then_retried_consents_file_it
 async fn cancelling_files_nothing_and_a_repeated_event_is_answered_once() {
     // Arrange: a report up to the consent question
     let w = World::start().await;
-    let reporter = w.core().keyer.key(OPENID);
     chat_until_consent(&w, OPENID, 200).await;
 
     // Act
@@ -180,16 +155,7 @@ async fn cancelling_files_nothing_and_a_repeated_event_is_answered_once() {
     // Assert
     assert!(r.contains("已取消"), "{r}");
     assert_eq!(first, again);
-    assert_eq!(
-        w.core()
-            .store
-            .reporter_clues(&reporter, PageRequest::default())
-            .await
-            .expect("clues")
-            .items
-            .len(),
-        0
-    );
+    assert_eq!(w.clues_of(OPENID).await.len(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,18 +163,7 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
     // Arrange: a chat report with three photos
     let w = World::start().await;
     let openid = "oChatPhotos000000000000001";
-    for (i, s) in [
-        "举报",
-        "浙江省杭州市西湖区",
-        "留下街道某村东侧",
-        "无",
-        "在基本农田上建厂房。",
-    ]
-    .iter()
-    .enumerate()
-    {
-        w.say(&text_msg(openid, s, 500 + i as i64), openid).await;
-    }
+    w.say_each(openid, &NO_SUBJECT_TO_FACTS, 500).await;
     for (i, media) in ["m-ok", "m-html", "m-slow"].iter().enumerate() {
         w.say(&image_msg(openid, media, 510 + i as i64), openid)
             .await
@@ -257,15 +212,7 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
         .say(&text_msg(openid, "同意", 521), openid)
         .await
         .expect("answer");
-    let reporter = w.core().keyer.key(openid);
-    let before = w
-        .core()
-        .store
-        .reporter_clues(&reporter, PageRequest::default())
-        .await
-        .expect("clues")
-        .items
-        .len();
+    let before = w.clues_of(openid).await.len();
     let receipt = w
         .say(&text_msg(openid, "直接提交", 522), openid)
         .await
@@ -294,14 +241,9 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
         receipt.contains("第3张照片提交时仍在处理中，未随举报提交"),
         "{receipt}"
     );
-    let clues = w
-        .core()
-        .store
-        .reporter_clues(&reporter, PageRequest::default())
-        .await
-        .expect("clues");
-    assert_eq!(clues.items.len(), 1);
-    let clue = &clues.items[0].clue;
+    let clues = w.clues_of(openid).await;
+    assert_eq!(clues.len(), 1);
+    let clue = &clues[0].clue;
     assert_eq!(clue.evidence.len(), 1, "only the ready photo is evidence");
     assert_eq!(clue.evidence[0].sha256, "cd".repeat(32));
 
@@ -470,14 +412,7 @@ async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_c
 
     // Nothing was filed by either channel.
     for who in ["oSameAnswers00000000000001", chatter] {
-        let key = w.core().keyer.key(who);
-        let page = w
-            .core()
-            .store
-            .reporter_clues(&key, PageRequest::default())
-            .await
-            .expect("clues");
-        assert!(page.items.is_empty(), "{who} filed nothing");
+        assert!(w.clues_of(who).await.is_empty(), "{who} filed nothing");
     }
     let after = w.snapshot().await;
     assert!(

@@ -9,8 +9,6 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 use domain::AttachmentId;
 use serde_json::{Value, json};
-use store::PageRequest;
-use store::roles::*;
 use support::{World, h5_form, ready};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,23 +18,13 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     let openid = "oH5Evidence00000000000001";
     let cookie = w.sign_in(openid).await;
     let notice = w.notice_version(&cookie).await;
-    let owner = w.app.reporting.keyer.key(openid);
     let now = Utc::now();
     for id in ["ev-one", "ev-two"] {
         w.attachment(openid, id, ready()).await;
     }
     let mut filing = h5_form(&notice);
     filing["attachments"] = json!(["ev-one", "ev-two"]);
-    let clues = || async {
-        w.app
-            .reporting
-            .store
-            .reporter_clues(&owner, PageRequest::default())
-            .await
-            .expect("clues")
-            .items
-            .len()
-    };
+    let clues = || async { w.clues_of(openid).await.len() };
 
     // Act: the attachment-events queue is down
     w.app

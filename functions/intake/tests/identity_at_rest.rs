@@ -15,7 +15,7 @@ use domain::{BureauId, Officer, OfficerId, Role};
 use notify::{SystemClock, Template};
 use secrecy::SecretString;
 use serde_json::json;
-use support::{World, event_msg, h5_form, text_msg};
+use support::{CHAT_TO_FACTS, World, event_msg, h5_form, text_msg};
 use wechat::{ApiClient, ApiConfig, InMemoryTokenCache};
 use wechat_sim::defaults;
 
@@ -52,22 +52,8 @@ async fn file_by_chat(w: &World) -> String {
     )
     .await
     .expect("welcome");
-    for (i, s) in [
-        "举报",
-        "浙江省杭州市西湖区",
-        "留下街道某村东侧",
-        "某建材公司",
-        "在基本农田上建厂房，约三亩。",
-        "完成",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let r = w
-            .say(&text_msg(CHAT_OPENID, s, 500 + i as i64), CHAT_OPENID)
-            .await;
-        assert!(r.is_some(), "step {s}");
-    }
+    w.say_each(CHAT_OPENID, &CHAT_TO_FACTS, 500).await;
+    w.say_each(CHAT_OPENID, &["完成"], 510).await;
     let receipt = w
         .say(&text_msg(CHAT_OPENID, "同意", 520), CHAT_OPENID)
         .await

@@ -21,7 +21,9 @@ use keyring::Keyring;
 use outbox::MemoryNoticeQueue;
 use secrecy::SecretString;
 use session::SessionKey;
-use store::{AttachmentStatus, DynamoClueStore, ReporterKeyer, ReportingStore};
+use store::{
+    AttachmentStatus, DynamoClueStore, PageRequest, ReporterKeyer, ReportingStore, roles::*,
+};
 use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache, Platform};
 use wechat_sim::defaults;
 
@@ -180,6 +182,30 @@ impl World {
             .open_reply(resp.body.as_bytes(), Utc::now().timestamp())
             .expect("reply opens")
             .and_then(|r| r.content)
+    }
+
+    /// The clues `openid` filed (the first page, newest first), as the store keeps them.
+    pub async fn clues_of(&self, openid: &str) -> Vec<store::StoredClue> {
+        let reporter = self.core().keyer.key(openid);
+        self.core()
+            .store
+            .reporter_clues(&reporter, PageRequest::default())
+            .await
+            .expect("clues")
+            .items
+    }
+
+    /// Says each of `steps` from `openid` in turn (message ids from `base`), each answered;
+    /// returns the last answer.
+    pub async fn say_each(&self, openid: &str, steps: &[&str], base: i64) -> String {
+        let mut last = String::new();
+        for (i, s) in steps.iter().enumerate() {
+            last = self
+                .say(&text_msg(openid, s, base + i as i64), openid)
+                .await
+                .unwrap_or_else(|| panic!("step {s} answered"));
+        }
+        last
     }
 
     /// Signs in `openid` through WeChat OAuth (login → sim code → oauth) and returns the session
@@ -377,6 +403,16 @@ fn sorted(i: &HashMap<String, AttributeValue>) -> Vec<(String, String)> {
     v.sort();
     v
 }
+
+/// The guided chat from its keyword to the facts (西湖区, an address, a subject), answered with
+/// the question for photos.
+pub const CHAT_TO_FACTS: [&str; 5] = [
+    "举报",
+    "浙江省杭州市西湖区",
+    "留下街道某村东侧",
+    "某建材公司",
+    "在基本农田上建厂房，约三亩。",
+];
 
 /// The H5 form as the page sends it: an anonymous clue in 西湖区 without evidence, under
 /// reporting notice `notice`; tests change the fields they are about.
