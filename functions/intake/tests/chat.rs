@@ -73,16 +73,10 @@ async fn a_clue_by_guided_chat_waits_for_its_photo_then_retried_consents_file_it
         .expect("read")
         .expect("record");
     assert_eq!(pending.status, AttachmentStatus::Pending);
-    let consent = w
-        .say(&text_msg(OPENID, "完成", 111), OPENID)
-        .await
-        .expect("consent");
+    let consent = w.answer(OPENID, "完成", 111).await;
     assert!(consent.contains("回复“同意”"), "{consent}");
     // Consent before the photo is processed: refused visibly, the draft kept.
-    let early = w
-        .say(&text_msg(OPENID, "同意", 112), OPENID)
-        .await
-        .expect("answer");
+    let early = w.answer(OPENID, "同意", 112).await;
     assert!(early.contains("处理中"), "{early}");
     w.side
         .settle_attachment(
@@ -140,10 +134,7 @@ async fn cancelling_files_nothing_and_a_repeated_event_is_answered_once() {
     chat_until_consent(&w, OPENID, 200).await;
 
     // Act
-    let r = w
-        .say(&text_msg(OPENID, "取消", 300), OPENID)
-        .await
-        .expect("cancel");
+    let r = w.answer(OPENID, "取消", 300).await;
     let t = Utc::now().timestamp();
     let first = w
         .say(&event_msg(OPENID, "CLICK", Some("REPORT_CHAT"), t), OPENID)
@@ -204,19 +195,10 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
         .expect("settle");
 
     // Act: the summary, then consent while one photo is still pending
-    let summary = w
-        .say(&text_msg(openid, "完成", 520), openid)
-        .await
-        .expect("summary");
-    let wait = w
-        .say(&text_msg(openid, "同意", 521), openid)
-        .await
-        .expect("answer");
+    let summary = w.answer(openid, "完成", 520).await;
+    let wait = w.answer(openid, "同意", 521).await;
     let before = w.clues_of(openid).await.len();
-    let receipt = w
-        .say(&text_msg(openid, "直接提交", 522), openid)
-        .await
-        .expect("receipt");
+    let receipt = w.answer(openid, "直接提交", 522).await;
 
     // Assert: each photo not kept is named with its reason, the pending one said to be pending
     assert!(

@@ -79,9 +79,7 @@ async fn a_filing_is_answered_with_the_receipt_notice_and_a_double_tap_is_the_sa
 async fn my_clues_list_and_show_the_filed_clue_without_officer_internals() {
     // Arrange
     let w = World::start().await;
-    let me = w.sign_in(ME).await;
-    let version = w.notice_version(&me).await;
-    let clue_id = w.file(&me, &named(h5_form(&version))).await;
+    let (me, _, clue_id) = w.signed_in_with_a_clue(ME).await;
 
     // Act
     let list = w
@@ -120,9 +118,7 @@ async fn my_clues_list_and_show_the_filed_clue_without_officer_internals() {
 async fn a_reporter_adds_a_message_to_their_clue() {
     // Arrange
     let w = World::start().await;
-    let me = w.sign_in(ME).await;
-    let version = w.notice_version(&me).await;
-    let clue_id = w.file(&me, &named(h5_form(&version))).await;
+    let (me, _, clue_id) = w.signed_in_with_a_clue(ME).await;
 
     // Act
     let msg = w

@@ -180,46 +180,39 @@ async fn divisions_that_are_not_a_known_county_are_refused() {
 async fn texts_empty_too_long_or_with_markup_are_refused() {
     // Arrange: the form's texts and a message on a filed clue
     let w = World::start().await;
-    let (me, version) = reporter(&w).await;
-    let clue_id = w.file(&me, &named(h5_form(&version))).await;
+    let (me, version, clue_id) = w.signed_in_with_a_clue(ME).await;
     let with = |k: &str, v: Value| with(&w, &me, &version, k, v);
     let mut refused = Refusals::default();
-    refused.add(
-        "address too long",
-        with("address", json!("址".repeat(201))),
-        400,
-        "invalid_address",
-    );
-    refused.add(
-        "address empty",
-        with("address", json!("   ")),
-        400,
-        "invalid_address",
-    );
-    refused.add(
-        "facts empty",
-        with("facts", json!("")),
-        400,
-        "invalid_facts",
-    );
-    refused.add(
-        "facts too long",
-        with("facts", json!("事".repeat(5001))),
-        400,
-        "invalid_facts",
-    );
-    refused.add(
-        "subject too long",
-        with("subject", json!("主".repeat(101))),
-        400,
-        "invalid_subject",
-    );
-    refused.add(
-        "control character",
-        with("address", json!("某村\u{7}东侧")),
-        400,
-        "invalid_address",
-    );
+    for (name, field, value, code) in [
+        (
+            "address too long",
+            "address",
+            json!("址".repeat(201)),
+            "invalid_address",
+        ),
+        ("address empty", "address", json!("   "), "invalid_address"),
+        ("facts empty", "facts", json!(""), "invalid_facts"),
+        (
+            "facts too long",
+            "facts",
+            json!("事".repeat(5001)),
+            "invalid_facts",
+        ),
+        (
+            "subject too long",
+            "subject",
+            json!("主".repeat(101)),
+            "invalid_subject",
+        ),
+        (
+            "control character",
+            "address",
+            json!("某村\u{7}东侧"),
+            "invalid_address",
+        ),
+    ] {
+        refused.add(name, with(field, value), 400, code);
+    }
     for (i, s) in [
         "<script>alert(1)</script>",
         "<img src=x onerror=alert(1)>",
@@ -239,18 +232,16 @@ async fn texts_empty_too_long_or_with_markup_are_refused() {
             );
         }
     }
-    refused.add(
-        "script in message",
-        w.message(&me, &clue_id, r#"{"text":"<script>x</script>"}"#),
-        400,
-        "markup_not_allowed",
-    );
-    refused.add(
-        "empty message",
-        w.message(&me, &clue_id, r#"{"text":" "}"#),
-        400,
-        "invalid_message",
-    );
+    for (name, body, code) in [
+        (
+            "script in message",
+            r#"{"text":"<script>x</script>"}"#,
+            "markup_not_allowed",
+        ),
+        ("empty message", r#"{"text":" "}"#, "invalid_message"),
+    ] {
+        refused.add(name, w.message(&me, &clue_id, body), 400, code);
+    }
 
     // Act + Assert
     assert_eq!(refused.check(&w, OPENIDS).await, 23);
@@ -262,8 +253,7 @@ async fn texts_empty_too_long_or_with_markup_are_refused() {
 async fn text_that_hides_itself_is_refused() {
     // Arrange
     let w = World::start().await;
-    let (me, version) = reporter(&w).await;
-    let clue_id = w.file(&me, &named(h5_form(&version))).await;
+    let (me, version, clue_id) = w.signed_in_with_a_clue(ME).await;
     let with = |k: &str, v: Value| with(&w, &me, &version, k, v);
     let mut refused = Refusals::default();
     for (i, hidden) in ["\u{202E}", "\u{2066}", "\u{200B}", "\u{FEFF}", "\u{2028}"]
@@ -317,9 +307,8 @@ async fn text_that_hides_itself_is_refused() {
 async fn requests_from_elsewhere_are_refused() {
     // Arrange
     let w = World::start().await;
-    let (me, version) = reporter(&w).await;
+    let (me, version, clue_id) = w.signed_in_with_a_clue(ME).await;
     let good = named(h5_form(&version));
-    let clue_id = w.file(&me, &good).await;
     let from = |headers: &[(&str, &str)]| {
         let mut r = w.post_clue(&me, &good);
         for (k, v) in headers {
@@ -376,33 +365,31 @@ async fn a_position_outside_the_county_or_out_of_range_is_refused() {
     let w = World::start().await;
     let (me, version) = reporter(&w).await;
     let mut refused = Refusals::default();
-    for (i, g) in [
-        json!({"lat": 0, "lng": 0}),
-        json!({"lat": -33.92, "lng": 18.42}),
-        json!({"lat": 39.91, "lng": 116.40}),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        refused.add(
-            format!("gps outside the county {i}"),
-            with(&w, &me, &version, "gps", g),
-            400,
+    for (name, gps, code) in [
+        (
+            "gps outside the county 0",
+            json!({"lat": 0, "lng": 0}),
             "gps_outside_division",
-        );
+        ),
+        (
+            "gps outside the county 1",
+            json!({"lat": -33.92, "lng": 18.42}),
+            "gps_outside_division",
+        ),
+        (
+            "gps outside the county 2",
+            json!({"lat": 39.91, "lng": 116.40}),
+            "gps_outside_division",
+        ),
+        (
+            "gps out of range",
+            json!({"lat": 91, "lng": 0}),
+            "invalid_gps",
+        ),
+        ("gps lng", json!({"lat": 30, "lng": 181}), "invalid_gps"),
+    ] {
+        refused.add(name, with(&w, &me, &version, "gps", gps), 400, code);
     }
-    refused.add(
-        "gps out of range",
-        with(&w, &me, &version, "gps", json!({"lat": 91, "lng": 0})),
-        400,
-        "invalid_gps",
-    );
-    refused.add(
-        "gps lng",
-        with(&w, &me, &version, "gps", json!({"lat": 30, "lng": 181})),
-        400,
-        "invalid_gps",
-    );
 
     // Act + Assert
     assert_eq!(refused.check(&w, OPENIDS).await, 5);
@@ -432,24 +419,31 @@ async fn unknown_categories_a_missing_consent_and_a_stale_notice_are_refused() {
             "unknown_category",
         );
     }
-    refused.add(
-        "no consent",
-        with("consent", json!(false)),
-        400,
-        "consent_required",
-    );
-    refused.add(
-        "stale notice",
-        with("notice_version", json!("330100-v1-00000000")),
-        409,
-        "stale_notice",
-    );
-    refused.add(
-        "empty notice",
-        with("notice_version", json!("")),
-        409,
-        "stale_notice",
-    );
+    for (name, field, value, status, code) in [
+        (
+            "no consent",
+            "consent",
+            json!(false),
+            400,
+            "consent_required",
+        ),
+        (
+            "stale notice",
+            "notice_version",
+            json!("330100-v1-00000000"),
+            409,
+            "stale_notice",
+        ),
+        (
+            "empty notice",
+            "notice_version",
+            json!(""),
+            409,
+            "stale_notice",
+        ),
+    ] {
+        refused.add(name, with(field, value), status, code);
+    }
 
     // Act + Assert
     assert_eq!(refused.check(&w, OPENIDS).await, 8);
@@ -539,24 +533,21 @@ async fn identities_without_a_phones_shape_or_an_id_numbers_check_digit_are_refu
             "invalid_id_number",
         );
     }
-    refused.add(
-        "bad phone",
-        ident(json!({"phone": "call me"})),
-        400,
-        "invalid_phone",
-    );
-    refused.add(
-        "bad id number",
-        ident(json!({"id_number": "12345"})),
-        400,
-        "invalid_id_number",
-    );
-    refused.add(
-        "script name",
-        ident(json!({"name": "<b>张三</b>"})),
-        400,
-        "markup_not_allowed",
-    );
+    for (name, identity, code) in [
+        ("bad phone", json!({"phone": "call me"}), "invalid_phone"),
+        (
+            "bad id number",
+            json!({"id_number": "12345"}),
+            "invalid_id_number",
+        ),
+        (
+            "script name",
+            json!({"name": "<b>张三</b>"}),
+            "markup_not_allowed",
+        ),
+    ] {
+        refused.add(name, ident(identity), 400, code);
+    }
 
     // Act + Assert
     assert_eq!(refused.check(&w, OPENIDS).await, 11);
@@ -566,9 +557,8 @@ async fn identities_without_a_phones_shape_or_an_id_numbers_check_digit_are_refu
 async fn another_reporters_clue_unknown_clues_and_unknown_routes_are_not_found() {
     // Arrange: my clue, and another reporter signed in
     let w = World::start().await;
-    let (me, version) = reporter(&w).await;
+    let (me, version, clue_id) = w.signed_in_with_a_clue(ME).await;
     let other = w.sign_in(OTHER).await;
-    let clue_id = w.file(&me, &named(h5_form(&version))).await;
     let get = |path: &str, c: &str| w.api("GET", path, Some(c), "");
     let mut refused = Refusals::default();
     refused.add(

@@ -54,16 +54,10 @@ async fn file_by_chat(w: &World) -> String {
     .expect("welcome");
     w.say_each(CHAT_OPENID, &CHAT_TO_FACTS, 500).await;
     w.say_each(CHAT_OPENID, &["完成"], 510).await;
-    let receipt = w
-        .say(&text_msg(CHAT_OPENID, "同意", 520), CHAT_OPENID)
-        .await
-        .expect("receipt");
+    let receipt = w.answer(CHAT_OPENID, "同意", 520).await;
     assert!(receipt.contains("线索编号"), "{receipt}");
     // WeChat's retry of the consent gets the receipt again (from the completion record).
-    let again = w
-        .say(&text_msg(CHAT_OPENID, "同意", 520), CHAT_OPENID)
-        .await
-        .expect("receipt again");
+    let again = w.answer(CHAT_OPENID, "同意", 520).await;
     assert_eq!(again, receipt);
     receipt
 }

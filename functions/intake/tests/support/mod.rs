@@ -200,12 +200,16 @@ impl World {
     pub async fn say_each(&self, openid: &str, steps: &[&str], base: i64) -> String {
         let mut last = String::new();
         for (i, s) in steps.iter().enumerate() {
-            last = self
-                .say(&text_msg(openid, s, base + i as i64), openid)
-                .await
-                .unwrap_or_else(|| panic!("step {s} answered"));
+            last = self.answer(openid, s, base + i as i64).await;
         }
         last
+    }
+
+    /// Says `text` from `openid` as message `msg_id` and returns the answer, which must come.
+    pub async fn answer(&self, openid: &str, text: &str, msg_id: i64) -> String {
+        self.say(&text_msg(openid, text, msg_id), openid)
+            .await
+            .unwrap_or_else(|| panic!("{text} answered"))
     }
 
     /// Signs in `openid` through WeChat OAuth (login → sim code → oauth) and returns the session
@@ -314,6 +318,15 @@ impl World {
             .as_str()
             .expect("clue_id")
             .to_owned()
+    }
+
+    /// Signs in `openid` and files a named clue: the session cookie, the notice version in
+    /// force and the clue's id.
+    pub async fn signed_in_with_a_clue(&self, openid: &str) -> (String, String, String) {
+        let cookie = self.sign_in(openid).await;
+        let version = self.notice_version(&cookie).await;
+        let clue_id = self.file(&cookie, &named(h5_form(&version))).await;
+        (cookie, version, clue_id)
     }
 
     /// A message `body` (JSON) the reporter of session `cookie` posts on clue `clue_id`.
