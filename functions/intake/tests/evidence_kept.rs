@@ -9,26 +9,7 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 use domain::AttachmentId;
 use serde_json::{Value, json};
-use store::roles::*;
-use store::{AttachmentStatus, PageRequest};
-use support::World;
-
-fn form(notice: &str, attachments: &[&str]) -> String {
-    json!({
-        "division": "330106",
-        "address": "留下街道某村东侧农田",
-        "gps": {"lat": 30.25, "lng": 120.05},
-        "subject": "某建材公司",
-        "category": {"kind": "annex", "code": "farmland_destruction"},
-        "facts": "在基本农田上堆放建材并硬化地面。",
-        "attachments": attachments,
-        "notice_version": notice,
-        "consent": true,
-        "identity": null,
-        "resubmission_of": null,
-    })
-    .to_string()
-}
+use support::{World, h5_form, ready};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
@@ -37,35 +18,13 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     let openid = "oH5Evidence00000000000001";
     let cookie = w.sign_in(openid).await;
     let notice = w.notice_version(&cookie).await;
-    let owner = w.app.reporting.keyer.key(openid);
     let now = Utc::now();
     for id in ["ev-one", "ev-two"] {
-        let a = store::Attachment {
-            id: AttachmentId::parse(id).expect("id"),
-            owner: owner.clone(),
-            declared_type: "image/jpeg".into(),
-            declared_size: 10,
-            source: store::AttachmentSource::Upload,
-            status: AttachmentStatus::Ready {
-                sha256: "cd".repeat(32),
-                content_type: "image/jpeg".into(),
-                size: 10,
-            },
-            created_at: now,
-        };
-        assert!(w.side.create_attachment(&a).await.expect("create"));
+        w.attachment(openid, id, ready()).await;
     }
-    let filing = form(&notice, &["ev-one", "ev-two"]);
-    let clues = || async {
-        w.app
-            .reporting
-            .store
-            .reporter_clues(&owner, PageRequest::default())
-            .await
-            .expect("clues")
-            .items
-            .len()
-    };
+    let mut filing = h5_form(&notice);
+    filing["attachments"] = json!(["ev-one", "ev-two"]);
+    let clues = || async { w.clues_of(openid).await.len() };
 
     // Act: the attachment-events queue is down
     w.app
@@ -74,13 +33,7 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
         .refuse_keep
         .store(true, Ordering::SeqCst);
     let before = w.snapshot().await;
-    let refused = w
-        .app
-        .handle(
-            &w.api("POST", "/api/reporter/clues", Some(&cookie), &filing),
-            now,
-        )
-        .await;
+    let refused = w.app.handle(&w.post_clue(&cookie, &filing), now).await;
 
     // Assert: 503 for a retry, no clue, the table as it was but for the rate windows the
     // attempt opened and gave back
@@ -105,13 +58,7 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
         .media
         .refuse_keep
         .store(false, Ordering::SeqCst);
-    let filed = w
-        .app
-        .handle(
-            &w.api("POST", "/api/reporter/clues", Some(&cookie), &filing),
-            now,
-        )
-        .await;
+    let filed = w.app.handle(&w.post_clue(&cookie, &filing), now).await;
 
     // Assert: filed once, and both photos were asked to be kept, in one request, before it
     assert_eq!(filed.status, 201, "{}", filed.body);
