@@ -132,6 +132,22 @@ pub fn sk_day(day: NaiveDate) -> String {
     format!("DAY#{}", day.format("%Y-%m-%d"))
 }
 
+/// Sort key of a statistics cell's month rollup (`MONTH#yyyy-mm`), for the month holding `day`.
+pub fn sk_month(day: NaiveDate) -> String {
+    format!("MONTH#{}", day.format("%Y-%m"))
+}
+
+/// The first day of the month of a month rollup's sort key.
+pub fn month_of_sk(sk: &str) -> Option<NaiveDate> {
+    let ym = sk.strip_prefix("MONTH#")?;
+    NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok()
+}
+
+/// The day of a day counter's sort key.
+pub fn day_of_sk(sk: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(sk.strip_prefix("DAY#")?, "%Y-%m-%d").ok()
+}
+
 pub fn pk_sequence(division: &DivisionCode) -> String {
     format!("SEQ#{division}")
 }
