@@ -18,6 +18,9 @@ pub const GSI2SK: &str = "gsi2sk";
 pub const GSI3PK: &str = "gsi3pk";
 pub const GSI3SK: &str = "gsi3sk";
 pub const EXPIRES_AT: &str = "expires_at";
+/// A month rollup's revision: +1 with every change, so the backfill's conditional write sees
+/// any change since its read (no ABA: gauges move both ways).
+pub const ROLLUP_REV: &str = "rollup_rev";
 
 /// Sort key of a clue's state item.
 pub const SK_CLUE: &str = "CLUE";

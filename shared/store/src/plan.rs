@@ -312,7 +312,8 @@ pub fn month_increments(
     out
 }
 
-/// One `ADD` of counter increments to a statistics item (created when absent).
+/// One `ADD` of counter increments to a statistics item (created when absent); a month rollup's
+/// also adds 1 to its [`ROLLUP_REV`].
 ///
 /// # Errors
 /// A request the SDK cannot build.
@@ -321,10 +322,16 @@ pub fn add_counters(
     pk: String,
     sk: String,
     counters: &BTreeMap<String, i64>,
+    rollup: bool,
 ) -> Result<Update, StoreError> {
     let mut names = std::collections::HashMap::new();
     let mut values = std::collections::HashMap::new();
     let mut clauses = Vec::new();
+    if rollup {
+        names.insert("#rev".to_owned(), ROLLUP_REV.to_owned());
+        values.insert(":rev".to_owned(), n(1));
+        clauses.push("#rev :rev".to_owned());
+    }
     for (i, (code, by)) in counters.iter().enumerate() {
         names.insert(format!("#m{i}"), code.clone());
         values.insert(format!(":m{i}"), n(by));
@@ -387,7 +394,7 @@ pub fn plan_writes(
         if counters.is_empty() {
             continue;
         }
-        let update = add_counters(table, pk_stat(&cell), sk, &counters)?;
+        let update = add_counters(table, pk_stat(&cell), sk, &counters, kind == "rollup")?;
         push(
             &mut plan,
             kind,
@@ -573,7 +580,7 @@ pub fn classify(plan: &WritePlan, codes: &[Option<String>]) -> Cancelled {
 /// Reads a statistics item back: every numeric attribute that is a metric.
 pub fn counters_of(item: &Item) -> BTreeMap<String, i64> {
     item.iter()
-        .filter(|(k, _)| !matches!(k.as_str(), PK | SK | EXPIRES_AT))
+        .filter(|(k, _)| !matches!(k.as_str(), PK | SK | EXPIRES_AT | ROLLUP_REV))
         .filter_map(|(k, v)| match v {
             AttributeValue::N(x) => x.parse().ok().map(|x| (k.clone(), x)),
             _ => None,

@@ -10,22 +10,22 @@
 //! |---|---|---|
 //! | a cell's counters for a plan | Query `STAT#<division>`, `sk BETWEEN MONTH#2000-01 AND MONTH#<last whole month>`, and per day range (≤ 2) `sk BETWEEN DAY#from AND DAY#to` | ≤ 3 per cell (a calendar year: 1) |
 //! | a cell's day counters up to `to` (bulletins) | Query `STAT#<division>`, `sk BETWEEN DAY#2000-01-01 AND DAY#to` | 1 per cell per 1 MB (≈ 1 000 days) |
-//! | backfill month rollups (stacks with day items only) | Scan of the `STAT#`/`DAY#` keys; per (cell, month) `TransactGetItems` of its days and month item, `UpdateItem` conditioned on the month item read | 1 per 1 MB + 1–2 per cell and month |
+//! | backfill month rollups (stacks with day items only) | Scan of the `STAT#`/`DAY#` keys; per (cell, month) GetItem of the month item, Query of its days, `UpdateItem` conditioned on the month's revision read | 1 per 1 MB + 2–3 per cell and month |
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{AttributeValue, Get, ReturnConsumedCapacity, TransactGetItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use chrono::NaiveDate;
 use domain::DivisionCode;
 use domain::figures::DayCounters;
 use domain::rollup::{ReadPlan, month_end, month_of};
 use serde::Serialize;
 
-use crate::dynamo::{DynamoClueStore, Query, SkCond, reported_all};
+use crate::dynamo::{DynamoClueStore, Query, SkCond};
 use crate::error::StoreError;
 use crate::item::{Item, get_s, n, s};
-use crate::keys::{PK, SK, day_of_sk, month_of_sk, pk_stat, sk_day, sk_month};
+use crate::keys::{PK, ROLLUP_REV, SK, day_of_sk, month_of_sk, pk_stat, sk_day, sk_month};
 use crate::meter::{item_size, read_units_each};
 use crate::plan::counters_of;
 
@@ -168,10 +168,8 @@ impl DynamoClueStore {
 
     /// Makes every month item equal the sum of its day items, for a stack whose counters were
     /// written before the month rollups existed. Idempotent: a month already equal is not
-    /// written. Safe beside running commands (once every function writes the rollups): each
-    /// month's days and month item are read in one `TransactGetItems`, and the month item is
-    /// set only if it is still as read (a command that adds to a day adds to its month in the
-    /// same transaction); a month changed meanwhile is read again.
+    /// written. Safe beside running commands once every function writes the rollups (run it
+    /// after the deployment): see [`Self::backfill_month`].
     ///
     /// # Errors
     /// Store errors; a month still changing after a few attempts.
@@ -225,20 +223,38 @@ impl DynamoClueStore {
         }
     }
 
-    /// Sets one month item to the sum of its days unless equal; whether it wrote.
+    /// Sets one month item to the sum of its days unless equal; whether it wrote. The month
+    /// item is read first, then the days; the write holds only if the month's revision is still
+    /// the one read (every command that changes a day of the month changes its revision in the
+    /// same transaction), else the month is read again.
     async fn backfill_month(&self, pk: &str, month: NaiveDate) -> Result<bool, StoreError> {
+        let cell = pk
+            .strip_prefix("STAT#")
+            .and_then(|c| DivisionCode::parse(c).ok())
+            .ok_or_else(|| StoreError::malformed(pk, "not a statistics cell"))?;
         for _ in 0..BACKFILL_ATTEMPTS {
-            let (days, current) = self.read_month_with_days(pk, month).await?;
-            let nonzero = |m: &BTreeMap<String, i64>| -> BTreeMap<String, i64> {
-                m.iter()
-                    .filter(|(_, v)| **v != 0)
-                    .map(|(k, v)| (k.clone(), *v))
-                    .collect()
-            };
-            if nonzero(&days) == nonzero(current.as_ref().unwrap_or(&BTreeMap::new())) {
+            let current = self
+                .get("backfill_read", pk.to_owned(), &sk_month(month))
+                .await?;
+            let rev = current.as_ref().and_then(|i| i.get(ROLLUP_REV)).cloned();
+            let mut days = BTreeMap::new();
+            for counters in self
+                .stat_day_range(&cell, month, month_end(month))
+                .await?
+                .into_values()
+            {
+                for (k, v) in counters {
+                    *days.entry(k).or_insert(0) += v;
+                }
+            }
+            let old = current.as_ref().map(counters_of).unwrap_or_default();
+            if nonzero(&days) == nonzero(&old) {
                 return Ok(false);
             }
-            match self.set_month(pk, month, &days, current.as_ref()).await {
+            match self
+                .set_month(pk, month, &days, &old, current.is_some().then_some(rev))
+                .await
+            {
                 Ok(()) => return Ok(true),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e),
@@ -247,98 +263,47 @@ impl DynamoClueStore {
         Err(StoreError::Conflict)
     }
 
-    /// The sum of a month's day items and its month item (none when absent), read together.
-    async fn read_month_with_days(
-        &self,
-        pk: &str,
-        month: NaiveDate,
-    ) -> Result<(BTreeMap<String, i64>, Option<BTreeMap<String, i64>>), StoreError> {
-        let mut sks = vec![sk_month(month)];
-        let mut day = month;
-        while day <= month_end(month) {
-            sks.push(sk_day(day));
-            match day.succ_opt() {
-                Some(next) => day = next,
-                None => break,
-            }
-        }
-        let gets = sks
-            .iter()
-            .map(|sk| {
-                Get::builder()
-                    .table_name(self.table())
-                    .key(PK, s(pk))
-                    .key(SK, s(sk.clone()))
-                    .build()
-                    .map(|g| TransactGetItem::builder().get(g).build())
-                    .map_err(|e| StoreError::sdk("build get", e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let out = self
-            .db
-            .transact_get_items()
-            .set_transact_items(Some(gets))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("TransactGetItems", e))?;
-        let items: Vec<Option<&Item>> = out.responses().iter().map(|r| r.item()).collect();
-        self.meter().record(
-            "backfill_read",
-            items.iter().flatten().count() as u64,
-            reported_all(out.consumed_capacity()),
-            2.0 * read_units_each(items.iter().flatten().map(|i| item_size(i)), true),
-        );
-        let current = items.first().copied().flatten().map(counters_of);
-        let mut sum = BTreeMap::new();
-        for item in items.iter().skip(1).copied().flatten() {
-            for (k, v) in counters_of(item) {
-                *sum.entry(k).or_insert(0) += v;
-            }
-        }
-        Ok((sum, current))
-    }
-
-    /// Sets the month item's counters to `days` (every other counter to 0), if it is still
-    /// `current`; [`StoreError::Conflict`] if not.
+    /// Sets the month item's counters to `days` (those only in `old` to 0) and moves its
+    /// revision, if the item is as read: absent (`expected` none), or with the revision read
+    /// (`Some(None)`: an item without any, which the store itself never writes);
+    /// [`StoreError::Conflict`] if not.
     async fn set_month(
         &self,
         pk: &str,
         month: NaiveDate,
         days: &BTreeMap<String, i64>,
-        current: Option<&BTreeMap<String, i64>>,
+        old: &BTreeMap<String, i64>,
+        expected: Option<Option<AttributeValue>>,
     ) -> Result<(), StoreError> {
-        let empty = BTreeMap::new();
-        let current_map = current.unwrap_or(&empty);
-        let codes: BTreeSet<&String> = days.keys().chain(current_map.keys()).collect();
-        let mut names = HashMap::new();
-        let mut values: HashMap<String, AttributeValue> = HashMap::new();
+        let codes: BTreeSet<&String> = days.keys().chain(old.keys()).collect();
+        let mut names = HashMap::from([
+            ("#pk".to_owned(), PK.to_owned()),
+            ("#rev".to_owned(), ROLLUP_REV.to_owned()),
+        ]);
+        let mut values: HashMap<String, AttributeValue> =
+            HashMap::from([(":one".to_owned(), n(1))]);
         let mut sets = Vec::new();
-        let mut conditions = Vec::new();
         for (i, code) in codes.into_iter().enumerate() {
             names.insert(format!("#m{i}"), code.clone());
             values.insert(format!(":v{i}"), n(days.get(code).copied().unwrap_or(0)));
             sets.push(format!("#m{i} = :v{i}"));
-            match current_map.get(code) {
-                Some(old) => {
-                    values.insert(format!(":o{i}"), n(old));
-                    conditions.push(format!("#m{i} = :o{i}"));
-                }
-                None => conditions.push(format!("attribute_not_exists(#m{i})")),
+        }
+        let condition = match expected {
+            None => "attribute_not_exists(#pk)".to_owned(),
+            Some(None) => "attribute_exists(#pk) AND attribute_not_exists(#rev)".to_owned(),
+            Some(Some(rev)) => {
+                values.insert(":rev".to_owned(), rev);
+                "attribute_exists(#pk) AND #rev = :rev".to_owned()
             }
-        }
-        if current.is_none() {
-            names.insert("#pk".to_owned(), PK.to_owned());
-            conditions.push("attribute_not_exists(#pk)".to_owned());
-        }
+        };
         let out = self
             .db
             .update_item()
             .table_name(self.table())
             .key(PK, s(pk))
             .key(SK, s(sk_month(month)))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(conditions.join(" AND "))
+            .update_expression(format!("SET {} ADD #rev :one", sets.join(", ")))
+            .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
@@ -360,4 +325,12 @@ impl DynamoClueStore {
             Err(e) => Err(StoreError::sdk("UpdateItem", e)),
         }
     }
+}
+
+/// Counters without their zeros.
+fn nonzero(m: &BTreeMap<String, i64>) -> BTreeMap<String, i64> {
+    m.iter()
+        .filter(|(_, v)| **v != 0)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
 }
