@@ -145,8 +145,15 @@ pub async fn show(
     // The own cell's plan serves its series (every day for a daily series); the children show
     // the whole range only, read from month items but for the edge months.
     let mut cells = Vec::with_capacity(kids.len() + 1);
-    cells.push((q.division, ReadPlan::for_series(q.range, q.granularity)));
-    cells.extend(kids.iter().map(|kid| (*kid, ReadPlan::for_period(q.range))));
+    let today = shanghai_date(now);
+    cells.push((
+        q.division,
+        ReadPlan::for_series(q.range, q.granularity).counted_up_to(today),
+    ));
+    cells.extend(
+        kids.iter()
+            .map(|kid| (*kid, ReadPlan::for_period(q.range).counted_up_to(today))),
+    );
     let days = store.stat_counters_of(&cells).await.map_err(store_error)?;
     let empty = domain::figures::DayCounters::new();
     let own_days = days.get(&q.division).unwrap_or(&empty);

@@ -54,6 +54,12 @@ pub struct ReadPlan {
     /// The day ranges read from day items: at most two, ascending, disjoint, each starting on a
     /// month's first day (the months a period boundary cuts).
     pub days: Vec<Period>,
+    /// The range's last day.
+    pub to: NaiveDate,
+    /// No counter exists after [`Self::to`] (the range ends today or later), so the store may
+    /// read the last day range and the month items in one sorted key range. Only a cost: a day
+    /// read past the range is left out by [`Self::assemble`].
+    pub open_end: bool,
 }
 
 impl ReadPlan {
@@ -90,7 +96,16 @@ impl ReadPlan {
         Self {
             months_through,
             days,
+            to,
+            open_end: false,
         }
+    }
+
+    /// This plan, knowing that no day after `today` has been counted yet.
+    #[must_use]
+    pub fn counted_up_to(mut self, today: NaiveDate) -> Self {
+        self.open_end = self.to >= today;
+        self
     }
 
     /// The plan for the figures of `range` as one period ([`crate::figures::Figures::of`]).
@@ -172,6 +187,15 @@ mod tests {
         let inside = ReadPlan::for_period(p("2026-02-10", "2026-02-20"));
         assert_eq!(inside.days, vec![p("2026-02-01", "2026-02-20")]);
         assert_eq!(inside.months_through, Some(d("2026-01-01")));
+    }
+
+    #[test]
+    fn a_range_up_to_today_has_an_open_end() {
+        let range = p("2026-01-01", "2026-12-03");
+        let plan = ReadPlan::for_period(range);
+        assert!(!plan.open_end);
+        assert!(plan.clone().counted_up_to(d("2026-12-03")).open_end);
+        assert!(!plan.counted_up_to(d("2026-12-04")).open_end);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //!
 //! | pattern | how | requests |
 //! |---|---|---|
-//! | a cell's counters for a plan | Query `STAT#<division>`, `sk BETWEEN MONTH#2000-01 AND MONTH#<last whole month>`, and per day range (≤ 2) `sk BETWEEN DAY#from AND DAY#to` | ≤ 3 per cell (a calendar year: 1) |
+//! | a cell's counters for a plan | Query `STAT#<division>`, `sk BETWEEN MONTH#2000-01 AND MONTH#<last whole month>`, and per day range (≤ 2) `sk BETWEEN DAY#from AND DAY#to`; a range up to today: the last month's days and the months in one `sk BETWEEN DAY#<its first day> AND MONTH#<last whole month>` | ≤ 3 per cell (a calendar year or this year to date: 1) |
 //! | a cell's day counters up to `to` (bulletins) | Query `STAT#<division>`, `sk BETWEEN DAY#2000-01-01 AND DAY#to` | 1 per cell per 1 MB (≈ 1 000 days) |
 //! | backfill month rollups (stacks with day items only) | Scan of the `STAT#`/`DAY#` keys; per (cell, month) GetItem of the month item, Query of its days, `UpdateItem` conditioned on the month's revision read | 1 per 1 MB + 2–3 per cell and month |
 
@@ -107,7 +107,10 @@ impl DynamoClueStore {
     }
 
     /// A cell's counters as `plan` reads them ([`ReadPlan::assemble`]): one Query for the month
-    /// items and one per day range, run together.
+    /// items and one per day range, run together. With an open end
+    /// ([`ReadPlan::open_end`]), the last day range and the months are one Query: every
+    /// `DAY#` key sorts before every `MONTH#` key, and no day after the range's end exists, so
+    /// `sk BETWEEN DAY#<its first day> AND MONTH#<last whole month>` holds exactly both.
     ///
     /// # Errors
     /// The first store error.
@@ -116,19 +119,43 @@ impl DynamoClueStore {
         cell: &DivisionCode,
         plan: &ReadPlan,
     ) -> Result<DayCounters, StoreError> {
+        let joined = match (plan.open_end, plan.months_through, plan.days.last()) {
+            (true, Some(last), Some(tail)) if tail.to == plan.to => Some((tail.from, last)),
+            _ => None,
+        };
+        let separate = &plan.days[..plan.days.len() - usize::from(joined.is_some())];
         let months = async {
-            match plan.months_through {
-                Some(last) => self.stat_months(cell, last).await,
-                None => Ok(DayCounters::new()),
+            match (joined, plan.months_through) {
+                (Some((first_day, last_month)), _) => {
+                    let q = Query::table(
+                        "stat_counters",
+                        pk_stat(cell),
+                        Some(SkCond::Between(sk_day(first_day), sk_month(last_month))),
+                    );
+                    let (mut months, mut days) = (DayCounters::new(), DayCounters::new());
+                    for item in self.query_all(&q).await? {
+                        let sk = get_s(&item, SK)?;
+                        if let Some(day) = day_of_sk(sk) {
+                            days.insert(day, counters_of(&item));
+                        } else if let Some(month) = month_of_sk(sk) {
+                            months.insert(month, counters_of(&item));
+                        } else {
+                            return Err(StoreError::malformed(sk, "not a statistics key"));
+                        }
+                    }
+                    Ok((months, days))
+                }
+                (None, Some(last)) => Ok((self.stat_months(cell, last).await?, DayCounters::new())),
+                (None, None) => Ok((DayCounters::new(), DayCounters::new())),
             }
         };
         let days = futures_util::future::try_join_all(
-            plan.days
+            separate
                 .iter()
                 .map(|r| self.stat_day_range(cell, r.from, r.to)),
         );
-        let (months, days) = futures_util::future::try_join(months, days).await?;
-        Ok(plan.assemble(months, days.into_iter().flatten()))
+        let ((months, tail), days) = futures_util::future::try_join(months, days).await?;
+        Ok(plan.assemble(months, days.into_iter().flatten().chain(tail)))
     }
 
     /// [`Self::stat_counters`] of several cells, each with its plan, all Queries run together.

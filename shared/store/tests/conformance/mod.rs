@@ -509,6 +509,7 @@ pub async fn month_rollups_equal_their_days_and_planned_reads_give_the_same_figu
             (at(10, 1), at(12, 31)),
             (at(11, 2), at(11, 2)),
             (at(1, 1), at(12, 31)),
+            (at(1, 1), at(12, 20)),
         ] {
             let range = Period::new(day(from), day(to)).expect("range");
             for g in [
@@ -532,6 +533,18 @@ pub async fn month_rollups_equal_their_days_and_planned_reads_give_the_same_figu
                 .await
                 .expect("whole");
             assert_eq!(Figures::of(&whole, range), Figures::of(&days, range));
+            // Read as of the range's last day (no later counter: the store may join the last
+            // month's days and the months in one read).
+            if range.to >= day(at(12, 8)) {
+                let plan = ReadPlan::for_series(range, Granularity::Month).counted_up_to(range.to);
+                assert!(plan.open_end);
+                let planned = s.read_counters(&cell, &plan).await.expect("open end");
+                assert_eq!(
+                    series(&planned, range, Granularity::Month).expect("series"),
+                    series(&days, range, Granularity::Month).expect("series"),
+                    "{cell} {range:?} open end"
+                );
+            }
         }
     }
 }
