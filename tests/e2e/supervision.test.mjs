@@ -73,6 +73,7 @@ test("the province supervises a county clue; the county answers in the console; 
     assert.match(await county.page.textContent("#supervision-banner"), /上级督办：\d+ 条线索待报告办理进展/);
     assert.match(await item.textContent(), /尚未答复/);
     await county.page.screenshot({ path: `${SHOTS}/supervision-banner.png`, fullPage: true });
+    assert.doesNotMatch(await county.page.textContent("main"), /\bnull\b|undefined|\[object /, "no absent part printed");
     await item.locator("a", { hasText: clueNo }).click();
     await county.page.waitForSelector("#clue-state");
     await act(county.page, "supervision-answer", (form) => form.locator("textarea[name=text]").fill(answer));
