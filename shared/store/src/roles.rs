@@ -7,6 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::figures::DayCounters;
+use domain::rollup::ReadPlan;
 use domain::scope::{ScopeHistory, ScopeVersion};
 use domain::text::Reason;
 use domain::timeline::{Head, TimelineEntry};
@@ -236,6 +238,15 @@ pub trait Statistics: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> impl Future<Output = Result<BTreeMap<String, i64>, StoreError>> + Send;
+
+    /// A cell's counters as `plan` reads them: its month rollups keyed by their first day and
+    /// its day counters, so [`domain::figures`] gives the figures of the plan's periods from
+    /// about 12 items a year instead of 365.
+    fn read_counters(
+        &self,
+        cell: &DivisionCode,
+        plan: &ReadPlan,
+    ) -> impl Future<Output = Result<DayCounters, StoreError>> + Send;
 }
 
 /// Officers' WeChat binding codes, redeemed from the chat.
