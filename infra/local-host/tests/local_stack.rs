@@ -487,6 +487,7 @@ async fn a_crash_and_a_timeout_get_api_gateway_answers_and_the_host_keeps_runnin
     std::fs::create_dir_all(&dir).expect("dir");
     for f in [
         "auth",
+        "callback",
         "judgment",
         "deadline-sweep",
         "notify",
