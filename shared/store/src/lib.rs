@@ -167,8 +167,8 @@ pub use reminders::{
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
 pub use roles::{
-    BindingCodes, ClueCommands, ClueReads, ClueStore, DeadlineIndex, Directory, IdentityVault,
-    NoticeOutbox, Scopes, Statistics,
+    BindingCodes, CalendarYears, ClueCommands, ClueReads, ClueStore, DeadlineIndex, Directory,
+    IdentityVault, NoticeOutbox, Reminders, Scopes, Statistics, SweepIndex,
 };
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, ReporterKeys, VaultContext};
 

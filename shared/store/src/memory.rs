@@ -8,10 +8,12 @@
 //! `replayed`; another payload: [`StoreError::IdempotencyMismatch`]), then the version
 //! (`If-Match`: [`StoreError::Conflict`]), then the domain decides and every change is applied
 //! at once or not at all, with the timeline hash-chained by the domain's chain code and the same
-//! transaction bound ([`StoreError::TooLarge`]). `tests/conformance` runs one suite against
+//! transaction bound ([`StoreError::TooLarge`]), on its own calendar (the uploaded years over the
+//! built-in ones). The sweep's index removals, reminders and bindings are in [`sweep`] and
+//! [`reminders`]. `tests/conformance` runs one suite against
 //! this store and against DynamoDB (moto), so the two cannot drift.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -21,12 +23,12 @@ use domain::event::EventKind;
 use domain::scope::{ScopeError, ScopeHistory, ScopeVersion};
 use domain::text::Reason;
 use domain::timeline::{Head, TimelineEntry, verify};
-use domain::wechat_binding::{BindingCode, BindingError, CODE_TTL};
 use domain::{
     Actor, Bureau, BureauDirectory, BureauId, ClueId, ClueNo, Command, DivisionCode, Divisions,
     DomainError, Officer, OfficerId, ReporterKey, WorkingCalendar,
 };
 
+use crate::calendar::overlay;
 use crate::error::StoreError;
 use crate::idempotency::{
     IdempotencyKey, command_fingerprint, receipt_fingerprint, record_item, replay,
@@ -40,9 +42,14 @@ use crate::plan::{
 };
 use crate::vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
 use crate::{
-    BindingCodes, ClueCommands, ClueReads, DeadlineEntry, DeadlineIndex, Directory, IdentityVault,
-    Message, NoticeOutbox, OutboxEntry, Scopes, Statistics, StoredClue,
+    ClueCommands, ClueReads, DeadlineEntry, DeadlineIndex, Directory, IdentityVault, Message,
+    NoticeOutbox, OutboxEntry, Scopes, Statistics, StoredClue, StoredReminder,
 };
+
+mod reminders;
+mod sweep;
+
+use reminders::{Binding, BindingCodeRecord, DeliveryRecord};
 
 /// The store in memory. Create one per test; share it by reference (or in an `Arc`).
 pub struct InMemoryClueStore {
@@ -69,13 +76,19 @@ struct State {
     scopes: BTreeMap<DivisionCode, Vec<ScopeVersion>>,
     stats: BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>>,
     binding_codes: HashMap<String, BindingCodeRecord>,
-    bindings: BTreeMap<String, String>,
-}
-
-struct BindingCodeRecord {
-    officer: OfficerId,
-    expires: DateTime<Utc>,
-    used: bool,
+    /// Officers' WeChat bindings by officer id.
+    bindings: BTreeMap<String, Binding>,
+    /// Uploaded calendar years, as the table keeps them.
+    calendar_years: BTreeMap<i32, Item>,
+    /// Index attributes the sweep took off deadline items, by (clue, sort key): the item as it
+    /// was then and the attributes removed. A command that changes the item puts it whole
+    /// again, as on the table.
+    left_index: HashMap<(ClueId, String), (Item, BTreeSet<&'static str>)>,
+    /// Supervisors' overdue entries, by (pk, sk).
+    overdue: BTreeMap<(String, String), Item>,
+    reminders: BTreeMap<String, StoredReminder>,
+    /// Reminder deliveries by (reminder id, officer id).
+    reminder_deliveries: BTreeMap<(String, String), DeliveryRecord>,
 }
 
 impl InMemoryClueStore {
@@ -117,7 +130,10 @@ impl InMemoryClueStore {
     /// The openid an officer's WeChat binding holds (what [`BindingCodes::redeem_binding_code`]
     /// stored), for tests.
     pub fn bound_openid(&self, officer: &OfficerId) -> Option<String> {
-        self.state().bindings.get(officer.as_str()).cloned()
+        self.state()
+            .bindings
+            .get(officer.as_str())
+            .map(|b| b.openid.clone())
     }
 
     /// A panic in another test thread must not hide this store's state.
@@ -244,10 +260,30 @@ impl State {
         let mut out = Vec::new();
         for stored in self.clues.values() {
             for d in &stored.clue.deadlines {
-                out.extend(deadline_item(&stored.clue, d)?);
+                if let Some(item) = deadline_item(&stored.clue, d)? {
+                    out.push(self.without_left_index(&stored.clue.id, item));
+                }
             }
         }
         Ok(out)
+    }
+
+    /// `item` without the index attributes the sweep took off it (while it is unchanged).
+    fn without_left_index(&self, clue: &ClueId, mut item: Item) -> Item {
+        let sk = attr(&item, SK).unwrap_or_default().to_owned();
+        if let Some((was, removed)) = self.left_index.get(&(clue.clone(), sk))
+            && *was == item
+        {
+            for name in removed {
+                item.remove(*name);
+            }
+        }
+        item
+    }
+
+    /// The current calendar: the built-in years with the uploaded ones over them.
+    fn calendar(&self) -> Result<WorkingCalendar, StoreError> {
+        overlay(&self.calendar_years.values().cloned().collect::<Vec<_>>())
     }
 
     fn clue_items(&self) -> Result<Vec<Item>, StoreError> {
@@ -320,8 +356,9 @@ impl ClueCommands for InMemoryClueStore {
             .city()
             .ok_or(DomainError::NotReportableLocation(division))?;
         let directory = state.directory()?;
+        let calendar = state.calendar()?;
         let rules = Rules {
-            calendar: WorkingCalendar::embedded(),
+            calendar: &calendar,
             bureaus: &directory,
             divisions: Divisions::embedded(),
         };
@@ -399,8 +436,9 @@ impl ClueCommands for InMemoryClueStore {
         }
         let command = resolve_references(command, &loaded)?;
         let directory = state.directory()?;
+        let calendar = state.calendar()?;
         let rules = Rules {
-            calendar: WorkingCalendar::embedded(),
+            calendar: &calendar,
             bureaus: &directory,
             divisions: Divisions::embedded(),
         };
@@ -671,53 +709,5 @@ impl Statistics for InMemoryClueStore {
             }
         }
         Ok(total)
-    }
-}
-
-impl BindingCodes for InMemoryClueStore {
-    async fn issue_binding_code(
-        &self,
-        officer: &Officer,
-        code: &BindingCode,
-        now: DateTime<Utc>,
-    ) -> Result<DateTime<Utc>, StoreError> {
-        let expires = now + CODE_TTL;
-        let mut state = self.state();
-        if state.binding_codes.contains_key(code.as_str()) {
-            return Err(StoreError::Conflict);
-        }
-        state.binding_codes.insert(
-            code.as_str().to_owned(),
-            BindingCodeRecord {
-                officer: officer.id.clone(),
-                expires,
-                used: false,
-            },
-        );
-        Ok(expires)
-    }
-
-    async fn redeem_binding_code(
-        &self,
-        code: &BindingCode,
-        openid: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Result<OfficerId, BindingError>, StoreError> {
-        let mut state = self.state();
-        let Some(record) = state.binding_codes.get_mut(code.as_str()) else {
-            return Ok(Err(BindingError::Unknown));
-        };
-        if record.used {
-            return Ok(Err(BindingError::Used));
-        }
-        if record.expires <= now {
-            return Ok(Err(BindingError::Expired));
-        }
-        record.used = true;
-        let officer = record.officer.clone();
-        state
-            .bindings
-            .insert(officer.as_str().to_owned(), openid.to_owned());
-        Ok(Ok(officer))
     }
 }

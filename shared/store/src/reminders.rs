@@ -42,6 +42,7 @@ use crate::item::{Item, get_json, get_s, key, parse_instant, s, sealed_from_item
 use crate::keys::*;
 use crate::meter::{item_size, write_units};
 use crate::vault::{VaultContext, open};
+use crate::{ReminderIssuer, Reminders};
 
 /// The most officers one reminder is pushed to (one transaction holds 100 items).
 pub const MAX_REMINDER_DELIVERIES: usize = 99;
@@ -164,7 +165,7 @@ impl Issued {
 
 /// A position in an officer's reminder list (the sort key of the last reminder shown).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReminderCursor(String);
+pub struct ReminderCursor(pub(crate) String);
 
 impl ReminderCursor {
     /// Parses a cursor a client sent back: `<RFC 3339 instant>#<reminder id>`.
@@ -184,7 +185,7 @@ impl ReminderCursor {
     }
 }
 
-fn sort_key(created_at: DateTime<Utc>, id: &ReminderId) -> String {
+pub(crate) fn sort_key(created_at: DateTime<Utc>, id: &ReminderId) -> String {
     format!("{}#{id}", instant(created_at))
 }
 
@@ -376,162 +377,6 @@ impl DynamoClueStore {
         }
     }
 
-    /// Stores `reminder` once, with one delivery (outbox) item per officer of the recipient who
-    /// bound WeChat, in one transaction conditioned on the reminder not existing yet. The same
-    /// reminder issued again (same id) writes nothing and returns `created: false`. After it,
-    /// the caller enqueues [`Issued::messages`]; a lost enqueue is found by the sweep
-    /// ([`Self::undelivered_reminders`]).
-    ///
-    /// # Errors
-    /// [`StoreError::TooLarge`] past [`MAX_REMINDER_DELIVERIES`] bound officers; store errors.
-    pub async fn issue_reminder(&self, reminder: &Reminder) -> Result<Issued, StoreError> {
-        let officers = self.bound_officers(&reminder.recipient).await?;
-        if officers.len() > MAX_REMINDER_DELIVERIES {
-            return Err(StoreError::TooLarge {
-                items: officers.len() + 1,
-            });
-        }
-        let table = self.table().to_owned();
-        let mut items = vec![build_put(
-            &table,
-            reminder_item(reminder, &officers)?,
-            Some("attribute_not_exists(pk)"),
-        )?];
-        for o in &officers {
-            items.push(build_put(
-                &table,
-                delivery_item(reminder, o)?,
-                Some("attribute_not_exists(pk)"),
-            )?);
-        }
-        match self.transact_items("reminder", items).await? {
-            Tx::Done => Ok(Issued {
-                reminder: reminder.id.clone(),
-                created: true,
-                deliveries: officers,
-            }),
-            Tx::Cancelled(codes)
-                if codes.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") =>
-            {
-                Ok(Issued {
-                    reminder: reminder.id.clone(),
-                    created: false,
-                    deliveries: Vec::new(),
-                })
-            }
-            Tx::Cancelled(_) => Err(StoreError::Conflict),
-        }
-    }
-
-    /// A reminder by id.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn reminder(&self, id: &ReminderId) -> Result<Option<StoredReminder>, StoreError> {
-        self.get("reminder", pk_reminder(id), SK_REMINDER)
-            .await?
-            .map(StoredReminder::try_from)
-            .transpose()
-    }
-
-    /// The reminders `officer` sees (their own and their bureau's), newest first, `limit` per
-    /// page, starting below `cursor`.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn reminders_for(
-        &self,
-        officer: &Officer,
-        limit: i32,
-        cursor: Option<&ReminderCursor>,
-    ) -> Result<ReminderPage, StoreError> {
-        let limit = limit.clamp(1, 100);
-        let mut found: Vec<(String, Item)> = Vec::new();
-        let mut more = false;
-        for recipient in recipients_of(officer) {
-            let mut q = Query::index(
-                "reminders",
-                GSI1,
-                gsi_reminders(&recipient),
-                cursor.map(|c| SkCond::Below(c.0.clone())),
-            );
-            q.forward = false;
-            let (items, next) = self.query_page(&q, Some(limit), None).await?;
-            more |= next.is_some();
-            for i in items {
-                found.push((get_s(&i, GSI1SK)?.to_owned(), i));
-            }
-        }
-        found.sort_by(|a, b| b.0.cmp(&a.0));
-        let limit = usize::try_from(limit).unwrap_or(100);
-        more |= found.len() > limit;
-        found.truncate(limit);
-        let next = match found.last() {
-            Some((sk, _)) if more => Some(ReminderCursor(sk.clone())),
-            _ => None,
-        };
-        Ok(ReminderPage {
-            items: found
-                .into_iter()
-                .map(|(_, i)| StoredReminder::try_from(i))
-                .collect::<Result<_, _>>()?,
-            next,
-        })
-    }
-
-    /// How many reminders `officer` sees that are unread.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn unread_reminders(&self, officer: &Officer) -> Result<u64, StoreError> {
-        let mut total = 0u64;
-        for recipient in recipients_of(officer) {
-            total += self.count_gsi2("unread", gsi_unread(&recipient)).await?;
-        }
-        Ok(total)
-    }
-
-    /// Marks a reminder read by `officer` (once; marking again changes nothing).
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] when it does not exist or is not `officer`'s to see.
-    pub async fn mark_reminder_read(
-        &self,
-        officer: &Officer,
-        id: &ReminderId,
-        now: DateTime<Utc>,
-    ) -> Result<StoredReminder, StoreError> {
-        let not_found = || StoreError::NotFound(format!("reminder {id}"));
-        let stored = self.reminder(id).await?.ok_or_else(not_found)?;
-        if !stored.reminder.recipient.includes(officer) {
-            return Err(not_found());
-        }
-        if stored.read_at.is_some() {
-            return Ok(stored);
-        }
-        let result = self
-            .db
-            .update_item()
-            .table_name(self.table())
-            .key(PK, s(pk_reminder(id)))
-            .key(SK, s(SK_REMINDER))
-            .update_expression("SET read_at = :t, read_by = :o REMOVE gsi2pk, gsi2sk")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(read_at)")
-            .expression_attribute_values(":t", s(instant(now)))
-            .expression_attribute_values(":o", s(officer.id.as_str()))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.meter().record("reminder_read", 1, None, 1.0);
-                StoredReminder::try_from(out.attributes.unwrap_or_default())
-            }
-            Err(e) if is_conditional(&e) => self.reminder(id).await?.ok_or_else(not_found),
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
-    }
-
     /// The reminder, one officer's delivery record and their openid, in one BatchGetItem (plus
     /// KMS `Decrypt` once per data key).
     ///
@@ -672,12 +517,115 @@ impl DynamoClueStore {
             Tx::Cancelled(_) => Err(StoreError::Conflict),
         }
     }
+}
 
-    /// Reminder deliveries created before `before` whose WeChat send is not final.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn undelivered_reminders(
+/// The two recipients whose reminders an officer sees.
+pub(crate) fn recipients_of(officer: &Officer) -> [ReminderRecipient; 2] {
+    [
+        ReminderRecipient::Officer {
+            officer: officer.id.clone(),
+            bureau: officer.bureau.clone(),
+        },
+        ReminderRecipient::Bureau {
+            bureau: officer.bureau.clone(),
+        },
+    ]
+}
+
+impl Reminders for DynamoClueStore {
+    async fn reminder(&self, id: &ReminderId) -> Result<Option<StoredReminder>, StoreError> {
+        self.get("reminder", pk_reminder(id), SK_REMINDER)
+            .await?
+            .map(StoredReminder::try_from)
+            .transpose()
+    }
+
+    async fn reminders_for(
+        &self,
+        officer: &Officer,
+        limit: i32,
+        cursor: Option<&ReminderCursor>,
+    ) -> Result<ReminderPage, StoreError> {
+        let limit = limit.clamp(1, 100);
+        let mut found: Vec<(String, Item)> = Vec::new();
+        let mut more = false;
+        for recipient in recipients_of(officer) {
+            let mut q = Query::index(
+                "reminders",
+                GSI1,
+                gsi_reminders(&recipient),
+                cursor.map(|c| SkCond::Below(c.0.clone())),
+            );
+            q.forward = false;
+            let (items, next) = self.query_page(&q, Some(limit), None).await?;
+            more |= next.is_some();
+            for i in items {
+                found.push((get_s(&i, GSI1SK)?.to_owned(), i));
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        let limit = usize::try_from(limit).unwrap_or(100);
+        more |= found.len() > limit;
+        found.truncate(limit);
+        let next = match found.last() {
+            Some((sk, _)) if more => Some(ReminderCursor(sk.clone())),
+            _ => None,
+        };
+        Ok(ReminderPage {
+            items: found
+                .into_iter()
+                .map(|(_, i)| StoredReminder::try_from(i))
+                .collect::<Result<_, _>>()?,
+            next,
+        })
+    }
+
+    async fn unread_reminders(&self, officer: &Officer) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        for recipient in recipients_of(officer) {
+            total += self.count_gsi2("unread", gsi_unread(&recipient)).await?;
+        }
+        Ok(total)
+    }
+
+    async fn mark_reminder_read(
+        &self,
+        officer: &Officer,
+        id: &ReminderId,
+        now: DateTime<Utc>,
+    ) -> Result<StoredReminder, StoreError> {
+        let not_found = || StoreError::NotFound(format!("reminder {id}"));
+        let stored = self.reminder(id).await?.ok_or_else(not_found)?;
+        if !stored.reminder.recipient.includes(officer) {
+            return Err(not_found());
+        }
+        if stored.read_at.is_some() {
+            return Ok(stored);
+        }
+        let result = self
+            .db
+            .update_item()
+            .table_name(self.table())
+            .key(PK, s(pk_reminder(id)))
+            .key(SK, s(SK_REMINDER))
+            .update_expression("SET read_at = :t, read_by = :o REMOVE gsi2pk, gsi2sk")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(read_at)")
+            .expression_attribute_values(":t", s(instant(now)))
+            .expression_attribute_values(":o", s(officer.id.as_str()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.meter().record("reminder_read", 1, None, 1.0);
+                StoredReminder::try_from(out.attributes.unwrap_or_default())
+            }
+            Err(e) if is_conditional(&e) => self.reminder(id).await?.ok_or_else(not_found),
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    async fn undelivered_reminders(
         &self,
         before: DateTime<Utc>,
     ) -> Result<Vec<ReminderOutboxEntry>, StoreError> {
@@ -703,17 +651,45 @@ impl DynamoClueStore {
     }
 }
 
-/// The two recipients whose reminders an officer sees.
-fn recipients_of(officer: &Officer) -> [ReminderRecipient; 2] {
-    [
-        ReminderRecipient::Officer {
-            officer: officer.id.clone(),
-            bureau: officer.bureau.clone(),
-        },
-        ReminderRecipient::Bureau {
-            bureau: officer.bureau.clone(),
-        },
-    ]
+impl ReminderIssuer for DynamoClueStore {
+    async fn issue_reminder(&self, reminder: &Reminder) -> Result<Issued, StoreError> {
+        let officers = self.bound_officers(&reminder.recipient).await?;
+        if officers.len() > MAX_REMINDER_DELIVERIES {
+            return Err(StoreError::TooLarge {
+                items: officers.len() + 1,
+            });
+        }
+        let table = self.table().to_owned();
+        let mut items = vec![build_put(
+            &table,
+            reminder_item(reminder, &officers)?,
+            Some("attribute_not_exists(pk)"),
+        )?];
+        for o in &officers {
+            items.push(build_put(
+                &table,
+                delivery_item(reminder, o)?,
+                Some("attribute_not_exists(pk)"),
+            )?);
+        }
+        match self.transact_items("reminder", items).await? {
+            Tx::Done => Ok(Issued {
+                reminder: reminder.id.clone(),
+                created: true,
+                deliveries: officers,
+            }),
+            Tx::Cancelled(codes)
+                if codes.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(Issued {
+                    reminder: reminder.id.clone(),
+                    created: false,
+                    deliveries: Vec::new(),
+                })
+            }
+            Tx::Cancelled(_) => Err(StoreError::Conflict),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,10 +15,14 @@ use domain::{
     OfficerId, ReporterKey,
 };
 
+use crate::calendar::{CalendarYear, Uploaded};
+use crate::sweep::{OverdueEntry, OverduePage};
 use crate::{
     CommandOutcome, DeadlineEntry, IdempotencyKey, MaskedIdentity, Message, OutboxEntry, Page,
-    PageRequest, Received, ReporterIdentity, StoreError, StoredClue, Submission,
+    PageRequest, Received, ReminderCursor, ReminderIssuer, ReminderOutboxEntry, ReminderPage,
+    ReporterIdentity, StoreError, StoredClue, StoredReminder, Submission, WechatBinding,
 };
+use domain::ReminderId;
 
 /// Writes that decide in the domain: receive a clue, execute a command, reveal an identity.
 pub trait ClueCommands: Send + Sync {
@@ -251,8 +255,13 @@ pub trait BindingCodes: Send + Sync {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<DateTime<Utc>, StoreError>> + Send;
 
-    /// Redeems an officer's WeChat binding code for `openid` (the chat's "绑定 <code>"); see
-    /// [`crate::DynamoClueStore::redeem_binding_code`].
+    /// Redeems a binding code for the WeChat user `openid` (the chat's "绑定 <code>"): the code
+    /// is used once, and the officer's binding (the openid sealed) replaces any earlier one, at
+    /// once.
+    ///
+    /// # Errors
+    /// The inner [`domain::wechat_binding::BindingError`] for an unknown, expired or used code
+    /// (nothing bound); store errors outside.
     fn redeem_binding_code(
         &self,
         code: &domain::wechat_binding::BindingCode,
@@ -261,6 +270,133 @@ pub trait BindingCodes: Send + Sync {
     ) -> impl Future<
         Output = Result<Result<OfficerId, domain::wechat_binding::BindingError>, StoreError>,
     > + Send;
+
+    /// An officer's binding, masked.
+    fn wechat_binding(
+        &self,
+        officer: &OfficerId,
+    ) -> impl Future<Output = Result<Option<WechatBinding>, StoreError>> + Send;
+
+    /// Removes an officer's binding; whether there was one.
+    fn unbind_wechat(
+        &self,
+        officer: &OfficerId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The working-day calendar as run-time data ([`crate::calendar`]): built-in years with the
+/// uploaded ones over them. Commands count deadlines on this calendar.
+pub trait CalendarYears: Send + Sync {
+    /// The current calendar (cached for [`crate::calendar::CALENDAR_TTL`] at most).
+    ///
+    /// # Errors
+    /// A read failure, or a stored year that is not a valid document.
+    fn calendar(
+        &self,
+    ) -> impl Future<Output = Result<Arc<domain::WorkingCalendar>, StoreError>> + Send;
+
+    /// Every covered year with its source and origin, ascending (read fresh).
+    ///
+    /// # Errors
+    /// As [`CalendarYears::calendar`].
+    fn calendar_years(&self) -> impl Future<Output = Result<Vec<CalendarYear>, StoreError>> + Send;
+
+    /// Stores a year's document (a new year, or an amendment replacing the year), checked as
+    /// the built-in data is, and returns the calendar before and after; this store sees the
+    /// year at once.
+    ///
+    /// # Errors
+    /// [`StoreError::Domain`] for an invalid document, [`StoreError::Invalid`] for a document
+    /// of more or less than one year (nothing is stored); store errors.
+    fn put_calendar_year(
+        &self,
+        document: &str,
+        by: &OfficerId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Uploaded, StoreError>> + Send;
+}
+
+/// What the deadline sweep reads and writes besides commands ([`crate::sweep`]).
+pub trait SweepIndex: Send + Sync {
+    /// Open deadlines without a due instant (their year had no calendar data), oldest first.
+    fn pending_deadlines(
+        &self,
+    ) -> impl Future<Output = Result<Vec<DeadlineEntry>, StoreError>> + Send;
+
+    /// Takes a deadline out of the reminder index once its reminder is issued; `false` when the
+    /// entry had already changed or gone (another sweep, or the deadline moved or closed).
+    fn reminded(
+        &self,
+        entry: &DeadlineEntry,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes an overdue deadline whose miss is not recorded (not reported: escalation) out of
+    /// the due and reminder indexes; `false` when the entry had already changed or gone.
+    fn leave_due_index(
+        &self,
+        entry: &DeadlineEntry,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Writes the overdue entry for its supervising bureau, once: `false` when it exists.
+    fn put_overdue_entry(
+        &self,
+        entry: &OverdueEntry,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The overdue entries of the bureaus below `supervisor`, latest due first, `limit`
+    /// (1..=100) a page, from `cursor` (a previous page's `next`).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a foreign cursor; store errors.
+    fn overdue_entries(
+        &self,
+        supervisor: &BureauId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<OverduePage, StoreError>> + Send;
+}
+
+/// Officer reminders: issued once per id with one WeChat delivery per bound officer, listed,
+/// counted and read in the console ([`crate::reminders`]).
+pub trait Reminders: ReminderIssuer {
+    /// A reminder by id.
+    fn reminder(
+        &self,
+        id: &ReminderId,
+    ) -> impl Future<Output = Result<Option<StoredReminder>, StoreError>> + Send;
+
+    /// The reminders `officer` sees (their own and their bureau's), newest first, `limit`
+    /// (1..=100) a page, starting below `cursor`.
+    fn reminders_for(
+        &self,
+        officer: &Officer,
+        limit: i32,
+        cursor: Option<&ReminderCursor>,
+    ) -> impl Future<Output = Result<ReminderPage, StoreError>> + Send;
+
+    /// How many reminders `officer` sees that are unread.
+    fn unread_reminders(
+        &self,
+        officer: &Officer,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Marks a reminder read by `officer` (once; marking again changes nothing). Read state is
+    /// per reminder: a bureau's reminder read by one officer is read for all of them.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it does not exist or is not `officer`'s to see.
+    fn mark_reminder_read(
+        &self,
+        officer: &Officer,
+        id: &ReminderId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<StoredReminder, StoreError>> + Send;
+
+    /// Reminder deliveries created before `before` whose WeChat send is not final.
+    fn undelivered_reminders(
+        &self,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<ReminderOutboxEntry>, StoreError>> + Send;
 }
 
 /// Every role: what a composition root that needs the whole store asks for.
@@ -274,6 +410,9 @@ pub trait ClueStore:
     + Scopes
     + Statistics
     + BindingCodes
+    + CalendarYears
+    + SweepIndex
+    + Reminders
 {
 }
 
@@ -287,5 +426,8 @@ impl<T> ClueStore for T where
         + Scopes
         + Statistics
         + BindingCodes
+        + CalendarYears
+        + SweepIndex
+        + Reminders
 {
 }
