@@ -26,7 +26,7 @@ use chrono_tz::Asia::Shanghai;
 use deadline_sweep::sweep_deadlines;
 use domain::deadline::{Deadline, DeadlineKind, DeadlineStatus};
 use outbox::MemoryNoticeQueue;
-use store::{DynamoClueStore, StoreConfig};
+use store::{CalendarYears, DynamoClueStore, StoreConfig};
 use support::*;
 
 const DUE_CLUES: u32 = 50;

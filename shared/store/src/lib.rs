@@ -167,8 +167,9 @@ pub use reminders::{
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
 pub use roles::{
-    BindingCodes, CalendarYears, ClueCommands, ClueReads, ClueStore, DeadlineIndex, Directory,
-    IdentityVault, NoticeOutbox, Reminders, Scopes, Statistics, SweepIndex,
+    BindingCodes, Bulletins, CalendarYears, ClueCommands, ClueReads, ClueStore, Console,
+    DeadlineIndex, Directory, ExportJobs, IdentityVault, NoticeOutbox, Reminders, ScopeFilings,
+    Scopes, StatDays, Statistics, SupervisionLists, SweepIndex,
 };
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, ReporterKeys, VaultContext};
 

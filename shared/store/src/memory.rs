@@ -9,8 +9,9 @@
 //! (`If-Match`: [`StoreError::Conflict`]), then the domain decides and every change is applied
 //! at once or not at all, with the timeline hash-chained by the domain's chain code and the same
 //! transaction bound ([`StoreError::TooLarge`]), on its own calendar (the uploaded years over the
-//! built-in ones). The sweep's index removals, reminders and bindings are in [`sweep`] and
-//! [`reminders`]. `tests/conformance` runs one suite against
+//! built-in ones). The sweep's index removals and calendar, reminders and bindings,
+//! the console's reads, supervision lists and counters, scope filings, bulletins and exports are
+//! in its submodules. `tests/conformance` runs one suite against
 //! this store and against DynamoDB (moto), so the two cannot drift.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -46,10 +47,17 @@ use crate::{
     NoticeOutbox, OutboxEntry, Scopes, Statistics, StoredClue, StoredReminder,
 };
 
+mod console;
+mod filings;
 mod reminders;
 mod sweep;
 
+use domain::bulletin::Bulletin;
+use filings::Recipient;
 use reminders::{Binding, BindingCodeRecord, DeliveryRecord};
+
+use crate::exports::ExportJob;
+use crate::scope_filing::Acknowledgment;
 
 /// The store in memory. Create one per test; share it by reference (or in an `Arc`).
 pub struct InMemoryClueStore {
@@ -89,6 +97,15 @@ struct State {
     reminders: BTreeMap<String, StoredReminder>,
     /// Reminder deliveries by (reminder id, officer id).
     reminder_deliveries: BTreeMap<(String, String), DeliveryRecord>,
+    /// Officers disabled by account administration.
+    disabled: BTreeSet<String>,
+    /// Acknowledgments of filed scope versions, by (city, version).
+    acknowledgments: BTreeMap<(DivisionCode, u32), Acknowledgment>,
+    /// Bulletins and the key of their last change, by id.
+    bulletins: BTreeMap<String, (Bulletin, String)>,
+    /// Recipients of issued bulletins, by (bulletin id, bureau id).
+    recipients: BTreeMap<(String, String), Recipient>,
+    exports: BTreeMap<String, ExportJob>,
 }
 
 impl InMemoryClueStore {
@@ -641,7 +658,10 @@ impl Directory for InMemoryClueStore {
     }
 
     async fn put_officer(&self, officer: &Officer) -> Result<(), StoreError> {
-        self.state()
+        let mut state = self.state();
+        // As the table: the officer's item is put whole, without the disabled mark.
+        state.disabled.remove(officer.id.as_str());
+        state
             .officers
             .insert(officer.id.as_str().to_owned(), officer.clone());
         Ok(())

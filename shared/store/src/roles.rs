@@ -15,7 +15,11 @@ use domain::{
     OfficerId, ReporterKey,
 };
 
+use crate::bulletins::{Received as BulletinReceived, Written};
 use crate::calendar::{CalendarYear, Uploaded};
+use crate::exports::ExportJob;
+use crate::scope_filing::FiledScope;
+use crate::supervision::{SupervisionEntry, SupervisionPage};
 use crate::sweep::{OverdueEntry, OverduePage};
 use crate::{
     CommandOutcome, DeadlineEntry, IdempotencyKey, MaskedIdentity, Message, OutboxEntry, Page,
@@ -23,6 +27,8 @@ use crate::{
     ReporterIdentity, StoreError, StoredClue, StoredReminder, Submission, WechatBinding,
 };
 use domain::ReminderId;
+use domain::bulletin::{Bulletin, BulletinId, Receipt as BulletinReceipt};
+use domain::figures::DayCounters;
 
 /// Writes that decide in the domain: receive a clue, execute a command, reveal an identity.
 pub trait ClueCommands: Send + Sync {
@@ -399,6 +405,193 @@ pub trait Reminders: ReminderIssuer {
     ) -> impl Future<Output = Result<Vec<ReminderOutboxEntry>, StoreError>> + Send;
 }
 
+/// What the officer console reads besides clues ([`crate::console`]).
+pub trait Console: Send + Sync {
+    /// The officer of `id` and whether the account is active (disabled by account
+    /// administration: not active). `None` for an unknown subject.
+    fn officer_account_state(
+        &self,
+        id: &OfficerId,
+    ) -> impl Future<Output = Result<Option<(Officer, bool)>, StoreError>> + Send;
+
+    /// How many clues `bureau`'s inbox holds in each state of [`crate::console::INBOX_STATES`].
+    fn inbox_counts(
+        &self,
+        bureau: &BureauId,
+    ) -> impl Future<Output = Result<BTreeMap<&'static str, u64>, StoreError>> + Send;
+}
+
+/// 督办 lists ([`crate::supervision`]): each supervision of a clue, listed for the bureau that
+/// opened it and, while open, for the bureau that must answer it.
+pub trait SupervisionLists: Send + Sync {
+    /// The supervisions `bureau` opened, newest first, `limit` (1..=100) a page, from `cursor`
+    /// (a previous page's `next`).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a foreign cursor; store errors.
+    fn supervisions_by(
+        &self,
+        bureau: &BureauId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<SupervisionPage, StoreError>> + Send;
+
+    /// The open supervisions of clues `bureau` handles, earliest due day first.
+    fn supervisions_of(
+        &self,
+        bureau: &BureauId,
+    ) -> impl Future<Output = Result<Vec<SupervisionEntry>, StoreError>> + Send;
+}
+
+/// Scope filing ([`crate::scope_filing`]): a city's versions as filed, the province's list,
+/// acknowledgment.
+pub trait ScopeFilings: Send + Sync {
+    /// The stored (filed) versions of `city`, oldest first (the default version 1 is implicit).
+    fn filed_scopes(
+        &self,
+        city: &DivisionCode,
+    ) -> impl Future<Output = Result<Vec<FiledScope>, StoreError>> + Send;
+
+    /// The filings of the cities of `province`, newest effective time first.
+    fn province_filings(
+        &self,
+        province: &DivisionCode,
+    ) -> impl Future<Output = Result<Vec<FiledScope>, StoreError>> + Send;
+
+    /// Records `officer`'s acknowledgment of `city`'s version `version` at `now`; a second
+    /// acknowledgment keeps the first. Returns the filing as stored after.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for a version that was never filed; store errors.
+    fn acknowledge_filing(
+        &self,
+        city: &DivisionCode,
+        version: u32,
+        officer: &Officer,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<FiledScope, StoreError>> + Send;
+}
+
+/// 通报 bulletins ([`crate::bulletins`]): versioned bulletins, their recipients from issue on,
+/// and the recipients' read receipts.
+pub trait Bulletins: Send + Sync {
+    /// Stores a new bulletin once: [`Written::Replayed`] when its id (derived from the key)
+    /// exists already.
+    fn create_bulletin(
+        &self,
+        b: &Bulletin,
+        key: &str,
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
+
+    /// The bulletin `id` and the key of its last change, if it exists.
+    fn bulletin(
+        &self,
+        id: &BulletinId,
+    ) -> impl Future<Output = Result<Option<(Bulletin, String)>, StoreError>> + Send;
+
+    /// Replaces the bulletin read at version `seen` with `b` (its next version), recording
+    /// `key` as the change's key. Issuing also stores one recipient per recipient bureau, at
+    /// once.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the stored version is no longer `seen` (or a recipient
+    /// exists already); store errors.
+    fn update_bulletin(
+        &self,
+        b: &Bulletin,
+        seen: u64,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The bulletins `issuer` generated, newest first (at most [`crate::bulletins::MAX_LIST`]).
+    fn bulletins_of(
+        &self,
+        issuer: &BureauId,
+    ) -> impl Future<Output = Result<Vec<Bulletin>, StoreError>> + Send;
+
+    /// The bulletins issued to `bureau`, newest issued first (at most
+    /// [`crate::bulletins::MAX_LIST`]), with its receipt.
+    fn bulletins_to(
+        &self,
+        bureau: &BureauId,
+    ) -> impl Future<Output = Result<Vec<BulletinReceived>, StoreError>> + Send;
+
+    /// Records that `officer` of `bureau` read bulletin `id`, the first time only: `true` when
+    /// this read was the first.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the bureau is no recipient; store errors.
+    fn record_bulletin_read(
+        &self,
+        id: &BulletinId,
+        bureau: &BureauId,
+        officer: &OfficerId,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The read receipts of bulletin `id`, by recipient bureau (`None`: not read yet).
+    fn bulletin_receipts(
+        &self,
+        id: &BulletinId,
+    ) -> impl Future<Output = Result<Vec<(BureauId, Option<BulletinReceipt>)>, StoreError>> + Send;
+}
+
+/// Asynchronous export jobs ([`crate::exports`]): created by the officer API, advanced by the
+/// export worker, never after they ended.
+pub trait ExportJobs: Send + Sync {
+    /// Stores a queued job once: `false` when a job of that id exists already (a retry).
+    fn create_export_job(
+        &self,
+        job: &ExportJob,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The job `id`, if any.
+    fn export_job(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ExportJob>, StoreError>> + Send;
+
+    /// Records the job's progress (`running`, `rows` written), unless it already ended.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the job is ready or failed (or gone); store errors.
+    fn export_progress(
+        &self,
+        id: &str,
+        rows: u64,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Marks the job ready with its file (`file_key`), or failed (`None`).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when it already ended; store errors.
+    fn export_done(
+        &self,
+        id: &str,
+        rows: u64,
+        file_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The day counters a statistics dashboard reads ([`crate::statistics`]).
+pub trait StatDays: Send + Sync {
+    /// A territory cell's counters for every day up to `to` (inclusive), by day.
+    fn stat_days(
+        &self,
+        cell: &DivisionCode,
+        to: NaiveDate,
+    ) -> impl Future<Output = Result<DayCounters, StoreError>> + Send;
+
+    /// [`StatDays::stat_days`] of several cells.
+    fn stat_days_of(
+        &self,
+        cells: &[DivisionCode],
+        to: NaiveDate,
+    ) -> impl Future<Output = Result<BTreeMap<DivisionCode, DayCounters>, StoreError>> + Send;
+}
+
 /// Every role: what a composition root that needs the whole store asks for.
 pub trait ClueStore:
     ClueCommands
@@ -413,6 +606,12 @@ pub trait ClueStore:
     + CalendarYears
     + SweepIndex
     + Reminders
+    + Console
+    + SupervisionLists
+    + ScopeFilings
+    + Bulletins
+    + ExportJobs
+    + StatDays
 {
 }
 
@@ -429,5 +628,11 @@ impl<T> ClueStore for T where
         + CalendarYears
         + SweepIndex
         + Reminders
+        + Console
+        + SupervisionLists
+        + ScopeFilings
+        + Bulletins
+        + ExportJobs
+        + StatDays
 {
 }

@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 use domain::{BureauId, Clue, ClueId, ClueNo, OfficerId};
 use serde::Serialize;
 
+use crate::SupervisionLists;
 use crate::dynamo::{DynamoClueStore, Query, SkCond};
 use crate::error::StoreError;
 use crate::item::{Item, get_json, get_s, key, s, to_json};
@@ -47,11 +48,11 @@ pub struct SupervisionPage {
     pub next: Option<String>,
 }
 
-fn pk_supervising(bureau: &BureauId) -> String {
+pub(crate) fn pk_supervising(bureau: &BureauId) -> String {
     format!("SUPERVISING#{bureau}")
 }
 
-fn pk_supervised(bureau: &BureauId) -> String {
+pub(crate) fn pk_supervised(bureau: &BureauId) -> String {
     format!("SUPERVISED#{bureau}")
 }
 
@@ -101,13 +102,8 @@ impl TryFrom<Item> for SupervisionEntry {
     }
 }
 
-impl DynamoClueStore {
-    /// The supervisions `bureau` opened, newest first, `limit` (1..=100) a page, from `cursor`
-    /// (a previous page's `next`).
-    ///
-    /// # Errors
-    /// [`StoreError::Invalid`] for a foreign cursor; read failures, malformed items.
-    pub async fn supervisions_by(
+impl SupervisionLists for DynamoClueStore {
+    async fn supervisions_by(
         &self,
         bureau: &BureauId,
         limit: i32,
@@ -134,11 +130,7 @@ impl DynamoClueStore {
         Ok(SupervisionPage { items, next })
     }
 
-    /// The open supervisions of clues `bureau` handles, earliest due day first.
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn supervisions_of(
+    async fn supervisions_of(
         &self,
         bureau: &BureauId,
     ) -> Result<Vec<SupervisionEntry>, StoreError> {

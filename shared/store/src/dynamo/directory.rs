@@ -16,7 +16,7 @@ use crate::item::*;
 use crate::keys::*;
 use crate::meter::{item_size, write_units};
 use crate::plan::counters_of;
-use crate::{Directory, Scopes, Statistics};
+use crate::{Directory, Scopes, StatDays, Statistics};
 
 impl DynamoClueStore {
     /// Stores a bureau (its configuration, including `city_direct`).
@@ -159,5 +159,24 @@ impl Statistics for DynamoClueStore {
         );
         let items = self.query_all(&q).await?;
         Ok(sum_counters(&items))
+    }
+}
+
+/// The statistics reads ([`crate::statistics`] keeps the queries).
+impl StatDays for DynamoClueStore {
+    async fn stat_days(
+        &self,
+        cell: &DivisionCode,
+        to: NaiveDate,
+    ) -> Result<domain::figures::DayCounters, StoreError> {
+        DynamoClueStore::stat_days(self, cell, to).await
+    }
+
+    async fn stat_days_of(
+        &self,
+        cells: &[DivisionCode],
+        to: NaiveDate,
+    ) -> Result<BTreeMap<DivisionCode, domain::figures::DayCounters>, StoreError> {
+        DynamoClueStore::stat_days_of(self, cells, to).await
     }
 }
