@@ -9,7 +9,6 @@ use domain::calendar::shanghai_date;
 use domain::figures::{Figures, FiguresError, Granularity, Period, series};
 use domain::{BureauDirectory, DivisionCode, DivisionLevel, Divisions, Officer};
 use serde_json::{Value, json};
-use store::DynamoClueStore;
 use store::roles::*;
 
 use crate::store_error;
@@ -131,8 +130,8 @@ fn category_labels() -> serde_json::Map<String, Value> {
 ///
 /// # Errors
 /// See [`parse`]; store failures.
-pub async fn show(
-    store: &DynamoClueStore,
+pub async fn show<S: StatDays + Directory>(
+    store: &S,
     officer: &Officer,
     req: &Req,
     now: DateTime<Utc>,

@@ -6,7 +6,7 @@ use api::{ApiError, Req, Resp};
 use domain::Officer;
 use serde_json::json;
 use store::roles::*;
-use store::{DynamoClueStore, ReportingStore, StoreError};
+use store::{ReportingStore, StoreError};
 
 use crate::store_error;
 
@@ -19,8 +19,8 @@ const MAX_LIMIT: i32 = 100;
 /// # Errors
 /// 400 `invalid_limit` / `invalid_cursor`; 403 `no_territory` for a bureau without a division
 /// (the ministry); store failures.
-pub async fn list(
-    store: &DynamoClueStore,
+pub async fn list<S: Directory>(
+    store: &S,
     reporting: &ReportingStore,
     officer: &Officer,
     req: &Req,

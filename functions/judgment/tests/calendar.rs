@@ -13,7 +13,7 @@ use chrono_tz::Asia::Shanghai;
 use domain::{EventKind, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{DynamoClueStore, StoreConfig, roles::*};
+use store::roles::*;
 use support::{Env, officer};
 
 fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -82,18 +82,11 @@ fn placed(resp: &Resp) -> Vec<(String, String, Value, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_those_it_touches() {
     let env = Env::start().await;
-    let app = App {
-        store: DynamoClueStore::new(
-            env.db.clone(),
-            env.kms.clone(),
-            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-        )
-        .expect("store"),
-        reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-        notices: outbox::MemoryNoticeQueue::default(),
-        evidence: None,
-        exports: None,
-    };
+    let app = App::new(
+        env.officer_store(),
+        env.reporting(),
+        outbox::MemoryNoticeQueue::default(),
+    );
     let admin = officer("ministry-admin", "ministry", &[Role::Admin]);
     env.store.put_officer(&admin).await.expect("officer");
     let handler = officer("xihu-handler", "land-330106", &[Role::Handler]);
@@ -368,18 +361,11 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervising_bureau_lists_the_overdue_entries_of_its_territory_only() {
     let env = Env::start().await;
-    let app = App {
-        store: DynamoClueStore::new(
-            env.db.clone(),
-            env.kms.clone(),
-            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-        )
-        .expect("store"),
-        reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-        notices: outbox::MemoryNoticeQueue::default(),
-        evidence: None,
-        exports: None,
-    };
+    let app = App::new(
+        env.officer_store(),
+        env.reporting(),
+        outbox::MemoryNoticeQueue::default(),
+    );
     let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
     env.store.put_officer(&city).await.expect("officer");
     let county = officer("xihu-handler", "land-330106", &[Role::Handler]);

@@ -15,7 +15,7 @@ use domain::wechat_binding::BindingCode;
 use domain::{ClueId, ClueNo, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{DynamoClueStore, StoreConfig, roles::*};
+use store::roles::*;
 use support::{Env, officer};
 
 /// The token proves only the subject: bureau and roles come from the table.
@@ -71,18 +71,11 @@ async fn the_console_lists_reads_and_binds_only_for_its_officer_and_refuses_host
     // Arrange: two officers of one bureau, one of another; reminders to each bureau and to one
     // officer; the API's store holds no reporter-key secret, as in the template.
     let env = Env::start().await;
-    let app = App {
-        store: DynamoClueStore::new(
-            env.db.clone(),
-            env.kms.clone(),
-            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-        )
-        .expect("store"),
-        reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-        notices: outbox::MemoryNoticeQueue::default(),
-        evidence: None,
-        exports: None,
-    };
+    let app = App::new(
+        env.officer_store(),
+        env.reporting(),
+        outbox::MemoryNoticeQueue::default(),
+    );
     let a1 = officer("officer-a1", "land-330106", &[Role::Handler]);
     let a2 = officer("officer-a2", "land-330106", &[Role::Handler]);
     let b1 = officer("officer-b1", "land-330100", &[Role::Handler]);

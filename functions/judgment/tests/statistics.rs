@@ -11,7 +11,6 @@ use domain::{Officer, Role};
 use judgment::App;
 use serde_json::Value;
 use store::roles::*;
-use store::{DynamoClueStore, StoreConfig};
 use support::{Env, at, officer};
 
 fn stats_req(o: &Officer, query: &[(&str, &str)]) -> Req {
@@ -36,18 +35,11 @@ fn child<'a>(body: &'a Value, code: &str) -> &'a Value {
 async fn each_level_sees_its_territory_figures_and_nothing_beside_it() {
     support::bounded(240, async {
         let env = Env::start().await;
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: outbox::MemoryNoticeQueue::default(),
-            evidence: None,
-            exports: None,
-        };
+        let app = App::new(
+            env.officer_store(),
+            env.reporting(),
+            outbox::MemoryNoticeQueue::default(),
+        );
         let xihu = officer("xihu", "land-330106", &[Role::Handler]);
         let yuhang = officer("yuhang", "land-330110", &[Role::Handler]);
         let hangzhou = officer("hangzhou", "land-330100", &[Role::Supervisor]);

@@ -23,10 +23,12 @@ use crate::supervision::{SupervisionEntry, SupervisionPage};
 use crate::sweep::{OverdueEntry, OverduePage};
 use crate::{
     CommandOutcome, DeadlineEntry, IdempotencyKey, MaskedIdentity, Message, OutboxEntry, Page,
-    PageRequest, Received, ReminderCursor, ReminderIssuer, ReminderOutboxEntry, ReminderPage,
-    ReporterIdentity, StoreError, StoredClue, StoredReminder, Submission, WechatBinding,
+    PageRequest, Received, ReminderCursor, ReminderOutboxEntry, ReminderPage, ReporterIdentity,
+    StoreError, StoredClue, StoredReminder, Submission, WechatBinding,
 };
 use domain::ReminderId;
+
+pub use crate::reminder_issuer::ReminderIssuer;
 use domain::bulletin::{Bulletin, BulletinId, Receipt as BulletinReceipt};
 use domain::figures::DayCounters;
 
