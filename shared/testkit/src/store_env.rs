@@ -133,6 +133,30 @@ impl Env {
     }
 }
 
+/// The in-memory twin shaped like [`Env`], for handler tests that do not need the table.
+pub struct Twin {
+    pub store: InMemoryClueStore,
+}
+
+impl Twin {
+    pub async fn start() -> Self {
+        Self {
+            store: twin().await,
+        }
+    }
+
+    /// Receives a clue from reporter `n` at `division`.
+    pub async fn receive(
+        &self,
+        clue: &str,
+        n: u32,
+        division: &str,
+        now: DateTime<Utc>,
+    ) -> store::Received {
+        receive_on(&self.store, clue, n, division, now).await
+    }
+}
+
 /// The in-memory twin of the store, keyed like [`Env`]'s, with the fixture bureaus.
 pub async fn twin() -> InMemoryClueStore {
     let store = InMemoryClueStore::new(SECRET.to_vec()).expect("store");
