@@ -35,11 +35,8 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let env = Env::start().await;
-        let app = App::new(
-            env.officer_store(),
-            env.reporting(),
-            MemoryNoticeQueue::default(),
-        );
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting());
         let h = officer("xh-h", "land-330106", &[domain::Role::Handler]);
         env.store.put_officer(&h).await.expect("officer");
         for i in 0..25 {

@@ -91,11 +91,8 @@ fn main() {
                 .await
                 .expect("batch write");
         }
-        let app = App::new(
-            env.officer_store(),
-            env.reporting(),
-            MemoryNoticeQueue::default(),
-        );
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting());
         let sup = officer("zj-sup", "land-330000", &[domain::Role::Supervisor]);
         env.store.put_officer(&sup).await.expect("officer");
         let now = at(12, 31);

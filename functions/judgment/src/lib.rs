@@ -62,7 +62,8 @@ pub use errors::store_error;
 pub struct App<S, Q> {
     /// Every role of the store (each route's module names the roles it uses).
     pub store: S,
-    pub reporting: ReportingStore,
+    /// The reporting side table (block list, surges; `None`: those routes answer 503).
+    pub reporting: Option<ReportingStore>,
     pub notices: Q,
     pub evidence: Option<EvidenceBucket>,
     /// The export queue and bucket (`None`: exports answer 503).
@@ -70,17 +71,24 @@ pub struct App<S, Q> {
 }
 
 impl<S, Q> App<S, Q> {
-    /// The app on `store`, the reporting side table and the notice queue, without the evidence
-    /// bucket and the export desk (their routes answer 503 until [`App::with_evidence`] and
-    /// [`App::with_exports`] give them).
-    pub fn new(store: S, reporting: ReportingStore, notices: Q) -> Self {
+    /// The app on `store` and the notice queue, without the reporting side table, the evidence
+    /// bucket and the export desk (their routes answer 503 until [`App::with_reporting`],
+    /// [`App::with_evidence`] and [`App::with_exports`] give them).
+    pub fn new(store: S, notices: Q) -> Self {
         Self {
             store,
-            reporting,
+            reporting: None,
             notices,
             evidence: None,
             exports: None,
         }
+    }
+
+    /// The app with the reporting side table.
+    #[must_use]
+    pub fn with_reporting(mut self, reporting: ReportingStore) -> Self {
+        self.reporting = Some(reporting);
+        self
     }
 
     /// The app with the evidence bucket.
@@ -304,7 +312,7 @@ impl<S: ClueStore, Q: NoticeQueue> App<S, Q> {
                 exports::show(store, self.exports.as_ref(), o, matched.param("id")).await
             }
             Route::Statistics => statistics::show(store, o, req, now).await,
-            Route::Surge => surge::list(store, &self.reporting, o, req).await,
+            Route::Surge => surge::list(store, self.reporting.as_ref(), o, req).await,
         }
     }
 
@@ -774,8 +782,9 @@ impl<S: ClueStore, Q: NoticeQueue> App<S, Q> {
         reason: domain::text::Reason,
         now: DateTime<Utc>,
     ) -> Result<Resp, ApiError> {
+        let reporting = self.reporting.as_ref().ok_or_else(ApiError::unavailable)?;
         let result = if block {
-            self.reporting
+            reporting
                 .block(&Block {
                     reporter: clue.reporter.clone(),
                     reason,
@@ -784,7 +793,7 @@ impl<S: ClueStore, Q: NoticeQueue> App<S, Q> {
                 })
                 .await
         } else {
-            self.reporting
+            reporting
                 .unblock(&clue.reporter, reason, o.id.as_str(), now)
                 .await
         };

@@ -28,7 +28,8 @@ fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App<DynamoClueStore, Sqs
         aws_sdk_sqs::Client::new(aws),
         required_env("NOTICE_QUEUE_URL")?,
     );
-    Ok(App::new(store, ReportingStore::new(db, table), notices)
+    Ok(App::new(store, notices)
+        .with_reporting(ReportingStore::new(db, table))
         .with_evidence(EvidenceBucket {
             s3: s3.clone(),
             bucket: required_env("ATTACHMENT_BUCKET")?,

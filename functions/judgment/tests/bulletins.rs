@@ -91,12 +91,9 @@ fn claims(o: &Officer) -> std::collections::HashMap<String, String> {
 impl World {
     async fn start() -> Self {
         let env = Env::start().await;
-        let app = App::new(
-            env.officer_store(),
-            env.reporting(),
-            MemoryNoticeQueue::default(),
-        )
-        .with_exports(desk(&env.endpoint).await);
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting())
+            .with_exports(desk(&env.endpoint).await);
         Self { env, app }
     }
 

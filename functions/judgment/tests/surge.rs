@@ -44,11 +44,8 @@ async fn each_bureau_lists_the_surge_clues_of_its_own_territory() {
     // Arrange: two marks in 西湖区, one in 余杭区, one in 宁波市海曙区
     let env = Env::start().await;
     let reporting = ReportingStore::new(env.db.clone(), env.table.clone());
-    let app = App::new(
-        env.officer_store(),
-        reporting.clone(),
-        MemoryNoticeQueue::default(),
-    );
+    let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+        .with_reporting(reporting.clone());
     let now = Utc::now();
     for (i, no) in [
         "330106-20261202-0301",

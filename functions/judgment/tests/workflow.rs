@@ -622,8 +622,8 @@ async fn a_leader_blocks_and_unblocks_the_reporter_of_a_clue_with_a_reason() {
         )
         .await);
     let blocked = w
-        .app
-        .reporting
+        .env()
+        .reporting()
         .block_of(&received.reporter)
         .await
         .expect("block");
@@ -648,14 +648,33 @@ async fn a_leader_blocks_and_unblocks_the_reporter_of_a_clue_with_a_reason() {
         .await;
     assert_eq!(refused(&r), (409, "not_blocked".into()));
     assert_eq!(
-        w.app
-            .reporting
+        w.env()
+            .reporting()
             .block_log(&received.reporter)
             .await
             .expect("log")
             .len(),
         2
     );
+}
+
+#[tokio::test]
+async fn without_the_reporting_side_table_the_block_list_is_unavailable() {
+    let w = World::twin().await;
+    let leader = w
+        .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
+        .await;
+    w.receive("c-1", 1, "330106", at(3, 10)).await;
+    let r = w
+        .act(
+            &leader,
+            "c-1",
+            "block",
+            json!({"reason": "恶意重复举报"}),
+            at(3, 11),
+        )
+        .await;
+    assert_eq!(r.status, 503, "{}", r.body);
 }
 
 /// Who the matrix asks as.

@@ -14,7 +14,7 @@ use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
 use store::roles::*;
-use store::{DynamoClueStore, InMemoryClueStore, ReportingStore};
+use store::{DynamoClueStore, InMemoryClueStore};
 
 use crate::support::{self, Env, officer};
 
@@ -28,10 +28,13 @@ pub struct World<S = InMemoryClueStore> {
 }
 
 impl World<InMemoryClueStore> {
-    /// The app on the in-memory twin. It has no reporting side table: the routes that block
-    /// reporters or list surges are tested on [`World::on_table`].
+    /// The app on the in-memory twin. It has no reporting side table (the routes that block
+    /// reporters or list surges answer 503): those are tested on [`World::on_table`].
     pub async fn twin() -> Self {
-        Self::with(support::twin().await, no_reporting_table(), None)
+        Self::with(
+            App::new(support::twin().await, MemoryNoticeQueue::default()),
+            None,
+        )
     }
 
     /// Receives clue `clue` from reporter `n` at `division` (a county of the fixtures).
@@ -50,7 +53,9 @@ impl World<DynamoClueStore> {
     /// The app on a fresh moto table (as the officer API builds its store).
     pub async fn on_table() -> Self {
         let env = Env::start().await;
-        Self::with(env.officer_store(), env.reporting(), Some(env))
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting());
+        Self::with(app, Some(env))
     }
 
     /// The moto stack.
@@ -71,15 +76,10 @@ impl World<DynamoClueStore> {
     }
 }
 
-/// A reporting side table at an address that refuses connections: every call fails.
-fn no_reporting_table() -> ReportingStore {
-    ReportingStore::new(support::dynamodb_client("http://127.0.0.1:9"), "none")
-}
-
 impl<S: ClueStore> World<S> {
-    fn with(store: S, reporting: ReportingStore, env: Option<Env>) -> Self {
+    fn with(app: App<S, MemoryNoticeQueue>, env: Option<Env>) -> Self {
         Self {
-            app: App::new(store, reporting, MemoryNoticeQueue::default()),
+            app,
             env,
             presses: std::sync::atomic::AtomicU64::new(0),
         }
