@@ -12,8 +12,9 @@ duration and warm invocation duration. Run through `infra/dev bench`, which buil
   template.yaml deployed and the demo data seeded. The figures are the host's `REPORT` figures
   (`GET /invocations` of its control endpoint): init = process start to its first `next`;
   duration = `next` handed out to `response` received.
-- Each function gets the event it gets in production: an HTTP API route (web, intake, judgment
-  with an officer's access token from the auth function), an object stored in the bucket (attachments: S3 notification
+- Each function gets the event it gets in production: an HTTP API route (web, intake, callback
+  (an unsigned verification, refused), judgment with an officer's access token from the auth
+  function), an object stored in the bucket (attachments: S3 notification
   through the queue), a message on the notice queue (notify), its schedule fired (deadline-sweep).
   A cold start is forced by stopping the function's process (`POST /functions/{id}/stop`).
 """
@@ -299,6 +300,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
         drivers = {
             "WebFunction": http_driver(host, "WebFunction", "GET", "/h5/index.html", 200),
             "IntakeFunction": http_driver(host, "IntakeFunction", "GET", "/api/reporter/health", 200),
+            # an unsigned verification: refused (400 bad_param) before any table access
+            "CallbackFunction": http_driver(host, "CallbackFunction", "GET", "/wechat/callback", 400),
             "JudgmentFunction": http_driver(host, "JudgmentFunction", "GET", "/api/officer/me", 200, token),
             "AuthFunction": http_driver(host, "AuthFunction", "GET", "/.well-known/jwks.json", 200),
             "AttachmentsFunction": object_driver(host, "AttachmentsFunction", s3, resources["AttachmentBucket"]["ref"]),

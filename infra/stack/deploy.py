@@ -496,7 +496,13 @@ def c_http_api(aws, logical, p, r):
 
 
 def c_stage(aws, logical, p, r):
-    kwargs = {k: p[k] for k in ("AutoDeploy", "DefaultRouteSettings", "StageVariables") if k in p}
+    kwargs = {k: p[k] for k in ("AutoDeploy", "DefaultRouteSettings", "RouteSettings", "StageVariables") if k in p}
+    # route-level throttles (the WeChat callback's): numbers, as the API takes them
+    if "RouteSettings" in kwargs:
+        kwargs["RouteSettings"] = {
+            route: {k: (int(v) if k.startswith("Throttling") and str(v).isdigit() else v) for k, v in settings.items()}
+            for route, settings in kwargs["RouteSettings"].items()
+        }
     aws.apigatewayv2.create_stage(ApiId=p["ApiId"], StageName=p["StageName"], **kwargs)
     return {"ref": p["StageName"], "attrs": {}}
 
@@ -620,6 +626,11 @@ def apply_skipped_properties(aws: Aws, template: dict, r: Resolver) -> None:
                 aws.kms.enable_key_rotation(KeyId=r.ref(logical))
         elif rtype == "AWS::S3::Bucket":
             apply_bucket(aws, r.ref(logical), p)
+        elif rtype == "AWS::Lambda::Function" and "ReservedConcurrentExecutions" in p:
+            # the callback's reserved concurrency, whether or not moto took it from the template
+            aws.lambda_.put_function_concurrency(
+                FunctionName=r.ref(logical), ReservedConcurrentExecutions=int(p["ReservedConcurrentExecutions"])
+            )
 
 
 def apply_bucket(aws: Aws, bucket: str, p: dict) -> None:
@@ -643,7 +654,11 @@ def apply_bucket(aws: Aws, bucket: str, p: dict) -> None:
     if "LifecycleConfiguration" in p:
         rules = []
         for c in p["LifecycleConfiguration"]["Rules"]:
-            rule: dict[str, Any] = {"ID": c["Id"], "Status": c["Status"], "Filter": {"Prefix": c.get("Prefix", "")}}
+            tags = [{"Key": t["Key"], "Value": t["Value"]} for t in c.get("TagFilters", [])]
+            rule_filter: dict[str, Any] = (
+                {"And": {"Prefix": c.get("Prefix", ""), "Tags": tags}} if tags else {"Prefix": c.get("Prefix", "")}
+            )
+            rule: dict[str, Any] = {"ID": c["Id"], "Status": c["Status"], "Filter": rule_filter}
             if "ExpirationInDays" in c:
                 rule["Expiration"] = {"Days": int(c["ExpirationInDays"])}
             if "NoncurrentVersionExpiration" in c:
@@ -737,7 +752,9 @@ def v_bucket(aws, ref, p, entry):
     if "CorsConfiguration" in p:
         aws.s3.get_bucket_cors(Bucket=ref)
     if "LifecycleConfiguration" in p:
-        aws.s3.get_bucket_lifecycle_configuration(Bucket=ref)
+        got = aws.s3.get_bucket_lifecycle_configuration(Bucket=ref).get("Rules", [])
+        if sorted(r["ID"] for r in got) != sorted(c["Id"] for c in p["LifecycleConfiguration"]["Rules"]):
+            yield f"lifecycle rules {[r['ID'] for r in got]}"
     want = p.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
     if want:
         got = aws.s3.get_bucket_notification_configuration(Bucket=ref).get("QueueConfigurations", [])
@@ -799,7 +816,14 @@ def v_api(aws, ref, p, entry):
 
 
 def v_stage(aws, ref, p, entry):
-    aws.apigatewayv2.get_stage(ApiId=p["ApiId"], StageName=p["StageName"])
+    stage = aws.apigatewayv2.get_stage(ApiId=p["ApiId"], StageName=p["StageName"])
+    have = stage.get("RouteSettings", {})
+    for route, settings in p.get("RouteSettings", {}).items():
+        for k, v in settings.items():
+            got = have.get(route, {}).get(k)
+            same = float(got) == float(v) if k.startswith("Throttling") and got is not None else got == v
+            if not same:
+                yield f"route {route}: {k} is {got}, not {v}"
 
 
 def v_schedule(aws, ref, p, entry):
@@ -825,9 +849,14 @@ def v_log_group(aws, ref, p, entry):
 
 
 def v_function(aws, ref, p, entry):
-    f = aws.lambda_.get_function(FunctionName=ref)["Configuration"]
+    got = aws.lambda_.get_function(FunctionName=ref)
+    f = got["Configuration"]
     if f["Runtime"] != p["Runtime"]:
         yield f"runtime {f['Runtime']}"
+    want = p.get("ReservedConcurrentExecutions")
+    have = got.get("Concurrency", {}).get("ReservedConcurrentExecutions")
+    if want is not None and str(have) != str(want):
+        yield f"reserved concurrency {have}, not {want}"
 
 
 def v_role(aws, ref, p, entry):

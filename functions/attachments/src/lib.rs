@@ -34,6 +34,7 @@
 //! - [`routes`]: the upload API's routes on the shared router.
 //! - [`structure`]: the container structure of each accepted type (image headers, MP4 boxes,
 //!   PDF active content).
+//! - [`token_cache`]: the shared WeChat access token on the table, as the client's cache.
 
 pub mod kind;
 pub mod limits;
@@ -42,3 +43,4 @@ pub mod process;
 pub mod queue;
 pub mod routes;
 pub mod structure;
+pub mod token_cache;

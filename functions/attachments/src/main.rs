@@ -9,6 +9,7 @@ use attachments::presign::{Signer, bucket_url, presign_post};
 use attachments::process::Objects;
 use attachments::queue::{self, Message};
 use attachments::routes::{ROUTES, Route, rejection_message};
+use attachments::token_cache::TableTokenCache;
 use attachments::{kind, limits};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_lambda_events::event::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
@@ -38,7 +39,7 @@ struct App {
     records: ReportingStore,
     session: SessionKey,
     keyer: ReporterKeyer,
-    wechat: ApiClient<ReportingStore>,
+    wechat: ApiClient<TableTokenCache>,
 }
 
 /// What invokes this function: the queue (with `Records`) or the HTTP API.
@@ -90,7 +91,7 @@ async fn build(aws: aws_config::SdkConfig) -> anyhow::Result<App> {
         .context("WECHAT_API_BASE is not a URL")?;
     let wechat = ApiClient::new(
         ApiConfig::new(api_base, wx.appid, SecretString::from(wx.secret)),
-        records.clone(),
+        TableTokenCache(records.clone()),
     )?;
     let region = aws
         .region()
@@ -324,6 +325,13 @@ async fn on_messages(app: &App, event: SqsEvent) -> SqsBatchResponse {
                     }
                 }
             }
+            Some(Message::Keep(ids)) => match objects.keep(&ids).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(%message_id, error = %e, "keeping evidence failed; retried");
+                    false
+                }
+            },
             Some(Message::S3Test) => true,
             None => {
                 tracing::warn!(%message_id, "unreadable record; it returns to the queue");

@@ -59,6 +59,11 @@ pub enum Verdict {
     Refused(&'static str),
 }
 
+/// The tag processed evidence is stored with until a clue attaches it: the bucket's lifecycle
+/// rule `ExpireNeverAttachedEvidence` (template.yaml) expires what still carries it, so an upload
+/// nobody filed does not stay for ever. [`Objects::keep`] removes it.
+pub const NEVER_ATTACHED_TAG: (&str, &str) = ("evidence", "never-attached");
+
 /// How many leading bytes [`kind::detect`] is given.
 const HEAD: usize = 16;
 
@@ -196,6 +201,33 @@ impl Objects<'_> {
         Ok(())
     }
 
+    /// Keeps the evidence a clue attaches: removes its never-attached tag, so the lifecycle rule
+    /// no longer expires it. Evidence already gone (expired, or never processed) is logged and
+    /// skipped: there is nothing left to keep, and the filing that names it has been told by
+    /// its own checks. Idempotent.
+    ///
+    /// # Errors
+    /// A failed S3 call (the message is retried).
+    pub async fn keep(&self, ids: &[AttachmentId]) -> Result<(), ProcessError> {
+        for id in ids {
+            match self
+                .s3
+                .delete_object_tagging()
+                .bucket(self.bucket)
+                .key(evidence_key(id))
+                .send()
+                .await
+            {
+                Ok(_) => tracing::info!(attachment = %id, "evidence kept for its clue"),
+                Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                    tracing::warn!(attachment = %id, "no evidence object to keep");
+                }
+                Err(e) => return Err(ProcessError::s3("DeleteObjectTagging", e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Processes the object at `key` (an `incoming/…` key from a notification).
     pub async fn process(
         &self,
@@ -270,6 +302,8 @@ impl Objects<'_> {
                     .content_type(content_type)
                     .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
                     .metadata("sha256", &sha256)
+                    .tagging_directive(aws_sdk_s3::types::TaggingDirective::Replace)
+                    .tagging(format!("{}={}", NEVER_ATTACHED_TAG.0, NEVER_ATTACHED_TAG.1))
                     .send()
                     .await
                     .map_err(|e| ProcessError::s3("CopyObject", e))?;

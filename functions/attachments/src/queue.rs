@@ -1,9 +1,10 @@
 //! What one attachment-events queue record asks for: S3 `ObjectCreated` notifications, a
-//! chat-photo download ([`outbox::MediaMessage`]), or S3's test event.
+//! chat-photo download ([`outbox::MediaMessage`]), evidence a filing keeps
+//! ([`outbox::KeepMessage`]), or S3's test event.
 
 use aws_lambda_events::s3::S3Entity;
 use domain::AttachmentId;
-use outbox::MediaMessage;
+use outbox::{KeepMessage, MediaMessage};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
@@ -14,6 +15,8 @@ pub enum Message {
     Stored(Vec<String>),
     /// A guided-chat photo to download with `media/get`.
     Media(AttachmentId),
+    /// Evidence a clue attaches: kept from the never-attached expiry.
+    Keep(Vec<AttachmentId>),
     /// S3's test message, sent once when a notification configuration is put on the bucket.
     S3Test,
 }
@@ -53,6 +56,9 @@ pub fn parse(body: &str) -> Option<Message> {
     }
     if let Ok(m) = MediaMessage::parse(body) {
         return Some(Message::Media(m.wechat_media.attachment_id));
+    }
+    if let Ok(m) = KeepMessage::parse(body) {
+        return Some(Message::Keep(m.keep_evidence));
     }
     if serde_json::from_str::<S3TestEvent>(body).is_ok() {
         return Some(Message::S3Test);
@@ -101,6 +107,14 @@ mod tests {
             parse(&media),
             Some(Message::Media(AttachmentId::parse("wx01").expect("id")))
         );
+        assert_eq!(
+            parse(r#"{"keep_evidence":["wx01","up02"]}"#),
+            Some(Message::Keep(vec![
+                AttachmentId::parse("wx01").expect("id"),
+                AttachmentId::parse("up02").expect("id")
+            ]))
+        );
+        assert_eq!(parse(r#"{"keep_evidence":["../up02"]}"#), None);
         assert_eq!(
             parse(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#),
             Some(Message::S3Test)

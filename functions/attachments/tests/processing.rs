@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use attachments::presign::{PresignedPost, Signer, bucket_url, presign_post};
-use attachments::process::{Objects, Processed};
+use attachments::process::{NEVER_ATTACHED_TAG, Objects, Processed};
 use attachments::queue::{self, Message};
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use chrono::Utc;
@@ -482,6 +482,89 @@ async fn bytes_posted_again_after_settling_and_unclaimed_objects_are_deleted() {
     assert_eq!(b.versions("evidence/").await, evidence_before);
     assert_eq!(b.bytes(&evidence_key(&id)).await, JPEG);
     assert_eq!(b.record(&id).await, record_before);
+}
+
+impl Bench {
+    /// The tags of the current version of `key`.
+    async fn tags(&self, key: &str) -> Vec<(String, String)> {
+        self.s3
+            .get_object_tagging()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("get tagging")
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_no_clue_attaches_is_tagged_for_expiry_and_a_filing_keeps_it() {
+    // Arrange: two photos kept as evidence; the bucket as deployed from the template
+    let b = Bench::start().await;
+    let owner = reporter(4);
+    let (filed, filed_post) = b.authorise(&owner, "image/jpeg", JPEG.len() as u64).await;
+    let (left, left_post) = b.authorise(&owner, "image/jpeg", JPEG.len() as u64).await;
+    for (id, post) in [(&filed, &filed_post), (&left, &left_post)] {
+        b.upload(post, "现场.jpg", JPEG.to_vec()).await;
+        let note = b.notification_of(&incoming_key(&owner, id)).await;
+        assert!(matches!(
+            b.process(&note).await.as_slice(),
+            [Processed::Ready { .. }]
+        ));
+    }
+    let tag = (
+        NEVER_ATTACHED_TAG.0.to_owned(),
+        NEVER_ATTACHED_TAG.1.to_owned(),
+    );
+
+    // Assert: processed evidence carries the never-attached tag, and the bucket's lifecycle
+    // expires exactly what carries it under evidence/
+    assert_eq!(b.tags(&evidence_key(&filed)).await, vec![tag.clone()]);
+    assert_eq!(b.tags(&evidence_key(&left)).await, vec![tag.clone()]);
+    let rules =
+        b.s3.get_bucket_lifecycle_configuration()
+            .bucket(&b.bucket)
+            .send()
+            .await
+            .expect("lifecycle")
+            .rules()
+            .to_vec();
+    let rule = rules
+        .iter()
+        .find(|r| r.id() == Some("ExpireNeverAttachedEvidence"))
+        .expect("the never-attached rule is deployed");
+    let and = rule
+        .filter()
+        .and_then(|f| f.and())
+        .expect("prefix and tag filter");
+    assert_eq!(and.prefix(), Some("evidence/"));
+    assert_eq!(
+        and.tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect::<Vec<_>>(),
+        vec![tag.clone()]
+    );
+    assert!(rule.expiration().and_then(|e| e.days()).is_some());
+
+    // Act: a filing keeps one of them (the message intake sends), twice (a redelivery)
+    let keep = format!(r#"{{"keep_evidence":["{filed}"]}}"#);
+    let Some(Message::Keep(ids)) = queue::parse(&keep) else {
+        panic!("not a keep message: {keep}");
+    };
+    b.objects().keep(&ids).await.expect("keep");
+    b.objects().keep(&ids).await.expect("keep again");
+
+    // Assert: the filed evidence lost the tag (the lifecycle no longer applies), the bytes and
+    // versions are untouched; the one nobody filed keeps its tag
+    assert_eq!(b.tags(&evidence_key(&filed)).await, Vec::new());
+    assert_eq!(b.tags(&evidence_key(&left)).await, vec![tag]);
+    assert_eq!(b.bytes(&evidence_key(&filed)).await, JPEG);
+    assert_eq!(b.versions("evidence/").await.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,14 +5,6 @@
 
 use testkit::store_env as support;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{
-    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
-};
-use aws_sdk_dynamodb::error::BoxError;
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use deadline_sweep::{DeadlineReport, SweepStore, sweep_deadlines};
@@ -23,58 +15,12 @@ use domain::{EventKind, Role};
 use outbox::MemoryNoticeQueue;
 use store::{DynamoClueStore, StoreConfig, roles::*};
 use support::*;
-
-/// DynamoDB requests by operation (`x-amz-target`), as the SDK sends them.
-#[derive(Debug, Clone, Default)]
-struct Requests(Arc<Mutex<BTreeMap<String, u64>>>);
-
-impl Requests {
-    fn take(&self) -> BTreeMap<String, u64> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
-impl Intercept for Requests {
-    fn name(&self) -> &'static str {
-        "test request counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let op = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(op)
-            .or_default() += 1;
-        Ok(())
-    }
-}
+use testkit::requests::Requests;
 
 /// A store on the same table whose DynamoDB requests are counted.
 fn counted_store(env: &Env, requests: &Requests) -> DynamoClueStore {
-    let db = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(&env.endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-            .interceptor(requests.clone())
-            .build(),
-    );
     DynamoClueStore::new(
-        db,
+        requests.client(&env.endpoint),
         env.kms.clone(),
         StoreConfig::new(&env.table, &env.pii_key, SECRET.to_vec()),
     )

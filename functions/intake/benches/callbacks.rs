@@ -2,7 +2,8 @@
 //!
 //! 50 reporters talk to the account at the same time: each round sends every reporter's next
 //! push at once (signed and encrypted as WeChat sends them, prepared before the round starts),
-//! and each push's time through [`intake::App::handle`] is recorded. The rounds are the whole
+//! and each push's time through [`intake::callback::CallbackApp::handle`] (the `callback` function) is
+//! recorded. The rounds are the whole
 //! guided chat: the subscribe event, "举报", the place, the address, the subject, the facts,
 //! "完成" (the consent question) and "同意" (the clue is filed), then a menu click. Every
 //! answer is checked (status 200, the reply opens and says what that step says), so a fast
@@ -27,23 +28,20 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
 use chrono::Utc;
-use intake::App;
+use intake::Reporting;
+use intake::callback::CallbackApp;
 use intake::http::Req;
 use intake::ports::{MemoryMediaQueue, MemorySide, Side};
-use keyring::Keyring;
 use outbox::MemoryNoticeQueue;
 use secrecy::SecretString;
-use session::SessionKey;
 use store::{DynamoClueStore, ReporterKeyer, ReportingStore, StoreConfig};
 use support::{World, event_msg, store_support, text_msg};
-use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache};
+use testkit::requests::Requests;
+use wechat::Callback;
 use wechat_sim::defaults;
 
 /// Concurrent callbacks per round.
@@ -109,80 +107,31 @@ const STEPS: &[Step] = &[
     },
 ];
 
-/// Counts DynamoDB requests by operation (`X-Amz-Target`), as sent on the wire.
-#[derive(Debug, Default, Clone)]
-struct Requests(Arc<Mutex<BTreeMap<String, u64>>>);
+type BenchApp<R> = CallbackApp<DynamoClueStore, R, MemoryNoticeQueue, MemoryMediaQueue>;
 
-impl Requests {
-    fn take(&self) -> BTreeMap<String, u64> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
-impl Intercept for Requests {
-    fn name(&self) -> &'static str {
-        "bench request counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let op = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(op)
-            .or_default() += 1;
-        Ok(())
-    }
-}
-
-type BenchApp<R> = App<DynamoClueStore, R, MemoryNoticeQueue, MemoryMediaQueue>;
-
-/// An intake wired like the tests' (same secrets, the simulator as WeChat), with `side`.
+/// A callback wired like the tests' (same secrets, the simulator as WeChat), with `side`.
 fn app<R: Side>(w: &World, db: aws_sdk_dynamodb::Client, side: R) -> BenchApp<R> {
-    let ring = |b: u8| Keyring::single("1", vec![b; 32]).expect("keyring");
-    App {
-        store: DynamoClueStore::new(
-            db,
-            w.env.kms.clone(),
-            StoreConfig::new(&w.env.table, &w.env.pii_key, store_support::SECRET.to_vec()),
-        )
-        .expect("store"),
-        side,
-        notices: MemoryNoticeQueue::default(),
-        media: MemoryMediaQueue::default(),
+    CallbackApp {
+        reporting: Arc::new(Reporting {
+            store: DynamoClueStore::new(
+                db,
+                w.env.kms.clone(),
+                StoreConfig::new(&w.env.table, &w.env.pii_key, store_support::SECRET.to_vec()),
+            )
+            .expect("store"),
+            side,
+            notices: MemoryNoticeQueue::default(),
+            media: MemoryMediaQueue::default(),
+            keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
+            public: intake::PublicOrigin::parse("https://12336.example.cn").expect("origin"),
+            surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "bench"),
+        }),
         callback: Callback::new(
             SecretString::from(defaults::TOKEN),
             defaults::APPID,
             Some(defaults::AES_KEY),
         )
         .expect("callback"),
-        oauth: ApiClient::new(
-            ApiConfig::new(
-                format!("{}/", w.sim).parse().expect("url"),
-                defaults::APPID,
-                SecretString::from(defaults::SECRET),
-            ),
-            InMemoryTokenCache::new(),
-        )
-        .expect("client"),
-        oauth_base: w.sim.clone(),
-        appid: defaults::APPID.to_owned(),
-        session: SessionKey::new(&ring(7), &ring(8)),
-        keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
-        public: intake::PublicOrigin::parse("https://12336.example.cn").expect("origin"),
-        surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "bench"),
     }
 }
 
@@ -272,14 +221,7 @@ async fn run<R: Side + 'static>(
     prefix: u32,
 ) -> Vec<f64> {
     let requests = Requests::default();
-    let db = aws_sdk_dynamodb::Client::from_conf(
-        w.env
-            .db
-            .config()
-            .to_builder()
-            .interceptor(requests.clone())
-            .build(),
-    );
+    let db = requests.client(&w.env.endpoint);
     let app = Arc::new(app(w, db.clone(), side(db)));
     let mut per_step: Vec<(Vec<f64>, BTreeMap<String, u64>, Duration)> =
         STEPS.iter().map(|_| Default::default()).collect();

@@ -1,5 +1,6 @@
-//! The reporter H5 API (`/api/reporter/*`): WeChat OAuth into a sealed session cookie, the
-//! division picker, the city's reporting notice, filing a clue, and "my clues" (public view only).
+//! The reporter H5 API (`/api/reporter/*`, [`ROUTES`]): WeChat OAuth into a sealed session
+//! cookie, the division picker, the city's reporting notice, filing a clue, and "my clues"
+//! (public view only).
 
 use chrono::{DateTime, Utc};
 use domain::event::{DeliveryStatus, Party};
@@ -20,11 +21,64 @@ use store::{
 };
 
 use crate::App;
+use crate::http::router::{Path, Router};
 use crate::http::{ApiError, Req, Resp, encode, set_cookie};
 use crate::message_reminder::remind_of_new_message;
 use crate::ports::{MediaQueue, Side};
 use crate::report::{report_error, store_error};
 use domain::report::{self, ReportForm, StatedIdentity};
+
+/// The H5 API's routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    Login,
+    OAuth,
+    Divisions,
+    ReportingNotice,
+    FileClue,
+    MyClues,
+    MyClue,
+    PostMessage,
+}
+
+/// Every path of the H5 API once, with the methods it answers.
+pub const ROUTES: Router<Route> = Router {
+    paths: &[
+        Path {
+            pattern: "/api/reporter/health",
+            methods: &[("GET", Route::Health)],
+        },
+        Path {
+            pattern: "/api/reporter/login",
+            methods: &[("GET", Route::Login)],
+        },
+        Path {
+            pattern: "/api/reporter/oauth",
+            methods: &[("GET", Route::OAuth)],
+        },
+        Path {
+            pattern: "/api/reporter/divisions",
+            methods: &[("GET", Route::Divisions)],
+        },
+        Path {
+            pattern: "/api/reporter/reporting-notice",
+            methods: &[("GET", Route::ReportingNotice)],
+        },
+        Path {
+            pattern: "/api/reporter/clues",
+            methods: &[("GET", Route::MyClues), ("POST", Route::FileClue)],
+        },
+        Path {
+            pattern: "/api/reporter/clues/{id}",
+            methods: &[("GET", Route::MyClue)],
+        },
+        Path {
+            pattern: "/api/reporter/clues/{id}/messages",
+            methods: &[("POST", Route::PostMessage)],
+        },
+    ],
+};
 
 /// A signed-in reporter.
 pub struct Reporter {
@@ -174,7 +228,7 @@ where
             .session
             .open(cookie, now.timestamp())
             .map_err(|_| ApiError::unauthenticated())?;
-        let keys = self.keyer.keys(&s.openid);
+        let keys = self.reporting.keyer.keys(&s.openid);
         Ok(Reporter {
             key: keys.current().clone(),
             keys,
@@ -182,38 +236,36 @@ where
         })
     }
 
-    /// Routes `/api/reporter/*`.
-    pub async fn reporter_api(&self, req: &Req, now: DateTime<Utc>) -> Resp {
+    /// Routes `/api/reporter/*` ([`ROUTES`]; a trailing `/` is ignored).
+    ///
+    /// # Errors
+    /// What the reporter sees: 404/405 from the table, the route's own refusals.
+    pub async fn reporter_api(&self, req: &Req, now: DateTime<Utc>) -> Result<Resp, ApiError> {
         let path = req.path.trim_end_matches('/');
-        let segs: Vec<&str> = path.split('/').skip(3).collect();
+        let matched = ROUTES.route(&req.method, path)?;
         // Every route that changes something is a browser POST from the platform's own pages.
-        if matches!(
-            (req.method.as_str(), segs.as_slice()),
-            ("POST", ["clues"] | ["clues", _, "messages"])
-        ) && let Err(e) = req.check_browser_post(&self.public)
-        {
-            return e.into_resp();
+        if matches!(matched.route, Route::FileClue | Route::PostMessage) {
+            req.check_browser_post(&self.reporting.public)?;
         }
-        let result = match (req.method.as_str(), segs.as_slice()) {
-            ("GET", ["health"]) => Ok(Resp::json(200, &json!({"status":"ok","function":"intake"}))),
-            ("GET", ["login"]) => Ok(self.login(req, now)),
-            ("GET", ["oauth"]) => self.oauth(req, now).await,
-            ("GET", ["divisions"]) => self.divisions(req).await,
-            ("GET", ["reporting-notice"]) => self.notice(req, now).await,
-            ("POST", ["clues"]) => self.submit(req, now).await,
-            ("GET", ["clues"]) => self.my_clues(req, now).await,
-            ("GET", ["clues", id]) => self.my_clue(req, id, now).await,
-            ("POST", ["clues", id, "messages"]) => self.post_message(req, id, now).await,
-            _ => Err(ApiError::new(404, "no_route", "未找到")),
-        };
-        result.unwrap_or_else(ApiError::into_resp)
+        let id = matched.param("id");
+        match matched.route {
+            Route::Health => Ok(Resp::json(200, &json!({"status":"ok","function":"intake"}))),
+            Route::Login => Ok(self.login(req, now)),
+            Route::OAuth => self.oauth(req, now).await,
+            Route::Divisions => self.divisions(req).await,
+            Route::ReportingNotice => self.notice(req, now).await,
+            Route::FileClue => self.submit(req, now).await,
+            Route::MyClues => self.my_clues(req, now).await,
+            Route::MyClue => self.my_clue(req, id, now).await,
+            Route::PostMessage => self.post_message(req, id, now).await,
+        }
     }
 
     fn login(&self, req: &Req, now: DateTime<Utc>) -> Resp {
         let ret = safe_return(req.query("return").unwrap_or("#/"));
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let state = self.session.sign_state(&ret, &nonce, now.timestamp());
-        let redirect = self.public.url("/api/reporter/oauth");
+        let redirect = self.reporting.public.url("/api/reporter/oauth");
         let url = format!(
             "{}/connect/oauth2/authorize?appid={}&redirect_uri={}&response_type=code&scope=snsapi_base&state={}#wechat_redirect",
             self.oauth_base.trim_end_matches('/'),
@@ -223,7 +275,12 @@ where
         );
         Resp::redirect(&url).with_header(
             "set-cookie",
-            set_cookie(LOGIN_COOKIE, &nonce, STATE_SECS, self.public.secure()),
+            set_cookie(
+                LOGIN_COOKIE,
+                &nonce,
+                STATE_SECS,
+                self.reporting.public.secure(),
+            ),
         )
     }
 
@@ -252,21 +309,28 @@ where
                 "请在微信中打开页面后举报",
             ));
         }
-        let secure = self.public.secure();
+        let secure = self.reporting.public.secure();
         let cookie = self.session.seal(&user.openid, now.timestamp());
-        Ok(Resp::redirect(&self.public.h5(&safe_return(&ret)))
-            .with_header(
-                "set-cookie",
-                set_cookie(SESSION_COOKIE, &cookie, SESSION_SECS, secure),
-            )
-            .with_header("set-cookie", set_cookie(LOGIN_COOKIE, "", 0, secure)))
+        Ok(
+            Resp::redirect(&self.reporting.public.h5(&safe_return(&ret)))
+                .with_header(
+                    "set-cookie",
+                    set_cookie(SESSION_COOKIE, &cookie, SESSION_SECS, secure),
+                )
+                .with_header("set-cookie", set_cookie(LOGIN_COOKIE, "", 0, secure)),
+        )
     }
 
     /// The divisions under `parent` (the provinces without), each with whether it is a
     /// reportable location and whether the platform serves it (or any place below it).
     async fn divisions(&self, req: &Req) -> Result<Resp, ApiError> {
         let reg = Divisions::embedded();
-        let bureaus = self.store.bureaus().await.map_err(|e| store_error(&e))?;
+        let bureaus = self
+            .reporting
+            .store
+            .bureaus()
+            .await
+            .map_err(|e| store_error(&e))?;
         let out = |d: &domain::Division| DivisionOut {
             code: d.code().to_string(),
             name: d.name().to_owned(),
@@ -294,7 +358,12 @@ where
     /// 400 `unknown_division`; 422 `not_served` with what to do instead.
     pub async fn served_division(&self, code: &str) -> Result<DivisionCode, ApiError> {
         let division = reportable_division(code)?;
-        let bureaus = self.store.bureaus().await.map_err(|e| store_error(&e))?;
+        let bureaus = self
+            .reporting
+            .store
+            .bureaus()
+            .await
+            .map_err(|e| store_error(&e))?;
         if service::is_served(&bureaus, &division) {
             Ok(division)
         } else {
@@ -314,6 +383,7 @@ where
             .city()
             .ok_or_else(|| ApiError::bad_request("unknown_division", "请选择县级行政区"))?;
         let history = self
+            .reporting
             .store
             .scope_history(city)
             .await
@@ -358,6 +428,7 @@ where
         let key =
             IdempotencyKey::parse(&format!("h5:{}", &digest[..40])).map_err(|e| store_error(&e))?;
         let received = self
+            .reporting
             .file(checked.report, &checked.attachments, identity, &key, now)
             .await?;
         Ok(Resp::json(
@@ -376,6 +447,7 @@ where
         let mut clues = Vec::new();
         for key in me.keys.all() {
             let page = self
+                .reporting
                 .store
                 .reporter_clues(key, PageRequest::default())
                 .await
@@ -406,7 +478,7 @@ where
 
     async fn own_clue(&self, me: &Reporter, id: &str) -> Result<domain::Clue, ApiError> {
         let id = ClueId::parse(id).map_err(|_| ApiError::not_found("clue_not_found"))?;
-        match self.store.clue(&id).await {
+        match self.reporting.store.clue(&id).await {
             Ok(c) if me.keys.holds(&c.clue.reporter) => Ok(c.clue),
             Ok(_) | Err(store::StoreError::NotFound(_)) => {
                 Err(ApiError::not_found("clue_not_found"))
@@ -419,6 +491,7 @@ where
         let me = self.reporter(req, now)?;
         let clue = self.own_clue(&me, id).await?;
         let timeline = self
+            .reporting
             .store
             .timeline(&clue.id)
             .await
@@ -452,6 +525,7 @@ where
             })
             .collect();
         let messages = self
+            .reporting
             .store
             .messages(&clue.id)
             .await
@@ -514,7 +588,7 @@ where
         let body: Body = parse_json(&req.body)?;
         let text = MessageText::parse(&body.text).map_err(|e| report_error(&e.into()))?;
         let clue = self.own_clue(&me, id).await?;
-        self.check_block(&me.keys, now).await?;
+        self.reporting.check_block(&me.keys, now).await?;
         let key = IdempotencyKey::parse(&format!("msg:{}", uuid::Uuid::new_v4().simple()))
             .map_err(|e| store_error(&e))?;
         // The clue's own key: it may be of an earlier version of the reporter-key secret.
@@ -522,13 +596,20 @@ where
             reporter: clue.reporter.clone(),
         };
         let out = self
+            .reporting
             .store
             .execute(&clue.id, Command::PostMessage { text }, &actor, now, &key)
             .await
             .map_err(|e| store_error(&e))?;
-        outbox::enqueue_after_commit(&self.notices, out.notices()).await;
+        outbox::enqueue_after_commit(&self.reporting.notices, out.notices()).await;
         if !out.replayed {
-            remind_of_new_message(&self.store, &self.notices, &clue.id, now).await;
+            remind_of_new_message(
+                &self.reporting.store,
+                &self.reporting.notices,
+                &clue.id,
+                now,
+            )
+            .await;
         }
         Ok(Resp::json(201, &json!({"ok": true})))
     }

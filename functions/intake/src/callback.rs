@@ -28,8 +28,14 @@ use store::{
 };
 use wechat::{Body, CallbackQuery, Event, Inbound, Mode, TextReply};
 
-use crate::App;
-use crate::http::{ApiError, Req, Resp};
+use crate::Reporting;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use wechat::Callback;
+
+use crate::http::router::{Path, Router};
+use crate::http::{ApiError, PublicOrigin, Req, Resp};
 use crate::ports::{MediaQueue, MediaRequest, Side};
 
 /// The menu key that starts a chat report.
@@ -112,13 +118,95 @@ struct Outcome {
     reply: Option<String>,
 }
 
-impl<S, R, Q, M> App<S, R, Q, M>
+/// The callback's routes: WeChat's server verification and its pushes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Verify,
+    Push,
+}
+
+/// The one path of the callback, written once.
+pub const ROUTES: Router<Route> = Router {
+    paths: &[Path {
+        pattern: "/wechat/callback",
+        methods: &[("GET", Route::Verify), ("POST", Route::Push)],
+    }],
+};
+
+/// The WeChat callback: the reporting core plus the official account's callback credentials.
+/// It holds no OAuth client and no session keys (the chat uses neither).
+pub struct CallbackApp<S, R, Q, M> {
+    pub reporting: Arc<Reporting<S, R, Q, M>>,
+    pub callback: Callback,
+}
+
+/// Plain (unencrypted) callbacks, refused outside local development.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the WeChat secret has no EncodingAESKey: plain callbacks (whose signature does not cover the body) are allowed only for local development (PUBLIC_ORIGIN on loopback), not at {0}"
+)]
+pub struct PlainModeRefused(pub String);
+
+/// The callback's EncodingAESKey: `None` (plain mode) only when the public origin is local.
+///
+/// # Errors
+/// [`PlainModeRefused`] for a missing, empty or `plain` key anywhere else.
+pub fn callback_aes_key<'a>(
+    key: Option<&'a str>,
+    public: &PublicOrigin,
+) -> Result<Option<&'a str>, PlainModeRefused> {
+    match key
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && *k != "plain")
+    {
+        Some(k) => Ok(Some(k)),
+        None if public.is_local() => Ok(None),
+        None => Err(PlainModeRefused(public.to_string())),
+    }
+}
+
+/// The official account's callback credentials (`<stack>/wechat`) as a [`Callback`].
+///
+/// # Errors
+/// [`CallbackSetupError`] when plain mode is refused or the EncodingAESKey is invalid.
+pub fn callback_from_secret(
+    token: SecretString,
+    appid: &str,
+    encoding_aes_key: Option<&str>,
+    public: &PublicOrigin,
+) -> Result<Callback, CallbackSetupError> {
+    let aes = callback_aes_key(encoding_aes_key, public)?;
+    Callback::new(token, appid, aes).map_err(CallbackSetupError::Key)
+}
+
+/// Why the callback's credentials cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackSetupError {
+    #[error(transparent)]
+    PlainMode(#[from] PlainModeRefused),
+    #[error("the WeChat EncodingAESKey is invalid")]
+    Key(#[source] wechat::WechatError),
+}
+
+impl<S, R, Q, M> CallbackApp<S, R, Q, M>
 where
     S: ClueStore,
     R: Side,
     Q: NoticeQueue,
     M: MediaQueue,
 {
+    /// Routes one request ([`ROUTES`]). Unsigned junk is refused before any table access:
+    /// the method and path, the body's size, then the signature and timestamp.
+    pub async fn handle(&self, req: &Req, now: DateTime<Utc>) -> Resp {
+        match ROUTES.route(&req.method, &req.path) {
+            Ok(m) => match m.route {
+                Route::Verify => self.verify(req, now),
+                Route::Push => self.push(req, now).await,
+            },
+            Err(e) => e.into_resp(),
+        }
+    }
+
     /// `GET /wechat/callback`: WeChat's server verification.
     pub fn verify(&self, req: &Req, now: DateTime<Utc>) -> Resp {
         let q = query_of(req);
@@ -142,6 +230,7 @@ where
         // record below. The same nonce with another body is a replay.
         let body_sha256 = hex::encode(Sha256::digest(&req.body));
         match self
+            .reporting
             .side
             .note_push(auth.replay_key(), &body_sha256, now, nonce_ttl())
             .await
@@ -158,7 +247,7 @@ where
         if msg.from_user.is_empty() || msg.from_user.len() > 128 {
             return refused(&wechat::WechatError::XmlMalformed("FromUserName"));
         }
-        let reporter = self.keyer.key(&msg.from_user);
+        let reporter = self.reporting.keyer.key(&msg.from_user);
         let dedup = match msg.msg_id {
             Some(id) => format!("msg:{id}"),
             None => format!("evt:{}:{}", reporter.as_str(), msg.create_time),
@@ -167,7 +256,7 @@ where
         // (WeChat shows the reporter the answer to its last try), then answers `success`.
         let mut waited = StdDuration::ZERO;
         loop {
-            match self.side.claim_callback(&dedup, now, LEASE).await {
+            match self.reporting.side.claim_callback(&dedup, now, LEASE).await {
                 Ok(Claim::Fresh) => break,
                 Ok(Claim::Busy) if waited < BUSY_WAIT => {
                     tokio::time::sleep(BUSY_POLL).await;
@@ -188,7 +277,12 @@ where
                 // The record keeps the reply's text only: the XML names the reporter's openid
                 // (`ToUserName`), which no item outside the vault may hold.
                 let content = out.reply.unwrap_or_default();
-                if let Err(e) = self.side.complete_callback(&dedup, &content, now).await {
+                if let Err(e) = self
+                    .reporting
+                    .side
+                    .complete_callback(&dedup, &content, now)
+                    .await
+                {
                     tracing::warn!(code = e.code(), "callback record not completed");
                 }
                 self.answer(opened.mode, &reply_xml(&msg, &content, now), now)
@@ -198,7 +292,7 @@ where
                     code = e.code(),
                     "callback processing failed; released for retry"
                 );
-                if let Err(e) = self.side.release_callback(&dedup).await {
+                if let Err(e) = self.reporting.side.release_callback(&dedup).await {
                     tracing::warn!(code = e.code(), "callback claim not released");
                 }
                 ApiError::unavailable().into_resp()
@@ -225,7 +319,7 @@ where
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
         // Every link of the chat opens the served H5 page on the public origin.
-        let h5 = self.public.h5("");
+        let h5 = self.reporting.public.h5("");
         let input = match &msg.body {
             Body::Event(Event::Subscribe { .. }) => {
                 return Ok(Outcome {
@@ -281,7 +375,12 @@ where
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         let outcome = match code {
-            Ok(code) => self.store.redeem_binding_code(&code, openid, now).await?,
+            Ok(code) => {
+                self.reporting
+                    .store
+                    .redeem_binding_code(&code, openid, now)
+                    .await?
+            }
             Err(e) => Err(e),
         };
         Ok(match outcome {
@@ -305,14 +404,15 @@ where
         dedup: &str,
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
-        let (draft, version) = self.side.chat_draft(reporter, now).await?;
+        let (draft, version) = self.reporting.side.chat_draft(reporter, now).await?;
         let city = draft
             .as_ref()
             .and_then(|d| d.division)
             .and_then(|d| d.city());
         let notice = match city {
             Some(city) => Some(
-                self.store
+                self.reporting
+                    .store
                     .scope_history_cached(city)
                     .await?
                     .in_force(now)
@@ -334,7 +434,7 @@ where
             }
             _ => Vec::new(),
         };
-        let bureaus = self.store.bureaus().await?;
+        let bureaus = self.reporting.store.bureaus().await?;
         let ctx = ChatContext {
             divisions: Divisions::embedded(),
             bureaus: &bureaus,
@@ -358,7 +458,8 @@ where
         if let Some(submit) = turn.submit {
             let reply = match self.file_chat(openid, reporter, &submit, dedup, now).await {
                 Ok(reply) => {
-                    self.side
+                    self.reporting
+                        .side
                         .put_chat_draft(reporter, None, version, now)
                         .await?;
                     reply
@@ -367,7 +468,8 @@ where
                     // Keep the draft at the consent step; the reporter can answer again.
                     if let Some(mut d) = before {
                         d.updated_at = now;
-                        self.side
+                        self.reporting
+                            .side
                             .put_chat_draft(reporter, Some(&d), version, now)
                             .await?;
                     }
@@ -377,7 +479,8 @@ where
             return Ok(Outcome { reply: Some(reply) });
         }
         if turn.draft.is_some() || version > 0 {
-            self.side
+            self.reporting
+                .side
                 .put_chat_draft(reporter, turn.draft.as_ref(), version, now)
                 .await?;
         }
@@ -399,6 +502,7 @@ where
         let mut states = Vec::with_capacity(media.len());
         for media_id in media {
             let state = match self
+                .reporting
                 .side
                 .attachment(&chat_attachment_id(reporter, media_id))
                 .await?
@@ -437,13 +541,13 @@ where
             status: AttachmentStatus::Pending,
             created_at: now,
         };
-        if self.side.create_attachment(&a).await? {
+        if self.reporting.side.create_attachment(&a).await? {
             let req = MediaRequest {
                 attachment_id: id,
                 media_id: media_id.to_owned(),
                 owner: reporter.clone(),
             };
-            if let Err(e) = self.media.request(&req).await {
+            if let Err(e) = self.reporting.media.request(&req).await {
                 tracing::error!(error = %e, "photo download not queued");
                 return Err(StoreError::Invalid("media queue"));
             }
@@ -469,6 +573,7 @@ where
         let key = IdempotencyKey::parse(&format!("chat:{dedup}").replace('#', ":"))
             .map_err(|_| "提交失败，请稍后再试。".to_owned())?;
         match self
+            .reporting
             .file(
                 submit.report(),
                 &attachments,
@@ -491,3 +596,20 @@ where
 
 /// The draft a test or tool reads back (re-exported for tests).
 pub type Draft = ChatDraft;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_callbacks_only_in_local_development() {
+        let prod = PublicOrigin::parse("https://12336.example.cn").expect("origin");
+        let local = PublicOrigin::parse("http://127.0.0.1:3000").expect("origin");
+        let key = "U2ltdWxhdG9yRW5jb2RpbmdBRVNLZXkxMjMzNkxvY2F";
+        assert_eq!(callback_aes_key(Some(key), &prod), Ok(Some(key)));
+        for missing in [None, Some(""), Some("plain"), Some("  ")] {
+            assert!(callback_aes_key(missing, &prod).is_err(), "{missing:?}");
+            assert_eq!(callback_aes_key(missing, &local), Ok(None));
+        }
+    }
+}

@@ -1,11 +1,11 @@
 //! What the intake needs besides the clue store, as small traits: the reporting side table
 //! ([`Side`], on DynamoDB by [`store::ReportingStore`], in memory by [`MemorySide`]) and the
-//! queue that asks `attachments` to download a WeChat photo ([`MediaQueue`]).
+//! queue that asks `attachments` to download a WeChat photo or keep the evidence a filing
+//! attaches ([`MediaQueue`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::chat::ChatDraft;
@@ -13,7 +13,7 @@ use domain::{AttachmentId, ClueId, ClueNo, DivisionCode, ReporterKey};
 use store::{Attachment, Block, Claim, PushNonce, RateLimit, ReportingStore, StoreError};
 
 /// The reporting side table.
-pub trait Side: wechat::NonceStore<Error = StoreError> + Send + Sync {
+pub trait Side: Send + Sync {
     /// Records a push's replay key with the digest of its body ([`store::push_nonce`]).
     fn note_push(
         &self,
@@ -230,13 +230,6 @@ impl MemorySide {
     }
 }
 
-impl wechat::NonceStore for MemorySide {
-    type Error = StoreError;
-    async fn first_use(&self, key: &str, _ttl: StdDuration) -> Result<bool, StoreError> {
-        Ok(self.with(|m| m.nonces.insert(key.to_owned(), String::new()).is_none()))
-    }
-}
-
 impl Side for MemorySide {
     async fn note_push(
         &self,
@@ -395,11 +388,15 @@ impl Side for MemorySide {
     }
 }
 
-pub use outbox::{MediaMessage, MediaRequest};
+pub use outbox::{KeepMessage, MediaMessage, MediaRequest};
 
-/// Where media download requests go.
+/// The attachment-events queue, as the reporting side writes to it.
 pub trait MediaQueue: Send + Sync {
+    /// Asks for a chat photo's download.
     fn request(&self, req: &MediaRequest) -> impl Future<Output = Result<(), String>> + Send;
+    /// Asks to keep the evidence a filing attaches from the never-attached expiry (sent before
+    /// the clue is stored: evidence is never attached while it may still expire).
+    fn keep(&self, ids: &[AttachmentId]) -> impl Future<Output = Result<(), String>> + Send;
 }
 
 /// The attachment-events queue on SQS.
@@ -409,12 +406,8 @@ pub struct SqsMediaQueue {
     pub url: String,
 }
 
-impl MediaQueue for SqsMediaQueue {
-    async fn request(&self, req: &MediaRequest) -> Result<(), String> {
-        let body = MediaMessage {
-            wechat_media: req.clone(),
-        }
-        .body();
+impl SqsMediaQueue {
+    async fn send(&self, body: String) -> Result<(), String> {
         self.client
             .send_message()
             .queue_url(&self.url)
@@ -426,10 +419,35 @@ impl MediaQueue for SqsMediaQueue {
     }
 }
 
+impl MediaQueue for SqsMediaQueue {
+    async fn request(&self, req: &MediaRequest) -> Result<(), String> {
+        self.send(
+            MediaMessage {
+                wechat_media: req.clone(),
+            }
+            .body(),
+        )
+        .await
+    }
+    async fn keep(&self, ids: &[AttachmentId]) -> Result<(), String> {
+        self.send(
+            KeepMessage {
+                keep_evidence: ids.to_vec(),
+            }
+            .body(),
+        )
+        .await
+    }
+}
+
 /// Records requests (tests, bench).
 #[derive(Debug, Default)]
 pub struct MemoryMediaQueue {
     pub sent: Mutex<Vec<MediaRequest>>,
+    /// The evidence asked to be kept, per request.
+    pub kept: Mutex<Vec<Vec<AttachmentId>>>,
+    /// When set, asking to keep evidence fails (the queue is down).
+    pub refuse_keep: std::sync::atomic::AtomicBool,
 }
 
 impl MediaQueue for MemoryMediaQueue {
@@ -438,6 +456,16 @@ impl MediaQueue for MemoryMediaQueue {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(req.clone());
+        Ok(())
+    }
+    async fn keep(&self, ids: &[AttachmentId]) -> Result<(), String> {
+        if self.refuse_keep.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("queue unavailable".to_owned());
+        }
+        self.kept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(ids.to_vec());
         Ok(())
     }
 }

@@ -15,7 +15,7 @@ use store::{
     ReporterKeys, StoreError, Submission,
 };
 
-use crate::App;
+use crate::Reporting;
 use crate::http::ApiError;
 use crate::ports::{MediaQueue, Side};
 
@@ -95,7 +95,7 @@ pub fn store_error(e: &StoreError) -> ApiError {
     }
 }
 
-impl<S, R, Q, M> App<S, R, Q, M>
+impl<S, R, Q, M> Reporting<S, R, Q, M>
 where
     S: ClueStore,
     R: Side,
@@ -257,6 +257,19 @@ where
             report,
             evidence,
         };
+        // The evidence is kept from the never-attached expiry before the clue names it.
+        let kept: Vec<AttachmentId> = submission
+            .evidence
+            .iter()
+            .map(|e| e.attachment.clone())
+            .collect();
+        if !kept.is_empty()
+            && let Err(e) = self.media.keep(&kept).await
+        {
+            tracing::error!(error = %e, "evidence could not be kept; the filing is refused for a retry");
+            self.give_back(&taken, now).await;
+            return Err(ApiError::unavailable());
+        }
         match self.store.receive(submission, identity, now, key).await {
             Ok(received) => {
                 if received.replayed {

@@ -86,7 +86,6 @@ async fn file_by_h5(w: &World) {
     let me = w.sign_in(H5_OPENID).await;
     let now = Utc::now();
     let notice = w
-        .app
         .handle(
             &w.api(
                 "GET",
@@ -115,7 +114,7 @@ async fn file_by_h5(w: &World) {
     let mut req = w.api("POST", "/api/reporter/clues", Some(&me), &form.to_string());
     req.headers
         .insert("content-type".into(), "application/json".into());
-    let filed = w.app.handle(&req, now).await;
+    let filed = w.handle(&req, now).await;
     assert_eq!(filed.status, 201, "{}", filed.body);
 }
 
@@ -157,7 +156,7 @@ async fn deliver_notices(w: &World) -> usize {
         date_field: "time3".into(),
         page_url: "http://h5.local/h5/index.html#/notices/{clue}/{notice}".into(),
     };
-    let messages = w.app.notices.sent();
+    let messages = w.core().notices.sent();
     for m in &messages {
         let outcome = notify::deliver::deliver(&w.env.store, &api, &SystemClock, &template, m)
             .await

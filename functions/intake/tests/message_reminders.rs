@@ -77,7 +77,7 @@ async fn a_reporters_message_reminds_the_handler_once_per_unread_burst() {
     );
 
     // Act: a first message
-    let r = w.app.handle(&post("补充：现场仍在施工。"), now).await;
+    let r = w.handle(&post("补充：现场仍在施工。"), now).await;
 
     // Assert: the bureau's reminder, in the console of each officer and pushed to the bound one
     assert_eq!(r.status, 201, "{}", r.body);
@@ -86,19 +86,19 @@ async fn a_reporters_message_reminds_the_handler_once_per_unread_burst() {
         [(bureau.clone(), text.clone())]
     );
     assert_eq!(message_reminders(&w, &leader).await.len(), 1);
-    let pushes = w.app.notices.sent_reminders();
+    let pushes = w.core().notices.sent_reminders();
     assert_eq!(pushes.len(), 1, "{pushes:?}");
     assert_eq!(pushes[0].officer_id, handler.id);
 
     // Act: more messages before anyone read them
     for t in ["又来了两辆挖掘机。", "今天晚上也在施工。"] {
-        let r = w.app.handle(&post(t), now).await;
+        let r = w.handle(&post(t), now).await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
 
     // Assert: still one reminder, pushed once
     assert_eq!(message_reminders(&w, &handler).await.len(), 1);
-    assert_eq!(w.app.notices.sent_reminders().len(), 1);
+    assert_eq!(w.core().notices.sent_reminders().len(), 1);
 
     // Act: the bureau reads the messages, then the reporter writes again
     w.env
@@ -112,7 +112,7 @@ async fn a_reporters_message_reminds_the_handler_once_per_unread_burst() {
         )
         .await
         .expect("read");
-    let r = w.app.handle(&post("挖掘机已经离开。"), now).await;
+    let r = w.handle(&post("挖掘机已经离开。"), now).await;
 
     // Assert: a new burst, a new reminder
     assert_eq!(r.status, 201, "{}", r.body);
@@ -123,7 +123,7 @@ async fn a_reporters_message_reminds_the_handler_once_per_unread_burst() {
             (bureau.clone(), text.clone())
         ]
     );
-    assert_eq!(w.app.notices.sent_reminders().len(), 2);
+    assert_eq!(w.core().notices.sent_reminders().len(), 2);
 
     // Act: the leader assigns the clue to the handler; the reporter writes again
     w.env
@@ -139,7 +139,7 @@ async fn a_reporters_message_reminds_the_handler_once_per_unread_burst() {
         )
         .await
         .expect("assign");
-    let r = w.app.handle(&post("现场又开始施工了。"), now).await;
+    let r = w.handle(&post("现场又开始施工了。"), now).await;
 
     // Assert: the assigned officer's own reminder; the leader does not see it
     assert_eq!(r.status, 201, "{}", r.body);
@@ -152,5 +152,5 @@ async fn a_reporters_message_reminds_the_handler_once_per_unread_burst() {
         Some(&(to_handler, text))
     );
     assert_eq!(message_reminders(&w, &leader).await.len(), 2);
-    assert_eq!(w.app.notices.sent_reminders().len(), 3);
+    assert_eq!(w.core().notices.sent_reminders().len(), 3);
 }

@@ -70,7 +70,7 @@ async fn a_clue_by_guided_chat_then_retried_deliveries_file_it_once() {
         .await
         .expect("photo reply");
     assert!(r.contains("第1张"), "{r}");
-    let queued = w.app.media.sent.lock().expect("lock").clone();
+    let queued = w.core().media.sent.lock().expect("lock").clone();
     assert_eq!(queued.len(), 1, "the photo download was requested");
     let pending = w
         .side
@@ -108,17 +108,17 @@ async fn a_clue_by_guided_chat_then_retried_deliveries_file_it_once() {
         .map(|i| w.push_req(&agree, OPENID, &format!("n113x{i}")))
         .collect();
     let now = Utc::now();
-    let (a, b) = tokio::join!(w.app.handle(&reqs[0], now), w.app.handle(&reqs[1], now));
-    let c = w.app.handle(&reqs[2], Utc::now()).await;
-    let d = w.app.handle(&reqs[3], Utc::now()).await;
+    let (a, b) = tokio::join!(w.handle(&reqs[0], now), w.handle(&reqs[1], now));
+    let c = w.handle(&reqs[2], Utc::now()).await;
+    let d = w.handle(&reqs[3], Utc::now()).await;
 
     // Assert: one clue, one receipt notice, the same receipt answered on later retries
     for r in [&a, &b, &c, &d] {
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    let reporter = w.app.keyer.key(OPENID);
+    let reporter = w.core().keyer.key(OPENID);
     let clues = w
-        .app
+        .core()
         .store
         .reporter_clues(&reporter, PageRequest::default())
         .await
@@ -134,7 +134,7 @@ async fn a_clue_by_guided_chat_then_retried_deliveries_file_it_once() {
         1,
         "one receipt notice in the outbox"
     );
-    assert_eq!(w.app.notices.sent().len(), 1, "queued once");
+    assert_eq!(w.core().notices.sent().len(), 1, "queued once");
     let reply = w
         .platform
         .open_reply(d.body.as_bytes(), Utc::now().timestamp())
@@ -160,7 +160,7 @@ async fn a_clue_by_guided_chat_then_retried_deliveries_file_it_once() {
         .await;
     assert_eq!(first, again);
     assert_eq!(
-        w.app
+        w.core()
             .store
             .reporter_clues(&reporter, PageRequest::default())
             .await
@@ -200,14 +200,10 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
     let now = Utc::now();
     let get = |path: &str, c: Option<&str>| w.api("GET", path, c, "");
 
-    let provinces = w
-        .app
-        .handle(&get("/api/reporter/divisions", None), now)
-        .await;
+    let provinces = w.handle(&get("/api/reporter/divisions", None), now).await;
     assert_eq!(provinces.status, 200);
     assert!(body(&provinces).as_array().is_some_and(|a| a.len() > 30));
     let notice = w
-        .app
         .handle(
             &get("/api/reporter/reporting-notice?division=330106", Some(&me)),
             now,
@@ -220,8 +216,8 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
     assert_eq!(notice["categories"].as_array().map(Vec::len), Some(10));
 
     // Attachments of every state, mine and another reporter's
-    let mine = w.app.keyer.key("oH5Reporter000000000000001");
-    let theirs = w.app.keyer.key("oH5Reporter000000000000002");
+    let mine = w.core().keyer.key("oH5Reporter000000000000001");
+    let theirs = w.core().keyer.key("oH5Reporter000000000000002");
     let att = |id: &str, owner: &domain::ReporterKey, status: AttachmentStatus| store::Attachment {
         id: domain::AttachmentId::parse(id).expect("id"),
         owner: owner.clone(),
@@ -254,7 +250,6 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
     // Act: file a clue
     let good = form("330106", &version, &["a-ready"]).to_string();
     let filed = w
-        .app
         .handle(&w.api("POST", "/api/reporter/clues", Some(&me), &good), now)
         .await;
     assert_eq!(filed.status, 201, "{}", filed.body);
@@ -266,18 +261,13 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
     let clue_id = filed["clue_id"].as_str().expect("id").to_owned();
     // The same body again (a double tap) is the same clue.
     let again = w
-        .app
         .handle(&w.api("POST", "/api/reporter/clues", Some(&me), &good), now)
         .await;
     assert_eq!(body(&again)["clue_id"], clue_id.as_str());
-    let list = w
-        .app
-        .handle(&get("/api/reporter/clues", Some(&me)), now)
-        .await;
+    let list = w.handle(&get("/api/reporter/clues", Some(&me)), now).await;
     assert_eq!(body(&list).as_array().map(Vec::len), Some(1));
     assert_eq!(body(&list)[0]["state_label"], "待判定");
     let detail = w
-        .app
         .handle(
             &get(&format!("/api/reporter/clues/{clue_id}"), Some(&me)),
             now,
@@ -293,7 +283,6 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         "no officer internals"
     );
     let msg = w
-        .app
         .handle(
             &w.api(
                 "POST",
@@ -863,7 +852,7 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
         "oHostile01",
         "replayed1",
     );
-    let first = w.app.handle(&valid, Utc::now()).await;
+    let first = w.handle(&valid, Utc::now()).await;
     assert_eq!(first.status, 200);
     let before = {
         let _ = before;
@@ -1173,7 +1162,7 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
     let n = cases.len();
     assert!(n >= 100, "only {n} hostile cases");
     for (name, req, status, code) in &cases {
-        let resp = w.app.handle(req, Utc::now()).await;
+        let resp = w.handle(req, Utc::now()).await;
         assert_eq!(resp.status, *status, "{name}: {}", resp.body);
         let got = resp.error_code().unwrap_or_default();
         assert!(
@@ -1203,7 +1192,6 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
     w.side.block(&blocked).await.expect("block");
     assert_eq!(w.side.block_log(&theirs).await.expect("log").len(), 1);
     let refused = w
-        .app
         .handle(
             &w.api("POST", "/api/reporter/clues", Some(&other), &good),
             now,
@@ -1215,13 +1203,12 @@ async fn the_h5_api_files_lists_and_shows_a_clue_and_refuses_hostile_input() {
     );
     // Refused visibly and counted for the bureau, never dropped silently (art. 19).
     assert_eq!(w.side.blocked_attempts(&theirs).await.expect("attempts"), 1);
-    let mine = w.app.keyer.key("oH5Reporter000000000000001");
+    let mine = w.core().keyer.key("oH5Reporter000000000000001");
     assert_eq!(w.side.blocked_attempts(&mine).await.expect("attempts"), 0);
     for i in 0..5 {
         let mut f = form("330106", &version, &[]);
         f["facts"] = json!(format!("第{i}次：在基本农田上建房。"));
         let r = w
-            .app
             .handle(
                 &w.api("POST", "/api/reporter/clues", Some(&me), &f.to_string()),
                 now,
@@ -1260,7 +1247,7 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
             .await
             .expect("photo reply");
     }
-    let queued = w.app.media.sent.lock().expect("lock").clone();
+    let queued = w.core().media.sent.lock().expect("lock").clone();
     assert_eq!(queued.len(), 3, "three downloads requested");
     let mut records = Vec::new();
     for q in &queued {
@@ -1303,9 +1290,9 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
         .say(&text_msg(openid, "同意", 521), openid)
         .await
         .expect("answer");
-    let reporter = w.app.keyer.key(openid);
+    let reporter = w.core().keyer.key(openid);
     let before = w
-        .app
+        .core()
         .store
         .reporter_clues(&reporter, PageRequest::default())
         .await
@@ -1341,7 +1328,7 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
         "{receipt}"
     );
     let clues = w
-        .app
+        .core()
         .store
         .reporter_clues(&reporter, PageRequest::default())
         .await
@@ -1354,7 +1341,6 @@ async fn chat_photos_that_cannot_be_kept_are_named_and_not_filed() {
     // and the clue page in 我的举报 says the same
     let cookie = w.sign_in(openid).await;
     let page = w
-        .app
         .handle(
             &w.api(
                 "GET",
@@ -1398,7 +1384,6 @@ async fn my_clues_show_the_legal_deadlines_as_shanghai_dates_or_pending() {
 
     // Act
     let list = w
-        .app
         .handle(
             &w.api("GET", "/api/reporter/clues", Some(&me), ""),
             Utc::now(),
@@ -1407,7 +1392,7 @@ async fn my_clues_show_the_legal_deadlines_as_shanghai_dates_or_pending() {
     let mut details = Vec::new();
     for id in [&dated.clue_id, &pending.clue_id] {
         let req = w.api("GET", &format!("/api/reporter/clues/{id}"), Some(&me), "");
-        details.push(body(&w.app.handle(&req, Utc::now()).await));
+        details.push(body(&w.handle(&req, Utc::now()).await));
     }
     let (dated_detail, pending_detail) = (&details[0], &details[1]);
 
@@ -1461,10 +1446,7 @@ async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_c
         let w = &w;
         let path = path.to_owned();
         async move {
-            let r = w
-                .app
-                .handle(&w.api("GET", &path, None, ""), Utc::now())
-                .await;
+            let r = w.handle(&w.api("GET", &path, None, ""), Utc::now()).await;
             assert_eq!(r.status, 200, "{}", r.body);
             body(&r)
                 .as_array()
@@ -1480,7 +1462,6 @@ async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_c
         }
     };
     let notice = w
-        .app
         .handle(&get("/api/reporter/reporting-notice?division=330106"), now)
         .await;
     let version = body(&notice)["version_id"]
@@ -1501,7 +1482,6 @@ async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_c
 
     // The notice of a place without a bureau is not served: what to do instead.
     let refused = w
-        .app
         .handle(&get("/api/reporter/reporting-notice?division=110101"), now)
         .await;
     assert_eq!(
@@ -1519,7 +1499,6 @@ async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_c
         "{h5_says}"
     );
     let filed = w
-        .app
         .handle(
             &w.api(
                 "POST",
@@ -1556,7 +1535,6 @@ async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_c
         f[field] = json!(value);
         async move {
             let r = w
-                .app
                 .handle(
                     &w.api("POST", "/api/reporter/clues", Some(me), &f.to_string()),
                     Utc::now(),
@@ -1606,9 +1584,9 @@ async fn places_without_a_bureau_and_hostile_texts_get_the_same_answer_in_both_c
 
     // Nothing was filed by either channel.
     for who in ["oSameAnswers00000000000001", chatter] {
-        let key = w.app.keyer.key(who);
+        let key = w.core().keyer.key(who);
         let page = w
-            .app
+            .core()
             .store
             .reporter_clues(&key, PageRequest::default())
             .await

@@ -48,8 +48,8 @@ async fn a_retried_push_gets_the_first_answer_and_is_processed_once() {
 
     // Act: two deliveries at once (the second while the first is in flight), then one after
     let now = Utc::now();
-    let (a, b) = tokio::join!(w.app.handle(&agree, now), w.app.handle(&agree, now));
-    let c = w.app.handle(&agree, Utc::now()).await;
+    let (a, b) = tokio::join!(w.handle(&agree, now), w.handle(&agree, now));
+    let c = w.handle(&agree, Utc::now()).await;
 
     // Assert: the same receipt (or `success` while in flight), one clue
     let answers = [reply_of(&w, &a), reply_of(&w, &b), reply_of(&w, &c)];
@@ -67,15 +67,15 @@ async fn a_retried_push_gets_the_first_answer_and_is_processed_once() {
         answers[..2].iter().any(Option::is_some),
         "one of the concurrent deliveries processed it"
     );
-    let reporter = w.app.keyer.key(OPENID);
+    let reporter = w.core().keyer.key(OPENID);
     let clues = w
-        .app
+        .core()
         .store
         .reporter_clues(&reporter, PageRequest::default())
         .await
         .expect("clues");
     assert_eq!(clues.items.len(), 1, "filed once");
-    assert_eq!(w.app.notices.sent().len(), 1, "one receipt notice");
+    assert_eq!(w.core().notices.sent().len(), 1, "one receipt notice");
 
     // The same timestamp and nonce with another (correctly signed) body: a replay, refused.
     let other = w.platform.push(
@@ -92,7 +92,7 @@ async fn a_retried_push_gets_the_first_answer_and_is_processed_once() {
     }
     replay.body = other.body.into_bytes();
     let before = w.snapshot().await;
-    let refused = w.app.handle(&replay, Utc::now()).await;
+    let refused = w.handle(&replay, Utc::now()).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert_eq!(refused.error_code().as_deref(), Some("replayed_nonce"));
     assert_eq!(

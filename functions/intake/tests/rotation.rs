@@ -34,7 +34,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
     let (ca, cb, cc) = (w.sign_in(a).await, w.sign_in(b).await, w.sign_in(c).await);
     let version = w.notice_version(&ca).await;
     let first = w
-        .app
         .handle(&w.h5_clue(&version, &ca, "第一件：在基本农田上建房。"), now)
         .await;
     assert_eq!(first.status, 201, "{}", first.body);
@@ -42,7 +41,7 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         .as_str()
         .expect("clue_id")
         .to_owned();
-    let old_b = w.app.keyer.key(b);
+    let old_b = w.core().keyer.key(b);
     w.side
         .block(&store::Block {
             reporter: old_b.clone(),
@@ -54,7 +53,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         .expect("block");
     for i in 0..5 {
         let r = w
-            .app
             .handle(
                 &w.h5_clue(&version, &cc, &format!("第{i}次：在基本农田上建房。")),
                 now,
@@ -75,20 +73,22 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         ),
         &ring(json!({"version": "2", "current": "v2-oauth-state-secret-0123456789ab"})),
     );
-    w.app.keyer =
-        ReporterKeyer::versioned(vec![NEW_SECRET.to_vec(), store_support::SECRET.to_vec()])
-            .expect("keyer");
-    w.app.store = DynamoClueStore::new(
+    let keyer = ReporterKeyer::versioned(vec![NEW_SECRET.to_vec(), store_support::SECRET.to_vec()])
+        .expect("keyer");
+    let store = DynamoClueStore::new(
         w.env.db.clone(),
         w.env.kms.clone(),
         StoreConfig::new(&w.env.table, &w.env.pii_key, NEW_SECRET.to_vec())
             .with_previous_reporter_keys(vec![store_support::SECRET.to_vec()]),
     )
     .expect("store");
+    w.change_core(|core| {
+        core.keyer = keyer;
+        core.store = store;
+    });
 
     // Assert: A's version-1 cookie still opens; a new cookie is sealed with version 2 only
     let mine = w
-        .app
         .handle(&w.api("GET", "/api/reporter/clues", Some(&ca), ""), now)
         .await;
     assert_eq!(mine.status, 200, "{}", mine.body);
@@ -100,7 +100,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
     // A still sees the clue of version 1, can write to it, and files a new one under version 2:
     // both are listed.
     let message = w
-        .app
         .handle(
             &w.api(
                 "POST",
@@ -113,7 +112,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         .await;
     assert_eq!(message.status, 201, "{}", message.body);
     let second = w
-        .app
         .handle(
             &w.h5_clue(&version, &new_cookie, "第二件：在基本农田上建厂房。"),
             now,
@@ -128,7 +126,7 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         .expect("clue");
     assert_eq!(
         stored.clue.reporter,
-        w.app.keyer.key(a),
+        w.core().keyer.key(a),
         "new clues are keyed under the new version"
     );
     assert_ne!(
@@ -138,7 +136,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
             .key(a)
     );
     let listed = w
-        .app
         .handle(
             &w.api("GET", "/api/reporter/clues", Some(&new_cookie), ""),
             now,
@@ -154,7 +151,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
     assert_eq!(ids.len(), 2, "{listed}");
     assert!(ids.contains(&first_id.as_str()));
     let shown = w
-        .app
         .handle(
             &w.api(
                 "GET",
@@ -169,7 +165,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
     // B, blocked under version 1, is still blocked; C, at the limit under version 1, still
     // limited.
     let blocked = w
-        .app
         .handle(&w.h5_clue(&version, &cb, "又一件：在基本农田上建房。"), now)
         .await;
     assert_eq!(
@@ -177,7 +172,6 @@ async fn a_rotation_keeps_each_reporters_session_clues_block_and_limit() {
         (403, Some("reporter_blocked"))
     );
     let limited = w
-        .app
         .handle(&w.h5_clue(&version, &cc, "第六次：在基本农田上建房。"), now)
         .await;
     assert_eq!(

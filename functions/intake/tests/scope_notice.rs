@@ -19,7 +19,6 @@ fn t(d: u32, h: u32) -> DateTime<Utc> {
 
 async fn notice(w: &World, at: DateTime<Utc>) -> Value {
     let r = w
-        .app
         .handle(
             &w.api(
                 "GET",

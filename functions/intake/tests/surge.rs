@@ -16,8 +16,7 @@ fn body(r: &intake::Resp) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_surge_in_a_county_is_filed_and_marked_for_review_never_refused() {
     // Arrange: a surge line of 2 clues per county and hour, five reporters of 西湖区
-    let mut w = World::start().await;
-    w.app.surge = intake::surge::Surge::new(2, "test");
+    let w = World::start_with_surge(2).await;
     let now = Utc::now();
     let mut cookies = Vec::new();
     for i in 0..5 {
@@ -29,12 +28,12 @@ async fn a_surge_in_a_county_is_filed_and_marked_for_review_never_refused() {
     let mut numbers = Vec::new();
     for (i, c) in cookies.iter().enumerate() {
         let f = w.h5_clue(&version, c, &format!("第{i}位举报人：在基本农田上建房。"));
-        let r = w.app.handle(&f, now).await;
+        let r = w.handle(&f, now).await;
         // Assert: nobody is refused for the county's surge
         assert_eq!(r.status, 201, "reporter {i}: {}", r.body);
         numbers.push(body(&r)["clue_no"].as_str().expect("clue_no").to_owned());
         if i == 4 {
-            let again = w.app.handle(&f, now).await;
+            let again = w.handle(&f, now).await;
             assert_eq!(again.status, 200, "{}", again.body);
         }
     }
@@ -97,8 +96,7 @@ async fn a_surge_in_a_county_is_filed_and_marked_for_review_never_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reporter_keeps_their_own_limit_during_a_surge() {
     // Arrange: a surge line of 1, one reporter
-    let mut w = World::start().await;
-    w.app.surge = intake::surge::Surge::new(1, "test");
+    let w = World::start_with_surge(1).await;
     let now = Utc::now();
     let me = w.sign_in("oSurgeLimited0000000000001").await;
     let version = w.notice_version(&me).await;
@@ -107,7 +105,7 @@ async fn a_reporter_keeps_their_own_limit_during_a_surge() {
     // own hourly limit
     for i in 0..6 {
         let f = w.h5_clue(&version, &me, &format!("第{i}次：在基本农田上建房。"));
-        let r = w.app.handle(&f, now).await;
+        let r = w.handle(&f, now).await;
         if i < 5 {
             assert_eq!(r.status, 201, "{i}: {}", r.body);
         } else {

@@ -1,5 +1,5 @@
 //! The notices pushed to reporters: annex 3 of the regulation, rendered character for character
-//! (`../shared/spec/notices.md`), filling only the date, region and department slots.
+//! (the texts kept in `tests/fixtures/notices.md`, which the tests compare against), filling only the date, region and department slots.
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};

@@ -14,8 +14,8 @@
 //! - [`ReminderMessage`], [`QueueMessage`]: a reminder's body; either body.
 //! - [`NoticeQueue`]: where messages go; [`SqsNoticeQueue`] on SQS, [`MemoryNoticeQueue`] in tests.
 //! - [`enqueue_after_commit`]: what a producer calls after its transaction.
-//! - [`media`]: the attachment-events queue's chat-photo message ([`MediaMessage`]), written by
-//!   the guided chat and read by `attachments`.
+//! - [`media`]: the attachment-events queue's messages from the reporting side, read by
+//!   `attachments`: a chat photo to download ([`MediaMessage`]), evidence to keep ([`KeepMessage`]).
 
 pub mod media;
 
@@ -26,7 +26,7 @@ use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::{ClueId, NoticeId, OfficerId, ReminderId};
 use serde::{Deserialize, Serialize};
 
-pub use media::{MediaMessage, MediaRequest};
+pub use media::{KeepMessage, MediaMessage, MediaRequest};
 
 /// The body of a `notice.fifo` message: which outbox item to send. Ids only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

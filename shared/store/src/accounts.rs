@@ -143,6 +143,17 @@ fn account_from(item: &Item) -> Result<Account, StoreError> {
 }
 
 impl DynamoClueStore {
+    /// An update of `id`'s sign-in account item (sent by [`Self::update`]).
+    fn account_update(
+        &self,
+        id: &OfficerId,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.db
+            .update_item()
+            .key(PK, s(pk_officer(id)))
+            .key(SK, s(SK_ACCOUNT))
+    }
+
     async fn update(
         &self,
         op: &'static str,
@@ -294,10 +305,7 @@ impl DynamoClueStore {
         lock_for: chrono::Duration,
     ) -> Result<Failure, StoreError> {
         let u = self
-            .db
-            .update_item()
-            .key(PK, s(pk_officer(id)))
-            .key(SK, s(SK_ACCOUNT))
+            .account_update(id)
             .update_expression("ADD failures :one")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":one", n(1))
@@ -313,10 +321,7 @@ impl DynamoClueStore {
         }
         let until = now + lock_for;
         let u = self
-            .db
-            .update_item()
-            .key(PK, s(pk_officer(id)))
-            .key(SK, s(SK_ACCOUNT))
+            .account_update(id)
             .update_expression("SET failures = :zero, locked_until = :until")
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":until", n(until.timestamp()));
@@ -333,10 +338,7 @@ impl DynamoClueStore {
         step: u64,
     ) -> Result<bool, StoreError> {
         let u = self
-            .db
-            .update_item()
-            .key(PK, s(pk_officer(id)))
-            .key(SK, s(SK_ACCOUNT))
+            .account_update(id)
             .update_expression("SET failures = :zero, last_totp_step = :step REMOVE locked_until")
             .condition_expression(
                 "attribute_exists(pk) AND (attribute_not_exists(last_totp_step) OR last_totp_step < :step)",
@@ -355,10 +357,7 @@ impl DynamoClueStore {
         must_change: bool,
     ) -> Result<bool, StoreError> {
         let u = self
-            .db
-            .update_item()
-            .key(PK, s(pk_officer(id)))
-            .key(SK, s(SK_ACCOUNT))
+            .account_update(id)
             .update_expression("SET password_hash = :h, must_change_password = :m")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":h", s(password_hash))
@@ -369,10 +368,7 @@ impl DynamoClueStore {
     /// Keeps `secret` as the pending TOTP secret shown for enrolment.
     pub async fn set_totp_pending(&self, id: &OfficerId, secret: &str) -> Result<bool, StoreError> {
         let u = self
-            .db
-            .update_item()
-            .key(PK, s(pk_officer(id)))
-            .key(SK, s(SK_ACCOUNT))
+            .account_update(id)
             .update_expression("SET totp_pending = :p")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":p", s(secret));
@@ -388,10 +384,7 @@ impl DynamoClueStore {
         step: u64,
     ) -> Result<bool, StoreError> {
         let u = self
-            .db
-            .update_item()
-            .key(PK, s(pk_officer(id)))
-            .key(SK, s(SK_ACCOUNT))
+            .account_update(id)
             .update_expression(
                 "SET totp_secret = :p, last_totp_step = :step, failures = :zero REMOVE totp_pending, locked_until",
             )
@@ -407,10 +400,7 @@ impl DynamoClueStore {
     /// Removes the second factor (an admin's reset): the next sign-in enrols a new one.
     pub async fn reset_totp(&self, id: &OfficerId) -> Result<bool, StoreError> {
         let u = self
-            .db
-            .update_item()
-            .key(PK, s(pk_officer(id)))
-            .key(SK, s(SK_ACCOUNT))
+            .account_update(id)
             .update_expression(
                 "REMOVE totp_secret, totp_pending, locked_until SET failures = :zero",
             )

@@ -165,7 +165,7 @@ pub use reminders::{
     Issued, ReminderAttempt, ReminderCursor, ReminderDelivery, ReminderDeliveryStatus,
     ReminderOutboxEntry, ReminderPage, StoredReminder,
 };
-pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore};
+pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore, StoredAccessToken};
 pub use roles::{
     BindingCodes, Bulletins, CalendarYears, ClueCommands, ClueReads, ClueStore, Console,
     DeadlineIndex, Directory, ExportJobs, IdentityVault, NoticeOutbox, Reminders, ScopeFilings,

@@ -1,7 +1,8 @@
 //! What the reporting channels keep besides clues, on the same table: callback deduplication
-//! records, callback nonces ([`wechat::NonceStore`]), guided-chat drafts with an inactivity TTL,
+//! records, callback nonces ([`crate::push_nonce`]), guided-chat drafts with an inactivity TTL,
 //! rate-limit counters, the audited block list (art. 19) and the shared WeChat access token
-//! ([`wechat::AccessTokenCache`]). Attachment records are in [`crate::attachments`].
+//! (its `wechat::AccessTokenCache` is `attachments::token_cache`, next to its user: the store
+//! does not link the WeChat client). Attachment records are in [`crate::attachments`].
 //!
 //! | item | `pk` | `sk` | TTL |
 //! |---|---|---|---|
@@ -16,8 +17,6 @@
 //! Each is one conditional write: a record is claimed once, a nonce used once, a draft replaced
 //! only at the version read, a counter incremented only below its limit; a block and its audit
 //! entry are written in one transaction.
-
-use std::time::Duration as StdDuration;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
@@ -578,43 +577,21 @@ impl ReportingStore {
     }
 }
 
-// ---------------------------------------------------------------------- nonces
-
-impl wechat::NonceStore for ReportingStore {
-    type Error = StoreError;
-
-    async fn first_use(&self, key_: &str, ttl: StdDuration) -> Result<bool, StoreError> {
-        let now = Utc::now();
-        let ttl = Duration::from_std(ttl).unwrap_or(Duration::minutes(11));
-        let mut item = key(format!("NONCE#{key_}"), "NONCE");
-        item.extend([
-            ("type".to_owned(), s("nonce")),
-            (EXPIRES_AT.to_owned(), n((now + ttl).timestamp())),
-        ]);
-        let res = self
-            .db
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            // An expired record the TTL has not removed yet does not count.
-            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
-            .expression_attribute_values(":now", n(now.timestamp()))
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(e) if conditional_failed(&e) => Ok(false),
-            Err(e) => Err(StoreError::sdk("PutItem", e)),
-        }
-    }
-}
-
 // ---------------------------------------------------------------------- access token
 
-impl wechat::AccessTokenCache for ReportingStore {
-    type Error = StoreError;
+/// The shared WeChat access token as stored: the token and when WeChat said it expires.
+#[derive(Debug, Clone)]
+pub struct StoredAccessToken {
+    pub token: SecretString,
+    pub expires_at: DateTime<Utc>,
+}
 
-    async fn get(&self, appid: &str) -> Result<Option<wechat::CachedToken>, StoreError> {
+impl ReportingStore {
+    /// The access token stored for `appid`, if any (expired or not: the caller decides).
+    ///
+    /// # Errors
+    /// [`StoreError`] for a failed read or a malformed item.
+    pub async fn access_token(&self, appid: &str) -> Result<Option<StoredAccessToken>, StoreError> {
         let Some(item) = self.get_item(format!("WXTOKEN#{appid}"), "TOKEN").await? else {
             return Ok(None);
         };
@@ -623,13 +600,21 @@ impl wechat::AccessTokenCache for ReportingStore {
         Ok(Utc
             .timestamp_opt(expires, 0)
             .single()
-            .map(|expires_at| wechat::CachedToken {
+            .map(|expires_at| StoredAccessToken {
                 token: SecretString::from(token),
                 expires_at,
             }))
     }
 
-    async fn put(&self, appid: &str, token: &wechat::CachedToken) -> Result<(), StoreError> {
+    /// Stores the access token of `appid`; the item expires an hour after the token.
+    ///
+    /// # Errors
+    /// [`StoreError`] for a failed write.
+    pub async fn put_access_token(
+        &self,
+        appid: &str,
+        token: &StoredAccessToken,
+    ) -> Result<(), StoreError> {
         let mut item = key(format!("WXTOKEN#{appid}"), "TOKEN");
         item.extend([
             ("type".to_owned(), s("wechat_token")),

@@ -18,8 +18,10 @@
 //! - [`deploy_template`], [`Deploy`]: deploy `template.yaml` into a moto server.
 //! - [`disable_event_source_mappings`]: the test consumes the queues, not the emulator.
 //! - [`Stack`]: the deployed stack's physical names and attributes.
+//! - [`requests`]: DynamoDB requests counted by operation and by the sending task's label.
 //! - [`store_env`]: the store on moto with fixtures (`use testkit::store_env as support;`).
 
+pub mod requests;
 pub mod store_env;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};

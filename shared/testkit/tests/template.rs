@@ -289,10 +289,13 @@ fn every_function_gets_only_the_actions_it_uses() {
         s.extend(set(extra));
         s
     };
-    assert_eq!(
-        allowed(&t, "IntakeFunctionRole", "dynamodb"),
-        both(&["dynamodb:DeleteItem"])
-    );
+    for role in ["IntakeFunctionRole", "CallbackFunctionRole"] {
+        assert_eq!(
+            allowed(&t, role, "dynamodb"),
+            both(&["dynamodb:DeleteItem"]),
+            "{role}"
+        );
+    }
     assert_eq!(
         allowed(&t, "JudgmentFunctionRole", "dynamodb"),
         both(&["dynamodb:DeleteItem"])
@@ -341,11 +344,24 @@ fn every_function_gets_only_the_actions_it_uses() {
         assert!(denies_token, "{role} may read the WeChat access token");
         assert!(allowed(&t, role, "secretsmanager").is_empty(), "{role}");
     }
-    // KMS: intake seals, judgment and notify open, nobody else touches the identity key
-    assert_eq!(
-        allowed(&t, "IntakeFunctionRole", "kms"),
-        set(&["kms:GenerateDataKey"])
-    );
+    // KMS: intake and the callback seal, judgment and notify open, nobody else touches the
+    // identity key
+    for role in ["IntakeFunctionRole", "CallbackFunctionRole"] {
+        assert_eq!(
+            allowed(&t, role, "kms"),
+            set(&["kms:GenerateDataKey"]),
+            "{role}"
+        );
+    }
+    // The callback reads the WeChat and reporter-key secrets only: no session, no OAuth state
+    let callback =
+        serde_json::Value::Array(role_statements(&t, "CallbackFunctionRole")).to_string();
+    for secret in ["WeChatSecret", "ReporterKeySecret"] {
+        assert!(callback.contains(secret), "the callback reads {secret}");
+    }
+    for secret in ["ReporterSessionSecret", "ReporterOAuthStateSecret"] {
+        assert!(!callback.contains(secret), "the callback may read {secret}");
+    }
     for role in ["JudgmentFunctionRole", "NotifyFunctionRole"] {
         assert_eq!(allowed(&t, role, "kms"), set(&["kms:Decrypt"]), "{role}");
     }
@@ -397,6 +413,7 @@ fn the_identity_key_is_used_only_by_its_functions_with_the_clue_as_context() {
         }
         for role in [
             "IntakeFunctionRole",
+            "CallbackFunctionRole",
             "JudgmentFunctionRole",
             "NotifyFunctionRole",
         ] {
@@ -412,6 +429,7 @@ fn the_identity_key_is_used_only_by_its_functions_with_the_clue_as_context() {
             "kms:Decrypt",
             "kms:GenerateDataKey",
             "IntakeFunctionRole",
+            "CallbackFunctionRole",
             "JudgmentFunctionRole",
             "NotifyFunctionRole"
         ])
@@ -467,6 +485,34 @@ fn evidence_is_kms_encrypted_reached_only_over_tls_and_logs_carry_no_query_strin
             );
         }
     }
+    // Evidence no clue attached expires: the rule filters evidence/ on the never-attached tag,
+    // and only attachments may set or remove that tag, on evidence/ objects only
+    let rule = r["AttachmentBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["Id"] == "ExpireNeverAttachedEvidence")
+        .expect("never-attached evidence rule");
+    assert_eq!(rule["Prefix"], "evidence/");
+    assert_eq!(rule["TagFilters"][0]["Key"], "evidence");
+    assert_eq!(rule["TagFilters"][0]["Value"], "never-attached");
+    assert!(rule["ExpirationInDays"].as_u64().is_some_and(|d| d <= 30));
+    let tagging = role_statements(&t, "AttachmentsFunctionRole")
+        .into_iter()
+        .find(|s| strings(&s["Action"]).contains(&"s3:DeleteObjectTagging".to_owned()))
+        .expect("attachments removes the tag");
+    assert!(
+        tagging["Resource"].to_string().contains("/evidence/*"),
+        "{tagging}"
+    );
+    for role in ["IntakeFunctionRole", "JudgmentFunctionRole"] {
+        assert!(
+            !allowed(&t, role, "s3")
+                .iter()
+                .any(|a| a.contains("Tagging")),
+            "{role} may change evidence tags"
+        );
+    }
     // Log levels: no TRACE (the SDK's wire logs carry items)
     let levels = strings(&t["Parameters"]["LogLevel"]["AllowedValues"]);
     assert!(
@@ -506,4 +552,121 @@ fn evidence_is_kms_encrypted_reached_only_over_tls_and_logs_carry_no_query_strin
         "access log variables {vars:?}"
     );
     assert!(vars.contains("routeKey"));
+}
+
+// ------------------------------------------------------------------ the callback (issue 16)
+
+/// The Lambda function each route of the HTTP API's body integrates (`"POST /wechat/callback"`
+/// → `"CallbackFunction"`).
+fn route_functions(t: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let paths = t["Resources"]["HttpApi"]["Properties"]["Body"]["paths"]
+        .as_object()
+        .expect("paths");
+    for (path, methods) in paths {
+        for (method, op) in methods.as_object().expect("methods") {
+            let uri = op["x-amazon-apigateway-integration"]["uri"].to_string();
+            let function = uri
+                .split("${")
+                .filter_map(|p| p.split_once(".Arn}").map(|(f, _)| f.to_owned()))
+                .next()
+                .unwrap_or_default();
+            let verb = if method == "x-amazon-apigateway-any-method" {
+                "ANY".to_owned()
+            } else {
+                method.to_uppercase()
+            };
+            out.insert(format!("{verb} {path}"), function);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_callback_is_a_function_of_its_own_with_its_own_throttle_and_reserved_concurrency() {
+    // Arrange
+    let t = transformed();
+    let r = &t["Resources"];
+
+    // Assert: the callback's routes go to the callback, no route of intake is the callback's
+    let routes = route_functions(&t);
+    assert_eq!(routes["GET /wechat/callback"], "CallbackFunction");
+    assert_eq!(routes["POST /wechat/callback"], "CallbackFunction");
+    let intake: Vec<_> = routes
+        .iter()
+        .filter(|(_, f)| *f == "IntakeFunction")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(intake, ["ANY /api/reporter/{proxy+}"], "{routes:?}");
+    // …reserved concurrency, and a throttle of its own on the stage
+    assert_eq!(
+        r["CallbackFunction"]["Properties"]["ReservedConcurrentExecutions"]["Ref"],
+        "CallbackReservedConcurrency"
+    );
+    let stage = r
+        .as_object()
+        .expect("resources")
+        .values()
+        .find(|v| v["Type"] == "AWS::ApiGatewayV2::Stage")
+        .expect("the HTTP API's stage");
+    let throttle = &stage["Properties"]["RouteSettings"]["POST /wechat/callback"];
+    assert_eq!(
+        throttle["ThrottlingRateLimit"]["Ref"],
+        "CallbackThrottleRate"
+    );
+    assert_eq!(
+        throttle["ThrottlingBurstLimit"]["Ref"],
+        "CallbackThrottleBurst"
+    );
+
+    // Act: deployed into the emulator, with parameters of its own
+    let moto = MotoServer::start();
+    let stack = Deploy::new(&moto.endpoint())
+        .param("CallbackReservedConcurrency", "7")
+        .param("CallbackThrottleRate", "33")
+        .param("CallbackThrottleBurst", "66")
+        .run()
+        .expect("deploy");
+    let script = format!(
+        "import boto3, json\n\
+         kw = dict(endpoint_url='{ep}', region_name='us-east-1', aws_access_key_id='t', aws_secret_access_key='t')\n\
+         f = boto3.client('lambda', **kw).get_function(FunctionName='{function}')\n\
+         gw = boto3.client('apigatewayv2', **kw)\n\
+         s = gw.get_stage(ApiId='{api}', StageName='$default')\n\
+         ints = {{i['IntegrationId']: i['IntegrationUri'] for i in gw.get_integrations(ApiId='{api}')['Items']}}\n\
+         routes = {{r['RouteKey']: ints[r['Target'].split('/')[1]] for r in gw.get_routes(ApiId='{api}')['Items']}}\n\
+         print(json.dumps({{'reserved': f['Concurrency']['ReservedConcurrentExecutions'], 'throttle': s['RouteSettings']['POST /wechat/callback'], 'routes': routes}}))\n",
+        ep = moto.endpoint(),
+        function = stack.physical_id("CallbackFunction"),
+        api = stack.physical_id("HttpApi"),
+    );
+    let out = Command::new(venv_bin("python"))
+        .args(["-c", &script])
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deployed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+
+    // Assert: the function exists with its reserved concurrency, the route has its throttle and
+    // goes to the callback's function, not intake's
+    assert_eq!(deployed["reserved"], 7);
+    assert_eq!(deployed["throttle"]["ThrottlingRateLimit"], 33.0);
+    assert_eq!(deployed["throttle"]["ThrottlingBurstLimit"], 66);
+    let callback = stack.physical_id("CallbackFunction");
+    let intake = stack.physical_id("IntakeFunction");
+    for key in ["GET /wechat/callback", "POST /wechat/callback"] {
+        let uri = deployed["routes"][key].as_str().expect(key);
+        assert!(
+            uri.contains(&format!(":function:{callback}/")),
+            "{key}: {uri}"
+        );
+        assert!(
+            !uri.contains(&format!(":function:{intake}/")),
+            "{key}: {uri}"
+        );
+    }
 }

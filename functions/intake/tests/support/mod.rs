@@ -1,5 +1,7 @@
 //! Test support for the intake: the store on a serialized moto (`testkit::store_env`), the
-//! fake WeChat in-process, and an [`App`] wired to both.
+//! fake WeChat in-process, and both edges ([`App`], the H5 API, and [`CallbackApp`], the WeChat
+//! callback) on one reporting core, wired to both; [`World::handle`] routes a request to its
+//! edge as the HTTP API does.
 #![allow(dead_code)]
 
 pub use testkit::store_env as store_support;
@@ -8,9 +10,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
-use intake::App;
+use std::sync::Arc;
+
+use intake::callback::CallbackApp;
 use intake::http::Req;
 use intake::ports::MemoryMediaQueue;
+use intake::{App, Reporting};
 use keyring::Keyring;
 use outbox::MemoryNoticeQueue;
 use secrecy::SecretString;
@@ -26,6 +31,10 @@ pub use store_support::Env;
 pub const PUBLIC: &str = "https://12336.example.cn";
 
 pub type TestApp = App<DynamoClueStore, ReportingStore, MemoryNoticeQueue, MemoryMediaQueue>;
+pub type TestCallback =
+    CallbackApp<DynamoClueStore, ReportingStore, MemoryNoticeQueue, MemoryMediaQueue>;
+pub type TestReporting =
+    Reporting<DynamoClueStore, ReportingStore, MemoryNoticeQueue, MemoryMediaQueue>;
 
 /// A session key from two one-version secrets of `byte` repeated (session) and `byte + 1`
 /// (OAuth state).
@@ -34,9 +43,25 @@ pub fn session_key(byte: u8) -> SessionKey {
     SessionKey::new(&ring(byte), &ring(byte + 1))
 }
 
+/// The reporting core of the tests: the store and side table on `env`, queues in memory.
+fn core(env: &Env, side: &ReportingStore, per_hour: u32) -> TestReporting {
+    Reporting {
+        store: env.another_store(),
+        side: side.clone(),
+        notices: MemoryNoticeQueue::default(),
+        media: MemoryMediaQueue::default(),
+        keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
+        public: intake::PublicOrigin::parse(PUBLIC).expect("origin"),
+        surge: intake::surge::Surge::new(per_hour, "test"),
+    }
+}
+
 pub struct World {
     pub env: Env,
+    /// The H5 API (the `intake` function).
     pub app: TestApp,
+    /// The WeChat callback (the `callback` function), on the same reporting core.
+    pub chat: TestCallback,
     pub platform: Platform,
     pub sim: String,
     pub side: ReportingStore,
@@ -44,6 +69,11 @@ pub struct World {
 
 impl World {
     pub async fn start() -> Self {
+        Self::start_with_surge(intake::surge::DEFAULT_PER_HOUR).await
+    }
+
+    /// A world whose surge line is `per_hour` clues per county and hour.
+    pub async fn start_with_surge(per_hour: u32) -> Self {
         let env = Env::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -52,17 +82,9 @@ impl World {
             wechat_sim::spawn(listener, wechat_sim::Config::default()).expect("sim");
         let sim = format!("http://{addr}");
         let side = ReportingStore::new(env.db.clone(), &env.table);
+        let reporting = Arc::new(core(&env, &side, per_hour));
         let app = App {
-            store: env.another_store(),
-            side: side.clone(),
-            notices: MemoryNoticeQueue::default(),
-            media: MemoryMediaQueue::default(),
-            callback: Callback::new(
-                SecretString::from(defaults::TOKEN),
-                defaults::APPID,
-                Some(defaults::AES_KEY),
-            )
-            .expect("callback"),
+            reporting: reporting.clone(),
             oauth: ApiClient::new(
                 ApiConfig::new(
                     format!("{sim}/").parse().expect("url"),
@@ -75,9 +97,15 @@ impl World {
             oauth_base: sim.clone(),
             appid: defaults::APPID.to_owned(),
             session: session_key(7),
-            keyer: ReporterKeyer::new(store_support::SECRET.to_vec()).expect("keyer"),
-            public: intake::PublicOrigin::parse(PUBLIC).expect("origin"),
-            surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "test"),
+        };
+        let chat = CallbackApp {
+            reporting,
+            callback: Callback::new(
+                SecretString::from(defaults::TOKEN),
+                defaults::APPID,
+                Some(defaults::AES_KEY),
+            )
+            .expect("callback"),
         };
         let platform = Platform::new(
             SecretString::from(defaults::TOKEN),
@@ -88,9 +116,34 @@ impl World {
         Self {
             env,
             app,
+            chat,
             platform,
             sim,
             side,
+        }
+    }
+
+    /// Changes the reporting core both edges share (a rotated secret, another store): the
+    /// callback lets go of it while it changes, then shares it again.
+    pub fn change_core(&mut self, f: impl FnOnce(&mut TestReporting)) {
+        let stand_in = Arc::new(core(&self.env, &self.side, intake::surge::DEFAULT_PER_HOUR));
+        drop(std::mem::replace(&mut self.chat.reporting, stand_in));
+        f(Arc::get_mut(&mut self.app.reporting).expect("only the two edges hold the core"));
+        self.chat.reporting = self.app.reporting.clone();
+    }
+
+    /// The reporting core both edges share.
+    pub fn core(&self) -> &TestReporting {
+        &self.app.reporting
+    }
+
+    /// Routes `req` to its function, as the HTTP API's routes do: `/wechat/callback` to the
+    /// callback, the rest to the H5 API.
+    pub async fn handle(&self, req: &Req, now: chrono::DateTime<Utc>) -> intake::Resp {
+        if req.path.starts_with("/wechat/") {
+            self.chat.handle(req, now).await
+        } else {
+            self.app.handle(req, now).await
         }
     }
 
@@ -120,7 +173,7 @@ impl World {
             openid,
             &uuid::Uuid::new_v4().simple().to_string()[..10],
         );
-        let resp = self.app.handle(&req, Utc::now()).await;
+        let resp = self.handle(&req, Utc::now()).await;
         assert_eq!(resp.status, 200, "{}", resp.body);
         self.platform
             .open_reply(resp.body.as_bytes(), Utc::now().timestamp())
@@ -140,7 +193,7 @@ impl World {
         let mut login = Req::new("GET", "/api/reporter/login");
         login.query.insert("return".into(), "#/mine".into());
         login.headers.insert("host".into(), "127.0.0.1:3000".into());
-        let resp = self.app.handle(&login, Utc::now()).await;
+        let resp = self.handle(&login, Utc::now()).await;
         assert_eq!(resp.status, 302);
         let location = header(&resp, "location").expect("location");
         assert!(location.contains("scope=snsapi_base"), "{location}");
@@ -175,7 +228,7 @@ impl World {
         cb.query.insert("state".into(), state);
         cb.cookies.insert(session::LOGIN_COOKIE.into(), nonce);
         cb.headers.insert("host".into(), "127.0.0.1:3000".into());
-        let resp = self.app.handle(&cb, Utc::now()).await;
+        let resp = self.handle(&cb, Utc::now()).await;
         assert_eq!(resp.status, 302, "{}", resp.body);
         assert_eq!(
             header(&resp, "location"),
@@ -195,7 +248,6 @@ impl World {
     /// The version of 西湖区's reporting notice in force, as the form reads it.
     pub async fn notice_version(&self, cookie: &str) -> String {
         let r = self
-            .app
             .handle(
                 &self.api(
                     "GET",

@@ -26,6 +26,7 @@ pub fn bin_dir() -> PathBuf {
         .to_path_buf();
     for f in [
         "intake",
+        "callback",
         "attachments",
         "auth",
         "judgment",
