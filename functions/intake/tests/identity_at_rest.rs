@@ -15,6 +15,7 @@ use domain::{BureauId, Officer, OfficerId, Role};
 use notify::{SystemClock, Template};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use store::BindingCodes;
 use support::{World, event_msg, text_msg};
 use wechat::{ApiClient, ApiConfig, InMemoryTokenCache};
 use wechat_sim::defaults;
