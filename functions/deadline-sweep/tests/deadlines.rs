@@ -49,6 +49,20 @@ async fn sweep<S: SweepStore>(
     sweep_deadlines(store, queue, at).await.expect("sweep")
 }
 
+/// Five clues received 14 October 2025: open, and not due before the 23rd.
+async fn open_clues_not_yet_due<S: ClueCommands + Scopes>(store: &S) {
+    for i in 0..5 {
+        receive_on(
+            store,
+            &format!("c-later-{i}"),
+            10 + i,
+            "330110",
+            sh(2025, 10, 14, 9, 0, 0),
+        )
+        .await;
+    }
+}
+
 /// Two sweeps at once (two cold starts), summed.
 async fn two_at_once<S: SweepStore>(
     store: &S,
@@ -107,15 +121,7 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             .expect("judgment deadline");
         assert_eq!(judgment.due, Some(end_of(2025, 10, 16)));
         // Open clues that are not due: the sweep must not read them.
-        for i in 0..5 {
-            env.receive(
-                &format!("c-later-{i}"),
-                10 + i,
-                "330110",
-                sh(2025, 10, 14, 9, 0, 0),
-            )
-            .await;
-        }
+        open_clues_not_yet_due(&env.store).await;
 
         // Up to the evening of 14 October: nothing (a calendar-day count would have reminded
         // on 6 October and marked it overdue on 7 October).
@@ -265,15 +271,7 @@ async fn on_the_table_the_sweep_reads_only_its_indexes_never_a_scan() {
         env.receive("c-nd2025", 1, "330106", sh(2025, 9, 30, 10, 0, 0))
             .await;
         // Open clues that are not due: the sweep must not read them.
-        for i in 0..5 {
-            env.receive(
-                &format!("c-later-{i}"),
-                10 + i,
-                "330106",
-                sh(2025, 10, 14, 9, 0, 0),
-            )
-            .await;
-        }
+        open_clues_not_yet_due(&env.store).await;
         requests.take();
         for at in [
             sh(2025, 10, 8, 9, 0, 0),

@@ -47,6 +47,15 @@ pub enum ExportStatus {
 }
 
 impl ExportStatus {
+    /// How a job ends: ready with its file, or failed without one.
+    pub fn ended(file_key: Option<&str>) -> Self {
+        if file_key.is_some() {
+            Self::Ready
+        } else {
+            Self::Failed
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -236,11 +245,7 @@ impl ExportJobs for DynamoClueStore {
         file_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let status = if file_key.is_some() {
-            ExportStatus::Ready
-        } else {
-            ExportStatus::Failed
-        };
+        let status = ExportStatus::ended(file_key);
         self.update_export(id, status, rows, file_key, now).await
     }
 }

@@ -314,6 +314,27 @@ fn attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// One page of `rows` (ascending by sort key) newest first: the rows below `cursor` (a previous
+/// page's `next`, checked as the table's lists check it), `limit` (1..=100) of them, and the
+/// sort key of the last when more follow.
+fn page_below(
+    mut rows: Vec<(String, Item)>,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<(Vec<Item>, Option<String>), StoreError> {
+    let cursor = sort_key_cursor(cursor)?;
+    rows.retain(|(sk, _)| cursor.is_none_or(|c| sk.as_str() < c));
+    rows.reverse();
+    let limit = usize::try_from(limit.clamp(1, 100)).unwrap_or(100);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match rows.last() {
+        Some((sk, _)) if more => Some(sk.clone()),
+        _ => None,
+    };
+    Ok((rows.into_iter().map(|(_, item)| item).collect(), next))
+}
+
 /// One page of `rows` (ascending by sort key), read forwards or backwards from `page.cursor`,
 /// with a cursor of the same shape as DynamoDB's (the table and index keys of the last item).
 fn paged(

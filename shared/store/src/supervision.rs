@@ -109,11 +109,7 @@ impl SupervisionLists for DynamoClueStore {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<SupervisionPage, StoreError> {
-        if let Some(c) = cursor
-            && (c.len() > 200 || !c.contains('#'))
-        {
-            return Err(StoreError::Invalid("cursor"));
-        }
+        let cursor = crate::keys::sort_key_cursor(cursor)?;
         let mut q = Query::index(
             "supervising",
             GSI1,

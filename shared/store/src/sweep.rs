@@ -218,11 +218,7 @@ impl SweepIndex for DynamoClueStore {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<OverduePage, StoreError> {
-        if let Some(c) = cursor
-            && (c.len() > 200 || !c.contains('#'))
-        {
-            return Err(StoreError::Invalid("cursor"));
-        }
+        let cursor = crate::keys::sort_key_cursor(cursor)?;
         let mut q = Query::table(
             "overdue",
             pk_overdue(supervisor),

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use domain::figures::DayCounters;
 use domain::{BureauId, DivisionCode, Officer, OfficerId};
 
-use super::{InMemoryClueStore, State, attr};
+use super::{InMemoryClueStore, State, attr, page_below};
 use crate::console::INBOX_STATES;
 use crate::error::StoreError;
 use crate::item::Item;
@@ -82,30 +82,17 @@ impl SupervisionLists for InMemoryClueStore {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<SupervisionPage, StoreError> {
-        if let Some(c) = cursor
-            && (c.len() > 200 || !c.contains('#'))
-        {
-            return Err(StoreError::Invalid("cursor"));
-        }
-        let mut rows = State::index(
+        let rows = State::index(
             self.state().supervision_items()?,
             GSI1PK,
             &pk_supervising(bureau),
             GSI1SK,
         );
-        rows.retain(|(sk, _)| cursor.is_none_or(|c| sk.as_str() < c));
-        rows.reverse();
-        let limit = usize::try_from(limit.clamp(1, 100)).unwrap_or(100);
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next = match rows.last() {
-            Some((sk, _)) if more => Some(sk.clone()),
-            _ => None,
-        };
+        let (items, next) = page_below(rows, cursor, limit)?;
         Ok(SupervisionPage {
-            items: rows
+            items: items
                 .into_iter()
-                .map(|(_, item)| SupervisionEntry::try_from(item))
+                .map(SupervisionEntry::try_from)
                 .collect::<Result<_, _>>()?,
             next,
         })

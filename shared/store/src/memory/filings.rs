@@ -248,11 +248,7 @@ impl ExportJobs for InMemoryClueStore {
         file_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let status = if file_key.is_some() {
-            ExportStatus::Ready
-        } else {
-            ExportStatus::Failed
-        };
+        let status = ExportStatus::ended(file_key);
         self.update_export(id, status, rows, file_key, now)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use domain::{BureauId, OfficerId, WorkingCalendar};
 
-use super::{InMemoryClueStore, State, attr};
+use super::{InMemoryClueStore, State, attr, page_below};
 use crate::calendar::{CalendarYear, Uploaded, upload, years_of};
 use crate::error::StoreError;
 use crate::item::{DeadlineEntry, Item, get_n};
@@ -104,31 +104,19 @@ impl SweepIndex for InMemoryClueStore {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<OverduePage, StoreError> {
-        if let Some(c) = cursor
-            && (c.len() > 200 || !c.contains('#'))
-        {
-            return Err(StoreError::Invalid("cursor"));
-        }
         let pk = pk_overdue(supervisor);
-        let mut rows: Vec<(String, Item)> = self
+        let rows: Vec<(String, Item)> = self
             .state()
             .overdue
             .iter()
-            .filter(|((p, sk), _)| *p == pk && cursor.is_none_or(|c| sk.as_str() < c))
+            .filter(|((p, _), _)| *p == pk)
             .map(|((_, sk), item)| (sk.clone(), item.clone()))
             .collect();
-        rows.reverse();
-        let limit = usize::try_from(limit.clamp(1, 100)).unwrap_or(100);
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let next = match rows.last() {
-            Some((sk, _)) if more => Some(sk.clone()),
-            _ => None,
-        };
+        let (items, next) = page_below(rows, cursor, limit)?;
         Ok(OverduePage {
-            items: rows
+            items: items
                 .into_iter()
-                .map(|(_, item)| OverdueEntry::try_from(item))
+                .map(OverdueEntry::try_from)
                 .collect::<Result<_, _>>()?,
             next,
         })
