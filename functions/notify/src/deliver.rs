@@ -13,12 +13,12 @@ use domain::calendar::shanghai_date;
 use domain::event::DeliveryStatus;
 use domain::notice::format_date;
 use outbox::NoticeMessage;
-use store::{Attempt, Delivery, DynamoClueStore, SendAttempt, StoreError};
+use store::{Attempt, Delivery, NoticeDeliveries, SendAttempt, StoreError};
 use wechat::{AccessTokenCache, ApiClient, SubscribeMessage, WechatError};
 
 use crate::engine::{self, Job, Verdict};
 
-/// What `notify` needs from the store (implemented by [`DynamoClueStore`]).
+/// What `notify` needs from the store (every [`NoticeDeliveries`] store, and the tests' fakes).
 pub trait DeliveryStore: Send + Sync {
     /// The notice, its clue, its send-attempt record and the recipient's openid.
     fn delivery(
@@ -45,9 +45,9 @@ pub trait DeliveryStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-impl DeliveryStore for DynamoClueStore {
+impl<T: NoticeDeliveries> DeliveryStore for T {
     async fn delivery(&self, message: &NoticeMessage) -> Result<Delivery, StoreError> {
-        DynamoClueStore::delivery(self, &message.clue_id, &message.notice_id).await
+        NoticeDeliveries::delivery(self, &message.clue_id, &message.notice_id).await
     }
 
     async fn begin_attempt(
@@ -55,7 +55,7 @@ impl DeliveryStore for DynamoClueStore {
         previous: Option<&SendAttempt>,
         attempt: &SendAttempt,
     ) -> Result<(), StoreError> {
-        DynamoClueStore::begin_attempt(self, previous, attempt).await
+        NoticeDeliveries::begin_attempt(self, previous, attempt).await
     }
 
     async fn finish_attempt(
@@ -65,33 +65,7 @@ impl DeliveryStore for DynamoClueStore {
         status: Option<DeliveryStatus>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        DynamoClueStore::finish_attempt(self, delivery, attempt, status, now).await
-    }
-}
-
-impl<T: DeliveryStore> DeliveryStore for &T {
-    async fn delivery(&self, message: &NoticeMessage) -> Result<Delivery, StoreError> {
-        (**self).delivery(message).await
-    }
-
-    async fn begin_attempt(
-        &self,
-        previous: Option<&SendAttempt>,
-        attempt: &SendAttempt,
-    ) -> Result<(), StoreError> {
-        (**self).begin_attempt(previous, attempt).await
-    }
-
-    async fn finish_attempt(
-        &self,
-        delivery: &Delivery,
-        attempt: &SendAttempt,
-        status: Option<DeliveryStatus>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        (**self)
-            .finish_attempt(delivery, attempt, status, now)
-            .await
+        NoticeDeliveries::finish_attempt(self, delivery, attempt, status, now).await
     }
 }
 

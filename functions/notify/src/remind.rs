@@ -10,14 +10,16 @@ use domain::calendar::shanghai_date;
 use domain::notice::format_date;
 use outbox::ReminderMessage;
 use store::{
-    Attempt, DynamoClueStore, ReminderAttempt, ReminderDelivery, ReminderDeliveryStatus, StoreError,
+    Attempt, ReminderAttempt, ReminderDeliveries, ReminderDelivery, ReminderDeliveryStatus,
+    StoreError,
 };
 use wechat::SubscribeMessage;
 
 use crate::deliver::{Clock, Outcome, Sender};
 use crate::engine::{self, Job, Verdict};
 
-/// What reminder delivery needs from the store (implemented by [`DynamoClueStore`]).
+/// What reminder delivery needs from the store (every [`ReminderDeliveries`] store, and the
+/// tests' fakes).
 pub trait ReminderDeliveryStore: Send + Sync {
     /// The reminder, the officer's delivery record and their openid (if still bound).
     fn reminder_delivery(
@@ -41,9 +43,9 @@ pub trait ReminderDeliveryStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-impl ReminderDeliveryStore for DynamoClueStore {
+impl<T: ReminderDeliveries> ReminderDeliveryStore for T {
     async fn reminder_delivery(&self, m: &ReminderMessage) -> Result<ReminderDelivery, StoreError> {
-        DynamoClueStore::reminder_delivery(self, &m.reminder_id, &m.officer_id).await
+        ReminderDeliveries::reminder_delivery(self, &m.reminder_id, &m.officer_id).await
     }
 
     async fn begin_reminder_attempt(
@@ -51,7 +53,7 @@ impl ReminderDeliveryStore for DynamoClueStore {
         delivery: &ReminderDelivery,
         attempt: &ReminderAttempt,
     ) -> Result<(), StoreError> {
-        DynamoClueStore::begin_reminder_attempt(self, delivery, attempt).await
+        ReminderDeliveries::begin_reminder_attempt(self, delivery, attempt).await
     }
 
     async fn finish_reminder_attempt(
@@ -60,32 +62,7 @@ impl ReminderDeliveryStore for DynamoClueStore {
         attempt: &ReminderAttempt,
         status: &ReminderDeliveryStatus,
     ) -> Result<(), StoreError> {
-        DynamoClueStore::finish_reminder_attempt(self, delivery, attempt, status).await
-    }
-}
-
-impl<T: ReminderDeliveryStore> ReminderDeliveryStore for &T {
-    async fn reminder_delivery(&self, m: &ReminderMessage) -> Result<ReminderDelivery, StoreError> {
-        (**self).reminder_delivery(m).await
-    }
-
-    async fn begin_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-    ) -> Result<(), StoreError> {
-        (**self).begin_reminder_attempt(delivery, attempt).await
-    }
-
-    async fn finish_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-        status: &ReminderDeliveryStatus,
-    ) -> Result<(), StoreError> {
-        (**self)
-            .finish_reminder_attempt(delivery, attempt, status)
-            .await
+        ReminderDeliveries::finish_reminder_attempt(self, delivery, attempt, status).await
     }
 }
 

@@ -169,8 +169,9 @@ pub use reminders::{
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore, StoredAccessToken};
 pub use roles::{
     BindingCodes, Bulletins, CalendarYears, ClueCommands, ClueReads, ClueStore, Console,
-    DeadlineIndex, Directory, ExportJobs, IdentityVault, NoticeOutbox, Reminders, ScopeFilings,
-    Scopes, StatDays, Statistics, SupervisionLists, SweepIndex,
+    DeadlineIndex, Directory, ExportJobs, IdentityVault, NoticeDeliveries, NoticeOutbox,
+    ReminderDeliveries, Reminders, ScopeFilings, Scopes, StatDays, Statistics, SupervisionLists,
+    SweepIndex,
 };
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, ReporterKeys, VaultContext};
 

@@ -48,6 +48,7 @@ use crate::{
 };
 
 mod console;
+mod deliveries;
 mod filings;
 mod reminders;
 mod sweep;
@@ -56,6 +57,7 @@ use domain::bulletin::Bulletin;
 use filings::Recipient;
 use reminders::{Binding, BindingCodeRecord, DeliveryRecord};
 
+use crate::delivery::SendAttempt;
 use crate::exports::ExportJob;
 use crate::scope_filing::Acknowledgment;
 
@@ -106,6 +108,8 @@ struct State {
     /// Recipients of issued bulletins, by (bulletin id, bureau id).
     recipients: BTreeMap<(String, String), Recipient>,
     exports: BTreeMap<String, ExportJob>,
+    /// Notices' send-attempt records, by (clue, notice id).
+    send_attempts: BTreeMap<(ClueId, String), SendAttempt>,
 }
 
 impl InMemoryClueStore {
@@ -216,6 +220,13 @@ impl State {
         record: Item,
         key: &IdempotencyKey,
     ) -> Result<(), StoreError> {
+        self.apply(changes)?;
+        self.records.insert(key.as_str().to_owned(), record);
+        Ok(())
+    }
+
+    /// Applies `changes`: the clues, their timelines and messages, the counters.
+    fn apply(&mut self, changes: Vec<Change>) -> Result<(), StoreError> {
         let mut messages = Vec::new();
         for change in &changes {
             for entry in &change.entries {
@@ -252,7 +263,6 @@ impl State {
                 .extend(change.entries);
             self.clues.insert(id, change.after);
         }
-        self.records.insert(key.as_str().to_owned(), record);
         Ok(())
     }
 

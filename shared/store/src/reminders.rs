@@ -42,7 +42,7 @@ use crate::item::{Item, get_json, get_s, key, parse_instant, s, sealed_from_item
 use crate::keys::*;
 use crate::meter::{item_size, write_units};
 use crate::vault::{VaultContext, open};
-use crate::{ReminderIssuer, Reminders};
+use crate::{ReminderDeliveries, ReminderIssuer, Reminders};
 
 /// The most officers one reminder is pushed to (one transaction holds 100 items).
 pub const MAX_REMINDER_DELIVERIES: usize = 99;
@@ -377,145 +377,12 @@ impl DynamoClueStore {
         }
     }
 
-    /// The reminder, one officer's delivery record and their openid, in one BatchGetItem (plus
-    /// KMS `Decrypt` once per data key).
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] for an unknown reminder or delivery.
-    pub async fn reminder_delivery(
-        &self,
-        id: &ReminderId,
-        officer: &OfficerId,
-    ) -> Result<ReminderDelivery, StoreError> {
-        let items = self
-            .batch_get(
-                "reminder_delivery",
-                vec![
-                    key(pk_reminder(id), SK_REMINDER),
-                    key(pk_reminder(id), sk_reminder_to(officer)),
-                    key(pk_officer(officer), SK_WXBIND),
-                ],
-            )
-            .await?;
-        let (mut reminder, mut delivery, mut binding) = (None, None, None);
-        for item in items {
-            match get_s(&item, SK)? {
-                SK_REMINDER => reminder = Some(get_json::<Reminder>(&item, "data")?),
-                SK_WXBIND => binding = Some(item),
-                _ => delivery = Some(item),
-            }
-        }
-        let reminder = reminder.ok_or_else(|| StoreError::NotFound(format!("reminder {id}")))?;
-        let delivery =
-            delivery.ok_or_else(|| StoreError::NotFound(format!("delivery of reminder {id}")))?;
-        let openid = match binding {
-            Some(item) => Some(self.binding_openid(officer, &item).await?),
-            None => None,
-        };
-        Ok(ReminderDelivery {
-            reminder,
-            officer: officer.clone(),
-            status: get_json(&delivery, "status")?,
-            attempt: delivery
-                .contains_key("attempt")
-                .then(|| get_json(&delivery, "attempt"))
-                .transpose()?,
-            openid,
-        })
-    }
-
     async fn binding_openid(&self, officer: &OfficerId, item: &Item) -> Result<String, StoreError> {
         let sealed = sealed_from_item(item)?;
         let data_key = self
             .open_key(&sealed.encrypted_key, &VaultContext::officer(officer))
             .await?;
         Ok(open(&data_key, &binding_aad(officer), &sealed)?.openid)
-    }
-
-    /// Records that `attempt` begins on `delivery`, unless another attempt began since it was
-    /// read.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when another instance is on this delivery (do not send).
-    pub async fn begin_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-    ) -> Result<(), StoreError> {
-        let mut req = self
-            .db
-            .update_item()
-            .table_name(self.table())
-            .key(PK, s(pk_reminder(&delivery.reminder.id)))
-            .key(SK, s(sk_reminder_to(&delivery.officer)))
-            .update_expression("SET attempt_id = :a, attempt = :d")
-            .expression_attribute_values(":a", s(attempt.attempt_id.clone()))
-            .expression_attribute_values(":d", s(to_json(attempt)?));
-        req = match &delivery.attempt {
-            None => req
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(attempt_id)"),
-            Some(p) => req
-                .condition_expression("attempt_id = :prev")
-                .expression_attribute_values(":prev", s(p.attempt_id.clone())),
-        };
-        match req.send().await {
-            Ok(_) => {
-                self.meter().record("reminder_attempt", 1, None, 1.0);
-                Ok(())
-            }
-            Err(e) if is_conditional(&e) => Err(StoreError::Conflict),
-            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
-        }
-    }
-
-    /// Records the outcome of `attempt` and `status` on the delivery item (leaving the outbox
-    /// index when final) and in the reminder's `deliveries`, in one transaction conditioned on
-    /// the attempt still being this one.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when another attempt took over.
-    pub async fn finish_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-        status: &ReminderDeliveryStatus,
-    ) -> Result<(), StoreError> {
-        let status_json = s(to_json(status)?);
-        let remove = if status.is_final() {
-            " REMOVE gsi3pk, gsi3sk"
-        } else {
-            ""
-        };
-        let on_delivery = Update::builder()
-            .table_name(self.table())
-            .key(PK, s(pk_reminder(&delivery.reminder.id)))
-            .key(SK, s(sk_reminder_to(&delivery.officer)))
-            .update_expression(format!("SET attempt = :d, #st = :s{remove}"))
-            .condition_expression("attempt_id = :a")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":d", s(to_json(attempt)?))
-            .expression_attribute_values(":s", status_json.clone())
-            .expression_attribute_values(":a", s(attempt.attempt_id.clone()))
-            .build()
-            .map_err(|e| StoreError::sdk("build update", e))?;
-        let on_reminder = Update::builder()
-            .table_name(self.table())
-            .key(PK, s(pk_reminder(&delivery.reminder.id)))
-            .key(SK, s(SK_REMINDER))
-            .update_expression("SET deliveries.#o = :s")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#o", delivery.officer.as_str())
-            .expression_attribute_values(":s", status_json)
-            .build()
-            .map_err(|e| StoreError::sdk("build update", e))?;
-        let items = vec![
-            TransactWriteItem::builder().update(on_delivery).build(),
-            TransactWriteItem::builder().update(on_reminder).build(),
-        ];
-        match self.transact_items("reminder_delivery", items).await? {
-            Tx::Done => Ok(()),
-            Tx::Cancelled(_) => Err(StoreError::Conflict),
-        }
     }
 }
 
@@ -687,6 +554,125 @@ impl ReminderIssuer for DynamoClueStore {
                     deliveries: Vec::new(),
                 })
             }
+            Tx::Cancelled(_) => Err(StoreError::Conflict),
+        }
+    }
+}
+
+impl ReminderDeliveries for DynamoClueStore {
+    async fn reminder_delivery(
+        &self,
+        id: &ReminderId,
+        officer: &OfficerId,
+    ) -> Result<ReminderDelivery, StoreError> {
+        let items = self
+            .batch_get(
+                "reminder_delivery",
+                vec![
+                    key(pk_reminder(id), SK_REMINDER),
+                    key(pk_reminder(id), sk_reminder_to(officer)),
+                    key(pk_officer(officer), SK_WXBIND),
+                ],
+            )
+            .await?;
+        let (mut reminder, mut delivery, mut binding) = (None, None, None);
+        for item in items {
+            match get_s(&item, SK)? {
+                SK_REMINDER => reminder = Some(get_json::<Reminder>(&item, "data")?),
+                SK_WXBIND => binding = Some(item),
+                _ => delivery = Some(item),
+            }
+        }
+        let reminder = reminder.ok_or_else(|| StoreError::NotFound(format!("reminder {id}")))?;
+        let delivery =
+            delivery.ok_or_else(|| StoreError::NotFound(format!("delivery of reminder {id}")))?;
+        let openid = match binding {
+            Some(item) => Some(self.binding_openid(officer, &item).await?),
+            None => None,
+        };
+        Ok(ReminderDelivery {
+            reminder,
+            officer: officer.clone(),
+            status: get_json(&delivery, "status")?,
+            attempt: delivery
+                .contains_key("attempt")
+                .then(|| get_json(&delivery, "attempt"))
+                .transpose()?,
+            openid,
+        })
+    }
+
+    async fn begin_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+    ) -> Result<(), StoreError> {
+        let mut req = self
+            .db
+            .update_item()
+            .table_name(self.table())
+            .key(PK, s(pk_reminder(&delivery.reminder.id)))
+            .key(SK, s(sk_reminder_to(&delivery.officer)))
+            .update_expression("SET attempt_id = :a, attempt = :d")
+            .expression_attribute_values(":a", s(attempt.attempt_id.clone()))
+            .expression_attribute_values(":d", s(to_json(attempt)?));
+        req = match &delivery.attempt {
+            None => req
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(attempt_id)"),
+            Some(p) => req
+                .condition_expression("attempt_id = :prev")
+                .expression_attribute_values(":prev", s(p.attempt_id.clone())),
+        };
+        match req.send().await {
+            Ok(_) => {
+                self.meter().record("reminder_attempt", 1, None, 1.0);
+                Ok(())
+            }
+            Err(e) if is_conditional(&e) => Err(StoreError::Conflict),
+            Err(e) => Err(StoreError::sdk("UpdateItem", e)),
+        }
+    }
+
+    async fn finish_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+        status: &ReminderDeliveryStatus,
+    ) -> Result<(), StoreError> {
+        let status_json = s(to_json(status)?);
+        let remove = if status.is_final() {
+            " REMOVE gsi3pk, gsi3sk"
+        } else {
+            ""
+        };
+        let on_delivery = Update::builder()
+            .table_name(self.table())
+            .key(PK, s(pk_reminder(&delivery.reminder.id)))
+            .key(SK, s(sk_reminder_to(&delivery.officer)))
+            .update_expression(format!("SET attempt = :d, #st = :s{remove}"))
+            .condition_expression("attempt_id = :a")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":d", s(to_json(attempt)?))
+            .expression_attribute_values(":s", status_json.clone())
+            .expression_attribute_values(":a", s(attempt.attempt_id.clone()))
+            .build()
+            .map_err(|e| StoreError::sdk("build update", e))?;
+        let on_reminder = Update::builder()
+            .table_name(self.table())
+            .key(PK, s(pk_reminder(&delivery.reminder.id)))
+            .key(SK, s(SK_REMINDER))
+            .update_expression("SET deliveries.#o = :s")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#o", delivery.officer.as_str())
+            .expression_attribute_values(":s", status_json)
+            .build()
+            .map_err(|e| StoreError::sdk("build update", e))?;
+        let items = vec![
+            TransactWriteItem::builder().update(on_delivery).build(),
+            TransactWriteItem::builder().update(on_reminder).build(),
+        ];
+        match self.transact_items("reminder_delivery", items).await? {
+            Tx::Done => Ok(()),
             Tx::Cancelled(_) => Err(StoreError::Conflict),
         }
     }

@@ -26,7 +26,10 @@ use crate::{
     PageRequest, Received, ReminderCursor, ReminderOutboxEntry, ReminderPage, ReporterIdentity,
     StoreError, StoredClue, StoredReminder, Submission, WechatBinding,
 };
-use domain::ReminderId;
+use domain::event::DeliveryStatus;
+use domain::{NoticeId, ReminderId};
+
+use crate::{Delivery, ReminderAttempt, ReminderDelivery, ReminderDeliveryStatus, SendAttempt};
 
 pub use crate::reminder_issuer::ReminderIssuer;
 use domain::bulletin::{Bulletin, BulletinId, Receipt as BulletinReceipt};
@@ -594,6 +597,138 @@ pub trait StatDays: Send + Sync {
     ) -> impl Future<Output = Result<BTreeMap<DivisionCode, DayCounters>, StoreError>> + Send;
 }
 
+/// What `notify` reads and writes to deliver a notice exactly once ([`crate::delivery`]).
+pub trait NoticeDeliveries: Send + Sync {
+    /// The notice, its clue, its send-attempt record and the recipient's openid.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown clue, notice or identity.
+    fn delivery(
+        &self,
+        clue: &ClueId,
+        notice: &NoticeId,
+    ) -> impl Future<Output = Result<Delivery, StoreError>> + Send;
+
+    /// Records that `attempt` begins, unless the record moved past `previous`.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when another instance is on the notice (do not send).
+    fn begin_attempt(
+        &self,
+        previous: Option<&SendAttempt>,
+        attempt: &SendAttempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records the attempt's outcome and, when `status` is given, the delivery on the clue's
+    /// timeline (unless its delivery is already final), at once, conditioned on the attempt
+    /// still being this one.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when another attempt took over.
+    fn finish_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &SendAttempt,
+        status: Option<DeliveryStatus>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What `notify` reads and writes to deliver a reminder to one officer exactly once
+/// ([`crate::reminders`]).
+pub trait ReminderDeliveries: Send + Sync {
+    /// The reminder, one officer's delivery record and their openid (`None` once unbound).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown reminder or delivery.
+    fn reminder_delivery(
+        &self,
+        id: &ReminderId,
+        officer: &OfficerId,
+    ) -> impl Future<Output = Result<ReminderDelivery, StoreError>> + Send;
+
+    /// Records that `attempt` begins on `delivery`, unless another attempt began since it was
+    /// read.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when another instance is on this delivery (do not send).
+    fn begin_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records the outcome of `attempt` and `status` on the delivery (leaving the reminder
+    /// outbox when final) and in the reminder's deliveries, at once, conditioned on the attempt
+    /// still being this one.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when another attempt took over.
+    fn finish_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+        status: &ReminderDeliveryStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A shared store delivers as the store (a handler may hold it by reference).
+impl<T: NoticeDeliveries> NoticeDeliveries for &T {
+    fn delivery(
+        &self,
+        clue: &ClueId,
+        notice: &NoticeId,
+    ) -> impl Future<Output = Result<Delivery, StoreError>> + Send {
+        (**self).delivery(clue, notice)
+    }
+
+    fn begin_attempt(
+        &self,
+        previous: Option<&SendAttempt>,
+        attempt: &SendAttempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).begin_attempt(previous, attempt)
+    }
+
+    fn finish_attempt(
+        &self,
+        delivery: &Delivery,
+        attempt: &SendAttempt,
+        status: Option<DeliveryStatus>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).finish_attempt(delivery, attempt, status, now)
+    }
+}
+
+/// A shared store delivers reminders as the store.
+impl<T: ReminderDeliveries> ReminderDeliveries for &T {
+    fn reminder_delivery(
+        &self,
+        id: &ReminderId,
+        officer: &OfficerId,
+    ) -> impl Future<Output = Result<ReminderDelivery, StoreError>> + Send {
+        (**self).reminder_delivery(id, officer)
+    }
+
+    fn begin_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).begin_reminder_attempt(delivery, attempt)
+    }
+
+    fn finish_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+        status: &ReminderDeliveryStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).finish_reminder_attempt(delivery, attempt, status)
+    }
+}
+
 /// Every role: what a composition root that needs the whole store asks for.
 pub trait ClueStore:
     ClueCommands
@@ -614,6 +749,8 @@ pub trait ClueStore:
     + Bulletins
     + ExportJobs
     + StatDays
+    + NoticeDeliveries
+    + ReminderDeliveries
 {
 }
 
@@ -636,5 +773,7 @@ impl<T> ClueStore for T where
         + Bulletins
         + ExportJobs
         + StatDays
+        + NoticeDeliveries
+        + ReminderDeliveries
 {
 }

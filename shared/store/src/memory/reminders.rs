@@ -15,7 +15,10 @@ use crate::reminders::{
     Issued, MAX_REMINDER_DELIVERIES, ReminderCursor, ReminderDeliveryStatus, ReminderOutboxEntry,
     ReminderPage, StoredReminder, recipients_of, sort_key,
 };
-use crate::{BindingCodes, ReminderIssuer, Reminders, WechatBinding};
+use crate::{
+    BindingCodes, ReminderAttempt, ReminderDeliveries, ReminderDelivery, ReminderIssuer, Reminders,
+    WechatBinding,
+};
 
 /// A binding code as issued (the table keeps its hash; the twin needs no secrecy).
 pub(super) struct BindingCodeRecord {
@@ -289,5 +292,88 @@ impl Reminders for InMemoryClueStore {
         }
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(rows.into_iter().map(|(_, e)| e).collect())
+    }
+}
+
+impl ReminderDeliveries for InMemoryClueStore {
+    async fn reminder_delivery(
+        &self,
+        id: &ReminderId,
+        officer: &OfficerId,
+    ) -> Result<ReminderDelivery, StoreError> {
+        let state = self.state();
+        let stored = state
+            .reminders
+            .get(id.as_str())
+            .ok_or_else(|| StoreError::NotFound(format!("reminder {id}")))?;
+        let delivery = state
+            .reminder_deliveries
+            .get(&(id.as_str().to_owned(), officer.as_str().to_owned()))
+            .ok_or_else(|| StoreError::NotFound(format!("delivery of reminder {id}")))?;
+        Ok(ReminderDelivery {
+            reminder: stored.reminder.clone(),
+            officer: officer.clone(),
+            status: delivery.status.clone(),
+            attempt: delivery.attempt.clone(),
+            openid: state
+                .bindings
+                .get(officer.as_str())
+                .map(|b| b.openid.clone()),
+        })
+    }
+
+    async fn begin_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let record = state
+            .reminder_deliveries
+            .get_mut(&(
+                delivery.reminder.id.as_str().to_owned(),
+                delivery.officer.as_str().to_owned(),
+            ))
+            .ok_or(StoreError::Conflict)?;
+        if record.attempt.as_ref().map(|a| &a.attempt_id)
+            != delivery.attempt.as_ref().map(|a| &a.attempt_id)
+        {
+            return Err(StoreError::Conflict);
+        }
+        record.attempt = Some(attempt.clone());
+        Ok(())
+    }
+
+    async fn finish_reminder_attempt(
+        &self,
+        delivery: &ReminderDelivery,
+        attempt: &ReminderAttempt,
+        status: &ReminderDeliveryStatus,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let (id, officer) = (
+            delivery.reminder.id.as_str().to_owned(),
+            delivery.officer.as_str().to_owned(),
+        );
+        let record = state
+            .reminder_deliveries
+            .get(&(id.clone(), officer.clone()))
+            .ok_or(StoreError::Conflict)?;
+        if record.attempt.as_ref().map(|a| &a.attempt_id) != Some(&attempt.attempt_id)
+            || !state.reminders.contains_key(&id)
+        {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(record) = state
+            .reminder_deliveries
+            .get_mut(&(id.clone(), officer.clone()))
+        {
+            record.attempt = Some(attempt.clone());
+            record.status = status.clone();
+        }
+        if let Some(stored) = state.reminders.get_mut(&id) {
+            stored.deliveries.insert(officer, status.clone());
+        }
+        Ok(())
     }
 }
