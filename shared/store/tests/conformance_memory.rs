@@ -44,6 +44,8 @@ checks!(
     a_bulletin_is_versioned_issued_once_and_read_once_per_recipient,
     an_export_job_advances_until_it_ends,
     the_day_counters_add_up_to_the_period_sums,
+    a_notice_is_attempted_by_one_instance_and_its_delivery_recorded_once,
+    a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_reminder,
     an_uploaded_year_places_the_pending_deadlines_it_covers,
 );
 

@@ -78,6 +78,8 @@ pub async fn all<S: Subject>(s: &S) {
     a_bulletin_is_versioned_issued_once_and_read_once_per_recipient(s).await;
     an_export_job_advances_until_it_ends(s).await;
     the_day_counters_add_up_to_the_period_sums(s).await;
+    a_notice_is_attempted_by_one_instance_and_its_delivery_recorded_once(s).await;
+    a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_reminder(s).await;
     // Last: the uploaded year changes the calendar every later command counts on.
     an_uploaded_year_places_the_pending_deadlines_it_covers(s).await;
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use domain::bulletin::{Bulletin, BulletinId, BulletinStatus, Snapshot};
 use domain::deadline::DeadlineKind;
+use domain::event::DeliveryStatus;
 use domain::figures::Period;
 use domain::reminder::{Reminder, ReminderKind, ReminderRecipient};
 use domain::scope::Filing;
@@ -14,7 +15,7 @@ use domain::{Command, Role};
 use store::bulletins::Written;
 use store::exports::{ExportJob, ExportStatus};
 use store::sweep::OverdueEntry;
-use store::{ReminderCursor, StoreError};
+use store::{ReminderAttempt, ReminderCursor, ReminderDeliveryStatus, SendAttempt, StoreError};
 
 use super::{Subject, receive};
 use crate::support::*;
@@ -592,4 +593,153 @@ pub async fn the_day_counters_add_up_to_the_period_sums<S: Subject>(s: &S) {
         .expect("cells");
     assert_eq!(both.len(), 2);
     assert_eq!(both[&cell], days);
+}
+
+pub async fn a_notice_is_attempted_by_one_instance_and_its_delivery_recorded_once<S: Subject>(
+    s: &S,
+) {
+    let r = receive(s, "cf-dlv-a", 307, "330106", at(5, 18)).await;
+    let notice = s.clue(&r.clue_id).await.expect("clue").clue.notices[0]
+        .record
+        .id
+        .clone();
+    let first = s.delivery(&r.clue_id, &notice).await.expect("delivery");
+    assert_eq!(first.openid, identity(307).openid);
+    assert_eq!(first.attempt, None);
+    assert!(matches!(
+        s.delivery(&cid("cf-dlv-none"), &notice).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let mut attempt = SendAttempt::begin(&r.clue_id, &notice, None, "a1".into(), at(5, 18));
+    s.begin_attempt(None, &attempt).await.expect("begin");
+    let rival = SendAttempt::begin(&r.clue_id, &notice, None, "a2".into(), at(5, 18));
+    assert!(
+        matches!(
+            s.begin_attempt(None, &rival).await,
+            Err(StoreError::Conflict)
+        ),
+        "another instance is on it"
+    );
+    let read = s.delivery(&r.clue_id, &notice).await.expect("delivery");
+    assert_eq!(read.attempt.as_ref(), Some(&attempt));
+
+    attempt.attempt.sent("msg-1".into());
+    attempt.attempt.finish(at(5, 18) + Duration::seconds(1));
+    assert!(matches!(
+        s.finish_attempt(&read, &rival, None, at(5, 18)).await,
+        Err(StoreError::Conflict)
+    ));
+    let sent = DeliveryStatus::Sent {
+        msgid: "msg-1".into(),
+        possible_duplicate: false,
+    };
+    s.finish_attempt(&read, &attempt, Some(sent.clone()), at(5, 18))
+        .await
+        .expect("finish");
+    let after = s.delivery(&r.clue_id, &notice).await.expect("delivery");
+    assert_eq!(after.notice.delivery, sent);
+    assert_eq!(after.attempt.as_ref(), Some(&attempt));
+    let version = after.stored.clue.version;
+    // Recorded again (a redelivered message): the delivery is final, the clue unchanged.
+    s.finish_attempt(&after, &attempt, Some(sent), at(5, 19))
+        .await
+        .expect("again");
+    assert_eq!(
+        s.clue(&r.clue_id).await.expect("clue").clue.version,
+        version
+    );
+    assert!(
+        s.undelivered_notices(at(12, 1))
+            .await
+            .expect("outbox")
+            .iter()
+            .all(|e| e.notice != notice),
+        "delivered: out of the outbox"
+    );
+}
+
+pub async fn a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_reminder<
+    S: Subject,
+>(
+    s: &S,
+) {
+    let o = officer("cf-rdl", "land-330203", &[Role::Handler]);
+    let code = BindingCode::from_random([8, 6, 4, 2, 1, 3, 5, 7]);
+    s.issue_binding_code(&o, &code, at(6, 1))
+        .await
+        .expect("code");
+    s.redeem_binding_code(&code, "oCfReminderDelivery01", at(6, 1))
+        .await
+        .expect("redeem")
+        .expect("bound");
+    let reminder = Reminder::new(
+        ReminderRecipient::Officer {
+            officer: o.id.clone(),
+            bureau: o.bureau.clone(),
+        },
+        cid("cf-rdl-clue"),
+        domain::ClueNo::parse("330203-20260601-0001").expect("no"),
+        ReminderKind::Overdue,
+        DeadlineKind::Judgment,
+        at(6, 10),
+        at(6, 11),
+    );
+    s.issue_reminder(&reminder).await.expect("issued");
+    let d = s
+        .reminder_delivery(&reminder.id, &o.id)
+        .await
+        .expect("delivery");
+    assert_eq!(d.openid.as_deref(), Some("oCfReminderDelivery01"));
+    assert_eq!(
+        (d.status.clone(), d.attempt.clone()),
+        (ReminderDeliveryStatus::Queued, None)
+    );
+    let stranger = domain::OfficerId::parse("cf-rdl-stranger").expect("id");
+    assert!(matches!(
+        s.reminder_delivery(&reminder.id, &stranger).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let mut attempt = ReminderAttempt::begin(None, "r1".into(), at(6, 11));
+    s.begin_reminder_attempt(&d, &attempt).await.expect("begin");
+    let rival = ReminderAttempt::begin(None, "r2".into(), at(6, 11));
+    assert!(matches!(
+        s.begin_reminder_attempt(&d, &rival).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(
+        s.undelivered_reminders(at(6, 12))
+            .await
+            .expect("outbox")
+            .iter()
+            .any(|e| e.reminder == reminder.id && e.attempted),
+        "attempted, not final"
+    );
+    attempt.sent("wx-1".into());
+    let sent = ReminderDeliveryStatus::Sent {
+        msgid: "wx-1".into(),
+        possible_duplicate: false,
+    };
+    assert!(matches!(
+        s.finish_reminder_attempt(&d, &rival, &sent).await,
+        Err(StoreError::Conflict)
+    ));
+    s.finish_reminder_attempt(&d, &attempt, &sent)
+        .await
+        .expect("finish");
+    let shown = s
+        .reminder(&reminder.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(shown.deliveries.get(o.id.as_str()), Some(&sent));
+    assert!(
+        s.undelivered_reminders(at(6, 12))
+            .await
+            .expect("outbox")
+            .iter()
+            .all(|e| e.reminder != reminder.id),
+        "final: out of the outbox"
+    );
 }
