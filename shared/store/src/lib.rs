@@ -168,7 +168,7 @@ pub use reminders::{
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore, StoredAccessToken};
 pub use roles::{
-    BindingCodes, Bulletins, CalendarYears, ClueCommands, ClueReads, ClueStore, Console,
+    Accounts, BindingCodes, Bulletins, CalendarYears, ClueCommands, ClueReads, ClueStore, Console,
     DeadlineIndex, Directory, ExportJobs, IdentityVault, NoticeDeliveries, NoticeOutbox,
     ReminderDeliveries, Reminders, ScopeFilings, Scopes, StatDays, Statistics, SupervisionLists,
     SweepIndex,

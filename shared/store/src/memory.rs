@@ -47,6 +47,7 @@ use crate::{
     NoticeOutbox, OutboxEntry, Scopes, Statistics, StoredClue, StoredReminder,
 };
 
+mod accounts;
 mod console;
 mod deliveries;
 mod filings;
@@ -57,9 +58,11 @@ use domain::bulletin::Bulletin;
 use filings::Recipient;
 use reminders::{Binding, BindingCodeRecord, DeliveryRecord};
 
+use crate::accounts::{Account, AuditEntry, Challenge};
 use crate::delivery::SendAttempt;
 use crate::exports::ExportJob;
 use crate::scope_filing::Acknowledgment;
+use accounts::Refresh;
 
 /// The store in memory. Create one per test; share it by reference (or in an `Arc`).
 pub struct InMemoryClueStore {
@@ -110,6 +113,12 @@ struct State {
     exports: BTreeMap<String, ExportJob>,
     /// Notices' send-attempt records, by (clue, notice id).
     send_attempts: BTreeMap<(ClueId, String), SendAttempt>,
+    /// Sign-in accounts by officer id, and the officer id of each user name.
+    accounts: BTreeMap<String, Account>,
+    logins: BTreeMap<String, OfficerId>,
+    refresh_tokens: HashMap<String, Refresh>,
+    challenges: HashMap<String, Challenge>,
+    audit: BTreeMap<NaiveDate, Vec<AuditEntry>>,
 }
 
 impl InMemoryClueStore {

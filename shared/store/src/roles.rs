@@ -15,6 +15,7 @@ use domain::{
     OfficerId, ReporterKey,
 };
 
+use crate::accounts::{Account, AuditEntry, Challenge, Failure};
 use crate::bulletins::{Received as BulletinReceived, Written};
 use crate::calendar::{CalendarYear, Uploaded};
 use crate::exports::ExportJob;
@@ -672,6 +673,136 @@ pub trait ReminderDeliveries: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Officers' sign-in accounts, refresh tokens, challenges and the account audit log
+/// ([`crate::accounts`]).
+pub trait Accounts: Send + Sync {
+    /// Creates an officer with its sign-in account, whose password must be changed at first
+    /// sign-in. `false` when the user name or the officer id is taken (nothing written).
+    fn create_officer_account(
+        &self,
+        officer: &Officer,
+        username: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The account signing in with `username`, if any.
+    fn account_by_username(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// The account of officer `id`, if any.
+    fn account(
+        &self,
+        id: &OfficerId,
+    ) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// The officer `id` if it exists and is not disabled.
+    fn active_officer(
+        &self,
+        id: &OfficerId,
+    ) -> impl Future<Output = Result<Option<Officer>, StoreError>> + Send;
+
+    /// The officer `id`, disabled or not (account administration).
+    fn officer_of_any_state(
+        &self,
+        id: &OfficerId,
+    ) -> impl Future<Output = Result<Option<Officer>, StoreError>> + Send;
+
+    /// Disables (`true`) or enables an officer; `false` when there is no such officer. Storing
+    /// the officer again ([`Directory::put_officer`]) enables it.
+    fn set_officer_disabled(
+        &self,
+        id: &OfficerId,
+        disabled: bool,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Counts a failed sign-in; the `max`-th consecutive failure locks the account until
+    /// `now + lock_for` (whole seconds) and starts the count again.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] without an account.
+    fn record_sign_in_failure(
+        &self,
+        id: &OfficerId,
+        now: DateTime<Utc>,
+        max: u32,
+        lock_for: chrono::Duration,
+    ) -> impl Future<Output = Result<Failure, StoreError>> + Send;
+
+    /// Records a sign-in with TOTP step `step`: failures cleared, lock lifted. `false` when the
+    /// step was used already (a replayed code) or there is no account.
+    fn record_sign_in_success(
+        &self,
+        id: &OfficerId,
+        step: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Sets the password hash and whether it must be changed; `false` without an account.
+    fn set_password(
+        &self,
+        id: &OfficerId,
+        password_hash: &str,
+        must_change: bool,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Stores a TOTP secret awaiting its first code; `false` without an account.
+    fn set_totp_pending(
+        &self,
+        id: &OfficerId,
+        secret: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Enrols the pending secret `secret` with its first code's step; `false` unless it is the
+    /// pending one and the step is new.
+    fn confirm_totp(
+        &self,
+        id: &OfficerId,
+        secret: &str,
+        step: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Removes the TOTP enrolment (and the lock); `false` without an account.
+    fn reset_totp(&self, id: &OfficerId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Stores a refresh token (by its hash) for `id` until `expires_at` (whole seconds).
+    fn put_refresh_token(
+        &self,
+        token: &str,
+        id: &OfficerId,
+        expires_at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Uses a refresh token once: its officer while it is unused and unexpired at `now`.
+    fn take_refresh_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<OfficerId>, StoreError>> + Send;
+
+    /// Stores a sign-in challenge (by its token's hash).
+    fn put_challenge(
+        &self,
+        token: &str,
+        challenge: &Challenge,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes a challenge once (the caller checks its expiry).
+    fn take_challenge(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<Challenge>, StoreError>> + Send;
+
+    /// Appends an audit entry.
+    fn audit(&self, entry: &AuditEntry) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The audit entries of one UTC day, oldest first (instants to the millisecond).
+    fn audit_of_day(
+        &self,
+        day: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+}
+
 /// A shared store delivers as the store (a handler may hold it by reference).
 impl<T: NoticeDeliveries> NoticeDeliveries for &T {
     fn delivery(
@@ -751,6 +882,7 @@ pub trait ClueStore:
     + StatDays
     + NoticeDeliveries
     + ReminderDeliveries
+    + Accounts
 {
 }
 
@@ -775,5 +907,6 @@ impl<T> ClueStore for T where
         + StatDays
         + NoticeDeliveries
         + ReminderDeliveries
+        + Accounts
 {
 }

@@ -46,6 +46,7 @@ checks!(
     the_day_counters_add_up_to_the_period_sums,
     a_notice_is_attempted_by_one_instance_and_its_delivery_recorded_once,
     a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_reminder,
+    an_account_locks_after_failures_and_its_codes_and_tokens_are_used_once,
     an_uploaded_year_places_the_pending_deadlines_it_covers,
 );
 

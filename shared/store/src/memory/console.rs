@@ -18,23 +18,6 @@ use crate::supervision::{
 };
 use crate::{Console, StatDays, SupervisionLists};
 
-impl InMemoryClueStore {
-    /// Disables (`true`) or enables an officer (account administration; storing the officer
-    /// again enables it, as on the table). `false` when there is no such officer.
-    pub fn set_officer_disabled(&self, id: &OfficerId, disabled: bool) -> bool {
-        let mut state = self.state();
-        if !state.officers.contains_key(id.as_str()) {
-            return false;
-        }
-        if disabled {
-            state.disabled.insert(id.as_str().to_owned());
-        } else {
-            state.disabled.remove(id.as_str());
-        }
-        true
-    }
-}
-
 impl State {
     fn supervision_items(&self) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();

@@ -25,32 +25,17 @@ use crate::support::*;
 /// A store under test, with what the suite needs besides its roles.
 pub trait Subject: ClueStore {
     fn reporter_of(&self, openid: &str) -> ReporterKey;
-
-    /// Disables an officer's account (account administration, not a role).
-    fn disable(&self, officer: &domain::Officer) -> impl std::future::Future<Output = ()>;
 }
 
 impl Subject for DynamoClueStore {
     fn reporter_of(&self, openid: &str) -> ReporterKey {
         self.reporter_key(openid).expect("keyed")
     }
-
-    async fn disable(&self, officer: &domain::Officer) {
-        assert!(
-            self.set_officer_disabled(&officer.id, true)
-                .await
-                .expect("disable")
-        );
-    }
 }
 
 impl Subject for InMemoryClueStore {
     fn reporter_of(&self, openid: &str) -> ReporterKey {
         self.reporter_key(openid).expect("keyed")
-    }
-
-    async fn disable(&self, officer: &domain::Officer) {
-        assert!(self.set_officer_disabled(&officer.id, true));
     }
 }
 
@@ -80,6 +65,7 @@ pub async fn all<S: Subject>(s: &S) {
     the_day_counters_add_up_to_the_period_sums(s).await;
     a_notice_is_attempted_by_one_instance_and_its_delivery_recorded_once(s).await;
     a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_reminder(s).await;
+    an_account_locks_after_failures_and_its_codes_and_tokens_are_used_once(s).await;
     // Last: the uploaded year changes the calendar every later command counts on.
     an_uploaded_year_places_the_pending_deadlines_it_covers(s).await;
 }

@@ -12,6 +12,7 @@ use domain::scope::Filing;
 use domain::text::Reason;
 use domain::wechat_binding::BindingCode;
 use domain::{Command, Role};
+use store::accounts::{AuditEntry, Challenge, Failure};
 use store::bulletins::Written;
 use store::exports::{ExportJob, ExportStatus};
 use store::sweep::OverdueEntry;
@@ -309,7 +310,7 @@ pub async fn the_console_counts_the_inbox_and_sees_a_disabled_account<S: Subject
         s.officer_account_state(&o.id).await.expect("state"),
         Some((o.clone(), true))
     );
-    s.disable(&o).await;
+    assert!(s.set_officer_disabled(&o.id, true).await.expect("disable"));
     assert_eq!(
         s.officer_account_state(&o.id).await.expect("state"),
         Some((o.clone(), false))
@@ -741,5 +742,179 @@ pub async fn a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_
             .iter()
             .all(|e| e.reminder != reminder.id),
         "final: out of the outbox"
+    );
+}
+
+pub async fn an_account_locks_after_failures_and_its_codes_and_tokens_are_used_once<S: Subject>(
+    s: &S,
+) {
+    let o = officer("cf-acc", "land-330106", &[Role::Handler]);
+    assert!(
+        s.create_officer_account(&o, "cf-acc-user", "hash-1")
+            .await
+            .expect("create")
+    );
+    assert!(
+        !s.create_officer_account(&o, "cf-acc-other", "hash-1")
+            .await
+            .expect("taken id")
+    );
+    let other = officer("cf-acc-2", "land-330106", &[Role::Handler]);
+    assert!(
+        !s.create_officer_account(&other, "cf-acc-user", "h")
+            .await
+            .expect("taken name")
+    );
+    let account = s
+        .account_by_username("cf-acc-user")
+        .await
+        .expect("read")
+        .expect("account");
+    assert_eq!(
+        (account.id.clone(), account.must_change_password),
+        (o.id.clone(), true)
+    );
+    assert_eq!(s.account(&o.id).await.expect("read"), Some(account));
+    assert_eq!(
+        s.active_officer(&o.id).await.expect("read"),
+        Some(o.clone())
+    );
+
+    // Two failures are counted, the third locks (whole seconds) and starts the count again.
+    let now = at(6, 20) + Duration::milliseconds(500);
+    let lock = Duration::minutes(15);
+    for n in 1..=2 {
+        assert_eq!(
+            s.record_sign_in_failure(&o.id, now, 3, lock)
+                .await
+                .expect("fail"),
+            Failure::Counted(n)
+        );
+    }
+    assert_eq!(
+        s.record_sign_in_failure(&o.id, now, 3, lock)
+            .await
+            .expect("fail"),
+        Failure::Locked(now + lock)
+    );
+    let locked = s.account(&o.id).await.expect("read").expect("account");
+    assert_eq!(
+        (locked.failures, locked.locked_until),
+        (0, Some(at(6, 20) + lock))
+    );
+    assert!(matches!(
+        s.record_sign_in_failure(&other.id, now, 3, lock).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // TOTP: pending, confirmed with a step, a step used once.
+    assert!(s.set_totp_pending(&o.id, "SECRET1").await.expect("pending"));
+    assert!(!s.confirm_totp(&o.id, "OTHER", 10).await.expect("confirm"));
+    assert!(s.confirm_totp(&o.id, "SECRET1", 10).await.expect("confirm"));
+    let enrolled = s.account(&o.id).await.expect("read").expect("account");
+    assert_eq!(
+        (
+            enrolled.totp_secret.as_deref(),
+            enrolled.totp_pending,
+            enrolled.locked_until
+        ),
+        (Some("SECRET1"), None, None)
+    );
+    assert!(
+        !s.record_sign_in_success(&o.id, 10).await.expect("replay"),
+        "a step once"
+    );
+    assert!(s.record_sign_in_success(&o.id, 11).await.expect("success"));
+    assert!(
+        s.set_password(&o.id, "hash-2", false)
+            .await
+            .expect("password")
+    );
+    assert!(s.reset_totp(&o.id).await.expect("reset"));
+    let reset = s.account(&o.id).await.expect("read").expect("account");
+    assert_eq!(
+        (
+            reset.password_hash.as_str(),
+            reset.must_change_password,
+            reset.totp_secret
+        ),
+        ("hash-2", false, None)
+    );
+    assert!(
+        !s.set_password(&other.id, "h", false)
+            .await
+            .expect("no account")
+    );
+
+    // Refresh tokens and challenges are used once.
+    s.put_refresh_token("cf-refresh", &o.id, at(6, 21))
+        .await
+        .expect("put");
+    assert_eq!(
+        s.take_refresh_token("cf-refresh", at(6, 21))
+            .await
+            .expect("expired"),
+        None
+    );
+    s.put_refresh_token("cf-refresh-2", &o.id, at(6, 21))
+        .await
+        .expect("put");
+    assert_eq!(
+        s.take_refresh_token("cf-refresh-2", at(6, 20))
+            .await
+            .expect("take"),
+        Some(o.id.clone())
+    );
+    assert_eq!(
+        s.take_refresh_token("cf-refresh-2", at(6, 20))
+            .await
+            .expect("again"),
+        None
+    );
+    let challenge = Challenge {
+        officer: o.id.clone(),
+        purpose: "totp".into(),
+        expires_at: at(6, 20) + Duration::minutes(5),
+    };
+    s.put_challenge("cf-challenge", &challenge)
+        .await
+        .expect("put");
+    assert_eq!(
+        s.take_challenge("cf-challenge").await.expect("take"),
+        Some(challenge)
+    );
+    assert_eq!(s.take_challenge("cf-challenge").await.expect("again"), None);
+
+    // Disabled: not active, still there for administration.
+    assert!(s.set_officer_disabled(&o.id, true).await.expect("disable"));
+    assert_eq!(s.active_officer(&o.id).await.expect("read"), None);
+    assert_eq!(
+        s.officer_of_any_state(&o.id).await.expect("read"),
+        Some(o.clone())
+    );
+    assert!(!s.set_officer_disabled(&other.id, true).await.expect("none"));
+
+    // The audit log of a day, oldest first, to the millisecond.
+    let entry = |ms: i64, kind: &'static str| AuditEntry {
+        at: at(6, 22) + Duration::milliseconds(ms),
+        kind,
+        officer: Some(o.id.clone()),
+        actor: None,
+        detail: "cf".into(),
+    };
+    s.audit(&entry(900, "sign_in")).await.expect("audit");
+    s.audit(&entry(100, "locked")).await.expect("audit");
+    let day = s.audit_of_day(at(6, 22).date_naive()).await.expect("day");
+    let mine: Vec<_> = day
+        .iter()
+        .filter(|e| e.detail == "cf")
+        .map(|e| (e.at, e.kind))
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            (entry(100, "").at, "locked"),
+            (entry(900, "").at, "sign_in")
+        ]
     );
 }
