@@ -1,7 +1,7 @@
 // The inbox: one tab per state with its count, filters, the clues nearest deadline first with
 // their working-day countdowns, unread messages and supervision marks, and paging.
 import { apiJson } from './session.js';
-import { el, countdown, cnDate, STATES, CHANNELS, errorLine } from './dom.js';
+import { el, fill, countdown, cnDate, STATES, CHANNELS, errorLine } from './dom.js';
 import { supervisionBanner } from './supervision.js';
 
 export async function renderInbox(view, params) {
@@ -70,5 +70,5 @@ export async function renderInbox(view, params) {
     ? el('p', {}, el('a', { href: `#/inbox?${new URLSearchParams({ ...Object.fromEntries(query), cursor: page.next_cursor })}` }, '下一页'))
     : null;
   const banner = await supervisionBanner();
-  view.replaceChildren(el('h1', {}, '线索办理'), ...(banner ? [banner] : []), tabs, filters, table, more);
+  fill(view, el('h1', {}, '线索办理'), banner, tabs, filters, table, more);
 }

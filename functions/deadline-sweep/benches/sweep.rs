@@ -11,15 +11,9 @@
 
 use testkit::store_env as support;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
 use std::time::Instant;
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{
-    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
-};
-use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -28,39 +22,9 @@ use domain::deadline::{Deadline, DeadlineKind, DeadlineStatus};
 use outbox::MemoryNoticeQueue;
 use store::{CalendarYears, DynamoClueStore, StoreConfig};
 use support::*;
+use testkit::requests::Requests;
 
 const DUE_CLUES: u32 = 50;
-
-#[derive(Debug, Clone, Default)]
-struct Requests(Arc<Mutex<BTreeMap<String, u64>>>);
-
-impl Intercept for Requests {
-    fn name(&self) -> &'static str {
-        "bench request counter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let op = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("?")
-            .to_owned();
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(op)
-            .or_default() += 1;
-        Ok(())
-    }
-}
 
 fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Shanghai
@@ -185,15 +149,7 @@ async fn main() {
     );
 
     let requests = Requests::default();
-    let db = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(&env.endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "bench"))
-            .interceptor(requests.clone())
-            .build(),
-    );
+    let db = requests.client(&env.endpoint);
     let store = DynamoClueStore::new(
         db,
         env.kms.clone(),
@@ -204,7 +160,7 @@ async fn main() {
     store.calendar().await.expect("calendar");
     store.directory().await.expect("directory");
     store.meter().take();
-    requests.0.lock().expect("lock").clear();
+    requests.take();
 
     // 2026-03-19 09:00: every deadline of the 50 clues is past its reminder and its due
     // instant: 100 entries in REMIND and 100 in DUE.
@@ -216,7 +172,7 @@ async fn main() {
         .expect("sweep");
     let took = t.elapsed();
     let usage = store.meter().take();
-    let ops = requests.0.lock().expect("lock").clone();
+    let ops = requests.take();
     let index_ops = ["deadlines", "pending"];
     let index_items: u64 = index_ops
         .iter()

@@ -5,6 +5,10 @@
 //! in the library ([`deadline_sweep::sweep`]): deadlines (reminders, misses, overdue entries,
 //! pending deadlines resolved) and the outbox. Each run prints the calendar warning's metric
 //! line (embedded metric format, [`deadline_sweep::metric`]).
+//!
+//! Invoked by hand with `{"task": "backfill_month_rollups"}`, it sets every statistics month
+//! rollup to the sum of its day counters instead (once, after deploying the rollups to a stack
+//! that has counters already; idempotent, safe beside running commands).
 
 use std::time::Duration;
 
@@ -13,8 +17,9 @@ use deadline_sweep::{SweepReport, sweep};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use outbox::SqsNoticeQueue;
 use runtime::{ConfigError, lambda_runtime, optional_env, required_env};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use store::DynamoClueStore;
+use store::statistics::RollupBackfill;
 
 #[derive(Debug)]
 struct Config {
@@ -46,11 +51,31 @@ struct App {
     queue: SqsNoticeQueue,
 }
 
-/// The schedule's input (`Input` in template.yaml).
+/// The schedule's input (`Input` in template.yaml), or a one-off task invoked by hand.
 #[derive(Debug, Deserialize)]
 struct SweepEvent {
     /// The instant the schedule fired for; absent when invoked by hand.
     scheduled_time: Option<DateTime<Utc>>,
+    /// A maintenance task instead of the sweep; an unknown task fails the invocation.
+    #[serde(default)]
+    task: Option<Task>,
+}
+
+/// One-off maintenance tasks (`{"task": "<name>"}`).
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum Task {
+    /// Month rollups of the statistics counters for a stack that kept day items only
+    /// ([`store::DynamoClueStore::backfill_month_rollups`]); idempotent.
+    BackfillMonthRollups,
+}
+
+/// What an invocation did.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Output {
+    Sweep(SweepReport),
+    Backfill(RollupBackfill),
 }
 
 #[tokio::main]
@@ -75,7 +100,16 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|ev| handler(ev, &app))).await
 }
 
-async fn handler(event: LambdaEvent<SweepEvent>, app: &App) -> Result<SweepReport, Error> {
+async fn handler(event: LambdaEvent<SweepEvent>, app: &App) -> Result<Output, Error> {
+    if let Some(Task::BackfillMonthRollups) = event.payload.task {
+        let report = app.store.backfill_month_rollups().await?;
+        tracing::info!(
+            months_checked = report.months_checked,
+            months_written = report.months_written,
+            "month rollups backfilled"
+        );
+        return Ok(Output::Backfill(report));
+    }
     let now = event.payload.scheduled_time.unwrap_or_else(Utc::now);
     // Boxed: the store's futures are deep, and the runtime's layout would pass the query depth.
     let report = Box::pin(sweep(now, &app.store, &app.queue, app.config.outbox_grace)).await?;
@@ -99,7 +133,7 @@ async fn handler(event: LambdaEvent<SweepEvent>, app: &App) -> Result<SweepRepor
         requeued_notices = report.requeued_notices,
         "sweep done"
     );
-    Ok(report)
+    Ok(Output::Sweep(report))
 }
 
 #[cfg(test)]
@@ -112,5 +146,14 @@ mod tests {
             serde_json::from_str(r#"{"scheduled_time":"2026-10-08T01:00:00Z","execution_id":"x"}"#)
                 .expect("event");
         assert!(ev.scheduled_time.is_some());
+        assert_eq!(ev.task, None);
+    }
+
+    #[test]
+    fn a_task_is_named_and_an_unknown_one_refused() {
+        let ev: SweepEvent =
+            serde_json::from_str(r#"{"task":"backfill_month_rollups"}"#).expect("event");
+        assert_eq!(ev.task, Some(Task::BackfillMonthRollups));
+        assert!(serde_json::from_str::<SweepEvent>(r#"{"task":"drop_table"}"#).is_err());
     }
 }

@@ -1,6 +1,10 @@
-//! The WeChat callback (`/wechat/callback`): server verification, then for each push: verify
-//! and open (signature, timestamp, nonce, AES, XML), deduplicate (MsgId, or reporter key +
-//! CreateTime for events) durably, answer subscribe/menu events, and run the guided chat.
+//! The WeChat callback (`/wechat/callback`, [`CallbackApp`], served by the `callback` function):
+//! server verification, then for each push: verify and open (signature, timestamp, nonce, AES,
+//! XML), deduplicate (MsgId, or reporter key + CreateTime for events) durably, answer
+//! subscribe/menu events, and run the guided chat.
+//!
+//! Unsigned junk costs no table access: the route, the body's size, the signature and the
+//! timestamp are checked before the nonce is recorded (`functions/callback/tests/junk.rs`).
 //!
 //! Deduplication: WeChat's retries (the same query string and body: the nonce record keeps the
 //! body's digest, [`store::push_nonce`]) are not replays. The first delivery claims a record; a

@@ -1,4 +1,4 @@
-//! What the intake needs besides the clue store, as small traits: the reporting side table
+//! What the reporting core needs besides the clue store, as small traits: the reporting side table
 //! ([`Side`], on DynamoDB by [`store::ReportingStore`], in memory by [`MemorySide`]) and the
 //! queue that asks `attachments` to download a WeChat photo or keep the evidence a filing
 //! attaches ([`MediaQueue`]).

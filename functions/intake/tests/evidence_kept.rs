@@ -9,26 +9,7 @@ use std::sync::atomic::Ordering;
 use chrono::Utc;
 use domain::AttachmentId;
 use serde_json::{Value, json};
-use store::roles::*;
-use store::{AttachmentStatus, PageRequest};
-use support::World;
-
-fn form(notice: &str, attachments: &[&str]) -> String {
-    json!({
-        "division": "330106",
-        "address": "留下街道某村东侧农田",
-        "gps": {"lat": 30.25, "lng": 120.05},
-        "subject": "某建材公司",
-        "category": {"kind": "annex", "code": "farmland_destruction"},
-        "facts": "在基本农田上堆放建材并硬化地面。",
-        "attachments": attachments,
-        "notice_version": notice,
-        "consent": true,
-        "identity": null,
-        "resubmission_of": null,
-    })
-    .to_string()
-}
+use support::{World, h5_form, ready};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
@@ -37,45 +18,22 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     let openid = "oH5Evidence00000000000001";
     let cookie = w.sign_in(openid).await;
     let notice = w.notice_version(&cookie).await;
-    let owner = w.app.keyer.key(openid);
     let now = Utc::now();
     for id in ["ev-one", "ev-two"] {
-        let a = store::Attachment {
-            id: AttachmentId::parse(id).expect("id"),
-            owner: owner.clone(),
-            declared_type: "image/jpeg".into(),
-            declared_size: 10,
-            source: store::AttachmentSource::Upload,
-            status: AttachmentStatus::Ready {
-                sha256: "cd".repeat(32),
-                content_type: "image/jpeg".into(),
-                size: 10,
-            },
-            created_at: now,
-        };
-        assert!(w.side.create_attachment(&a).await.expect("create"));
+        w.attachment(openid, id, ready()).await;
     }
-    let filing = form(&notice, &["ev-one", "ev-two"]);
-    let clues = || async {
-        w.app
-            .store
-            .reporter_clues(&owner, PageRequest::default())
-            .await
-            .expect("clues")
-            .items
-            .len()
-    };
+    let mut filing = h5_form(&notice);
+    filing["attachments"] = json!(["ev-one", "ev-two"]);
+    let clues = || async { w.clues_of(openid).await.len() };
 
     // Act: the attachment-events queue is down
-    w.app.media.refuse_keep.store(true, Ordering::SeqCst);
+    w.app
+        .reporting
+        .media
+        .refuse_keep
+        .store(true, Ordering::SeqCst);
     let before = w.snapshot().await;
-    let refused = w
-        .app
-        .handle(
-            &w.api("POST", "/api/reporter/clues", Some(&cookie), &filing),
-            now,
-        )
-        .await;
+    let refused = w.app.handle(&w.post_clue(&cookie, &filing), now).await;
 
     // Assert: 503 for a retry, no clue, the table as it was but for the rate windows the
     // attempt opened and gave back
@@ -95,19 +53,17 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
     );
 
     // Act: the queue is back; the reporter retries the same filing
-    w.app.media.refuse_keep.store(false, Ordering::SeqCst);
-    let filed = w
-        .app
-        .handle(
-            &w.api("POST", "/api/reporter/clues", Some(&cookie), &filing),
-            now,
-        )
-        .await;
+    w.app
+        .reporting
+        .media
+        .refuse_keep
+        .store(false, Ordering::SeqCst);
+    let filed = w.app.handle(&w.post_clue(&cookie, &filing), now).await;
 
     // Assert: filed once, and both photos were asked to be kept, in one request, before it
     assert_eq!(filed.status, 201, "{}", filed.body);
     assert_eq!(clues().await, 1);
-    let kept = w.app.media.kept.lock().expect("kept").clone();
+    let kept = w.app.reporting.media.kept.lock().expect("kept").clone();
     assert_eq!(
         kept,
         vec![vec![
@@ -124,5 +80,5 @@ async fn a_filing_keeps_its_evidence_first_and_files_nothing_when_it_cannot() {
 
     // Assert: nothing to keep, nothing asked
     assert_eq!(plain.status, 201, "{}", plain.body);
-    assert_eq!(w.app.media.kept.lock().expect("kept").len(), 1);
+    assert_eq!(w.app.reporting.media.kept.lock().expect("kept").len(), 1);
 }

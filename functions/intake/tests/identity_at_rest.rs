@@ -14,9 +14,9 @@ use domain::wechat_binding::{BOUND_REPLY, BindingCode};
 use domain::{BureauId, Officer, OfficerId, Role};
 use notify::{SystemClock, Template};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::json;
 use store::BindingCodes;
-use support::{World, event_msg, text_msg};
+use support::{CHAT_TO_FACTS, World, event_msg, h5_form, text_msg};
 use wechat::{ApiClient, ApiConfig, InMemoryTokenCache};
 use wechat_sim::defaults;
 
@@ -53,32 +53,12 @@ async fn file_by_chat(w: &World) -> String {
     )
     .await
     .expect("welcome");
-    for (i, s) in [
-        "举报",
-        "浙江省杭州市西湖区",
-        "留下街道某村东侧",
-        "某建材公司",
-        "在基本农田上建厂房，约三亩。",
-        "完成",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let r = w
-            .say(&text_msg(CHAT_OPENID, s, 500 + i as i64), CHAT_OPENID)
-            .await;
-        assert!(r.is_some(), "step {s}");
-    }
-    let receipt = w
-        .say(&text_msg(CHAT_OPENID, "同意", 520), CHAT_OPENID)
-        .await
-        .expect("receipt");
+    w.say_each(CHAT_OPENID, &CHAT_TO_FACTS, 500).await;
+    w.say_each(CHAT_OPENID, &["完成"], 510).await;
+    let receipt = w.answer(CHAT_OPENID, "同意", 520).await;
     assert!(receipt.contains("线索编号"), "{receipt}");
     // WeChat's retry of the consent gets the receipt again (from the completion record).
-    let again = w
-        .say(&text_msg(CHAT_OPENID, "同意", 520), CHAT_OPENID)
-        .await
-        .expect("receipt again");
+    let again = w.answer(CHAT_OPENID, "同意", 520).await;
     assert_eq!(again, receipt);
     receipt
 }
@@ -86,35 +66,12 @@ async fn file_by_chat(w: &World) -> String {
 async fn file_by_h5(w: &World) {
     let me = w.sign_in(H5_OPENID).await;
     let now = Utc::now();
-    let notice = w
-        .handle(
-            &w.api(
-                "GET",
-                "/api/reporter/reporting-notice?division=330106",
-                Some(&me),
-                "",
-            ),
-            now,
-        )
-        .await;
-    assert_eq!(notice.status, 200, "{}", notice.body);
-    let notice: Value = serde_json::from_str(&notice.body).expect("json");
-    let form = json!({
-        "division": "330106",
-        "address": "留下街道某村西侧农田",
-        "gps": {"lat": 30.25, "lng": 120.05},
-        "subject": "某石料厂",
-        "category": {"kind": "annex", "code": "farmland_destruction"},
-        "facts": "在基本农田上采石。",
-        "attachments": [],
-        "notice_version": notice["version_id"],
-        "consent": true,
-        "identity": {"name": NAME, "phone": PHONE, "id_number": ID_NUMBER},
-        "resubmission_of": null,
-    });
-    let mut req = w.api("POST", "/api/reporter/clues", Some(&me), &form.to_string());
-    req.headers
-        .insert("content-type".into(), "application/json".into());
+    let mut form = h5_form(&w.notice_version(&me).await);
+    form["address"] = json!("留下街道某村西侧农田");
+    form["subject"] = json!("某石料厂");
+    form["facts"] = json!("在基本农田上采石。");
+    form["identity"] = json!({"name": NAME, "phone": PHONE, "id_number": ID_NUMBER});
+    let req = w.post_clue(&me, &form);
     let filed = w.handle(&req, now).await;
     assert_eq!(filed.status, 201, "{}", filed.body);
 }

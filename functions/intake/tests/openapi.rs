@@ -13,8 +13,8 @@ use domain::event::Missing;
 use domain::{ClueId, Command, JudgmentRequest};
 use serde_json::{Value, json};
 use store::roles::*;
-use support::World;
 use support::store_support::{as_officer, handler, key};
+use support::{World, h5_form};
 
 const DOC: &str = include_str!("../../../shared/api/openapi.yaml");
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -161,21 +161,12 @@ impl Recorder<'_> {
     }
 }
 
+/// The H5 form without a position, under notice `notice`, resubmitting `resubmission_of`.
 fn form(notice: &str, resubmission_of: Option<&str>) -> String {
-    json!({
-        "division": "330106",
-        "address": "留下街道某村东侧农田",
-        "gps": null,
-        "subject": "某建材公司",
-        "category": {"kind": "annex", "code": "farmland_destruction"},
-        "facts": "在基本农田上堆放建材并硬化地面。",
-        "attachments": [],
-        "notice_version": notice,
-        "consent": true,
-        "identity": null,
-        "resubmission_of": resubmission_of,
-    })
-    .to_string()
+    let mut f = h5_form(notice);
+    f["gps"] = Value::Null;
+    f["resubmission_of"] = json!(resubmission_of);
+    f.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,7 @@
 mod support;
 
 use chrono::Utc;
-use store::{PageRequest, roles::*};
-use support::{World, text_msg};
+use support::{CHAT_TO_FACTS, World, text_msg};
 use wechat_sim::defaults;
 
 const OPENID: &str = "oRetryReporter000000000001";
@@ -29,20 +28,8 @@ fn reply_of(w: &World, resp: &intake::Resp) -> Option<String> {
 async fn a_retried_push_gets_the_first_answer_and_is_processed_once() {
     // Arrange: a reporter at the consent question of the guided chat
     let w = World::start().await;
-    for (i, s) in [
-        "举报",
-        "浙江省杭州市西湖区",
-        "留下街道某村东侧",
-        "某建材公司",
-        "在基本农田上建厂房，约三亩。",
-        "完成",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let r = w.say(&text_msg(OPENID, s, 600 + i as i64), OPENID).await;
-        assert!(r.is_some(), "step {s}");
-    }
+    w.say_each(OPENID, &CHAT_TO_FACTS, 600).await;
+    w.say_each(OPENID, &["完成"], 610).await;
     // The consent push, built once: every retry repeats it byte for byte.
     let agree = w.push_req(&text_msg(OPENID, "同意", 620), OPENID, "retry620");
 
@@ -67,14 +54,7 @@ async fn a_retried_push_gets_the_first_answer_and_is_processed_once() {
         answers[..2].iter().any(Option::is_some),
         "one of the concurrent deliveries processed it"
     );
-    let reporter = w.core().keyer.key(OPENID);
-    let clues = w
-        .core()
-        .store
-        .reporter_clues(&reporter, PageRequest::default())
-        .await
-        .expect("clues");
-    assert_eq!(clues.items.len(), 1, "filed once");
+    assert_eq!(w.clues_of(OPENID).await.len(), 1, "filed once");
     assert_eq!(w.core().notices.sent().len(), 1, "one receipt notice");
 
     // The same timestamp and nonce with another (correctly signed) body: a replay, refused.

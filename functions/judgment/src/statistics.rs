@@ -1,12 +1,13 @@
 //! A territory's statistics (`GET /api/officer/statistics`, arts. 5, 16): the figures of a
 //! division in the caller's territory and of each child division for a period, and the series
-//! per day / month / quarter / year for the trend chart; read from the counters (one Query per
-//! cell shown, never per clue).
+//! per day / month / quarter / year for the trend chart; read from the counters' month rollups
+//! and the days of the edge months (at most three Queries per cell shown, never per clue).
 
 use api::{ApiError, Req, Resp};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::calendar::shanghai_date;
 use domain::figures::{Figures, FiguresError, Granularity, Period, series};
+use domain::rollup::ReadPlan;
 use domain::{BureauDirectory, DivisionCode, DivisionLevel, Divisions, Officer};
 use serde_json::{Value, json};
 use store::roles::*;
@@ -130,7 +131,7 @@ fn category_labels() -> serde_json::Map<String, Value> {
 ///
 /// # Errors
 /// See [`parse`]; store failures.
-pub async fn show<S: StatDays + Directory>(
+pub async fn show<S: Statistics + Directory>(
     store: &S,
     officer: &Officer,
     req: &Req,
@@ -140,13 +141,19 @@ pub async fn show<S: StatDays + Directory>(
     let divisions = Divisions::embedded();
     let q = parse(req, officer, &bureaus, divisions, now)?;
     let kids = children(divisions, &q.division);
+    // The own cell's plan serves its series (every day for a daily series); the children show
+    // the whole range only, read from month items but for the edge months.
     let mut cells = Vec::with_capacity(kids.len() + 1);
-    cells.push(q.division);
-    cells.extend(kids.iter().copied());
-    let days = store
-        .stat_days_of(&cells, q.range.to)
-        .await
-        .map_err(store_error)?;
+    let today = shanghai_date(now);
+    cells.push((
+        q.division,
+        ReadPlan::for_series(q.range, q.granularity).counted_up_to(today),
+    ));
+    cells.extend(
+        kids.iter()
+            .map(|kid| (*kid, ReadPlan::for_period(q.range).counted_up_to(today))),
+    );
+    let days = store.read_counters_of(&cells).await.map_err(store_error)?;
     let empty = domain::figures::DayCounters::new();
     let own_days = days.get(&q.division).unwrap_or(&empty);
     let trend = series(own_days, q.range, q.granularity).map_err(periods_error)?;

@@ -71,6 +71,18 @@ async fn http_routes_reach_their_functions_behind_the_jwt_authorizer() {
     assert_eq!(inv["event"]["queryStringParameters"]["x"], "1,2");
     assert_eq!(inv["event"]["cookies"], json!(["a=1", "b=2"]));
 
+    // the WeChat callback is its own function: an unsigned verification is refused there
+    let resp = http
+        .get(format!("{}/wechat/callback?echostr=x", host.api))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 400);
+    let inv = host
+        .wait_invocation("CallbackFunction", "the unsigned verification", |_| true)
+        .await;
+    assert_eq!(inv["event"]["routeKey"], "GET /wechat/callback");
+
     // officer routes: 401 without a token or with a forged one, the officer from the table with a platform token
     let resp = http
         .get(format!("{}/api/officer/me", host.api))

@@ -18,6 +18,7 @@
 //! - [`notice`]: annex 3's notice texts, verbatim.
 //! - [`stats`]: which counters each event increments, per territory and day.
 //! - [`figures`]: a division's figures for a period from its day counters; the on-time rate.
+//! - [`rollup`]: month rollups of the counters and which month and day items a range reads.
 //! - [`error`]: the domain's one error type.
 //! - [`divisions`]: the embedded registry of every province, city and county, with names.
 //! - [`similarity`]: duplicate and merge candidates for a new clue, ranked by text similarity.
@@ -45,6 +46,7 @@ pub mod ids;
 pub mod notice;
 pub mod reminder;
 pub mod report;
+pub mod rollup;
 pub mod scope;
 pub mod scope_filing;
 pub mod service;

@@ -197,7 +197,7 @@ pub(crate) fn reported(c: Option<&ConsumedCapacity>) -> Option<f64> {
     c.and_then(ConsumedCapacity::capacity_units)
 }
 
-fn reported_all(c: &[ConsumedCapacity]) -> Option<f64> {
+pub(crate) fn reported_all(c: &[ConsumedCapacity]) -> Option<f64> {
     let units: Vec<f64> = c
         .iter()
         .filter_map(ConsumedCapacity::capacity_units)

@@ -18,6 +18,9 @@ pub const GSI2SK: &str = "gsi2sk";
 pub const GSI3PK: &str = "gsi3pk";
 pub const GSI3SK: &str = "gsi3sk";
 pub const EXPIRES_AT: &str = "expires_at";
+/// A month rollup's revision: +1 with every change, so the backfill's conditional write sees
+/// any change since its read (no ABA: gauges move both ways).
+pub const ROLLUP_REV: &str = "rollup_rev";
 
 /// Sort key of a clue's state item.
 pub const SK_CLUE: &str = "CLUE";
@@ -130,6 +133,22 @@ pub fn pk_stat(cell: &DivisionCode) -> String {
 
 pub fn sk_day(day: NaiveDate) -> String {
     format!("DAY#{}", day.format("%Y-%m-%d"))
+}
+
+/// Sort key of a statistics cell's month rollup (`MONTH#yyyy-mm`), for the month holding `day`.
+pub fn sk_month(day: NaiveDate) -> String {
+    format!("MONTH#{}", day.format("%Y-%m"))
+}
+
+/// The first day of the month of a month rollup's sort key.
+pub fn month_of_sk(sk: &str) -> Option<NaiveDate> {
+    let ym = sk.strip_prefix("MONTH#")?;
+    NaiveDate::parse_from_str(&format!("{ym}-01"), "%Y-%m-%d").ok()
+}
+
+/// The day of a day counter's sort key.
+pub fn day_of_sk(sk: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(sk.strip_prefix("DAY#")?, "%Y-%m-%d").ok()
 }
 
 pub fn pk_sequence(division: &DivisionCode) -> String {

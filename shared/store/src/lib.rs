@@ -58,6 +58,7 @@
 //! | a city's scope versions and reporting notices | Query `SCOPE#<city>` (cached) | 1 |
 //! | idempotency record | read with the clue in one BatchGetItem | 0 extra |
 //! | statistics of a division for `[from, to]` | Query `STAT#<division>`, `sk BETWEEN DAY#from AND DAY#to` | 1 per 1 MB (≤ 366 items a year) |
+//! | a division's counters for the figures of a range ([`domain::rollup::ReadPlan`]) | Query `STAT#<division>` `MONTH#…` up to the last whole month + ≤ 2 Queries of edge-month `DAY#…` | ≤ 3 (≈ 12 items a year) |
 //! | issue a reminder (idempotent, with its outbox items) | Query `WXBIND#<bureau>` + `TransactWriteItems` | 2 |
 //! | an officer's reminders newest first / unread count | Query GSI1 ×2 (own + bureau), `gsi1sk < cursor` / Query GSI2 `COUNT` ×2 | 2 / 2 |
 //! | deliver a reminder to one officer | BatchGetItem + UpdateItem + `TransactWriteItems` | 3 |
@@ -70,8 +71,9 @@
 //!   the domain decides, then one `TransactWriteItems` with: each touched clue's item (`Put`,
 //!   condition `version = :expected`), its new timeline entries and message copies
 //!   (`attribute_not_exists`), its deadline index items (put new/changed, delete closed), its
-//!   outbox items, one `ADD` per statistics (cell, day) with the increments aggregated first (a
-//!   transaction cannot touch an item twice), and the idempotency record
+//!   outbox items, one `ADD` per statistics (cell, day) and one per (cell, month) — the month
+//!   rollup — with the increments aggregated first (a transaction cannot touch an item twice),
+//!   and the idempotency record
 //!   (`attribute_not_exists`). Minimum: **2 requests**.
 //! - **Receipt** ([`ClueCommands::receive`]): GetItem of the idempotency record, UpdateItem of the
 //!   county's daily sequence (the clue number), one `TransactWriteItems` with the clue, its

@@ -21,6 +21,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar::shanghai_date;
 use domain::command::Rules;
 use domain::event::EventKind;
+use domain::figures::DayCounters;
+use domain::rollup::ReadPlan;
 use domain::scope::{ScopeError, ScopeHistory, ScopeVersion};
 use domain::text::Reason;
 use domain::timeline::{Head, TimelineEntry, verify};
@@ -38,8 +40,8 @@ use crate::item::{Item, deadline_item, message_item, outbox_item, state_code_ok}
 use crate::keys::*;
 use crate::model::{CommandOutcome, Cursor, Page, PageRequest, Received, Submission};
 use crate::plan::{
-    Change, Receipt, apply_events, counter_increments, plan_writes, referenced_clue,
-    resolve_references,
+    Change, Receipt, apply_events, counter_increments, month_increments, plan_writes,
+    referenced_clue, resolve_references,
 };
 use crate::vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
 use crate::{
@@ -88,6 +90,8 @@ struct State {
     bureaus: BTreeMap<String, Bureau>,
     scopes: BTreeMap<DivisionCode, Vec<ScopeVersion>>,
     stats: BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>>,
+    /// Month rollups by (cell, first day of the month), as the table's `MONTH#` items.
+    months: BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>>,
     binding_codes: HashMap<String, BindingCodeRecord>,
     /// Officers' WeChat bindings by officer id.
     bindings: BTreeMap<String, Binding>,
@@ -248,14 +252,18 @@ impl State {
                 }
             }
         }
-        for ((cell, day), counters) in counter_increments(&changes) {
-            // As the table: a zero increment (a gauge that did not move) writes nothing.
-            if counters.values().all(|n| *n == 0) {
-                continue;
-            }
-            let cell = self.stats.entry((cell, day)).or_default();
-            for (metric, n) in counters.into_iter().filter(|(_, n)| *n != 0) {
-                *cell.entry(metric).or_default() += n;
+        let days = counter_increments(&changes);
+        let months = month_increments(&days);
+        for (target, increments) in [(&mut self.stats, days), (&mut self.months, months)] {
+            for (key, counters) in increments {
+                // As the table: a zero increment (a gauge that did not move) writes nothing.
+                if counters.values().all(|n| *n == 0) {
+                    continue;
+                }
+                let item = target.entry(key).or_default();
+                for (metric, n) in counters.into_iter().filter(|(_, n)| *n != 0) {
+                    *item.entry(metric).or_default() += n;
+                }
             }
         }
         for message in messages {
@@ -769,5 +777,20 @@ impl Statistics for InMemoryClueStore {
             }
         }
         Ok(total)
+    }
+
+    async fn read_counters(
+        &self,
+        cell: &DivisionCode,
+        plan: &ReadPlan,
+    ) -> Result<DayCounters, StoreError> {
+        let state = self.state();
+        let of_cell = |map: &BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>>| {
+            map.iter()
+                .filter(|((c, _), _)| c == cell)
+                .map(|((_, d), counters)| (*d, counters.clone()))
+                .collect::<Vec<_>>()
+        };
+        Ok(plan.assemble(of_cell(&state.months), of_cell(&state.stats)))
     }
 }

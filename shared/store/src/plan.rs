@@ -1,7 +1,8 @@
 //! The write plan of one command: from the snapshots of the clues it touches and the events the
 //! domain decided, every item of the one `TransactWriteItems` — clue states (version-checked),
 //! timeline entries, messages, deadline index items, outbox items, statistics counters (one
-//! `ADD` per cell and day, increments aggregated first) and the idempotency record. Pure: no I/O.
+//! `ADD` per cell and day and one per cell and month, increments aggregated first) and the
+//! idempotency record. Pure: no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,6 +11,7 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
 use domain::command::{JudgmentRequest, Rules};
 use domain::event::EventKind;
+use domain::rollup::month_of;
 use domain::scope::ScopeVersion;
 use domain::stats::{gauge_deltas, metrics_of, stat_day, territory_cells};
 use domain::timeline::{Head, TimelineEntry, append_all};
@@ -294,6 +296,58 @@ pub fn counter_increments(
     out
 }
 
+/// The month rollups of day increments ([`counter_increments`]): per (cell, first day of the
+/// month), the sum of its days' increments. Written in the same transaction as the days, so a
+/// month item always equals the sum of its day items.
+pub fn month_increments(
+    days: &BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>>,
+) -> BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>> {
+    let mut out: BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>> = BTreeMap::new();
+    for ((cell, day), counters) in days {
+        let month = out.entry((*cell, month_of(*day))).or_default();
+        for (code, by) in counters {
+            *month.entry(code.clone()).or_default() += by;
+        }
+    }
+    out
+}
+
+/// One `ADD` of counter increments to a statistics item (created when absent); a month rollup's
+/// also adds 1 to its [`ROLLUP_REV`].
+///
+/// # Errors
+/// A request the SDK cannot build.
+pub fn add_counters(
+    table: &str,
+    pk: String,
+    sk: String,
+    counters: &BTreeMap<String, i64>,
+    rollup: bool,
+) -> Result<Update, StoreError> {
+    let mut names = std::collections::HashMap::new();
+    let mut values = std::collections::HashMap::new();
+    let mut clauses = Vec::new();
+    if rollup {
+        names.insert("#rev".to_owned(), ROLLUP_REV.to_owned());
+        values.insert(":rev".to_owned(), n(1));
+        clauses.push("#rev :rev".to_owned());
+    }
+    for (i, (code, by)) in counters.iter().enumerate() {
+        names.insert(format!("#m{i}"), code.clone());
+        values.insert(format!(":m{i}"), n(by));
+        clauses.push(format!("#m{i} :m{i}"));
+    }
+    Update::builder()
+        .table_name(table)
+        .key(PK, s(pk))
+        .key(SK, s(sk))
+        .update_expression(format!("ADD {}", clauses.join(", ")))
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(|e| StoreError::sdk("build update", e))
+}
+
 /// The transaction of a command, with where to look when it is cancelled.
 #[derive(Debug, Clone)]
 pub struct WritePlan {
@@ -325,31 +379,25 @@ pub fn plan_writes(
     for change in changes {
         plan_change(table, change, &mut plan)?;
     }
-    for ((cell, day), mut counters) in counter_increments(changes) {
+    let days = counter_increments(changes);
+    let months = month_increments(&days);
+    let updates = days
+        .into_iter()
+        .map(|((cell, day), c)| ("counter", cell, sk_day(day), c))
+        .chain(
+            months
+                .into_iter()
+                .map(|((cell, month), c)| ("rollup", cell, sk_month(month), c)),
+        );
+    for (kind, cell, sk, mut counters) in updates {
         counters.retain(|_, by| *by != 0);
         if counters.is_empty() {
             continue;
         }
-        let mut names = std::collections::HashMap::new();
-        let mut values = std::collections::HashMap::new();
-        let mut clauses = Vec::new();
-        for (i, (code, by)) in counters.iter().enumerate() {
-            names.insert(format!("#m{i}"), code.clone());
-            values.insert(format!(":m{i}"), n(by));
-            clauses.push(format!("#m{i} :m{i}"));
-        }
-        let update = Update::builder()
-            .table_name(table)
-            .key(PK, s(pk_stat(&cell)))
-            .key(SK, s(sk_day(day)))
-            .update_expression(format!("ADD {}", clauses.join(", ")))
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(|e| StoreError::sdk("build update", e))?;
+        let update = add_counters(table, pk_stat(&cell), sk, &counters, kind == "rollup")?;
         push(
             &mut plan,
-            "counter",
+            kind,
             TransactWriteItem::builder().update(update).build(),
         );
     }
@@ -532,7 +580,7 @@ pub fn classify(plan: &WritePlan, codes: &[Option<String>]) -> Cancelled {
 /// Reads a statistics item back: every numeric attribute that is a metric.
 pub fn counters_of(item: &Item) -> BTreeMap<String, i64> {
     item.iter()
-        .filter(|(k, _)| !matches!(k.as_str(), PK | SK | EXPIRES_AT))
+        .filter(|(k, _)| !matches!(k.as_str(), PK | SK | EXPIRES_AT | ROLLUP_REV))
         .filter_map(|(k, v)| match v {
             AttributeValue::N(x) => x.parse().ok().map(|x| (k.clone(), x)),
             _ => None,
@@ -580,6 +628,11 @@ mod tests {
     }
 
     fn received(dir: &BureauDirectory) -> (Vec<Event>, StoredClue) {
+        received_as(dir, "c1", 1)
+    }
+
+    /// Clue `id` (number `seq`) received in 330106 from its own reporter.
+    fn received_as(dir: &BureauDirectory, id: &str, seq: u32) -> (Vec<Event>, StoredClue) {
         let rules = Rules {
             calendar: WorkingCalendar::embedded(),
             bureaus: dir,
@@ -589,11 +642,11 @@ mod tests {
             .with_ymd_and_hms(2026, 3, 9, 2, 0, 0)
             .single()
             .expect("t");
-        let reporter = ReporterKey::parse(&"ab".repeat(32)).expect("key");
+        let reporter = ReporterKey::parse(&format!("{seq:064x}")).expect("key");
         let scope = ScopeVersion::default_for(code("330100"), DateTime::UNIX_EPOCH);
         let cmd = ReceiveClue {
-            clue_id: ClueId::parse("c1").expect("id"),
-            clue_no: ClueNo::new(code("330106"), now.date_naive(), 1),
+            clue_id: ClueId::parse(id).expect("id"),
+            clue_no: ClueNo::new(code("330106"), now.date_naive(), seq),
             reporter: reporter.clone(),
             report: domain::report::Report {
                 location: Location {
@@ -617,7 +670,7 @@ mod tests {
             receive(cmd, &scope, &Actor::Reporter { reporter }, now, &rules).expect("receipt");
         let changes = apply_events(
             &BTreeMap::new(),
-            Some(&ClueId::parse("c1").expect("id")),
+            Some(&ClueId::parse(id).expect("id")),
             &events,
         )
         .expect("apply");
@@ -657,6 +710,11 @@ mod tests {
         assert_eq!(unique.len(), keys.len(), "no item twice in one transaction");
         // Four events count `received`, `category.*` and `notice_owed`: one ADD per cell.
         assert_eq!(plan.counts.get("counter"), Some(&3));
+        assert_eq!(
+            plan.counts.get("rollup"),
+            Some(&3),
+            "one month item per cell"
+        );
         assert_eq!(plan.counts.get("timeline"), Some(&4));
         assert_eq!(plan.counts.get("deadline"), Some(&2));
         assert_eq!(plan.counts.get("outbox"), Some(&1));
@@ -741,5 +799,81 @@ mod tests {
             plan_writes("t", &changes, None, extra),
             Err(StoreError::TooLarge { .. })
         ));
+    }
+
+    /// The largest transactions: a primary with a full merge group decides, and its decision
+    /// writes every member's state, timeline, deadlines, outbox and (per cell) its counters and
+    /// month rollups.
+    #[test]
+    fn a_full_merge_group_decides_within_one_transaction() {
+        let dir = directory();
+        let rules = Rules {
+            calendar: WorkingCalendar::embedded(),
+            bureaus: &dir,
+            divisions: Divisions::embedded(),
+        };
+        let officer = Actor::Officer {
+            officer: Officer {
+                id: OfficerId::parse("o1").expect("id"),
+                bureau: BureauId::parse("land-330106").expect("id"),
+                roles: [Role::Handler, Role::Leader].into_iter().collect(),
+            },
+        };
+        let (_, primary) = received_as(&dir, "p", 1);
+        let mut loaded = BTreeMap::from([(primary.clue.id.clone(), primary)]);
+        let mut now = Utc
+            .with_ymd_and_hms(2026, 3, 9, 3, 0, 0)
+            .single()
+            .expect("t");
+        let pid = ClueId::parse("p").expect("id");
+        for i in 0..MAX_MERGE_MEMBERS {
+            let (_, member) = received_as(&dir, &format!("m{i}"), 2 + i as u32);
+            let merge = Command::Merge {
+                primary: Box::new(loaded[&pid].clue.summary()),
+                reason: None,
+            };
+            let events = member
+                .clue
+                .decide(&merge, &officer, now, &rules)
+                .expect("merge");
+            loaded.insert(member.clue.id.clone(), member);
+            for c in apply_events(&loaded, None, &events).expect("apply") {
+                loaded.insert(c.after.clue.id.clone(), c.after);
+            }
+        }
+        assert_eq!(loaded[&pid].clue.members.len(), MAX_MERGE_MEMBERS);
+        let idem = || Some(crate::item::key("IDEM#k", "IDEM"));
+        let mut largest = 0;
+        for command in [
+            Command::Judge {
+                judgment: JudgmentRequest::Accept,
+                note: None,
+            },
+            Command::RecordVerification {
+                result: domain::event::VerificationResult::ViolationFound,
+                ended_on: NaiveDate::from_ymd_opt(2026, 3, 10).expect("day"),
+                note: None,
+            },
+        ] {
+            now += chrono::Duration::days(1);
+            let events = loaded[&pid]
+                .clue
+                .decide(&command, &officer, now, &rules)
+                .expect("decide");
+            let changes = apply_events(&loaded, None, &events).expect("apply");
+            let plan = plan_writes("t", &changes, idem(), Vec::new()).expect("within the bound");
+            assert_eq!(plan.counts.get("rollup"), plan.counts.get("counter"));
+            println!(
+                "{}: {} items {:?}",
+                command.name(),
+                plan.items.len(),
+                plan.counts
+            );
+            largest = largest.max(plan.items.len());
+            for c in changes {
+                loaded.insert(c.after.clue.id.clone(), c.after);
+            }
+        }
+        assert!(largest <= MAX_TRANSACTION_ITEMS, "{largest} items");
     }
 }

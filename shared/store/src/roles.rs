@@ -7,6 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::figures::DayCounters;
+use domain::rollup::ReadPlan;
 use domain::scope::{ScopeHistory, ScopeVersion};
 use domain::text::Reason;
 use domain::timeline::{Head, TimelineEntry};
@@ -34,7 +36,6 @@ use crate::{Delivery, ReminderAttempt, ReminderDelivery, ReminderDeliveryStatus,
 
 pub use crate::reminder_issuer::ReminderIssuer;
 use domain::bulletin::{Bulletin, BulletinId, Receipt as BulletinReceipt};
-use domain::figures::DayCounters;
 
 /// Writes that decide in the domain: receive a clue, execute a command, reveal an identity.
 pub trait ClueCommands: Send + Sync {
@@ -252,6 +253,31 @@ pub trait Statistics: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> impl Future<Output = Result<BTreeMap<String, i64>, StoreError>> + Send;
+
+    /// A cell's counters as `plan` reads them: its month rollups keyed by their first day and
+    /// its day counters, so [`domain::figures`] gives the figures of the plan's periods from
+    /// about 12 items a year instead of 365.
+    fn read_counters(
+        &self,
+        cell: &DivisionCode,
+        plan: &ReadPlan,
+    ) -> impl Future<Output = Result<DayCounters, StoreError>> + Send;
+
+    /// [`Statistics::read_counters`] of several cells, read together.
+    fn read_counters_of(
+        &self,
+        cells: &[(DivisionCode, ReadPlan)],
+    ) -> impl Future<Output = Result<BTreeMap<DivisionCode, DayCounters>, StoreError>> + Send {
+        let reads = cells.iter().map(move |(cell, plan)| async move {
+            self.read_counters(cell, plan).await.map(|c| (*cell, c))
+        });
+        async move {
+            Ok(futures_util::future::try_join_all(reads)
+                .await?
+                .into_iter()
+                .collect())
+        }
+    }
 }
 
 /// Officers' WeChat binding codes, redeemed from the chat.

@@ -30,6 +30,7 @@ checks!(
     a_refused_command_stores_nothing,
     the_deadline_and_outbox_indexes_hold_what_is_open_and_owed,
     a_judgment_counts_in_the_county_city_and_province,
+    month_rollups_equal_their_days_and_planned_reads_give_the_same_figures,
     messages_are_kept_in_order_beside_the_timeline,
     the_vault_masks_and_reveals_after_the_event,
     the_directory_keeps_officers_and_refuses_an_incoherent_bureau,

@@ -11,7 +11,8 @@ use chrono::{DateTime, Duration, Utc};
 use domain::command::JudgmentRequest;
 use domain::deadline::DeadlineKind;
 use domain::event::{DeliveryStatus, Missing, VerificationResult};
-use domain::figures::{DayCounters, Figures, Granularity, Period};
+use domain::figures::{DayCounters, Figures, Granularity, Period, series};
+use domain::rollup::{ReadPlan, rollups};
 use domain::stats::{gauge_deltas, metrics_of, stat_day, territory_cells};
 use domain::text::{DepartmentName, MessageText, Reason};
 use domain::{Actor, Clue, ClueId, Command, DeadlineStatus, DivisionCode, Role};
@@ -303,6 +304,14 @@ fn rate_terms(histories: &[History], cell: &DivisionCode, p: Period) -> (i64, i6
     (on_time, late, unmet, open_overdue)
 }
 
+/// The counters without their zeros (an `ADD` that brought a counter back to 0 leaves it there).
+fn nonzero(c: DayCounters) -> DayCounters {
+    c.into_iter()
+        .map(|(d, m)| (d, m.into_iter().filter(|(_, n)| *n != 0).collect()))
+        .filter(|(_, m): &(_, BTreeMap<String, i64>)| !m.is_empty())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counters_and_figures_equal_a_recount_from_the_timelines() {
     bounded(900, async {
@@ -438,10 +447,38 @@ async fn counters_and_figures_equal_a_recount_from_the_timelines() {
                 .filter(|(_, c): &(_, BTreeMap<String, i64>)| !c.is_empty())
                 .collect();
             assert_eq!(stored_days, want_days, "cell {cell} day by day");
+            // Each month item equals the sum of its day items (written in the same transactions).
+            let stored_months = nonzero(env.store.stat_months(cell, last).await.expect("months"));
+            assert_eq!(
+                stored_months,
+                nonzero(rollups(&want_days)),
+                "cell {cell}: month items are their days' sums"
+            );
+            assert!(stored_months.len() >= 3, "the workload spans months");
+            // The series the dashboard reads through the plan (month items and edge days)
+            // equals the series of every day.
+            for g in [Granularity::Month, Granularity::Quarter, Granularity::Day] {
+                let planned = env
+                    .store
+                    .stat_counters(cell, &ReadPlan::for_series(range, g))
+                    .await
+                    .expect("planned");
+                assert_eq!(
+                    series(&planned, range, g).expect("series"),
+                    series(&want_days, range, g).expect("series"),
+                    "cell {cell} {g:?}"
+                );
+            }
             // Every figure of every period, and the on-time rate by its formula.
             for p in &periods {
                 let figures = Figures::of(&stored_days, *p);
                 assert_eq!(figures, Figures::of(&want_days, *p), "cell {cell} {p:?}");
+                let planned = env
+                    .store
+                    .stat_counters(cell, &ReadPlan::for_period(*p))
+                    .await
+                    .expect("planned");
+                assert_eq!(Figures::of(&planned, *p), figures, "planned {cell} {p:?}");
                 let (on_time, late, unmet, open_overdue) = rate_terms(&histories, cell, *p);
                 let total = &figures.deadlines_total;
                 assert_eq!(
@@ -484,6 +521,112 @@ async fn counters_and_figures_equal_a_recount_from_the_timelines() {
             }
         }
         assert!(rates_seen > 20, "the rate is checked on many periods");
+    })
+    .await;
+}
+
+/// A stack whose counters were written before the month rollups: its month items are missing or
+/// hold only the increments since the rollups were deployed. The backfill sets each to the sum of
+/// its days, once; a second run writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfill_makes_month_items_the_sums_of_their_days_once() {
+    bounded(300, async {
+        let env = Env::start().await;
+        let a = env.receive("roll-a", 1, "330106", at(3, 30)).await;
+        let b = env.receive("roll-b", 2, "330106", at(4, 2)).await;
+        let h = as_officer(&handler("land-330106"));
+        env.store
+            .execute(
+                &a.clue_id,
+                Command::Judge {
+                    judgment: JudgmentRequest::Accept,
+                    note: None,
+                },
+                &h,
+                at(4, 1),
+                &key("roll-1"),
+            )
+            .await
+            .expect("accept");
+        // The old stack: no month items for March; April's holds only what came after the
+        // deployment (here: half of a judgment's increments).
+        let cells = [code("330106"), code("330100"), code("330000")];
+        for cell in &cells {
+            env.db
+                .delete_item()
+                .table_name(&env.table)
+                .key(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S(format!("STAT#{cell}")),
+                )
+                .key(
+                    "sk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("MONTH#2026-03".into()),
+                )
+                .send()
+                .await
+                .expect("delete");
+            env.db
+                .put_item()
+                .table_name(&env.table)
+                .item(
+                    "pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S(format!("STAT#{cell}")),
+                )
+                .item(
+                    "sk",
+                    aws_sdk_dynamodb::types::AttributeValue::S("MONTH#2026-04".into()),
+                )
+                .item(
+                    "judged.accept",
+                    aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+                )
+                .item(
+                    "rollup_rev",
+                    aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+                )
+                .send()
+                .await
+                .expect("put");
+        }
+        let end = at(12, 31).date_naive();
+        let report = env.store.backfill_month_rollups().await.expect("backfill");
+        assert_eq!(report.months_checked, 6, "two months in three cells");
+        assert_eq!(report.months_written, 6);
+        for cell in &cells {
+            let days = env.store.stat_days(cell, end).await.expect("days");
+            let months = env.store.stat_months(cell, end).await.expect("months");
+            assert_eq!(nonzero(months), nonzero(rollups(&days)), "{cell}");
+        }
+        let again = env.store.backfill_month_rollups().await.expect("again");
+        assert_eq!(again.months_checked, 6);
+        assert_eq!(again.months_written, 0, "idempotent");
+        // Commands after the backfill keep the months equal to their days.
+        env.store
+            .execute(
+                &b.clue_id,
+                Command::Judge {
+                    judgment: JudgmentRequest::Accept,
+                    note: None,
+                },
+                &h,
+                at(4, 3),
+                &key("roll-2"),
+            )
+            .await
+            .expect("accept");
+        let months = env.store.stat_months(&cells[0], end).await.expect("months");
+        let april = at(4, 1).date_naive();
+        assert_eq!(months[&april].get("judged.accept"), Some(&2));
+        assert_eq!(months[&april].get("received"), Some(&1));
+        assert_eq!(
+            env.store
+                .backfill_month_rollups()
+                .await
+                .expect("third")
+                .months_written,
+            0
+        );
     })
     .await;
 }

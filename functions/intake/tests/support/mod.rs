@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Utc;
+use serde_json::{Value, json};
 use std::sync::Arc;
 
 use intake::callback::CallbackApp;
@@ -20,7 +21,9 @@ use keyring::Keyring;
 use outbox::MemoryNoticeQueue;
 use secrecy::SecretString;
 use session::SessionKey;
-use store::{DynamoClueStore, ReporterKeyer, ReportingStore};
+use store::{
+    AttachmentStatus, DynamoClueStore, PageRequest, ReporterKeyer, ReportingStore, roles::*,
+};
 use wechat::{ApiClient, ApiConfig, Callback, InMemoryTokenCache, Platform};
 use wechat_sim::defaults;
 
@@ -181,6 +184,34 @@ impl World {
             .and_then(|r| r.content)
     }
 
+    /// The clues `openid` filed (the first page, newest first), as the store keeps them.
+    pub async fn clues_of(&self, openid: &str) -> Vec<store::StoredClue> {
+        let reporter = self.core().keyer.key(openid);
+        self.core()
+            .store
+            .reporter_clues(&reporter, PageRequest::default())
+            .await
+            .expect("clues")
+            .items
+    }
+
+    /// Says each of `steps` from `openid` in turn (message ids from `base`), each answered;
+    /// returns the last answer.
+    pub async fn say_each(&self, openid: &str, steps: &[&str], base: i64) -> String {
+        let mut last = String::new();
+        for (i, s) in steps.iter().enumerate() {
+            last = self.answer(openid, s, base + i as i64).await;
+        }
+        last
+    }
+
+    /// Says `text` from `openid` as message `msg_id` and returns the answer, which must come.
+    pub async fn answer(&self, openid: &str, text: &str, msg_id: i64) -> String {
+        self.say(&text_msg(openid, text, msg_id), openid)
+            .await
+            .unwrap_or_else(|| panic!("{text} answered"))
+    }
+
     /// Signs in `openid` through WeChat OAuth (login → sim code → oauth) and returns the session
     /// cookie value.
     pub async fn sign_in(&self, openid: &str) -> String {
@@ -244,7 +275,6 @@ impl World {
         cookie_value(&resp, session::SESSION_COOKIE).expect("session cookie")
     }
 
-    /// An API request with the session cookie.
     /// The version of 西湖区's reporting notice in force, as the form reads it.
     pub async fn notice_version(&self, cookie: &str) -> String {
         let r = self
@@ -265,19 +295,13 @@ impl World {
 
     /// An anonymous H5 filing in 西湖区 with `facts`, under reporting notice `notice`.
     pub fn h5_clue(&self, notice: &str, cookie: &str, facts: &str) -> Req {
-        let form = serde_json::json!({
-            "division": "330106",
-            "address": "留下街道某村东侧农田",
-            "gps": {"lat": 30.25, "lng": 120.05},
-            "subject": "某建材公司",
-            "category": {"kind": "annex", "code": "farmland_destruction"},
-            "facts": facts,
-            "attachments": [],
-            "notice_version": notice,
-            "consent": true,
-            "identity": null,
-            "resubmission_of": null,
-        });
+        let mut form = h5_form(notice);
+        form["facts"] = json!(facts);
+        self.post_clue(cookie, &form)
+    }
+
+    /// The filing of `form` by the reporter of session `cookie`, as the H5 page posts it.
+    pub fn post_clue(&self, cookie: &str, form: &Value) -> Req {
         self.api(
             "POST",
             "/api/reporter/clues",
@@ -286,6 +310,50 @@ impl World {
         )
     }
 
+    /// Files `form` for the reporter of session `cookie` and returns the new clue's id.
+    pub async fn file(&self, cookie: &str, form: &Value) -> String {
+        let filed = self.handle(&self.post_clue(cookie, form), Utc::now()).await;
+        assert_eq!(filed.status, 201, "{}", filed.body);
+        json_body(&filed)["clue_id"]
+            .as_str()
+            .expect("clue_id")
+            .to_owned()
+    }
+
+    /// Signs in `openid` and files a named clue: the session cookie, the notice version in
+    /// force and the clue's id.
+    pub async fn signed_in_with_a_clue(&self, openid: &str) -> (String, String, String) {
+        let cookie = self.sign_in(openid).await;
+        let version = self.notice_version(&cookie).await;
+        let clue_id = self.file(&cookie, &named(h5_form(&version))).await;
+        (cookie, version, clue_id)
+    }
+
+    /// A message `body` (JSON) the reporter of session `cookie` posts on clue `clue_id`.
+    pub fn message(&self, cookie: &str, clue_id: &str, body: &str) -> Req {
+        self.api(
+            "POST",
+            &format!("/api/reporter/clues/{clue_id}/messages"),
+            Some(cookie),
+            body,
+        )
+    }
+
+    /// Stores an uploaded attachment `id` of `openid`'s in `status`.
+    pub async fn attachment(&self, openid: &str, id: &str, status: AttachmentStatus) {
+        let a = store::Attachment {
+            id: domain::AttachmentId::parse(id).expect("id"),
+            owner: self.core().keyer.key(openid),
+            declared_type: "image/jpeg".into(),
+            declared_size: 10,
+            source: store::AttachmentSource::Upload,
+            status,
+            created_at: Utc::now(),
+        };
+        assert!(self.side.create_attachment(&a).await.expect("create"));
+    }
+
+    /// An API request with the session cookie `cookie`, as the H5 page sends it.
     pub fn api(&self, method: &str, path: &str, cookie: Option<&str>, body: &str) -> Req {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let mut r = Req::new(method, path);
@@ -347,6 +415,97 @@ fn sorted(i: &HashMap<String, AttributeValue>) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
+}
+
+/// The guided chat from its keyword to the facts (西湖区, an address, a subject), answered with
+/// the question for photos.
+pub const CHAT_TO_FACTS: [&str; 5] = [
+    "举报",
+    "浙江省杭州市西湖区",
+    "留下街道某村东侧",
+    "某建材公司",
+    "在基本农田上建厂房，约三亩。",
+];
+
+/// The H5 form as the page sends it: an anonymous clue in 西湖区 without evidence, under
+/// reporting notice `notice`; tests change the fields they are about.
+pub fn h5_form(notice: &str) -> Value {
+    json!({
+        "division": "330106",
+        "address": "留下街道某村东侧农田",
+        "gps": {"lat": 30.25, "lng": 120.05},
+        "subject": "某建材公司",
+        "category": {"kind": "annex", "code": "farmland_destruction"},
+        "facts": "在基本农田上堆放建材并硬化地面。",
+        "attachments": [],
+        "notice_version": notice,
+        "consent": true,
+        "identity": null,
+        "resubmission_of": null,
+    })
+}
+
+/// `form` filed under a real name (张三) and a phone number.
+pub fn named(mut form: Value) -> Value {
+    form["identity"] = json!({"name": "张三", "phone": "13812345678", "id_number": null});
+    form
+}
+
+/// A processed photo, as the attachments function settles one.
+pub fn ready() -> AttachmentStatus {
+    AttachmentStatus::Ready {
+        sha256: "cd".repeat(32),
+        content_type: "image/jpeg".into(),
+        size: 10,
+    }
+}
+
+/// An answer's JSON body (`null` when it has none).
+pub fn json_body(r: &intake::Resp) -> Value {
+    serde_json::from_str(&r.body).unwrap_or(Value::Null)
+}
+
+/// Requests an edge must refuse, each with its status and stable error code (`a|b`: either).
+#[derive(Default)]
+pub struct Refusals {
+    cases: Vec<(String, Req, u16, &'static str)>,
+}
+
+impl Refusals {
+    /// Expects `req` (named `name` in failures) to be refused with `status` and `code`.
+    pub fn add(&mut self, name: impl Into<String>, req: Req, status: u16, code: &'static str) {
+        assert!((400..500).contains(&status), "a refusal is a 4xx");
+        self.cases.push((name.into(), req, status, code));
+    }
+
+    /// Sends every request: each is refused as expected, its answer names no openid starting
+    /// with one of `openids`, and no item of the table (but callback nonces) changes. Returns
+    /// how many were refused.
+    pub async fn check(self, w: &World, openids: &[&str]) -> usize {
+        let before = w.snapshot().await;
+        for (name, req, status, code) in &self.cases {
+            let resp = w.handle(req, Utc::now()).await;
+            assert_eq!(resp.status, *status, "{name}: {}", resp.body);
+            let got = resp.error_code().unwrap_or_default();
+            assert!(
+                code.split('|').any(|c| c == got),
+                "{name}: {got} not {code}: {}",
+                resp.body
+            );
+            assert!(
+                openids.iter().all(|o| !resp.body.contains(o)),
+                "{name}: no openid in errors"
+            );
+        }
+        assert_eq!(
+            w.snapshot().await,
+            before,
+            "no hostile request changed the table"
+        );
+        let n = self.cases.len();
+        eprintln!("{n} hostile cases refused");
+        n
+    }
 }
 
 pub fn header(resp: &intake::Resp, name: &str) -> Option<String> {

@@ -160,6 +160,14 @@ impl Statistics for DynamoClueStore {
         let items = self.query_all(&q).await?;
         Ok(sum_counters(&items))
     }
+
+    async fn read_counters(
+        &self,
+        cell: &DivisionCode,
+        plan: &domain::rollup::ReadPlan,
+    ) -> Result<domain::figures::DayCounters, StoreError> {
+        self.stat_counters(cell, plan).await
+    }
 }
 
 /// The statistics reads ([`crate::statistics`] keeps the queries).

@@ -9,9 +9,13 @@ mod officer_side;
 
 pub use officer_side::*;
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use domain::command::JudgmentRequest;
 use domain::event::{EventKind, Party};
+use domain::figures::{DayCounters, Figures, Granularity, Period, series};
+use domain::rollup::{ReadPlan, rollups};
 use domain::scope::ScopeVersion;
 use domain::text::{MessageText, Reason};
 use domain::wechat_binding::{BindingCode, BindingError};
@@ -49,6 +53,7 @@ pub async fn all<S: Subject>(s: &S) {
     a_refused_command_stores_nothing(s).await;
     the_deadline_and_outbox_indexes_hold_what_is_open_and_owed(s).await;
     a_judgment_counts_in_the_county_city_and_province(s).await;
+    month_rollups_equal_their_days_and_planned_reads_give_the_same_figures(s).await;
     messages_are_kept_in_order_beside_the_timeline(s).await;
     the_vault_masks_and_reveals_after_the_event(s).await;
     the_directory_keeps_officers_and_refuses_an_incoherent_bureau(s).await;
@@ -462,6 +467,104 @@ pub async fn a_judgment_counts_in_the_county_city_and_province<S: Subject>(s: &S
         .await
         .expect("stats");
     assert!(july.is_empty(), "{july:?}");
+}
+
+pub async fn month_rollups_equal_their_days_and_planned_reads_give_the_same_figures<S: Subject>(
+    s: &S,
+) {
+    // Clues across a month's end, handled in the next months.
+    let a = receive(s, "cf-roll-a", 181, "330110", at(10, 30)).await;
+    let b = receive(s, "cf-roll-b", 182, "330110", at(11, 2)).await;
+    let h = as_officer(&handler("land-330110"));
+    s.execute(&a.clue_id, accept(), &h, at(11, 1), &key("cf-roll-1"))
+        .await
+        .expect("accept");
+    s.execute(&b.clue_id, accept(), &h, at(12, 8), &key("cf-roll-2"))
+        .await
+        .expect("accept");
+    let day = |t: chrono::DateTime<chrono::Utc>| t.date_naive();
+    let end = day(at(12, 31));
+    let since = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("day");
+    let everything = Period::new(since, end).expect("period");
+    for cell in ["330110", "330100", "330000"] {
+        let cell = code(cell);
+        // Every day item (a daily plan from the first day reads no month item)…
+        let days = s
+            .read_counters(&cell, &ReadPlan::for_series(everything, Granularity::Day))
+            .await
+            .expect("days");
+        // …and every month item (a plan of whole months reads no day item).
+        let months = s
+            .read_counters(&cell, &ReadPlan::for_period(everything))
+            .await
+            .expect("months");
+        let nonzero = |c: &DayCounters| -> DayCounters {
+            c.iter()
+                .map(|(d, m)| {
+                    (
+                        *d,
+                        m.iter()
+                            .filter(|(_, n)| **n != 0)
+                            .map(|(k, n)| (k.clone(), *n))
+                            .collect(),
+                    )
+                })
+                .filter(|(_, m): &(_, BTreeMap<String, i64>)| !m.is_empty())
+                .collect()
+        };
+        assert_eq!(
+            nonzero(&months),
+            nonzero(&rollups(&days)),
+            "{cell}: months are their days' sums"
+        );
+        let nov = day(at(11, 1));
+        assert_eq!(months[&nov].get("judged.accept"), Some(&1), "{cell}");
+        assert_eq!(months[&nov].get("received"), Some(&1), "{cell}");
+        // The figures from the planned reads equal those of the days, for ranges that start and
+        // end inside months and on their edges.
+        for (from, to) in [
+            (at(10, 15), at(12, 20)),
+            (at(10, 1), at(12, 31)),
+            (at(11, 2), at(11, 2)),
+            (at(1, 1), at(12, 31)),
+            (at(1, 1), at(12, 20)),
+        ] {
+            let range = Period::new(day(from), day(to)).expect("range");
+            for g in [
+                Granularity::Day,
+                Granularity::Month,
+                Granularity::Quarter,
+                Granularity::Year,
+            ] {
+                let planned = s
+                    .read_counters(&cell, &ReadPlan::for_series(range, g))
+                    .await
+                    .expect("planned");
+                assert_eq!(
+                    series(&planned, range, g).expect("series"),
+                    series(&days, range, g).expect("series"),
+                    "{cell} {range:?} {g:?}"
+                );
+            }
+            let whole = s
+                .read_counters(&cell, &ReadPlan::for_period(range))
+                .await
+                .expect("whole");
+            assert_eq!(Figures::of(&whole, range), Figures::of(&days, range));
+            // Read as of the range's last day (no later counter: the store may join the last
+            // month's days and the months in one read).
+            if range.to >= day(at(12, 8)) {
+                let plan = ReadPlan::for_series(range, Granularity::Month).counted_up_to(range.to);
+                assert!(plan.open_end);
+                let planned = s.read_counters(&cell, &plan).await.expect("open end");
+                assert_eq!(
+                    series(&planned, range, Granularity::Month).expect("series"),
+                    series(&days, range, Granularity::Month).expect("series"),
+                    "{cell} {range:?} open end"
+                );
+            }
+        }
+    }
 }
 
 pub async fn messages_are_kept_in_order_beside_the_timeline<S: Subject>(s: &S) {
