@@ -16,6 +16,8 @@ use domain::{Officer, OfficerId, Role};
 use serde::Deserialize;
 use serde_json::json;
 
+use store::Accounts;
+
 use crate::signin::valid_username;
 use crate::{App, internal, parse_body, password, random_token, store_error};
 
@@ -30,7 +32,7 @@ fn temporary_password() -> Result<String, ApiError> {
     Ok(format!("T{}7", &random_token()?[..22]))
 }
 
-impl App {
+impl<S: Accounts> App<S> {
     /// The calling admin (active, `Role::Admin`).
     async fn caller_admin(&self, req: &Req) -> Result<Officer, ApiError> {
         let id = req

@@ -27,7 +27,7 @@ pub mod totp;
 use api::{ApiError, Req, Resp};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use store::DynamoClueStore;
+use store::Accounts;
 
 use crate::token::KmsSigner;
 
@@ -64,8 +64,9 @@ impl Config {
 }
 
 /// Everything a request needs, built once per cold start.
-pub struct App {
-    pub store: DynamoClueStore,
+pub struct App<S> {
+    /// The accounts (officers, sign-in state, tokens, audit log).
+    pub store: S,
     pub signer: KmsSigner,
     pub config: Config,
 }
@@ -95,7 +96,7 @@ pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(req: &Req) -> Result<T,
         .map_err(|_| ApiError::bad_request("invalid_request", "请求格式不正确"))
 }
 
-impl App {
+impl<S: Accounts> App<S> {
     /// Answers one request at `now`. Every answer is `no-store`.
     pub async fn handle(&self, req: &Req, now: DateTime<Utc>) -> Resp {
         let resp = match self.route(req, now).await {

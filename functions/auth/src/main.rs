@@ -9,7 +9,7 @@ use runtime::required_env;
 use store::{DynamoClueStore, StoreConfig};
 
 /// What template.yaml gives this function.
-fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App> {
+fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App<DynamoClueStore>> {
     let kms = aws_sdk_kms::Client::new(aws);
     let store = DynamoClueStore::new(
         aws_sdk_dynamodb::Client::new(aws),
@@ -41,7 +41,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(|req| handler(req, &app))).await
 }
 
-async fn handler(req: Request, app: &App) -> Result<Response<Body>, Error> {
+async fn handler(req: Request, app: &App<DynamoClueStore>) -> Result<Response<Body>, Error> {
     let resp = app
         .handle(&Req::from_lambda(&req), chrono::Utc::now())
         .await;

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 use store::accounts::{Account, AuditEntry, Challenge, Failure};
 
+use store::Accounts;
+
 use crate::token::AccessClaims;
 use crate::{App, REFRESH_COOKIE, internal, parse_body, password, random_token, store_error, totp};
 
@@ -67,7 +69,7 @@ fn unix(now: DateTime<Utc>) -> u64 {
     u64::try_from(now.timestamp()).unwrap_or(0)
 }
 
-impl App {
+impl<S: Accounts> App<S> {
     pub(crate) async fn audit(
         &self,
         now: DateTime<Utc>,

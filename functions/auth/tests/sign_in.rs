@@ -14,12 +14,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{Officer, Role};
 use serde_json::{Value, json};
+use store::{Accounts, DynamoClueStore};
 use support::{Env, officer};
 
 const ISSUER: &str = "https://12336.example.cn";
 const AUDIENCE: &str = "12336-officer-console";
 
-async fn app(env: &Env) -> App {
+async fn app(env: &Env) -> App<DynamoClueStore> {
     let key = env
         .kms
         .create_key()
@@ -104,7 +105,7 @@ fn sign_in(user: &str, pw: &str, code: Option<&str>) -> Req {
 }
 
 /// Verifies `token` with the app's JWKS as the authorizer would; its claims.
-async fn verified_claims(app: &App, token: &str) -> Value {
+async fn verified_claims(app: &App<DynamoClueStore>, token: &str) -> Value {
     let jwks = app
         .handle(&Req::new("GET", "/.well-known/jwks.json"), t0())
         .await

@@ -20,7 +20,7 @@ use chrono_tz::Asia::Shanghai;
 use deadline_sweep::sweep_deadlines;
 use domain::deadline::{Deadline, DeadlineKind, DeadlineStatus};
 use outbox::MemoryNoticeQueue;
-use store::{DynamoClueStore, StoreConfig};
+use store::{CalendarYears, DynamoClueStore, StoreConfig};
 use support::*;
 use testkit::requests::Requests;
 

@@ -20,9 +20,26 @@ use outbox::{NoticeQueue, enqueue_reminders_after_commit};
 use serde::Serialize;
 use store::sweep::OverdueEntry;
 use store::{
-    ClueCommands, ClueReads, DeadlineEntry, DeadlineIndex, Directory, DynamoClueStore,
-    IdempotencyKey, StoreError,
+    CalendarYears, ClueCommands, ClueReads, DeadlineEntry, DeadlineIndex, Directory,
+    IdempotencyKey, ReminderIssuer, StoreError, SweepIndex,
 };
+
+/// The store roles the deadline part uses.
+pub trait SweepStore:
+    ClueCommands + ClueReads + DeadlineIndex + Directory + CalendarYears + SweepIndex + ReminderIssuer
+{
+}
+
+impl<T> SweepStore for T where
+    T: ClueCommands
+        + ClueReads
+        + DeadlineIndex
+        + Directory
+        + CalendarYears
+        + SweepIndex
+        + ReminderIssuer
+{
+}
 use tracing::{info, warn};
 
 use crate::SweepError;
@@ -48,8 +65,8 @@ pub struct DeadlineReport {
 ///
 /// # Errors
 /// [`SweepError::Store`] when the calendar or an index cannot be read (nothing else stops it).
-pub async fn sweep_deadlines<Q: NoticeQueue>(
-    store: &DynamoClueStore,
+pub async fn sweep_deadlines<S: SweepStore, Q: NoticeQueue>(
+    store: &S,
     queue: &Q,
     now: DateTime<Utc>,
 ) -> Result<DeadlineReport, SweepError> {
@@ -136,8 +153,8 @@ fn already_done(e: &StoreError) -> bool {
     )
 }
 
-async fn resolve(
-    store: &DynamoClueStore,
+async fn resolve<S: SweepStore>(
+    store: &S,
     entry: &DeadlineEntry,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -176,8 +193,8 @@ fn handler(clue: &Clue, entry: &DeadlineEntry) -> ReminderRecipient {
     }
 }
 
-async fn issue<Q: NoticeQueue>(
-    store: &DynamoClueStore,
+async fn issue<S: SweepStore, Q: NoticeQueue>(
+    store: &S,
     queue: &Q,
     reminder: &Reminder,
 ) -> Result<u32, StoreError> {
@@ -193,8 +210,8 @@ async fn issue<Q: NoticeQueue>(
     Ok(1)
 }
 
-async fn due_soon<Q: NoticeQueue>(
-    store: &DynamoClueStore,
+async fn due_soon<S: SweepStore, Q: NoticeQueue>(
+    store: &S,
     queue: &Q,
     entry: &DeadlineEntry,
     now: DateTime<Utc>,
@@ -226,8 +243,8 @@ struct Overdue {
     entry: bool,
 }
 
-async fn overdue<Q: NoticeQueue>(
-    store: &DynamoClueStore,
+async fn overdue<S: SweepStore, Q: NoticeQueue>(
+    store: &S,
     queue: &Q,
     entry: &DeadlineEntry,
     now: DateTime<Utc>,

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use store::DynamoClueStore;
 
-pub use crate::deadlines::{DeadlineReport, sweep_deadlines};
+pub use crate::deadlines::{DeadlineReport, SweepStore, sweep_deadlines};
 pub use crate::outbox::{Outbox, requeue_lost_notices, requeue_lost_reminders};
 
 /// What one run did.
@@ -49,13 +48,14 @@ pub enum SweepError {
 ///
 /// # Errors
 /// [`SweepError`] when an index or the calendar cannot be read.
-pub async fn sweep<Q>(
+pub async fn sweep<S, Q>(
     now: DateTime<Utc>,
-    store: &DynamoClueStore,
+    store: &S,
     queue: &Q,
     outbox_grace: Duration,
 ) -> Result<SweepReport, SweepError>
 where
+    S: SweepStore + Outbox,
     Q: ::outbox::NoticeQueue,
 {
     let d = sweep_deadlines(store, queue, now).await?;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::event::DeliveryStatus;
 use outbox::{NoticeQueue, enqueue_after_commit, enqueue_reminders_after_commit};
-use store::{DynamoClueStore, NoticeOutbox, OutboxEntry, ReminderOutboxEntry, StoreError};
+use store::{NoticeOutbox, OutboxEntry, ReminderOutboxEntry, Reminders, StoreError};
 use tracing::{info, warn};
 
 use crate::SweepError;
@@ -32,7 +32,7 @@ pub trait Outbox: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ReminderOutboxEntry>, StoreError>> + Send;
 }
 
-impl Outbox for DynamoClueStore {
+impl<T: NoticeOutbox + Reminders> Outbox for T {
     async fn undelivered(
         &self,
         owed_before: DateTime<Utc>,
@@ -44,7 +44,7 @@ impl Outbox for DynamoClueStore {
         &self,
         before: DateTime<Utc>,
     ) -> Result<Vec<ReminderOutboxEntry>, StoreError> {
-        DynamoClueStore::undelivered_reminders(self, before).await
+        Reminders::undelivered_reminders(self, before).await
     }
 }
 

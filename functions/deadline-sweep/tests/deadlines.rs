@@ -1,13 +1,13 @@
-//! The deadline sweep against moto with `template.yaml` deployed, driven at chosen instants
-//! ("time travel" through the sweep's `at`): reminders and misses on the right working days,
-//! the county's officers and the city's overdue entry, each thing once however often (or
-//! concurrently) the sweep runs, and only index reads (no Scan).
+//! The deadline sweep on the store's in-memory twin, driven at chosen instants ("time travel"
+//! through the sweep's `at`): reminders and misses on the right working days, the county's
+//! officers and the city's overdue entry, each thing once however often (or concurrently) the
+//! sweep runs; and on moto with `template.yaml` deployed, only index reads (no Scan).
 
 use testkit::store_env as support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use deadline_sweep::{DeadlineReport, sweep_deadlines};
+use deadline_sweep::{DeadlineReport, SweepStore, sweep_deadlines};
 use domain::deadline::DeadlineKind;
 use domain::reminder::ReminderKind;
 use domain::wechat_binding::BindingCode;
@@ -41,18 +41,36 @@ fn end_of(y: i32, m: u32, d: u32) -> DateTime<Utc> {
     sh(y, m, d, 23, 59, 59) + chrono::Duration::milliseconds(999)
 }
 
-async fn sweep(
-    store: &DynamoClueStore,
+async fn sweep<S: SweepStore>(
+    store: &S,
     queue: &MemoryNoticeQueue,
     at: DateTime<Utc>,
 ) -> DeadlineReport {
     sweep_deadlines(store, queue, at).await.expect("sweep")
 }
 
+/// Five clues received 14 October 2025: open, and not due before the 23rd.
+async fn open_clues_not_yet_due<S: ClueCommands + Scopes>(store: &S) {
+    for i in 0..5 {
+        receive_on(
+            store,
+            &format!("c-later-{i}"),
+            10 + i,
+            "330110",
+            sh(2025, 10, 14, 9, 0, 0),
+        )
+        .await;
+    }
+}
+
 /// Two sweeps at once (two cold starts), summed.
-async fn two_at_once(env: &Env, queue: &MemoryNoticeQueue, at: DateTime<Utc>) -> DeadlineReport {
-    let (a, b) = (env.another_store(), env.another_store());
-    let (x, y) = tokio::join!(sweep(&a, queue, at), sweep(&b, queue, at));
+async fn two_at_once<S: SweepStore>(
+    store: &S,
+    queue: &MemoryNoticeQueue,
+    at: DateTime<Utc>,
+) -> DeadlineReport {
+    let (a, b) = (store, store);
+    let (x, y) = tokio::join!(sweep(a, queue, at), sweep(b, queue, at));
     DeadlineReport {
         reminders: x.reminders + y.reminders,
         missed: x.missed + y.missed,
@@ -66,9 +84,8 @@ async fn two_at_once(env: &Env, queue: &MemoryNoticeQueue, at: DateTime<Utc>) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_working_days() {
     bounded(300, async {
-        let env = Env::start().await;
-        let requests = Requests::default();
-        let store = counted_store(&env, &requests);
+        let env = Twin::start().await;
+        let store = &env.store;
         let queue = MemoryNoticeQueue::default();
         let county = officer("xihu-officer", "land-330106", &[Role::Handler]);
         let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
@@ -104,16 +121,7 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             .expect("judgment deadline");
         assert_eq!(judgment.due, Some(end_of(2025, 10, 16)));
         // Open clues that are not due: the sweep must not read them.
-        for i in 0..5 {
-            env.receive(
-                &format!("c-later-{i}"),
-                10 + i,
-                "330110",
-                sh(2025, 10, 14, 9, 0, 0),
-            )
-            .await;
-        }
-        requests.take();
+        open_clues_not_yet_due(&env.store).await;
 
         // Up to the evening of 14 October: nothing (a calendar-day count would have reminded
         // on 6 October and marked it overdue on 7 October).
@@ -122,14 +130,12 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             sh(2025, 10, 8, 9, 0, 0),
             sh(2025, 10, 14, 23, 0, 0),
         ] {
-            let r = sweep(&store, &queue, at).await;
+            let r = sweep(store, &queue, at).await;
             assert_eq!((r.reminders, r.missed, r.failures), (0, 0, 0), "at {at}");
         }
-        let seen = requests.take();
-        assert!(!seen.contains_key("Scan"), "the sweep scanned: {seen:?}");
 
         // 15 October, the last working day before the due day: one reminder, to the county.
-        let r = sweep(&store, &queue, sh(2025, 10, 15, 0, 0, 1)).await;
+        let r = sweep(store, &queue, sh(2025, 10, 15, 0, 0, 1)).await;
         assert_eq!((r.reminders, r.missed, r.failures), (1, 0, 0));
         let list = env
             .store
@@ -161,20 +167,19 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             "the city is not reminded before the deadline passes"
         );
         // Again, and two at once: nothing more.
-        let again = sweep(&store, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
+        let again = sweep(store, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
         assert_eq!(again, DeadlineReport::default());
-        let both = two_at_once(&env, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
+        let both = two_at_once(store, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
         assert_eq!((both.reminders, both.missed, both.failures), (0, 0, 0));
         assert_eq!(queue.sent_reminders().len(), 1);
 
         // The last instant of the due day: still not missed.
-        let r = sweep(&store, &queue, end_of(2025, 10, 16)).await;
+        let r = sweep(store, &queue, end_of(2025, 10, 16)).await;
         assert_eq!((r.reminders, r.missed), (0, 0));
 
         // 17 October: missed. Recorded once, the county reminded (overdue) and the city
         // (supervision), and the city's overdue entry.
-        requests.take();
-        let both = two_at_once(&env, &queue, sh(2025, 10, 17, 0, 0, 1)).await;
+        let both = two_at_once(store, &queue, sh(2025, 10, 17, 0, 0, 1)).await;
         assert_eq!(
             (
                 both.reminders,
@@ -185,14 +190,12 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             (2, 1, 1, 0),
             "two sweeps at once do everything once"
         );
-        let r = sweep(&store, &queue, sh(2025, 10, 17, 9, 0, 0)).await;
+        let r = sweep(store, &queue, sh(2025, 10, 17, 9, 0, 0)).await;
         assert_eq!(
             r,
             DeadlineReport::default(),
             "the next run has nothing to do"
         );
-        let seen = requests.take();
-        assert!(!seen.contains_key("Scan"), "the sweep scanned: {seen:?}");
 
         let stored = env.store.clue(&clue.clue_id).await.expect("clue").clue;
         let j = stored
@@ -259,13 +262,40 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_in_the_table() {
+async fn on_the_table_the_sweep_reads_only_its_indexes_never_a_scan() {
     bounded(300, async {
         let env = Env::start().await;
+        let requests = Requests::default();
+        let store = counted_store(&env, &requests);
+        let queue = MemoryNoticeQueue::default();
+        env.receive("c-nd2025", 1, "330106", sh(2025, 9, 30, 10, 0, 0))
+            .await;
+        // Open clues that are not due: the sweep must not read them.
+        open_clues_not_yet_due(&env.store).await;
+        requests.take();
+        for at in [
+            sh(2025, 10, 8, 9, 0, 0),
+            sh(2025, 10, 15, 0, 0, 1),
+            sh(2025, 10, 17, 0, 0, 1),
+        ] {
+            let r = sweep(&store, &queue, at).await;
+            assert_eq!(r.failures, 0, "at {at}");
+        }
+        let seen = requests.take();
+        assert!(seen.contains_key("Query"), "{seen:?}");
+        assert!(!seen.contains_key("Scan"), "the sweep scanned: {seen:?}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_stored() {
+    bounded(300, async {
+        let env = Twin::start().await;
         let queue = MemoryNoticeQueue::default();
         // Received Monday 2026-12-28: the judgment deadline runs into 2027, which has no data.
         let clue = env.receive("c-pending", 1, "330106", sh(2026, 12, 28, 10, 0, 0)).await;
-        let r = sweep(&env.another_store(), &queue, sh(2026, 12, 29, 9, 0, 0)).await;
+        let r = sweep(&env.store, &queue, sh(2026, 12, 29, 9, 0, 0)).await;
         assert_eq!(r.resolved, 0);
         assert_eq!(r.calendar_next_year_missing, Some(2027), "the alarm's metric");
         // The year is stored (its upload did not place the deadlines, e.g. it failed half-way):
@@ -276,9 +306,9 @@ async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_in_the_tab
             .put_calendar_year(doc, &admin.id, sh(2026, 12, 30, 9, 0, 0))
             .await
             .expect("stored");
-        let (a, b) = (env.another_store(), env.another_store());
+        let (a, b) = (&env.store, &env.store);
         let at = sh(2026, 12, 30, 10, 0, 0);
-        let (x, y) = tokio::join!(sweep(&a, &queue, at), sweep(&b, &queue, at));
+        let (x, y) = tokio::join!(sweep(a, &queue, at), sweep(b, &queue, at));
         assert_eq!(x.resolved + y.resolved, 1, "resolved once by two sweeps at once");
         assert_eq!(x.calendar_next_year_missing, None);
         let stored = env.store.clue(&clue.clue_id).await.expect("clue").clue;
@@ -294,7 +324,7 @@ async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_in_the_tab
                 .count(),
             1
         );
-        assert_eq!(sweep(&a, &queue, at).await.resolved, 0);
+        assert_eq!(sweep(a, &queue, at).await.resolved, 0);
     })
     .await;
 }
@@ -302,7 +332,7 @@ async fn a_pending_deadline_is_resolved_by_the_sweep_once_the_year_is_in_the_tab
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_assigned_clue_reminds_its_officer_and_once_overdue_the_bureau_leaders_too() {
     bounded(300, async {
-        let env = Env::start().await;
+        let env = Twin::start().await;
         let queue = MemoryNoticeQueue::default();
         let assignee = officer("xihu-a1", "land-330106", &[Role::Handler]);
         let other = officer("xihu-a2", "land-330106", &[Role::Handler]);

@@ -1,4 +1,4 @@
-//! 督办 deadlines in the sweep, against moto with `template.yaml` deployed: the province
+//! 督办 deadlines in the sweep, on the store's in-memory twin: the province
 //! supervises a county's clue; one working day before the due day the county is reminded; when
 //! the day passes unanswered the miss is recorded once, the county is reminded and the province
 //! (the bureau that supervises, not the county's escalation parent) gets the reminder and the
@@ -9,13 +9,12 @@ use testkit::store_env as support;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use deadline_sweep::{DeadlineReport, sweep_deadlines};
+use deadline_sweep::{DeadlineReport, SweepStore, sweep_deadlines};
 use domain::deadline::DeadlineKind;
 use domain::reminder::{ReminderKind, ReminderRecipient};
 use domain::text::{MessageText, Reason};
 use domain::{Command, DeadlineStatus, EventKind, JudgmentRequest, Role};
 use outbox::MemoryNoticeQueue;
-use store::DynamoClueStore;
 use store::roles::*;
 use support::*;
 
@@ -27,8 +26,8 @@ fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn sweep(
-    store: &DynamoClueStore,
+async fn sweep<S: SweepStore>(
+    store: &S,
     queue: &MemoryNoticeQueue,
     at: DateTime<Utc>,
 ) -> DeadlineReport {
@@ -39,7 +38,7 @@ async fn sweep(
 async fn an_unanswered_supervision_is_reminded_then_missed_once_and_reported_to_the_supervising_bureau()
  {
     bounded(300, async {
-        let env = Env::start().await;
+        let env = Twin::start().await;
         let queue = MemoryNoticeQueue::default();
         let county = officer("xihu-officer", "land-330106", &[Role::Handler]);
         let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
@@ -114,10 +113,10 @@ async fn an_unanswered_supervision_is_reminded_then_missed_once_and_reported_to_
         );
 
         // Saturday 03-14: missed. Two sweeps at once, then a third: everything once.
-        let (a, b) = (env.another_store(), env.another_store());
+        let (a, b) = (&env.store, &env.store);
         let (x, y) = tokio::join!(
-            sweep(&a, &queue, sh(2026, 3, 14, 0)),
-            sweep(&b, &queue, sh(2026, 3, 14, 0))
+            sweep(a, &queue, sh(2026, 3, 14, 0)),
+            sweep(b, &queue, sh(2026, 3, 14, 0))
         );
         assert_eq!(
             (

@@ -17,7 +17,7 @@ use sheets::{Cell, Export, Format};
 use store::console::INBOX_STATES;
 use store::exports::ExportJob;
 use store::roles::*;
-use store::{DynamoClueStore, PageRequest, StoreError};
+use store::{PageRequest, StoreError};
 
 /// Rows between two progress records.
 pub const PROGRESS_EVERY: u64 = 2_000;
@@ -52,9 +52,9 @@ pub enum JobError {
     Gone(String),
 }
 
-/// What a job run needs.
-pub struct Worker {
-    pub store: DynamoClueStore,
+/// What a job run needs: a store with the job, the bulletin, the directory and the inboxes.
+pub struct Worker<S> {
+    pub store: S,
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
     /// Where the temporary file is written (Lambda: `/tmp`).
@@ -93,7 +93,7 @@ fn row_of(
     Ok(())
 }
 
-impl Worker {
+impl<S: ExportJobs + Bulletins + Directory + ClueReads> Worker<S> {
     /// Runs job `id` to its end: ready with the file, or failed. A job that already ended is
     /// left as it is (a redelivered message).
     ///

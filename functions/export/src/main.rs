@@ -9,7 +9,7 @@ use runtime::required_env;
 use store::exports::ExportMessage;
 use store::{DynamoClueStore, StoreConfig};
 
-fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<Worker> {
+fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<Worker<DynamoClueStore>> {
     let store = DynamoClueStore::new(
         aws_sdk_dynamodb::Client::new(aws),
         aws_sdk_kms::Client::new(aws),
@@ -39,7 +39,10 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|ev| handler(ev, &worker))).await
 }
 
-async fn handler(event: LambdaEvent<SqsEvent>, worker: &Worker) -> Result<SqsBatchResponse, Error> {
+async fn handler(
+    event: LambdaEvent<SqsEvent>,
+    worker: &Worker<DynamoClueStore>,
+) -> Result<SqsBatchResponse, Error> {
     let mut response = SqsBatchResponse::default();
     for record in &event.payload.records {
         let id = record.message_id.clone().unwrap_or_default();

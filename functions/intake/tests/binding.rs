@@ -12,6 +12,7 @@ use domain::deadline::DeadlineKind;
 use domain::reminder::{Reminder, ReminderKind, ReminderRecipient};
 use domain::wechat_binding::{BOUND_REPLY, BindingCode, BindingError};
 use domain::{BureauId, ClueId, ClueNo, Officer, OfficerId, Role};
+use store::roles::*;
 use support::{World, text_msg};
 
 const OFFICER_WX: &str = "oOfficerWechat00000001";

@@ -15,6 +15,7 @@ use domain::{BureauId, Officer, OfficerId, Role};
 use notify::{SystemClock, Template};
 use secrecy::SecretString;
 use serde_json::json;
+use store::BindingCodes;
 use support::{CHAT_TO_FACTS, World, event_msg, h5_form, text_msg};
 use wechat::{ApiClient, ApiConfig, InMemoryTokenCache};
 use wechat_sim::defaults;

@@ -12,7 +12,7 @@ use api::Req;
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
-use store::{DynamoClueStore, ReportingStore, StoreConfig, roles::*};
+use store::roles::*;
 use support::{Env, at, officer};
 
 fn request(method: &str, path: &str, sub: &str, body: Option<Value>, key: &str) -> Req {
@@ -35,18 +35,8 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let env = Env::start().await;
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: MemoryNoticeQueue::default(),
-            evidence: None,
-            exports: None,
-        };
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting());
         let h = officer("xh-h", "land-330106", &[domain::Role::Handler]);
         env.store.put_officer(&h).await.expect("officer");
         for i in 0..25 {

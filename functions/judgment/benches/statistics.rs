@@ -20,7 +20,6 @@ use domain::{DivisionCode, Divisions};
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use store::roles::*;
-use store::{DynamoClueStore, ReportingStore, StoreConfig};
 use support::{Env, at, officer};
 
 const METRICS: [(&str, i64); 24] = [
@@ -102,18 +101,8 @@ fn main() {
                 .await
                 .expect("batch write");
         }
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: MemoryNoticeQueue::default(),
-            evidence: None,
-            exports: None,
-        };
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting());
         let sup = officer("zj-sup", "land-330000", &[domain::Role::Supervisor]);
         env.store.put_officer(&sup).await.expect("officer");
         let now = at(12, 31);

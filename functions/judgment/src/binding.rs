@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use domain::Officer;
 use domain::wechat_binding::{BindingCode, CODE_LEN, COMMAND};
 use serde_json::json;
-use store::{DynamoClueStore, StoreError};
+use store::StoreError;
+use store::roles::*;
 
 use crate::store_error;
 
@@ -14,7 +15,7 @@ use crate::store_error;
 const DRAWS: usize = 3;
 
 /// `GET`: `{"bound": false}` or the masked openid and when it was bound.
-pub async fn show(store: &DynamoClueStore, officer: &Officer) -> Result<Resp, ApiError> {
+pub async fn show<S: BindingCodes>(store: &S, officer: &Officer) -> Result<Resp, ApiError> {
     let binding = store
         .wechat_binding(&officer.id)
         .await
@@ -33,8 +34,8 @@ pub async fn show(store: &DynamoClueStore, officer: &Officer) -> Result<Resp, Ap
 }
 
 /// `POST`: a new binding code (201), valid for ten minutes, used once.
-pub async fn issue(
-    store: &DynamoClueStore,
+pub async fn issue<S: BindingCodes>(
+    store: &S,
     officer: &Officer,
     now: DateTime<Utc>,
 ) -> Result<Resp, ApiError> {
@@ -65,7 +66,7 @@ pub async fn issue(
 }
 
 /// `DELETE`: removes the binding; `{"unbound": false}` when there was none.
-pub async fn remove(store: &DynamoClueStore, officer: &Officer) -> Result<Resp, ApiError> {
+pub async fn remove<S: BindingCodes>(store: &S, officer: &Officer) -> Result<Resp, ApiError> {
     let unbound = store
         .unbind_wechat(&officer.id)
         .await

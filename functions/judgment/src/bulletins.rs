@@ -15,9 +15,9 @@ use domain::calendar::shanghai_date;
 use domain::figures::{Figures, Period};
 use domain::{Bureau, BureauDirectory, Officer};
 use serde_json::{Value, json};
+use store::StoreError;
 use store::bulletins::Written;
 use store::roles::*;
-use store::{DynamoClueStore, StoreError};
 
 use crate::actions;
 use crate::store_error;
@@ -64,8 +64,8 @@ fn day(body: &Value, name: &str) -> Result<NaiveDate, ApiError> {
 
 /// The lines of `bureaus` over `period` (those on a division), from the statistics counters:
 /// one Query per division.
-async fn lines(
-    store: &DynamoClueStore,
+async fn lines<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
     bureaus: &[&Bureau],
     period: Period,
 ) -> Result<Vec<DivisionLine>, ApiError> {
@@ -92,8 +92,8 @@ async fn lines(
 /// The snapshot of `issuer` with `children` over `period`: the whole territory's line, one per
 /// child, and the overdue entries the sweep recorded for the issuer whose due day lies in the
 /// period (latest due first; the first [`MAX_OVERDUE_LINES`] listed, all counted).
-async fn snapshot(
-    store: &DynamoClueStore,
+async fn snapshot<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
     issuer: &Bureau,
     children: &[&Bureau],
     bureaus: &BureauDirectory,
@@ -203,8 +203,8 @@ fn full(b: &Bulletin, bureaus: &BureauDirectory) -> Value {
 }
 
 /// Loads bulletin `raw` as `officer`'s bureau stands towards it; 404 for anyone else.
-async fn load(
-    store: &DynamoClueStore,
+async fn load<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
     officer: &Officer,
     raw: &str,
 ) -> Result<(Bulletin, String, Standing), ApiError> {
@@ -225,7 +225,10 @@ async fn load(
 ///
 /// # Errors
 /// Store failures.
-pub async fn list(store: &DynamoClueStore, officer: &Officer) -> Result<Resp, ApiError> {
+pub async fn list<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
+    officer: &Officer,
+) -> Result<Resp, ApiError> {
     let own = store
         .bulletins_of(&officer.bureau)
         .await
@@ -253,8 +256,8 @@ pub async fn list(store: &DynamoClueStore, officer: &Officer) -> Result<Resp, Ap
 /// # Errors
 /// 400 `invalid_date`/`invalid_period`, 422 `invalid_title`, 403 `not_permitted` /
 /// `not_an_upper_bureau`; store failures.
-pub async fn generate(
-    store: &DynamoClueStore,
+pub async fn generate<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
     officer: &Officer,
     req: &Req,
     now: DateTime<Utc>,
@@ -296,8 +299,8 @@ pub async fn generate(
 ///
 /// # Errors
 /// 404 `bulletin_not_found` outside the issuer and (once issued) its recipients.
-pub async fn show(
-    store: &DynamoClueStore,
+pub async fn show<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
     officer: &Officer,
     m: &Matched<crate::Route>,
     now: DateTime<Utc>,
@@ -342,8 +345,8 @@ pub async fn show(
 /// # Errors
 /// 404 for anyone but the issuer and recipients, 403 `not_permitted` for the others,
 /// 400 `version_required`, 409 `stale_version` / `not_allowed_in_status`.
-pub async fn act(
-    store: &DynamoClueStore,
+pub async fn act<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
     officer: &Officer,
     m: &Matched<crate::Route>,
     req: &Req,
@@ -404,8 +407,8 @@ fn stale() -> ApiError {
 ///
 /// # Errors
 /// 400 `invalid_format`; 404 as [`show`]; 503 when the file cannot be written.
-pub async fn download(
-    store: &DynamoClueStore,
+pub async fn download<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+    store: &S,
     officer: &Officer,
     m: &Matched<crate::Route>,
     req: &Req,

@@ -11,7 +11,8 @@ use api::{ApiError, Resp};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{CalendarError, Officer, Role, WorkingCalendar};
 use serde_json::json;
-use store::{Directory, DynamoClueStore};
+use store::Directory;
+use store::roles::*;
 
 use crate::store_error;
 
@@ -29,8 +30,8 @@ pub fn warning(year: i32) -> String {
 ///
 /// # Errors
 /// Store failures.
-pub async fn show(
-    store: &DynamoClueStore,
+pub async fn show<S: CalendarYears + ClueCommands + DeadlineIndex + SweepIndex + Directory>(
+    store: &S,
     _officer: &Officer,
     now: DateTime<Utc>,
 ) -> Result<Resp, ApiError> {
@@ -55,8 +56,8 @@ pub async fn show(
 ///
 /// # Errors
 /// As listed; store failures.
-pub async fn upload(
-    store: &DynamoClueStore,
+pub async fn upload<S: CalendarYears + ClueCommands + DeadlineIndex + SweepIndex + Directory>(
+    store: &S,
     officer: &Officer,
     year: &str,
     body: &[u8],
@@ -104,8 +105,7 @@ pub async fn upload(
         .await
         .map_err(store_error)?;
     let changed: Vec<NaiveDate> = uploaded.before.changed_days(&uploaded.after, year);
-    let placed = store
-        .place_deadlines(&uploaded, now)
+    let placed = store::calendar::place_deadlines(store, &uploaded, now)
         .await
         .map_err(store_error)?;
     tracing::info!(

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use domain::Officer;
 use domain::bulletin::{BulletinId, Standing};
 use serde_json::{Value, json};
-use store::DynamoClueStore;
 use store::exports::{ExportJob, ExportMessage, ExportStatus, is_job_id};
+use store::roles::*;
 
 use crate::{actions, store_error};
 
@@ -91,8 +91,8 @@ async fn view(desk: &ExportDesk, job: &ExportJob) -> Result<Value, ApiError> {
 ///
 /// # Errors
 /// 400 `invalid_format`; 404 `bulletin_not_found` for a bulletin the caller may not read; 503.
-pub async fn start(
-    store: &DynamoClueStore,
+pub async fn start<S: ExportJobs + Bulletins + Directory>(
+    store: &S,
     desk: Option<&ExportDesk>,
     officer: &Officer,
     req: &Req,
@@ -146,8 +146,8 @@ pub async fn start(
 ///
 /// # Errors
 /// 404 `export_not_found` for another bureau's job; 503.
-pub async fn show(
-    store: &DynamoClueStore,
+pub async fn show<S: ExportJobs + Bulletins + Directory>(
+    store: &S,
     desk: Option<&ExportDesk>,
     officer: &Officer,
     id: &str,

@@ -49,10 +49,7 @@ use domain::{Actor, BureauId, Clue, ClueId, Officer};
 use outbox::{NoticeQueue, enqueue_after_commit};
 use serde_json::{Value, json};
 use store::console::INBOX_STATES;
-use store::{
-    Block, ClueCommands, ClueReads, Cursor, Directory, DynamoClueStore, IdentityVault, PageRequest,
-    ReportingStore, StoreError, StoredClue,
-};
+use store::{Block, ClueStore, Cursor, PageRequest, ReportingStore, StoreError, StoredClue};
 
 use crate::access::Access;
 use crate::actions::{Action, Parsed};
@@ -62,13 +59,51 @@ use crate::evidence::EvidenceBucket;
 pub use errors::store_error;
 
 /// Everything a request needs, built once per cold start.
-pub struct App<Q> {
-    pub store: DynamoClueStore,
-    pub reporting: ReportingStore,
+pub struct App<S, Q> {
+    /// Every role of the store (each route's module names the roles it uses).
+    pub store: S,
+    /// The reporting side table (block list, surges; `None`: those routes answer 503).
+    pub reporting: Option<ReportingStore>,
     pub notices: Q,
     pub evidence: Option<EvidenceBucket>,
     /// The export queue and bucket (`None`: exports answer 503).
     pub exports: Option<exports::ExportDesk>,
+}
+
+impl<S, Q> App<S, Q> {
+    /// The app on `store` and the notice queue, without the reporting side table, the evidence
+    /// bucket and the export desk (their routes answer 503 until [`App::with_reporting`],
+    /// [`App::with_evidence`] and [`App::with_exports`] give them).
+    pub fn new(store: S, notices: Q) -> Self {
+        Self {
+            store,
+            reporting: None,
+            notices,
+            evidence: None,
+            exports: None,
+        }
+    }
+
+    /// The app with the reporting side table.
+    #[must_use]
+    pub fn with_reporting(mut self, reporting: ReportingStore) -> Self {
+        self.reporting = Some(reporting);
+        self
+    }
+
+    /// The app with the evidence bucket.
+    #[must_use]
+    pub fn with_evidence(mut self, evidence: EvidenceBucket) -> Self {
+        self.evidence = Some(evidence);
+        self
+    }
+
+    /// The app with the export queue and bucket.
+    #[must_use]
+    pub fn with_exports(mut self, exports: exports::ExportDesk) -> Self {
+        self.exports = Some(exports);
+        self
+    }
 }
 
 /// The officer API's routes.
@@ -225,7 +260,7 @@ const MAX_PAGE: i32 = 100;
 /// How many open clues of the county are compared for duplicate/merge candidates.
 const CANDIDATE_POOL: i32 = 200;
 
-impl<Q: NoticeQueue> App<Q> {
+impl<S: ClueStore, Q: NoticeQueue> App<S, Q> {
     /// Answers one officer request at `now`.
     pub async fn handle(&self, req: &Req, now: DateTime<Utc>) -> Resp {
         match self.route(req, now).await {
@@ -277,7 +312,7 @@ impl<Q: NoticeQueue> App<Q> {
                 exports::show(store, self.exports.as_ref(), o, matched.param("id")).await
             }
             Route::Statistics => statistics::show(store, o, req, now).await,
-            Route::Surge => surge::list(store, &self.reporting, o, req).await,
+            Route::Surge => surge::list(store, self.reporting.as_ref(), o, req).await,
         }
     }
 
@@ -747,8 +782,9 @@ impl<Q: NoticeQueue> App<Q> {
         reason: domain::text::Reason,
         now: DateTime<Utc>,
     ) -> Result<Resp, ApiError> {
+        let reporting = self.reporting.as_ref().ok_or_else(ApiError::unavailable)?;
         let result = if block {
-            self.reporting
+            reporting
                 .block(&Block {
                     reporter: clue.reporter.clone(),
                     reason,
@@ -757,7 +793,7 @@ impl<Q: NoticeQueue> App<Q> {
                 })
                 .await
         } else {
-            self.reporting
+            reporting
                 .unblock(&clue.reporter, reason, o.id.as_str(), now)
                 .await
         };

@@ -11,7 +11,7 @@ use store::{DynamoClueStore, ReportingStore, StoreConfig};
 
 /// What template.yaml gives this function. The officer API never receives reporters, so it holds
 /// no reporter-key secret (least privilege; see [`StoreConfig::without_reporter_keys`]).
-fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App<SqsNoticeQueue>> {
+fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App<DynamoClueStore, SqsNoticeQueue>> {
     let db = aws_sdk_dynamodb::Client::new(aws);
     let table = required_env("TABLE_NAME")?;
     let store = DynamoClueStore::new(
@@ -24,24 +24,22 @@ fn build(aws: &aws_config::SdkConfig) -> anyhow::Result<App<SqsNoticeQueue>> {
             .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some())
             .build(),
     );
-    Ok(App {
-        store,
-        reporting: ReportingStore::new(db, table),
-        notices: SqsNoticeQueue::new(
-            aws_sdk_sqs::Client::new(aws),
-            required_env("NOTICE_QUEUE_URL")?,
-        ),
-        evidence: Some(EvidenceBucket {
+    let notices = SqsNoticeQueue::new(
+        aws_sdk_sqs::Client::new(aws),
+        required_env("NOTICE_QUEUE_URL")?,
+    );
+    Ok(App::new(store, notices)
+        .with_reporting(ReportingStore::new(db, table))
+        .with_evidence(EvidenceBucket {
             s3: s3.clone(),
             bucket: required_env("ATTACHMENT_BUCKET")?,
-        }),
-        exports: Some(ExportDesk {
+        })
+        .with_exports(ExportDesk {
             sqs: aws_sdk_sqs::Client::new(aws),
             queue_url: required_env("EXPORT_QUEUE_URL")?,
             s3,
             bucket: required_env("EXPORT_BUCKET")?,
-        }),
-    })
+        }))
 }
 
 #[tokio::main]
@@ -52,7 +50,10 @@ async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(|req| handler(req, &app))).await
 }
 
-async fn handler(req: Request, app: &App<SqsNoticeQueue>) -> Result<Response<Body>, Error> {
+async fn handler(
+    req: Request,
+    app: &App<DynamoClueStore, SqsNoticeQueue>,
+) -> Result<Response<Body>, Error> {
     let resp = app
         .handle(&Req::from_lambda(&req), chrono::Utc::now())
         .await;

@@ -4,7 +4,7 @@
 use api::ApiError;
 use domain::{Officer, OfficerId, Role};
 use serde::Serialize;
-use store::DynamoClueStore;
+use store::roles::*;
 
 /// `GET /api/officer/me`.
 #[derive(Debug, Serialize)]
@@ -33,7 +33,7 @@ pub fn subject(claims: &std::collections::HashMap<String, String>) -> Result<Off
 /// 403 `unknown_officer` when the table has no officer of that subject, 403 `officer_disabled`
 /// for a disabled account (both whatever the token's other claims say); 503 when the table
 /// cannot be read.
-pub async fn resolve(store: &DynamoClueStore, id: &OfficerId) -> Result<Officer, ApiError> {
+pub async fn resolve<S: Console>(store: &S, id: &OfficerId) -> Result<Officer, ApiError> {
     match store.officer_account_state(id).await {
         Ok(Some((officer, true))) => Ok(officer),
         Ok(Some((_, false))) => Err(ApiError::forbidden(

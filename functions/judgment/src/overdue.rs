@@ -4,7 +4,7 @@
 use api::{ApiError, Req, Resp};
 use domain::Officer;
 use serde_json::json;
-use store::DynamoClueStore;
+use store::roles::*;
 
 use crate::store_error;
 
@@ -32,7 +32,11 @@ pub(crate) fn page_limit(req: &Req, default: i32, max: i32) -> Result<i32, ApiEr
 ///
 /// # Errors
 /// 400 `invalid_limit` / `invalid_cursor`; store failures.
-pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
+pub async fn list<S: SweepIndex + Directory>(
+    store: &S,
+    officer: &Officer,
+    req: &Req,
+) -> Result<Resp, ApiError> {
     let limit = page_limit(req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let page = store
         .overdue_entries(&officer.bureau, limit, req.query("cursor"))

@@ -7,7 +7,8 @@ use domain::calendar::shanghai_date;
 use domain::notice::format_date;
 use domain::{Officer, ReminderId};
 use serde::Serialize;
-use store::{DynamoClueStore, ReminderCursor, ReminderDeliveryStatus, StoredReminder};
+use store::roles::*;
+use store::{ReminderCursor, ReminderDeliveryStatus, StoredReminder};
 
 use crate::store_error;
 
@@ -95,7 +96,7 @@ fn not_found() -> ApiError {
 }
 
 /// `GET /api/officer/reminders[?limit=&cursor=]`.
-pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
+pub async fn list<S: Reminders>(store: &S, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
     let limit = limit_of(req)?;
     let cursor = req
         .query("cursor")
@@ -124,7 +125,7 @@ pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Resu
 }
 
 /// `GET /api/officer/reminders/{id}`: 404 for a reminder this officer may not see.
-pub async fn one(store: &DynamoClueStore, officer: &Officer, id: &str) -> Result<Resp, ApiError> {
+pub async fn one<S: Reminders>(store: &S, officer: &Officer, id: &str) -> Result<Resp, ApiError> {
     let id = reminder_id(id)?;
     let stored = store
         .reminder(&id)
@@ -137,8 +138,8 @@ pub async fn one(store: &DynamoClueStore, officer: &Officer, id: &str) -> Result
 
 /// `POST /api/officer/reminders/{id}/read`: marks it read (for the whole bureau when it is the
 /// bureau's); again changes nothing.
-pub async fn read(
-    store: &DynamoClueStore,
+pub async fn read<S: Reminders>(
+    store: &S,
     officer: &Officer,
     id: &str,
     now: DateTime<Utc>,

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use domain::scope_filing::{FilingError, ScopeProposal, file, may_acknowledge};
 use domain::{BureauLevel, DivisionCode, Officer, Role};
 use serde_json::{Value, json};
+use store::StoreError;
 use store::roles::*;
 use store::scope_filing::FiledScope;
-use store::{DynamoClueStore, StoreError};
 
 use crate::store_error;
 
@@ -23,7 +23,10 @@ fn filing_error(e: &FilingError) -> ApiError {
     }
 }
 
-async fn bureau_of(store: &DynamoClueStore, o: &Officer) -> Result<domain::Bureau, ApiError> {
+async fn bureau_of<S: ScopeFilings + Scopes + Directory>(
+    store: &S,
+    o: &Officer,
+) -> Result<domain::Bureau, ApiError> {
     let bureaus = store.bureaus().await.map_err(store_error)?;
     Ok(bureaus
         .get(&o.bureau)
@@ -31,8 +34,8 @@ async fn bureau_of(store: &DynamoClueStore, o: &Officer) -> Result<domain::Burea
         .clone())
 }
 
-async fn own_bureau(
-    store: &DynamoClueStore,
+async fn own_bureau<S: ScopeFilings + Scopes + Directory>(
+    store: &S,
     o: &Officer,
 ) -> Result<(domain::Bureau, DivisionCode), ApiError> {
     let bureau = bureau_of(store, o).await?;
@@ -62,8 +65,8 @@ fn filed_view(f: &FiledScope) -> Value {
 ///
 /// # Errors
 /// 403 `no_bureau`; 404 `no_scope` (the ministry); store failures.
-pub async fn show(
-    store: &DynamoClueStore,
+pub async fn show<S: ScopeFilings + Scopes + Directory>(
+    store: &S,
     o: &Officer,
     now: DateTime<Utc>,
 ) -> Result<Resp, ApiError> {
@@ -123,8 +126,8 @@ pub async fn show(
 /// 400 `bad_json`; 403 `not_city_leader`; 409 `scope_changed` (another filing won);
 /// 422 `effective_in_past`, `bad_reference`, `bad_extra_category`, `bad_exclusion`,
 /// `effective_order`.
-pub async fn submit(
-    store: &DynamoClueStore,
+pub async fn submit<S: ScopeFilings + Scopes + Directory>(
+    store: &S,
     o: &Officer,
     req: &Req,
     now: DateTime<Utc>,
@@ -179,8 +182,8 @@ pub async fn submit(
 ///
 /// # Errors
 /// 403 `not_province`; 404 `filing_not_found`; store failures.
-pub async fn acknowledge(
-    store: &DynamoClueStore,
+pub async fn acknowledge<S: ScopeFilings + Scopes + Directory>(
+    store: &S,
     o: &Officer,
     city: &str,
     version: &str,

@@ -10,7 +10,6 @@ use domain::figures::{Figures, FiguresError, Granularity, Period, series};
 use domain::rollup::ReadPlan;
 use domain::{BureauDirectory, DivisionCode, DivisionLevel, Divisions, Officer};
 use serde_json::{Value, json};
-use store::DynamoClueStore;
 use store::roles::*;
 
 use crate::store_error;
@@ -132,8 +131,8 @@ fn category_labels() -> serde_json::Map<String, Value> {
 ///
 /// # Errors
 /// See [`parse`]; store failures.
-pub async fn show(
-    store: &DynamoClueStore,
+pub async fn show<S: Statistics + Directory>(
+    store: &S,
     officer: &Officer,
     req: &Req,
     now: DateTime<Utc>,
@@ -154,7 +153,7 @@ pub async fn show(
         kids.iter()
             .map(|kid| (*kid, ReadPlan::for_period(q.range).counted_up_to(today))),
     );
-    let days = store.stat_counters_of(&cells).await.map_err(store_error)?;
+    let days = store.read_counters_of(&cells).await.map_err(store_error)?;
     let empty = domain::figures::DayCounters::new();
     let own_days = days.get(&q.division).unwrap_or(&empty);
     let trend = series(own_days, q.range, q.granularity).map_err(periods_error)?;

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use store::roles::*;
 use store::supervision::SupervisionEntry;
-use store::{DynamoClueStore, IdempotencyKey, PageRequest, StoreError};
+use store::{IdempotencyKey, PageRequest, StoreError};
 
 use crate::store_error;
 
@@ -27,7 +27,11 @@ pub const DIVISION_MAX: usize = 200;
 ///
 /// # Errors
 /// 400 `invalid_role` / `invalid_limit` / `invalid_cursor`; store failures.
-pub async fn list(store: &DynamoClueStore, officer: &Officer, req: &Req) -> Result<Resp, ApiError> {
+pub async fn list<S: SupervisionLists + ClueCommands + ClueReads + Directory>(
+    store: &S,
+    officer: &Officer,
+    req: &Req,
+) -> Result<Resp, ApiError> {
     let limit = crate::overdue::page_limit(
         req,
         crate::overdue::DEFAULT_LIMIT,
@@ -100,8 +104,8 @@ fn all_open() -> String {
 /// 400 `bad_json`, `invalid_covers`, `idempotency_key_required`; 403 `not_supervisor`; 404
 /// `bureau_not_found` (not below the caller); 422 `due_not_after_today`, `invalid_text`,
 /// `too_many_clues`; store failures.
-pub async fn supervise_division(
-    store: &DynamoClueStore,
+pub async fn supervise_division<S: SupervisionLists + ClueCommands + ClueReads + Directory>(
+    store: &S,
     o: &Officer,
     req: &Req,
     now: DateTime<Utc>,

@@ -6,7 +6,7 @@ use api::{ApiError, Req, Resp};
 use domain::Officer;
 use serde_json::json;
 use store::roles::*;
-use store::{DynamoClueStore, ReportingStore, StoreError};
+use store::{ReportingStore, StoreError};
 
 use crate::store_error;
 
@@ -18,10 +18,10 @@ const MAX_LIMIT: i32 = 100;
 ///
 /// # Errors
 /// 400 `invalid_limit` / `invalid_cursor`; 403 `no_territory` for a bureau without a division
-/// (the ministry); store failures.
-pub async fn list(
-    store: &DynamoClueStore,
-    reporting: &ReportingStore,
+/// (the ministry); 503 without the reporting side table; store failures.
+pub async fn list<S: Directory>(
+    store: &S,
+    reporting: Option<&ReportingStore>,
     officer: &Officer,
     req: &Req,
 ) -> Result<Resp, ApiError> {
@@ -32,6 +32,7 @@ pub async fn list(
         .ok()
         .and_then(|b| b.division)
         .ok_or_else(|| ApiError::forbidden("no_territory", "所属机关没有辖区"))?;
+    let reporting = reporting.ok_or_else(ApiError::unavailable)?;
     let page = reporting
         .surge_marks(&territory, limit, req.query("cursor"))
         .await

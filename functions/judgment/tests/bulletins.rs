@@ -15,13 +15,13 @@ use domain::{Officer, Role};
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
+use store::DynamoClueStore;
 use store::roles::*;
-use store::{DynamoClueStore, ReportingStore, StoreConfig};
 use support::{Env, at, officer};
 
 struct World {
     env: Env,
-    app: App<MemoryNoticeQueue>,
+    app: App<DynamoClueStore, MemoryNoticeQueue>,
 }
 
 fn s3_client(endpoint: &str) -> aws_sdk_s3::Client {
@@ -91,18 +91,9 @@ fn claims(o: &Officer) -> std::collections::HashMap<String, String> {
 impl World {
     async fn start() -> Self {
         let env = Env::start().await;
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: MemoryNoticeQueue::default(),
-            evidence: None,
-            exports: Some(desk(&env.endpoint).await),
-        };
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting())
+            .with_exports(desk(&env.endpoint).await);
         Self { env, app }
     }
 

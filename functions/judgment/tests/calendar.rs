@@ -13,8 +13,8 @@ use chrono_tz::Asia::Shanghai;
 use domain::{EventKind, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{DynamoClueStore, StoreConfig, roles::*};
-use support::{Env, officer};
+use store::roles::*;
+use support::officer;
 
 fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Shanghai
@@ -81,35 +81,23 @@ fn placed(resp: &Resp) -> Vec<(String, String, Value, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_those_it_touches() {
-    let env = Env::start().await;
-    let app = App {
-        store: DynamoClueStore::new(
-            env.db.clone(),
-            env.kms.clone(),
-            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-        )
-        .expect("store"),
-        reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-        notices: outbox::MemoryNoticeQueue::default(),
-        evidence: None,
-        exports: None,
-    };
+    let app = App::new(support::twin().await, outbox::MemoryNoticeQueue::default());
     let admin = officer("ministry-admin", "ministry", &[Role::Admin]);
-    env.store.put_officer(&admin).await.expect("officer");
+    app.store.put_officer(&admin).await.expect("officer");
     let handler = officer("xihu-handler", "land-330106", &[Role::Handler]);
-    env.store.put_officer(&handler).await.expect("officer");
+    app.store.put_officer(&handler).await.expect("officer");
 
     // Monday 2026-12-28: escalation due 2026-12-30, judgment pending (runs into 2027).
     // Wednesday 2026-12-30: both pending. 2026-12-21: everything inside 2026.
-    let a = env.receive("c-a", 1, "330106", sh(2026, 12, 28, 10)).await;
-    let b = env.receive("c-b", 2, "330106", sh(2026, 12, 30, 10)).await;
-    let c = env.receive("c-c", 3, "330110", sh(2026, 12, 21, 10)).await;
+    let a = support::receive_on(&app.store, "c-a", 1, "330106", sh(2026, 12, 28, 10)).await;
+    let b = support::receive_on(&app.store, "c-b", 2, "330106", sh(2026, 12, 30, 10)).await;
+    let c = support::receive_on(&app.store, "c-c", 3, "330110", sh(2026, 12, 21, 10)).await;
     let (a_no, b_no) = (a.clue_no.to_string(), b.clue_no.to_string());
     let judgment_of = |clue: &domain::Clue| {
         clue.open_deadline(domain::deadline::DeadlineKind::Judgment)
             .and_then(|d| d.due)
     };
-    let stored_a = env.store.clue(&a.clue_id).await.expect("a").clue;
+    let stored_a = app.store.clue(&a.clue_id).await.expect("a").clue;
     assert_eq!(
         judgment_of(&stored_a),
         None,
@@ -161,7 +149,7 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
         |who: &Officer, roles: &str, path: &str, body: &str| req(who, roles, "PUT", path, body);
     let now = sh(2026, 12, 31, 9);
     let county_admin = officer("xihu-admin", "land-330106", &[Role::Admin]);
-    env.store.put_officer(&county_admin).await.expect("officer");
+    app.store.put_officer(&county_admin).await.expect("officer");
     let refusals = [
         (
             put(
@@ -282,7 +270,7 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
             ),
         ]
     );
-    let timeline = env.store.timeline(&a.clue_id).await.expect("timeline");
+    let timeline = app.store.timeline(&a.clue_id).await.expect("timeline");
     assert_eq!(
         timeline
             .iter()
@@ -340,7 +328,7 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
             ),
         ]
     );
-    let moved: Vec<_> = env
+    let moved: Vec<_> = app
         .store
         .timeline(&a.clue_id)
         .await
@@ -352,7 +340,7 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
         })
         .collect();
     assert_eq!(moved, ["测试：2027年部分节假日安排"]);
-    let stored_c = env.store.clue(&c.clue_id).await.expect("c").clue;
+    let stored_c = app.store.clue(&c.clue_id).await.expect("c").clue;
     assert_eq!(stored_c.version, 1, "clue c untouched");
     // The same document again moves nothing.
     let resp = app
@@ -367,23 +355,11 @@ async fn uploading_2027_resolves_pending_deadlines_and_an_amendment_moves_only_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervising_bureau_lists_the_overdue_entries_of_its_territory_only() {
-    let env = Env::start().await;
-    let app = App {
-        store: DynamoClueStore::new(
-            env.db.clone(),
-            env.kms.clone(),
-            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-        )
-        .expect("store"),
-        reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-        notices: outbox::MemoryNoticeQueue::default(),
-        evidence: None,
-        exports: None,
-    };
+    let app = App::new(support::twin().await, outbox::MemoryNoticeQueue::default());
     let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
-    env.store.put_officer(&city).await.expect("officer");
+    app.store.put_officer(&city).await.expect("officer");
     let county = officer("xihu-handler", "land-330106", &[Role::Handler]);
-    env.store.put_officer(&county).await.expect("officer");
+    app.store.put_officer(&county).await.expect("officer");
     for n in 0..3u32 {
         let entry = store::sweep::OverdueEntry {
             supervisor: support::bid("land-330100"),
@@ -394,9 +370,9 @@ async fn a_supervising_bureau_lists_the_overdue_entries_of_its_territory_only() 
             due: sh(2026, 3, 18 + n, 0),
             recorded_at: sh(2026, 3, 19 + n, 0),
         };
-        assert!(env.store.put_overdue_entry(&entry).await.expect("put"));
+        assert!(app.store.put_overdue_entry(&entry).await.expect("put"));
         assert!(
-            !env.store.put_overdue_entry(&entry).await.expect("again"),
+            !app.store.put_overdue_entry(&entry).await.expect("again"),
             "once"
         );
     }

@@ -15,8 +15,8 @@ use domain::wechat_binding::BindingCode;
 use domain::{ClueId, ClueNo, Officer, Role};
 use judgment::App;
 use serde_json::Value;
-use store::{DynamoClueStore, StoreConfig, roles::*};
-use support::{Env, officer};
+use store::roles::*;
+use support::officer;
 
 /// The token proves only the subject: bureau and roles come from the table.
 fn claims_of(o: &Officer) -> HashMap<String, String> {
@@ -70,24 +70,12 @@ fn refused(resp: &Resp) -> (u16, String) {
 async fn the_console_lists_reads_and_binds_only_for_its_officer_and_refuses_hostile_input() {
     // Arrange: two officers of one bureau, one of another; reminders to each bureau and to one
     // officer; the API's store holds no reporter-key secret, as in the template.
-    let env = Env::start().await;
-    let app = App {
-        store: DynamoClueStore::new(
-            env.db.clone(),
-            env.kms.clone(),
-            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-        )
-        .expect("store"),
-        reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-        notices: outbox::MemoryNoticeQueue::default(),
-        evidence: None,
-        exports: None,
-    };
+    let app = App::new(support::twin().await, outbox::MemoryNoticeQueue::default());
     let a1 = officer("officer-a1", "land-330106", &[Role::Handler]);
     let a2 = officer("officer-a2", "land-330106", &[Role::Handler]);
     let b1 = officer("officer-b1", "land-330100", &[Role::Handler]);
     for o in [&a1, &a2, &b1] {
-        env.store.put_officer(o).await.expect("officer");
+        app.store.put_officer(o).await.expect("officer");
     }
     let t0 = Utc::now() - Duration::hours(3);
     let for_bureau_a = reminder(
@@ -116,7 +104,7 @@ async fn the_console_lists_reads_and_binds_only_for_its_officer_and_refuses_host
         t0 + Duration::hours(2),
     );
     for r in [&for_bureau_a, &for_a1, &for_bureau_b] {
-        assert!(env.store.issue_reminder(r).await.expect("issue").created);
+        assert!(app.store.issue_reminder(r).await.expect("issue").created);
     }
     let now = Utc::now();
 
@@ -349,7 +337,7 @@ async fn the_console_lists_reads_and_binds_only_for_its_officer_and_refuses_host
     let second = app.handle(&req(Some(&a1), "POST", binding, &[]), now).await;
     assert_ne!(second.json_body()["code"], issued.json_body()["code"]);
     let openid = "oFakeOfficerOpenid0001";
-    let bound = env
+    let bound = app
         .store
         .redeem_binding_code(&BindingCode::parse(&code).expect("code"), openid, now)
         .await
@@ -378,7 +366,7 @@ async fn the_console_lists_reads_and_binds_only_for_its_officer_and_refuses_host
         ReminderKind::DueSoon,
         now,
     );
-    let issued_push = env.store.issue_reminder(&pushed).await.expect("issue");
+    let issued_push = app.store.issue_reminder(&pushed).await.expect("issue");
     assert_eq!(issued_push.deliveries, std::slice::from_ref(&a1.id));
     let one = app
         .handle(

@@ -38,7 +38,7 @@ fn proposal(effective_from: DateTime<Utc>) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_city_files_a_wider_scope_the_province_acknowledges_and_clues_keep_their_version() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let leader = w.officer("hz-l", "land-330100", &[Role::Leader]).await;
     let hz_handler = w.officer("hz-h", "land-330100", &[Role::Handler]).await;
     let county = w
@@ -51,7 +51,7 @@ async fn a_city_files_a_wider_scope_the_province_acknowledges_and_clues_keep_the
         .await;
     let now = at(3, 10);
     let effective = at(3, 12);
-    let old = w.env.receive("c-old", 1, "330106", at(3, 11)).await;
+    let old = w.receive("c-old", 1, "330106", at(3, 11)).await;
 
     // Only the city's leader files; bad input changes nothing.
     for o in [&hz_handler, &county] {
@@ -150,7 +150,7 @@ async fn a_city_files_a_wider_scope_the_province_acknowledges_and_clues_keep_the
 
     // Clues keep the version they were reported under; a clue after the effective time has
     // the new one; both show it.
-    let new = w.env.receive("c-new", 2, "330106", at(3, 13)).await;
+    let new = w.receive("c-new", 2, "330106", at(3, 13)).await;
     let (old_view, new_view) = (
         ok(&w.get(&county, "/api/officer/clues/c-old", at(3, 13)).await),
         ok(&w.get(&county, "/api/officer/clues/c-new", at(3, 13)).await),
@@ -163,8 +163,8 @@ async fn a_city_files_a_wider_scope_the_province_acknowledges_and_clues_keep_the
         new_view["notice_version"],
         json!(versions[1]["notice_version"])
     );
-    let stored = w.env.store.clue(&old.clue_id).await.expect("old").clue;
+    let stored = w.store().clue(&old.clue_id).await.expect("old").clue;
     assert!(stored.notice_version.starts_with("330100-v1-"));
-    let stored = w.env.store.clue(&new.clue_id).await.expect("new").clue;
+    let stored = w.store().clue(&new.clue_id).await.expect("new").clue;
     assert!(stored.notice_version.starts_with("330100-v2-"));
 }

@@ -11,8 +11,7 @@ use domain::{Officer, Role};
 use judgment::App;
 use serde_json::Value;
 use store::roles::*;
-use store::{DynamoClueStore, StoreConfig};
-use support::{Env, at, officer};
+use support::{at, officer};
 
 fn stats_req(o: &Officer, query: &[(&str, &str)]) -> Req {
     let mut r = Req::new("GET", "/api/officer/statistics");
@@ -35,31 +34,19 @@ fn child<'a>(body: &'a Value, code: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_level_sees_its_territory_figures_and_nothing_beside_it() {
     support::bounded(240, async {
-        let env = Env::start().await;
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: store::ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: outbox::MemoryNoticeQueue::default(),
-            evidence: None,
-            exports: None,
-        };
+        let app = App::new(support::twin().await, outbox::MemoryNoticeQueue::default());
         let xihu = officer("xihu", "land-330106", &[Role::Handler]);
         let yuhang = officer("yuhang", "land-330110", &[Role::Handler]);
         let hangzhou = officer("hangzhou", "land-330100", &[Role::Supervisor]);
         let ningbo = officer("ningbo", "land-330200", &[Role::Supervisor]);
         let zhejiang = officer("zhejiang", "land-330000", &[Role::Supervisor]);
         for o in [&xihu, &yuhang, &hangzhou, &ningbo, &zhejiang] {
-            env.store.put_officer(o).await.expect("officer");
+            app.store.put_officer(o).await.expect("officer");
         }
-        env.receive("c-xh-1", 1, "330106", at(3, 9)).await;
-        env.receive("c-xh-2", 2, "330106", at(4, 14)).await;
-        env.receive("c-yh-1", 3, "330110", at(3, 10)).await;
-        env.receive("c-hs-1", 4, "330203", at(3, 11)).await;
+        support::receive_on(&app.store, "c-xh-1", 1, "330106", at(3, 9)).await;
+        support::receive_on(&app.store, "c-xh-2", 2, "330106", at(4, 14)).await;
+        support::receive_on(&app.store, "c-yh-1", 3, "330110", at(3, 10)).await;
+        support::receive_on(&app.store, "c-hs-1", 4, "330203", at(3, 11)).await;
         let now = at(5, 20);
         let get = |o: &Officer, q: &[(&str, &str)]| {
             let r = stats_req(o, q);

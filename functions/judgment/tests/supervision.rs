@@ -13,14 +13,14 @@ use world::{World, ok, refused};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_city_supervises_the_county_answers_and_a_sibling_never_sees_it() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let county = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
     let sibling = w
         .officer("yh-h", "land-330110", &[Role::Handler, Role::Leader])
         .await;
     let city = w.officer("hz-s", "land-330100", &[Role::Supervisor]).await;
     let province = w.officer("zj-s", "land-330000", &[Role::Supervisor]).await;
-    w.env.receive("c-1", 1, "330106", at(3, 10)).await;
+    w.receive("c-1", 1, "330106", at(3, 10)).await;
     let now = at(3, 11);
 
     // Only a bureau above supervises; the handling county cannot.
@@ -191,17 +191,15 @@ async fn the_city_supervises_the_county_answers_and_a_sibling_never_sees_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_city_supervises_a_countys_open_clues_at_once_and_a_retry_adds_nothing() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let county = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
     let city = w.officer("hz-s", "land-330100", &[Role::Supervisor]).await;
     let city_handler = w.officer("hz-h", "land-330100", &[Role::Handler]).await;
     let sibling = w.officer("yh-s", "land-330110", &[Role::Supervisor]).await;
     for (i, day) in [(1, 2), (2, 9), (3, 10)] {
-        w.env
-            .receive(&format!("c-{i}"), i, "330106", at(3, day))
-            .await;
+        w.receive(&format!("c-{i}"), i, "330106", at(3, day)).await;
     }
-    w.env.receive("c-yh", 9, "330110", at(3, 9)).await;
+    w.receive("c-yh", 9, "330110", at(3, 9)).await;
     let now = at(3, 12);
     // c-1 (received 03-02) is past its escalation deadline; c-3 is closed before.
     ok(&w

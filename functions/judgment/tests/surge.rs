@@ -12,11 +12,11 @@ use domain::{ClueId, ClueNo, DivisionCode, Officer, Role};
 use judgment::App;
 use outbox::MemoryNoticeQueue;
 use store::roles::*;
-use store::{DynamoClueStore, ReportingStore, StoreConfig};
+use store::{DynamoClueStore, ReportingStore};
 use support::{Env, officer};
 
 async fn get(
-    app: &App<MemoryNoticeQueue>,
+    app: &App<DynamoClueStore, MemoryNoticeQueue>,
     o: &Officer,
     path: &str,
     query: &[(&str, &str)],
@@ -44,18 +44,8 @@ async fn each_bureau_lists_the_surge_clues_of_its_own_territory() {
     // Arrange: two marks in 西湖区, one in 余杭区, one in 宁波市海曙区
     let env = Env::start().await;
     let reporting = ReportingStore::new(env.db.clone(), env.table.clone());
-    let app = App {
-        store: DynamoClueStore::new(
-            env.db.clone(),
-            env.kms.clone(),
-            StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-        )
-        .expect("store"),
-        reporting: reporting.clone(),
-        notices: MemoryNoticeQueue::default(),
-        evidence: None,
-        exports: None,
-    };
+    let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+        .with_reporting(reporting.clone());
     let now = Utc::now();
     for (i, no) in [
         "330106-20261202-0301",

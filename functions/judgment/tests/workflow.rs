@@ -19,7 +19,7 @@ const THANKS: &str = "感谢您对国土资源工作的支持！";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_judgment_outcome_gives_its_state_deadline_and_exact_notice() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let h = w
         .officer("xh-handler", "land-330106", &[Role::Handler])
         .await;
@@ -30,7 +30,7 @@ async fn each_judgment_outcome_gives_its_state_deadline_and_exact_notice() {
         ("c-dup", 3),
         ("c-need", 4),
     ] {
-        w.env.receive(clue, n, "330106", at(3, 10)).await;
+        w.receive(clue, n, "330106", at(3, 10)).await;
     }
     // The inbox lists them nearest deadline first, with Shanghai dates and working days left.
     let inbox = ok(&w.get(&h, "/api/officer/inbox", at(3, 11)).await);
@@ -146,8 +146,7 @@ async fn each_judgment_outcome_gives_its_state_deadline_and_exact_notice() {
     );
     // The counters moved: one accepted, one each closed by outcome.
     let stats = w
-        .env
-        .store
+        .store()
         .read_stats(
             &support::code("330106"),
             at(3, 1).date_naive(),
@@ -174,7 +173,7 @@ async fn each_judgment_outcome_gives_its_state_deadline_and_exact_notice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_escalates_the_city_designates_and_the_other_county_accepts() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let xh_handler = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
     let xh_leader = w
         .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
@@ -183,7 +182,7 @@ async fn a_county_escalates_the_city_designates_and_the_other_county_accepts() {
         .officer("hz-l", "land-330100", &[Role::Handler, Role::Leader])
         .await;
     let yh = w.officer("yh-h", "land-330110", &[Role::Handler]).await;
-    w.env.receive("c-esc", 1, "330106", at(3, 10)).await;
+    w.receive("c-esc", 1, "330106", at(3, 10)).await;
     let now = at(3, 11);
 
     // A handler may not escalate (a leader approves it); a reason is required.
@@ -271,13 +270,13 @@ async fn a_county_escalates_the_city_designates_and_the_other_county_accepts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merged_reporters_each_get_the_result_notice_with_their_own_clue() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let h = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
     let leader = w
         .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
         .await;
     for (clue, n) in [("c-p", 1), ("c-m1", 2), ("c-m2", 3), ("c-m3", 4)] {
-        w.env.receive(clue, n, "330106", at(3, 10)).await;
+        w.receive(clue, n, "330106", at(3, 10)).await;
     }
     let now = at(3, 11);
     // The console suggests the others as merge candidates (other reporters, same county).
@@ -364,10 +363,10 @@ async fn merged_reporters_each_get_the_result_notice_with_their_own_clue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_versions_retries_and_two_officers_at_once() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let a = w.officer("xh-a", "land-330106", &[Role::Handler]).await;
     let b = w.officer("xh-b", "land-330106", &[Role::Handler]).await;
-    w.env.receive("c-1", 1, "330106", at(3, 10)).await;
+    w.receive("c-1", 1, "330106", at(3, 10)).await;
     let now = at(3, 11);
     let v = w.version(&a, "c-1", now).await;
     let path = "/api/officer/clues/c-1/judge";
@@ -438,12 +437,12 @@ async fn stale_versions_retries_and_two_officers_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_is_masked_and_revealed_only_with_a_reason_and_an_audit_entry() {
-    let w = World::start().await;
+    let w = World::twin().await;
     let h = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
     let city = w
         .officer("hz-s", "land-330100", &[Role::Supervisor, Role::Leader])
         .await;
-    w.env.receive("c-1", 7, "330106", at(3, 10)).await;
+    w.receive("c-1", 7, "330106", at(3, 10)).await;
     let now = at(3, 11);
     let detail = w.get(&h, "/api/officer/clues/c-1", now).await;
     let body = ok(&detail);
@@ -485,20 +484,19 @@ async fn identity_is_masked_and_revealed_only_with_a_reason_and_an_audit_entry()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn messages_recusal_assignment_supervision_and_the_block_list() {
-    let w = World::start().await;
+async fn messages_recusal_assignment_and_supervision() {
+    let w = World::twin().await;
     let h = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
     let h2 = w.officer("xh-h2", "land-330106", &[Role::Handler]).await;
     let leader = w
         .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
         .await;
     let city = w.officer("hz-s", "land-330100", &[Role::Supervisor]).await;
-    let received = w.env.receive("c-1", 1, "330106", at(3, 10)).await;
+    let received = w.receive("c-1", 1, "330106", at(3, 10)).await;
     let now = at(3, 11);
 
     // The reporter writes; the inbox shows one unread; the officer reads and answers.
-    w.env
-        .store
+    w.store()
         .execute(
             &support::cid("c-1"),
             domain::Command::PostMessage {
@@ -596,8 +594,20 @@ async fn messages_recusal_assignment_supervision_and_the_block_list() {
         )
         .await;
     assert_eq!(refused(&r), (403, "not_supervisor".into()));
+}
 
-    // The block list: by a leader, by clue, with a reason; unblocking a free reporter is a 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_blocks_and_unblocks_the_reporter_of_a_clue_with_a_reason() {
+    // The block list is in the reporting side table.
+    let w = World::on_table().await;
+    let h2 = w.officer("xh-h2", "land-330106", &[Role::Handler]).await;
+    let leader = w
+        .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
+        .await;
+    let received = w.receive("c-1", 1, "330106", at(3, 10)).await;
+    let now = at(3, 11);
+
+    // By a leader, by clue, with a reason; unblocking a free reporter is a 409.
     let r = w
         .act(&h2, "c-1", "block", json!({"reason": "恶意重复举报"}), now)
         .await;
@@ -612,8 +622,8 @@ async fn messages_recusal_assignment_supervision_and_the_block_list() {
         )
         .await);
     let blocked = w
-        .app
-        .reporting
+        .env()
+        .reporting()
         .block_of(&received.reporter)
         .await
         .expect("block");
@@ -638,14 +648,33 @@ async fn messages_recusal_assignment_supervision_and_the_block_list() {
         .await;
     assert_eq!(refused(&r), (409, "not_blocked".into()));
     assert_eq!(
-        w.app
-            .reporting
+        w.env()
+            .reporting()
             .block_log(&received.reporter)
             .await
             .expect("log")
             .len(),
         2
     );
+}
+
+#[tokio::test]
+async fn without_the_reporting_side_table_the_block_list_is_unavailable() {
+    let w = World::twin().await;
+    let leader = w
+        .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
+        .await;
+    w.receive("c-1", 1, "330106", at(3, 10)).await;
+    let r = w
+        .act(
+            &leader,
+            "c-1",
+            "block",
+            json!({"reason": "恶意重复举报"}),
+            at(3, 11),
+        )
+        .await;
+    assert_eq!(r.status, 503, "{}", r.body);
 }
 
 /// Who the matrix asks as.
@@ -662,7 +691,7 @@ enum Who {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authorisation_matrix_over_every_clue_route() {
-    let w = World::start().await;
+    let w = World::on_table().await;
     let own = w
         .officer("own", "land-330106", &[Role::Handler, Role::Leader])
         .await;
@@ -681,10 +710,10 @@ async fn the_authorisation_matrix_over_every_clue_route() {
     let disabled = w
         .officer("dis", "land-330106", &[Role::Handler, Role::Leader])
         .await;
-    w.env
+    w.env()
         .db
         .update_item()
-        .table_name(&w.env.table)
+        .table_name(&w.env().table)
         .key("pk", AttributeValue::S("OFFICER#dis".into()))
         .key("sk", AttributeValue::S("OFFICER".into()))
         .update_expression("SET disabled = :t")
@@ -693,7 +722,7 @@ async fn the_authorisation_matrix_over_every_clue_route() {
         .await
         .expect("disable");
     let unknown = officer("nobody", "land-330106", &[Role::Leader]);
-    w.env.receive("c-1", 1, "330106", at(3, 10)).await;
+    w.receive("c-1", 1, "330106", at(3, 10)).await;
     let now = at(3, 11);
     ok(&w
         .act(&recused, "c-1", "recuse", json!({"reason": "亲属"}), now)
@@ -853,11 +882,11 @@ fn the_openapi_document_describes_every_officer_route() {
 async fn evidence_altered_after_upload_is_reported_and_never_linked() {
     use aws_sdk_s3::primitives::ByteStream;
     use sha2::{Digest, Sha256};
-    let mut w = World::start().await;
+    let mut w = World::on_table().await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-            .endpoint_url(&w.env.endpoint)
+            .endpoint_url(&w.env().endpoint)
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
                 "t", "t", None, None, "t",
@@ -887,14 +916,14 @@ async fn evidence_altered_after_upload_is_reported_and_never_linked() {
         .await
         .expect("put");
     let h = w.officer("xh-h", "land-330106", &[Role::Handler]).await;
-    let mut sub = w.env.submission("c-ev", "330106", at(3, 10)).await;
+    let mut sub = w.env().submission("c-ev", "330106", at(3, 10)).await;
     sub.evidence = vec![domain::event::Evidence {
         attachment: attachment.clone(),
         sha256: hex::encode(Sha256::digest(&photo)),
         content_type: "image/jpeg".into(),
         size: photo.len() as u64,
     }];
-    w.env
+    w.env()
         .store
         .receive(
             sub,
@@ -936,10 +965,9 @@ async fn evidence_altered_after_upload_is_reported_and_never_linked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_transfers_on_and_off_platform() {
-    let w = World::start().await;
+    let w = World::twin().await;
     // An enforcement department on the platform, inside Xihu's territory (art. 20).
-    w.env
-        .store
+    w.store()
         .put_bureau(&domain::Bureau {
             id: support::bid("enf-330106"),
             name: "杭州市西湖区综合行政执法局".into(),
@@ -956,8 +984,8 @@ async fn a_leader_transfers_on_and_off_platform() {
         .officer("xh-l", "land-330106", &[Role::Handler, Role::Leader])
         .await;
     let enf = w.officer("enf-h", "enf-330106", &[Role::Handler]).await;
-    w.env.receive("c-on", 1, "330106", at(3, 10)).await;
-    w.env.receive("c-off", 2, "330106", at(3, 10)).await;
+    w.receive("c-on", 1, "330106", at(3, 10)).await;
+    w.receive("c-off", 2, "330106", at(3, 10)).await;
     let now = at(3, 11);
 
     let on = json!({"mode": "on_platform", "to": "enf-330106"});

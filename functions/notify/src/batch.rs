@@ -9,8 +9,10 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessa
 use outbox::QueueMessage;
 use tracing::{Instrument, error, info, warn};
 
-use crate::deliver::{Clock, DeliveryStore, Outcome, Sender, Template, deliver};
-use crate::remind::{ReminderDeliveryStore, ReminderTemplate, deliver_reminder};
+use store::{NoticeDeliveries, ReminderDeliveries};
+
+use crate::deliver::{Clock, Outcome, Sender, Template, deliver};
+use crate::remind::{ReminderTemplate, deliver_reminder};
 
 /// How long a failed message waits before its next receive: `base · 2^(receives − 1)`, at most
 /// `max`, with up to 20 % jitter. (Configuration: `RETRY_BASE_SECONDS`, `RETRY_MAX_SECONDS`.)
@@ -112,7 +114,7 @@ fn jitter() -> f64 {
 
 impl<D, S, C, V> Notifier<D, S, C, V>
 where
-    D: DeliveryStore + ReminderDeliveryStore,
+    D: NoticeDeliveries + ReminderDeliveries,
     S: Sender,
     C: Clock,
     V: Visibility,

@@ -1,7 +1,7 @@
 //! One notice to one reporter, exactly once: read, record the attempt, send, record the outcome
 //! (the steps are [`crate::engine`]'s; this module is what a notice reads, sends and records).
 //!
-//! Generic over the three things it talks to — [`DeliveryStore`], [`Sender`], [`Clock`] — so the
+//! Generic over the three things it talks to — [`NoticeDeliveries`], [`Sender`], [`Clock`] — so the
 //! rules are tested with fakes here and against moto and the fake WeChat API in `tests/`.
 
 use std::collections::BTreeMap;
@@ -13,87 +13,10 @@ use domain::calendar::shanghai_date;
 use domain::event::DeliveryStatus;
 use domain::notice::format_date;
 use outbox::NoticeMessage;
-use store::{Attempt, Delivery, DynamoClueStore, SendAttempt, StoreError};
+use store::{Attempt, Delivery, NoticeDeliveries, SendAttempt, StoreError};
 use wechat::{AccessTokenCache, ApiClient, SubscribeMessage, WechatError};
 
 use crate::engine::{self, Job, Verdict};
-
-/// What `notify` needs from the store (implemented by [`DynamoClueStore`]).
-pub trait DeliveryStore: Send + Sync {
-    /// The notice, its clue, its send-attempt record and the recipient's openid.
-    fn delivery(
-        &self,
-        message: &NoticeMessage,
-    ) -> impl Future<Output = Result<Delivery, StoreError>> + Send;
-
-    /// Records that `attempt` begins; [`StoreError::Conflict`] if the record moved past
-    /// `previous` (another instance is on the notice).
-    fn begin_attempt(
-        &self,
-        previous: Option<&SendAttempt>,
-        attempt: &SendAttempt,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Records the attempt's outcome, and the delivery event on the timeline when `status` is
-    /// given, atomically.
-    fn finish_attempt(
-        &self,
-        delivery: &Delivery,
-        attempt: &SendAttempt,
-        status: Option<DeliveryStatus>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-impl DeliveryStore for DynamoClueStore {
-    async fn delivery(&self, message: &NoticeMessage) -> Result<Delivery, StoreError> {
-        DynamoClueStore::delivery(self, &message.clue_id, &message.notice_id).await
-    }
-
-    async fn begin_attempt(
-        &self,
-        previous: Option<&SendAttempt>,
-        attempt: &SendAttempt,
-    ) -> Result<(), StoreError> {
-        DynamoClueStore::begin_attempt(self, previous, attempt).await
-    }
-
-    async fn finish_attempt(
-        &self,
-        delivery: &Delivery,
-        attempt: &SendAttempt,
-        status: Option<DeliveryStatus>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        DynamoClueStore::finish_attempt(self, delivery, attempt, status, now).await
-    }
-}
-
-impl<T: DeliveryStore> DeliveryStore for &T {
-    async fn delivery(&self, message: &NoticeMessage) -> Result<Delivery, StoreError> {
-        (**self).delivery(message).await
-    }
-
-    async fn begin_attempt(
-        &self,
-        previous: Option<&SendAttempt>,
-        attempt: &SendAttempt,
-    ) -> Result<(), StoreError> {
-        (**self).begin_attempt(previous, attempt).await
-    }
-
-    async fn finish_attempt(
-        &self,
-        delivery: &Delivery,
-        attempt: &SendAttempt,
-        status: Option<DeliveryStatus>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        (**self)
-            .finish_attempt(delivery, attempt, status, now)
-            .await
-    }
-}
 
 /// The two WeChat calls a delivery makes (implemented by [`ApiClient`]).
 pub trait Sender: Send + Sync {
@@ -227,7 +150,7 @@ struct NoticeJob<'a, D> {
     notice_id: &'a NoticeId,
 }
 
-impl<D: DeliveryStore> Job for NoticeJob<'_, D> {
+impl<D: NoticeDeliveries> Job for NoticeJob<'_, D> {
     /// The delivery event for the timeline, if the outcome is one.
     type Status = Option<DeliveryStatus>;
 
@@ -329,11 +252,15 @@ pub async fn deliver<D, S, C>(
     message: &NoticeMessage,
 ) -> Result<Outcome, StoreError>
 where
-    D: DeliveryStore,
+    D: NoticeDeliveries,
     S: Sender,
     C: Clock,
 {
-    let Some(delivery) = engine::known(store.delivery(message).await, "notice")? else {
+    let Some(delivery) = engine::known(
+        store.delivery(&message.clue_id, &message.notice_id).await,
+        "notice",
+    )?
+    else {
         return Ok(Outcome::Unknown);
     };
     let job = NoticeJob {
@@ -363,8 +290,8 @@ pub(crate) mod tests {
         pub timeline: Mutex<Vec<DeliveryStatus>>,
     }
 
-    impl DeliveryStore for FakeStore {
-        async fn delivery(&self, _m: &NoticeMessage) -> Result<Delivery, StoreError> {
+    impl NoticeDeliveries for FakeStore {
+        async fn delivery(&self, _c: &ClueId, _n: &NoticeId) -> Result<Delivery, StoreError> {
             Ok(self.delivery.lock().expect("lock").clone())
         }
 

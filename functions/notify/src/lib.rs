@@ -21,10 +21,10 @@
 //!    the delivery `possible_duplicate` — see [`store::delivery`].
 //!
 //! # Layout
-//! - [`deliver`]: one notice — [`deliver::deliver`] over [`deliver::DeliveryStore`],
+//! - [`deliver`]: one notice — [`deliver::deliver`] over the store role [`NoticeDeliveries`],
 //!   [`deliver::Sender`], [`deliver::Clock`]; the subscribe [`deliver::Template`].
 //! - [`remind`]: one officer reminder to one bound officer — [`remind::deliver_reminder`] over
-//!   [`remind::ReminderDeliveryStore`]; the reminders' [`remind::ReminderTemplate`].
+//!   the store role [`ReminderDeliveries`]; the reminders' [`remind::ReminderTemplate`].
 //! - [`engine`]: the one delivery engine both use — a [`engine::Job`] per kind, the attempt's
 //!   transitions on [`store::Attempt`].
 //! - [`batch`]: one SQS batch — [`batch::Notifier`], FIFO order per clue, backoff.
@@ -37,5 +37,6 @@ pub mod remind;
 mod testing;
 
 pub use batch::{Backoff, BatchReport, Notifier, SqsVisibility, Visibility};
-pub use deliver::{Clock, DeliveryStore, Outcome, Sender, SystemClock, Template};
-pub use remind::{ReminderDeliveryStore, ReminderTemplate};
+pub use deliver::{Clock, Outcome, Sender, SystemClock, Template};
+pub use remind::ReminderTemplate;
+pub use store::{NoticeDeliveries, ReminderDeliveries};

@@ -160,7 +160,7 @@ async fn handler<D, S, C, V>(
     notifier: &Notifier<D, S, C, V>,
 ) -> Result<SqsBatchResponse, Error>
 where
-    D: notify::DeliveryStore + notify::ReminderDeliveryStore,
+    D: notify::NoticeDeliveries + notify::ReminderDeliveries,
     S: notify::Sender,
     C: notify::Clock,
     V: notify::Visibility,

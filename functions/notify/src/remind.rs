@@ -4,90 +4,15 @@
 //! (console only).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use domain::calendar::shanghai_date;
 use domain::notice::format_date;
 use outbox::ReminderMessage;
-use store::{
-    Attempt, DynamoClueStore, ReminderAttempt, ReminderDelivery, ReminderDeliveryStatus, StoreError,
-};
+use store::{Attempt, ReminderDeliveries, ReminderDelivery, ReminderDeliveryStatus, StoreError};
 use wechat::SubscribeMessage;
 
 use crate::deliver::{Clock, Outcome, Sender};
 use crate::engine::{self, Job, Verdict};
-
-/// What reminder delivery needs from the store (implemented by [`DynamoClueStore`]).
-pub trait ReminderDeliveryStore: Send + Sync {
-    /// The reminder, the officer's delivery record and their openid (if still bound).
-    fn reminder_delivery(
-        &self,
-        message: &ReminderMessage,
-    ) -> impl Future<Output = Result<ReminderDelivery, StoreError>> + Send;
-
-    /// Records that `attempt` begins; [`StoreError::Conflict`] if another began since.
-    fn begin_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
-    /// Records the attempt's outcome and the delivery status, atomically.
-    fn finish_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-        status: &ReminderDeliveryStatus,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-impl ReminderDeliveryStore for DynamoClueStore {
-    async fn reminder_delivery(&self, m: &ReminderMessage) -> Result<ReminderDelivery, StoreError> {
-        DynamoClueStore::reminder_delivery(self, &m.reminder_id, &m.officer_id).await
-    }
-
-    async fn begin_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-    ) -> Result<(), StoreError> {
-        DynamoClueStore::begin_reminder_attempt(self, delivery, attempt).await
-    }
-
-    async fn finish_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-        status: &ReminderDeliveryStatus,
-    ) -> Result<(), StoreError> {
-        DynamoClueStore::finish_reminder_attempt(self, delivery, attempt, status).await
-    }
-}
-
-impl<T: ReminderDeliveryStore> ReminderDeliveryStore for &T {
-    async fn reminder_delivery(&self, m: &ReminderMessage) -> Result<ReminderDelivery, StoreError> {
-        (**self).reminder_delivery(m).await
-    }
-
-    async fn begin_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-    ) -> Result<(), StoreError> {
-        (**self).begin_reminder_attempt(delivery, attempt).await
-    }
-
-    async fn finish_reminder_attempt(
-        &self,
-        delivery: &ReminderDelivery,
-        attempt: &ReminderAttempt,
-        status: &ReminderDeliveryStatus,
-    ) -> Result<(), StoreError> {
-        (**self)
-            .finish_reminder_attempt(delivery, attempt, status)
-            .await
-    }
-}
 
 /// The reminders' subscribe-notification template (configuration: `REMINDER_TEMPLATE_ID`,
 /// `REMINDER_FIELD_*`, `REMINDER_PAGE_URL`).
@@ -128,7 +53,7 @@ struct ReminderJob<'a, D> {
     delivery: ReminderDelivery,
 }
 
-impl<D: ReminderDeliveryStore> Job for ReminderJob<'_, D> {
+impl<D: ReminderDeliveries> Job for ReminderJob<'_, D> {
     type Status = ReminderDeliveryStatus;
 
     const NOUN: &'static str = "reminder";
@@ -201,11 +126,17 @@ pub async fn deliver_reminder<D, S, C>(
     message: &ReminderMessage,
 ) -> Result<Outcome, StoreError>
 where
-    D: ReminderDeliveryStore,
+    D: ReminderDeliveries,
     S: Sender,
     C: Clock,
 {
-    let Some(delivery) = engine::known(store.reminder_delivery(message).await, "reminder")? else {
+    let Some(delivery) = engine::known(
+        store
+            .reminder_delivery(&message.reminder_id, &message.officer_id)
+            .await,
+        "reminder",
+    )?
+    else {
         return Ok(Outcome::Unknown);
     };
     let job = ReminderJob {
@@ -225,16 +156,19 @@ pub(crate) mod tests {
     use domain::reminder::{Reminder, ReminderKind, ReminderRecipient};
     use domain::{BureauId, ClueId, ClueNo, OfficerId};
 
+    use store::ReminderAttempt;
+
     use super::*;
     use crate::deliver::tests::{FakeSender, FakeStore, FixedClock, api};
 
     /// The notice fake answers no reminder (the batch tests never send one).
-    impl ReminderDeliveryStore for FakeStore {
+    impl ReminderDeliveries for FakeStore {
         async fn reminder_delivery(
             &self,
-            m: &ReminderMessage,
+            id: &domain::ReminderId,
+            _o: &OfficerId,
         ) -> Result<ReminderDelivery, StoreError> {
-            Err(StoreError::NotFound(format!("reminder {}", m.reminder_id)))
+            Err(StoreError::NotFound(format!("reminder {id}")))
         }
         async fn begin_reminder_attempt(
             &self,
@@ -255,10 +189,11 @@ pub(crate) mod tests {
 
     struct OneDelivery(Mutex<ReminderDelivery>);
 
-    impl ReminderDeliveryStore for OneDelivery {
+    impl ReminderDeliveries for OneDelivery {
         async fn reminder_delivery(
             &self,
-            _m: &ReminderMessage,
+            _id: &domain::ReminderId,
+            _o: &OfficerId,
         ) -> Result<ReminderDelivery, StoreError> {
             Ok(self.0.lock().expect("lock").clone())
         }

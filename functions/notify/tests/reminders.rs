@@ -14,7 +14,7 @@ use domain::reminder::{Reminder, ReminderKind, ReminderRecipient};
 use domain::wechat_binding::{BindingCode, BindingError};
 use domain::{BureauId, ClueId, ClueNo, Officer, OfficerId, Role};
 use outbox::enqueue_reminders_after_commit;
-use store::{ReminderDeliveryStatus, StoreError};
+use store::{BindingCodes, ReminderDeliveryStatus, ReminderIssuer, Reminders, StoreError};
 use support::Bench;
 
 fn officer(id: &str, bureau: &str) -> Officer {

@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use domain::{Officer, OfficerId};
 use sha2::{Digest, Sha256};
 
+use crate::Accounts;
 use crate::dynamo::DynamoClueStore;
 use crate::error::StoreError;
 use crate::item::{Item, get_json, get_s, key, n, officer_item, s};
@@ -172,10 +173,61 @@ impl DynamoClueStore {
         }
     }
 
-    /// Creates an officer (the authoritative `OFFICER` item) with its sign-in account, whose
-    /// password must be changed at first sign-in. `Ok(false)` when the user name or the officer
-    /// id is taken (nothing written).
-    pub async fn create_officer_account(
+    async fn put_expiring(
+        &self,
+        op: &'static str,
+        pk: String,
+        sk: &str,
+        id: &OfficerId,
+        expires_at: DateTime<Utc>,
+        extra: Vec<(String, AttributeValue)>,
+    ) -> Result<(), StoreError> {
+        let mut item = key(pk, sk);
+        item.extend([
+            ("type".to_owned(), s(sk.to_ascii_lowercase())),
+            ("officer".to_owned(), s(id.as_str())),
+            ("expires_at".to_owned(), n(expires_at.timestamp())),
+        ]);
+        item.extend(extra);
+        let size = item_size(&item);
+        self.db
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::sdk("PutItem", e))?;
+        self.meter().record(op, 1, None, write_units(size));
+        Ok(())
+    }
+}
+
+/// The audit kinds, as `&'static str` (read back from the table).
+pub const AUDIT_KINDS: &[&str] = &[
+    "sign_in",
+    "sign_in_failed",
+    "locked",
+    "password_changed",
+    "totp_enrolled",
+    "refreshed",
+    "signed_out",
+    "officer_created",
+    "officer_disabled",
+    "officer_enabled",
+    "totp_reset",
+    "password_reset",
+];
+
+pub(crate) fn audit_kind(k: &str) -> &'static str {
+    AUDIT_KINDS
+        .iter()
+        .find(|x| **x == k)
+        .copied()
+        .unwrap_or("other")
+}
+
+impl Accounts for DynamoClueStore {
+    async fn create_officer_account(
         &self,
         officer: &Officer,
         username: &str,
@@ -232,8 +284,7 @@ impl DynamoClueStore {
         }
     }
 
-    /// The account signing in with `username`, if any.
-    pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
+    async fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
         let Some(login) = self.get("login", pk_login(username), SK_LOGIN).await? else {
             return Ok(None);
         };
@@ -242,17 +293,14 @@ impl DynamoClueStore {
         self.account(&id).await
     }
 
-    /// The account of officer `id`, if any.
-    pub async fn account(&self, id: &OfficerId) -> Result<Option<Account>, StoreError> {
+    async fn account(&self, id: &OfficerId) -> Result<Option<Account>, StoreError> {
         self.get("account", pk_officer(id), SK_ACCOUNT)
             .await?
             .map(|i| account_from(&i))
             .transpose()
     }
 
-    /// The officer `id` if it exists and is not disabled: what the officer API resolves a
-    /// token's subject to.
-    pub async fn active_officer(&self, id: &OfficerId) -> Result<Option<Officer>, StoreError> {
+    async fn active_officer(&self, id: &OfficerId) -> Result<Option<Officer>, StoreError> {
         let Some(item) = self.get("officer", pk_officer(id), SK_OFFICER).await? else {
             return Ok(None);
         };
@@ -267,19 +315,14 @@ impl DynamoClueStore {
         get_json(&item, "data").map(Some)
     }
 
-    /// The officer `id`, disabled or not (account administration).
-    pub async fn officer_of_any_state(
-        &self,
-        id: &OfficerId,
-    ) -> Result<Option<Officer>, StoreError> {
+    async fn officer_of_any_state(&self, id: &OfficerId) -> Result<Option<Officer>, StoreError> {
         self.get("officer", pk_officer(id), SK_OFFICER)
             .await?
             .map(|i| get_json(&i, "data"))
             .transpose()
     }
 
-    /// Disables (`true`) or enables an officer. `Ok(false)` when there is no such officer.
-    pub async fn set_officer_disabled(
+    async fn set_officer_disabled(
         &self,
         id: &OfficerId,
         disabled: bool,
@@ -295,9 +338,7 @@ impl DynamoClueStore {
         Ok(self.update("officer_disabled", u).await?.is_some())
     }
 
-    /// Counts a failed sign-in; the `max`-th consecutive failure locks the account until
-    /// `now + lock_for` (and starts the count again).
-    pub async fn record_sign_in_failure(
+    async fn record_sign_in_failure(
         &self,
         id: &OfficerId,
         now: DateTime<Utc>,
@@ -329,14 +370,7 @@ impl DynamoClueStore {
         Ok(Failure::Locked(until))
     }
 
-    /// Records a successful sign-in whose TOTP code was of time step `step`: only if no code of
-    /// this step or a later one was accepted before (a code is used once). `Ok(false)` when the
-    /// code was already used (nothing changed).
-    pub async fn record_sign_in_success(
-        &self,
-        id: &OfficerId,
-        step: u64,
-    ) -> Result<bool, StoreError> {
+    async fn record_sign_in_success(&self, id: &OfficerId, step: u64) -> Result<bool, StoreError> {
         let u = self
             .account_update(id)
             .update_expression("SET failures = :zero, last_totp_step = :step REMOVE locked_until")
@@ -348,9 +382,7 @@ impl DynamoClueStore {
         Ok(self.update("sign_in_success", u).await?.is_some())
     }
 
-    /// Sets a new password hash; `must_change` for a reset by an admin (then the next sign-in
-    /// asks for a new one).
-    pub async fn set_password(
+    async fn set_password(
         &self,
         id: &OfficerId,
         password_hash: &str,
@@ -365,8 +397,7 @@ impl DynamoClueStore {
         Ok(self.update("set_password", u).await?.is_some())
     }
 
-    /// Keeps `secret` as the pending TOTP secret shown for enrolment.
-    pub async fn set_totp_pending(&self, id: &OfficerId, secret: &str) -> Result<bool, StoreError> {
+    async fn set_totp_pending(&self, id: &OfficerId, secret: &str) -> Result<bool, StoreError> {
         let u = self
             .account_update(id)
             .update_expression("SET totp_pending = :p")
@@ -375,9 +406,7 @@ impl DynamoClueStore {
         Ok(self.update("totp_pending", u).await?.is_some())
     }
 
-    /// Makes the pending secret the enrolled one, its first code (of `step`) used. `Ok(false)`
-    /// when the pending secret changed meanwhile or the step was used.
-    pub async fn confirm_totp(
+    async fn confirm_totp(
         &self,
         id: &OfficerId,
         secret: &str,
@@ -397,8 +426,7 @@ impl DynamoClueStore {
         Ok(self.update("totp_confirm", u).await?.is_some())
     }
 
-    /// Removes the second factor (an admin's reset): the next sign-in enrols a new one.
-    pub async fn reset_totp(&self, id: &OfficerId) -> Result<bool, StoreError> {
+    async fn reset_totp(&self, id: &OfficerId) -> Result<bool, StoreError> {
         let u = self
             .account_update(id)
             .update_expression(
@@ -409,8 +437,7 @@ impl DynamoClueStore {
         Ok(self.update("totp_reset", u).await?.is_some())
     }
 
-    /// Stores a refresh token (by its hash) for `id` until `expires_at`.
-    pub async fn put_refresh_token(
+    async fn put_refresh_token(
         &self,
         token: &str,
         id: &OfficerId,
@@ -427,9 +454,7 @@ impl DynamoClueStore {
         .await
     }
 
-    /// Uses a refresh token once: revokes it and gives its officer, if it was stored, not
-    /// revoked and not expired at `now`. A refresh is rotated: the caller stores a new one.
-    pub async fn take_refresh_token(
+    async fn take_refresh_token(
         &self,
         token: &str,
         now: DateTime<Utc>,
@@ -454,12 +479,7 @@ impl DynamoClueStore {
         }
     }
 
-    /// Stores a sign-in challenge (by its hash).
-    pub async fn put_challenge(
-        &self,
-        token: &str,
-        challenge: &Challenge,
-    ) -> Result<(), StoreError> {
+    async fn put_challenge(&self, token: &str, challenge: &Challenge) -> Result<(), StoreError> {
         self.put_expiring(
             "challenge_put",
             format!("CHALLENGE#{}", token_hash(token)),
@@ -471,9 +491,7 @@ impl DynamoClueStore {
         .await
     }
 
-    /// Uses a challenge once (deleted); `None` if unknown or already used. The caller checks
-    /// its purpose and expiry.
-    pub async fn take_challenge(&self, token: &str) -> Result<Option<Challenge>, StoreError> {
+    async fn take_challenge(&self, token: &str) -> Result<Option<Challenge>, StoreError> {
         let out = self
             .db
             .delete_item()
@@ -501,36 +519,7 @@ impl DynamoClueStore {
         }))
     }
 
-    async fn put_expiring(
-        &self,
-        op: &'static str,
-        pk: String,
-        sk: &str,
-        id: &OfficerId,
-        expires_at: DateTime<Utc>,
-        extra: Vec<(String, AttributeValue)>,
-    ) -> Result<(), StoreError> {
-        let mut item = key(pk, sk);
-        item.extend([
-            ("type".to_owned(), s(sk.to_ascii_lowercase())),
-            ("officer".to_owned(), s(id.as_str())),
-            ("expires_at".to_owned(), n(expires_at.timestamp())),
-        ]);
-        item.extend(extra);
-        let size = item_size(&item);
-        self.db
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::sdk("PutItem", e))?;
-        self.meter().record(op, 1, None, write_units(size));
-        Ok(())
-    }
-
-    /// Appends an audit entry.
-    pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+    async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         let mut rnd = [0u8; 8];
         getrandom::fill(&mut rnd).map_err(|_| StoreError::Vault("no randomness"))?;
         let mut item = key(
@@ -566,11 +555,7 @@ impl DynamoClueStore {
         Ok(())
     }
 
-    /// The audit entries of one UTC day, oldest first (for the admin page and the tests).
-    pub async fn audit_of_day(
-        &self,
-        day: chrono::NaiveDate,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit_of_day(&self, day: chrono::NaiveDate) -> Result<Vec<AuditEntry>, StoreError> {
         let out = self
             .db
             .query()
@@ -608,28 +593,4 @@ impl DynamoClueStore {
             })
             .collect()
     }
-}
-
-/// The audit kinds, as `&'static str` (read back from the table).
-pub const AUDIT_KINDS: &[&str] = &[
-    "sign_in",
-    "sign_in_failed",
-    "locked",
-    "password_changed",
-    "totp_enrolled",
-    "refreshed",
-    "signed_out",
-    "officer_created",
-    "officer_disabled",
-    "officer_enabled",
-    "totp_reset",
-    "password_reset",
-];
-
-fn audit_kind(k: &str) -> &'static str {
-    AUDIT_KINDS
-        .iter()
-        .find(|x| **x == k)
-        .copied()
-        .unwrap_or("other")
 }

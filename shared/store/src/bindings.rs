@@ -10,6 +10,7 @@ use domain::{BureauId, Officer, OfficerId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::BindingCodes;
 use crate::dynamo::DynamoClueStore;
 use crate::error::StoreError;
 use crate::item::{b, get_s, key, n, parse_instant, s};
@@ -37,12 +38,8 @@ pub(crate) fn binding_aad(officer: &OfficerId) -> String {
     format!("wxbind:{officer}")
 }
 
-impl DynamoClueStore {
-    /// Stores a binding code for `officer`, redeemable until the returned instant.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] if the code exists already (draw another); store errors.
-    pub async fn issue_binding_code(
+impl BindingCodes for DynamoClueStore {
+    async fn issue_binding_code(
         &self,
         officer: &Officer,
         code: &BindingCode,
@@ -82,14 +79,7 @@ impl DynamoClueStore {
         }
     }
 
-    /// Redeems a binding code for the WeChat user `openid`: the code is used once, and the
-    /// officer's binding (openid sealed with the vault's data key) replaces any earlier one, in
-    /// one transaction.
-    ///
-    /// # Errors
-    /// The inner [`BindingError`] for an unknown, expired or used code (nothing bound); store
-    /// errors outside.
-    pub async fn redeem_binding_code(
+    async fn redeem_binding_code(
         &self,
         code: &BindingCode,
         openid: &str,
@@ -151,11 +141,7 @@ impl DynamoClueStore {
         }
     }
 
-    /// An officer's binding, masked.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn wechat_binding(
+    async fn wechat_binding(
         &self,
         officer: &OfficerId,
     ) -> Result<Option<WechatBinding>, StoreError> {
@@ -171,11 +157,7 @@ impl DynamoClueStore {
         }))
     }
 
-    /// Removes an officer's binding; whether there was one.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn unbind_wechat(&self, officer: &OfficerId) -> Result<bool, StoreError> {
+    async fn unbind_wechat(&self, officer: &OfficerId) -> Result<bool, StoreError> {
         let out = self
             .db
             .delete_item()

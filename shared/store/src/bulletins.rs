@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use domain::bulletin::{Bulletin, BulletinId, BulletinStatus, Receipt};
 use domain::{BureauId, OfficerId};
 
+use crate::Bulletins;
 use crate::dynamo::{DynamoClueStore, Query, SkCond};
 use crate::error::StoreError;
 use crate::item::{Item, get_json, get_s, key, n, parse_instant, s, to_json};
@@ -86,24 +87,6 @@ fn receipt_of(item: &Item) -> Result<Option<Receipt>, StoreError> {
 }
 
 impl DynamoClueStore {
-    /// Stores a new bulletin once: [`Written::Replayed`] when the id (derived from the key)
-    /// exists already.
-    ///
-    /// # Errors
-    /// Write failures.
-    pub async fn create_bulletin(&self, b: &Bulletin, key_: &str) -> Result<Written, StoreError> {
-        Ok(
-            if self
-                .put_if_absent("bulletin_create", bulletin_item(b, key_)?)
-                .await?
-            {
-                Written::Done
-            } else {
-                Written::Replayed
-            },
-        )
-    }
-
     /// Puts `item` unless an item of its key exists: `false` then.
     ///
     /// # Errors
@@ -132,14 +115,47 @@ impl DynamoClueStore {
         }
     }
 
-    /// The bulletin `id` and the key of its last change, if it exists.
-    ///
-    /// # Errors
-    /// Read failures, a malformed item.
-    pub async fn bulletin(
+    /// The items of GSI1 partition `partition` (newest first, at most [`MAX_LIST`]), each with
+    /// its bulletin read from the table (the index may lag: the table's item is the truth).
+    async fn listed(
         &self,
-        id: &BulletinId,
-    ) -> Result<Option<(Bulletin, String)>, StoreError> {
+        op: &'static str,
+        partition: String,
+    ) -> Result<Vec<(Item, Bulletin)>, StoreError> {
+        let mut q = Query::index(op, GSI1, partition, None);
+        q.forward = false;
+        let (items, _) = self.query_page(&q, Some(MAX_LIST), None).await?;
+        let mut out = Vec::with_capacity(items.len());
+        for i in items {
+            let id = BulletinId::parse(
+                get_s(&i, "pk")?
+                    .strip_prefix("BULLETIN#")
+                    .unwrap_or_default(),
+            )
+            .map_err(|e| StoreError::malformed("bulletin", e))?;
+            if let Some((b, _)) = self.bulletin(&id).await? {
+                out.push((i, b));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Bulletins for DynamoClueStore {
+    async fn create_bulletin(&self, b: &Bulletin, key_: &str) -> Result<Written, StoreError> {
+        Ok(
+            if self
+                .put_if_absent("bulletin_create", bulletin_item(b, key_)?)
+                .await?
+            {
+                Written::Done
+            } else {
+                Written::Replayed
+            },
+        )
+    }
+
+    async fn bulletin(&self, id: &BulletinId) -> Result<Option<(Bulletin, String)>, StoreError> {
         let Some(item) = self.get("bulletin", pk_bulletin(id), SK_META).await? else {
             return Ok(None);
         };
@@ -147,18 +163,7 @@ impl DynamoClueStore {
         Ok(Some((b, get_s(&item, "last_key")?.to_owned())))
     }
 
-    /// Replaces the bulletin read at version `seen` with `b` (its next version), recording
-    /// `key_` as the change's key. Issuing also writes one recipient item per recipient, in the
-    /// same transaction.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when the stored version is no longer `seen`; write failures.
-    pub async fn update_bulletin(
-        &self,
-        b: &Bulletin,
-        seen: u64,
-        key_: &str,
-    ) -> Result<(), StoreError> {
+    async fn update_bulletin(&self, b: &Bulletin, seen: u64, key_: &str) -> Result<(), StoreError> {
         let item = bulletin_item(b, key_)?;
         let put = Put::builder()
             .table_name(self.table())
@@ -208,47 +213,14 @@ impl DynamoClueStore {
         }
     }
 
-    /// The items of GSI1 partition `partition` (newest first, at most [`MAX_LIST`]), each with
-    /// its bulletin read from the table (the index may lag: the table's item is the truth).
-    async fn listed(
-        &self,
-        op: &'static str,
-        partition: String,
-    ) -> Result<Vec<(Item, Bulletin)>, StoreError> {
-        let mut q = Query::index(op, GSI1, partition, None);
-        q.forward = false;
-        let (items, _) = self.query_page(&q, Some(MAX_LIST), None).await?;
-        let mut out = Vec::with_capacity(items.len());
-        for i in items {
-            let id = BulletinId::parse(
-                get_s(&i, "pk")?
-                    .strip_prefix("BULLETIN#")
-                    .unwrap_or_default(),
-            )
-            .map_err(|e| StoreError::malformed("bulletin", e))?;
-            if let Some((b, _)) = self.bulletin(&id).await? {
-                out.push((i, b));
-            }
-        }
-        Ok(out)
-    }
-
-    /// The bulletins `issuer` generated, newest first (at most [`MAX_LIST`]).
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn bulletins_of(&self, issuer: &BureauId) -> Result<Vec<Bulletin>, StoreError> {
+    async fn bulletins_of(&self, issuer: &BureauId) -> Result<Vec<Bulletin>, StoreError> {
         let listed = self
             .listed("bulletins", format!("BULLETINS#{issuer}"))
             .await?;
         Ok(listed.into_iter().map(|(_, b)| b).collect())
     }
 
-    /// The bulletins issued to `bureau`, newest first (at most [`MAX_LIST`]), with its receipt.
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn bulletins_to(&self, bureau: &BureauId) -> Result<Vec<Received>, StoreError> {
+    async fn bulletins_to(&self, bureau: &BureauId) -> Result<Vec<Received>, StoreError> {
         self.listed("bulletins_to", format!("BULLETINS_TO#{bureau}"))
             .await?
             .into_iter()
@@ -261,12 +233,7 @@ impl DynamoClueStore {
             .collect()
     }
 
-    /// Records that `officer` of `bureau` read bulletin `id`, the first time only: `true` when
-    /// this read was the first.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] when the bureau is no recipient; write failures.
-    pub async fn record_bulletin_read(
+    async fn record_bulletin_read(
         &self,
         id: &BulletinId,
         bureau: &BureauId,
@@ -309,11 +276,7 @@ impl DynamoClueStore {
         }
     }
 
-    /// The read receipts of bulletin `id`, by recipient bureau (`None`: not read yet).
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn bulletin_receipts(
+    async fn bulletin_receipts(
         &self,
         id: &BulletinId,
     ) -> Result<Vec<(BureauId, Option<Receipt>)>, StoreError> {

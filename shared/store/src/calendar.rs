@@ -29,7 +29,9 @@ use crate::dynamo::{DynamoClueStore, Query, reported};
 use crate::error::StoreError;
 use crate::item::{Item, get_s, key, n, parse_instant, s};
 use crate::meter::{item_size, write_units};
-use crate::{ClueCommands, DeadlineEntry, DeadlineIndex, IdempotencyKey};
+use crate::{
+    CalendarYears, ClueCommands, DeadlineEntry, DeadlineIndex, IdempotencyKey, SweepIndex,
+};
 
 /// The longest a function keeps the calendar before reading it again: an upload takes effect
 /// everywhere within this time (at once in the function that made it).
@@ -66,7 +68,7 @@ pub struct PlacedDeadline {
     pub due: DateTime<Utc>,
 }
 
-/// What [`DynamoClueStore::place_deadlines`] did.
+/// What [`place_deadlines`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Placed {
     pub deadlines: Vec<PlacedDeadline>,
@@ -83,13 +85,179 @@ pub struct Uploaded {
     pub after: Arc<WorkingCalendar>,
 }
 
+/// Places the open deadlines an upload touches on the new calendar: pending ones it now
+/// covers are resolved, dated ones (miss not recorded) whose due instant it moves are moved,
+/// each by [`Command::ResolveDeadlines`] on its clue (a timeline entry with what moved and
+/// the notice why). Candidates come from the sparse indexes only: `PENDING`, and `DUE` from
+/// the first day of the year to 60 days after its end (no deadline counts further past a
+/// year it starts in). A clue that fails is listed in `failed`; uploading the same document
+/// again retries it (what is already placed is not moved twice).
+///
+/// # Errors
+/// Index reads; per-clue failures are in the answer.
+pub async fn place_deadlines<S>(
+    store: &S,
+    uploaded: &Uploaded,
+    now: DateTime<Utc>,
+) -> Result<Placed, StoreError>
+where
+    S: ClueCommands + DeadlineIndex + SweepIndex,
+{
+    let year = uploaded.year;
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Err(StoreError::Invalid("calendar year"));
+    };
+    let from = shanghai_instant(first, NaiveTime::MIN);
+    let year_end = shanghai_instant(last, NaiveTime::MIN) + chrono::Duration::days(1);
+    let to = year_end + chrono::Duration::days(60);
+    let mut candidates: Vec<DeadlineEntry> = store.pending_deadlines().await?;
+    candidates.extend(
+        store
+            .deadlines_due(Some(from), to)
+            .await?
+            .into_iter()
+            .filter(|e| e.deadline.starts_at < year_end),
+    );
+    let mut clues = BTreeMap::new();
+    for entry in candidates {
+        let moves = match (
+            entry.deadline.due,
+            deadline::resolve(&entry.deadline, &uploaded.after),
+        ) {
+            (None, Ok(_)) => true,
+            (Some(due), Ok((new_due, _))) => due != new_due,
+            (_, Err(_)) => false,
+        };
+        if moves {
+            clues
+                .entry(entry.clue.clone())
+                .or_insert(entry.clue_no.clone());
+        }
+    }
+    let mut placed = Placed::default();
+    for (clue, clue_no) in clues {
+        let key = IdempotencyKey::parse(&format!(
+            "calendar:{year}:{}:{clue}",
+            now.timestamp_millis()
+        ))?;
+        match store
+            .execute(&clue, Command::ResolveDeadlines, &Actor::System, now, &key)
+            .await
+        {
+            Ok(outcome) => {
+                for e in outcome.events.iter().filter(|e| e.clue == clue) {
+                    let (kind, from, due) = match &e.kind {
+                        EventKind::DeadlineResolved { kind, due, .. } => (*kind, None, *due),
+                        EventKind::DeadlineMoved {
+                            kind, from, due, ..
+                        } => (*kind, Some(*from), *due),
+                        _ => continue,
+                    };
+                    placed.deadlines.push(PlacedDeadline {
+                        clue_id: clue.clone(),
+                        clue_no: clue_no.clone(),
+                        kind,
+                        from,
+                        due,
+                    });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(clue = %clue, code = e.code(), error = %e, "deadline not placed");
+                placed.failed.push(clue);
+            }
+        }
+    }
+    Ok(placed)
+}
+
 impl DynamoClueStore {
-    /// The current calendar: the built-in years with the uploaded ones over them, cached for
-    /// [`CALENDAR_TTL`] (or the store's cache TTL when shorter).
-    ///
-    /// # Errors
-    /// A read failure, or a stored year that is not a valid document.
-    pub async fn calendar(&self) -> Result<Arc<WorkingCalendar>, StoreError> {
+    async fn calendar_items(&self) -> Result<Vec<Item>, StoreError> {
+        self.query_all(&Query::table("calendar", PK_CALENDAR.to_owned(), None))
+            .await
+    }
+}
+
+/// The year a document covers and its source, checked as the built-in data is.
+fn parse_year(document: &str) -> Result<(i32, String), StoreError> {
+    let parsed = WorkingCalendar::from_years([document]).map_err(DomainError::from)?;
+    let mut years = parsed.covered_years();
+    let (Some(year), None) = (years.next(), years.next()) else {
+        return Err(StoreError::Invalid("calendar document"));
+    };
+    Ok((year, parsed.source(year).unwrap_or_default().to_owned()))
+}
+
+/// The upload of `document` over the stored years `items`: the calendar before and after it,
+/// and the item that stores the year (both stores keep the years as these items).
+pub(crate) fn upload(
+    items: &[Item],
+    document: &str,
+    by: &OfficerId,
+    now: DateTime<Utc>,
+) -> Result<(Uploaded, Item), StoreError> {
+    let (year, source) = parse_year(document)?;
+    let before = Arc::new(overlay(items)?);
+    let after = Arc::new(before.with_years([document]).map_err(DomainError::from)?);
+    let mut item = key(PK_CALENDAR, sk_year(year));
+    item.extend([
+        ("type".to_owned(), s("calendar_year")),
+        ("year".to_owned(), n(year)),
+        ("data".to_owned(), s(document)),
+        ("source".to_owned(), s(source.clone())),
+        ("uploaded_at".to_owned(), s(crate::keys::instant(now))),
+        ("uploaded_by".to_owned(), s(by.as_str())),
+    ]);
+    let uploaded = Uploaded {
+        year,
+        source,
+        before,
+        after,
+    };
+    Ok((uploaded, item))
+}
+
+/// Every covered year of the calendar the stored `items` make, with its origin.
+pub(crate) fn years_of(items: &[Item]) -> Result<Vec<CalendarYear>, StoreError> {
+    let calendar = overlay(items)?;
+    let mut uploaded = BTreeMap::new();
+    for item in items {
+        let year: i32 = crate::item::get_n(item, "year")?;
+        let by = OfficerId::parse(get_s(item, "uploaded_by")?)
+            .map_err(|e| StoreError::malformed(sk_year(year), e))?;
+        uploaded.insert(year, (parse_instant(item, "uploaded_at")?, by));
+    }
+    Ok(calendar
+        .covered_years()
+        .map(|year| {
+            let up = uploaded.get(&year);
+            CalendarYear {
+                year,
+                source: calendar.source(year).unwrap_or_default().to_owned(),
+                origin: if up.is_some() { "uploaded" } else { "built_in" },
+                uploaded_at: up.map(|(at, _)| *at),
+                uploaded_by: up.map(|(_, by)| by.clone()),
+            }
+        })
+        .collect())
+}
+
+/// The built-in calendar with the stored years over it.
+pub(crate) fn overlay(items: &[Item]) -> Result<WorkingCalendar, StoreError> {
+    let documents = items
+        .iter()
+        .map(|i| get_s(i, "data"))
+        .collect::<Result<Vec<_>, _>>()?;
+    WorkingCalendar::embedded()
+        .with_years(documents)
+        .map_err(|e| StoreError::malformed(PK_CALENDAR, e))
+}
+
+impl CalendarYears for DynamoClueStore {
+    async fn calendar(&self) -> Result<Arc<WorkingCalendar>, StoreError> {
         let ttl = self.cache_ttl().min(CALENDAR_TTL);
         if let Ok(guard) = self.calendar_cache.lock()
             && let Some((at, cal)) = guard.as_ref()
@@ -105,66 +273,17 @@ impl DynamoClueStore {
         Ok(calendar)
     }
 
-    /// Every covered year with its source and origin, ascending (read fresh).
-    ///
-    /// # Errors
-    /// A read failure, or a stored year that is not a valid document.
-    pub async fn calendar_years(&self) -> Result<Vec<CalendarYear>, StoreError> {
-        let items = self.calendar_items().await?;
-        let calendar = overlay(&items)?;
-        let mut uploaded = std::collections::BTreeMap::new();
-        for item in &items {
-            let year: i32 = crate::item::get_n(item, "year")?;
-            let by = OfficerId::parse(get_s(item, "uploaded_by")?)
-                .map_err(|e| StoreError::malformed(sk_year(year), e))?;
-            uploaded.insert(year, (parse_instant(item, "uploaded_at")?, by));
-        }
-        Ok(calendar
-            .covered_years()
-            .map(|year| {
-                let up = uploaded.get(&year);
-                CalendarYear {
-                    year,
-                    source: calendar.source(year).unwrap_or_default().to_owned(),
-                    origin: if up.is_some() { "uploaded" } else { "built_in" },
-                    uploaded_at: up.map(|(at, _)| *at),
-                    uploaded_by: up.map(|(_, by)| by.clone()),
-                }
-            })
-            .collect())
+    async fn calendar_years(&self) -> Result<Vec<CalendarYear>, StoreError> {
+        years_of(&self.calendar_items().await?)
     }
 
-    /// Stores a year's document (a new year, or an amendment replacing the year), checked as
-    /// the built-in data is, and returns the calendar before and after. The cache of this store
-    /// is refreshed at once; other functions see the year within [`CALENDAR_TTL`].
-    ///
-    /// # Errors
-    /// [`StoreError::Domain`] for an invalid document (nothing is stored); read or write
-    /// failures.
-    pub async fn put_calendar_year(
+    async fn put_calendar_year(
         &self,
         document: &str,
         by: &OfficerId,
         now: DateTime<Utc>,
     ) -> Result<Uploaded, StoreError> {
-        let parsed = WorkingCalendar::from_years([document]).map_err(DomainError::from)?;
-        let mut years = parsed.covered_years();
-        let (Some(year), None) = (years.next(), years.next()) else {
-            return Err(StoreError::Invalid("calendar document"));
-        };
-        let source = parsed.source(year).unwrap_or_default().to_owned();
-        let items = self.calendar_items().await?;
-        let before = Arc::new(overlay(&items)?);
-        let after = Arc::new(before.with_years([document]).map_err(DomainError::from)?);
-        let mut item = key(PK_CALENDAR, sk_year(year));
-        item.extend([
-            ("type".to_owned(), s("calendar_year")),
-            ("year".to_owned(), n(year)),
-            ("data".to_owned(), s(document)),
-            ("source".to_owned(), s(source.clone())),
-            ("uploaded_at".to_owned(), s(crate::keys::instant(now))),
-            ("uploaded_by".to_owned(), s(by.as_str())),
-        ]);
+        let (uploaded, item) = upload(&self.calendar_items().await?, document, by, now)?;
         let size = item_size(&item);
         let out = self
             .db
@@ -182,114 +301,8 @@ impl DynamoClueStore {
             write_units(size),
         );
         if let Ok(mut guard) = self.calendar_cache.lock() {
-            *guard = Some((Instant::now(), after.clone()));
+            *guard = Some((Instant::now(), uploaded.after.clone()));
         }
-        Ok(Uploaded {
-            year,
-            source,
-            before,
-            after,
-        })
+        Ok(uploaded)
     }
-
-    /// Places the open deadlines an upload touches on the new calendar: pending ones it now
-    /// covers are resolved, dated ones (miss not recorded) whose due instant it moves are moved,
-    /// each by [`Command::ResolveDeadlines`] on its clue (a timeline entry with what moved and
-    /// the notice why). Candidates come from the sparse indexes only: `PENDING`, and `DUE` from
-    /// the first day of the year to 60 days after its end (no deadline counts further past a
-    /// year it starts in). A clue that fails is listed in `failed`; uploading the same document
-    /// again retries it (what is already placed is not moved twice).
-    ///
-    /// # Errors
-    /// Index reads; per-clue failures are in the answer.
-    pub async fn place_deadlines(
-        &self,
-        uploaded: &Uploaded,
-        now: DateTime<Utc>,
-    ) -> Result<Placed, StoreError> {
-        let year = uploaded.year;
-        let (Some(first), Some(last)) = (
-            NaiveDate::from_ymd_opt(year, 1, 1),
-            NaiveDate::from_ymd_opt(year, 12, 31),
-        ) else {
-            return Err(StoreError::Invalid("calendar year"));
-        };
-        let from = shanghai_instant(first, NaiveTime::MIN);
-        let year_end = shanghai_instant(last, NaiveTime::MIN) + chrono::Duration::days(1);
-        let to = year_end + chrono::Duration::days(60);
-        let mut candidates: Vec<DeadlineEntry> = self.pending_deadlines().await?;
-        candidates.extend(
-            self.deadlines_due(Some(from), to)
-                .await?
-                .into_iter()
-                .filter(|e| e.deadline.starts_at < year_end),
-        );
-        let mut clues = BTreeMap::new();
-        for entry in candidates {
-            let moves = match (
-                entry.deadline.due,
-                deadline::resolve(&entry.deadline, &uploaded.after),
-            ) {
-                (None, Ok(_)) => true,
-                (Some(due), Ok((new_due, _))) => due != new_due,
-                (_, Err(_)) => false,
-            };
-            if moves {
-                clues
-                    .entry(entry.clue.clone())
-                    .or_insert(entry.clue_no.clone());
-            }
-        }
-        let mut placed = Placed::default();
-        for (clue, clue_no) in clues {
-            let key = IdempotencyKey::parse(&format!(
-                "calendar:{year}:{}:{clue}",
-                now.timestamp_millis()
-            ))?;
-            match self
-                .execute(&clue, Command::ResolveDeadlines, &Actor::System, now, &key)
-                .await
-            {
-                Ok(outcome) => {
-                    for e in outcome.events.iter().filter(|e| e.clue == clue) {
-                        let (kind, from, due) = match &e.kind {
-                            EventKind::DeadlineResolved { kind, due, .. } => (*kind, None, *due),
-                            EventKind::DeadlineMoved {
-                                kind, from, due, ..
-                            } => (*kind, Some(*from), *due),
-                            _ => continue,
-                        };
-                        placed.deadlines.push(PlacedDeadline {
-                            clue_id: clue.clone(),
-                            clue_no: clue_no.clone(),
-                            kind,
-                            from,
-                            due,
-                        });
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(clue = %clue, code = e.code(), error = %e, "deadline not placed");
-                    placed.failed.push(clue);
-                }
-            }
-        }
-        Ok(placed)
-    }
-
-    async fn calendar_items(&self) -> Result<Vec<Item>, StoreError> {
-        self.query_all(&Query::table("calendar", PK_CALENDAR.to_owned(), None))
-            .await
-    }
-}
-
-/// The built-in calendar with the stored years over it.
-fn overlay(items: &[Item]) -> Result<WorkingCalendar, StoreError> {
-    let documents = items
-        .iter()
-        .map(|i| get_s(i, "data"))
-        .collect::<Result<Vec<_>, _>>()?;
-    WorkingCalendar::embedded()
-        .with_years(documents)
-        .map_err(|e| StoreError::malformed(PK_CALENDAR, e))
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, Select};
 use domain::{BureauId, Officer, OfficerId};
 
+use crate::Console;
 use crate::dynamo::{DynamoClueStore, reported};
 use crate::error::StoreError;
 use crate::item::{get_json, s};
@@ -20,28 +21,6 @@ use crate::keys::{GSI2, GSI2PK, SK_OFFICER, gsi_inbox, pk_officer};
 pub const INBOX_STATES: [&str; 5] = ["received", "escalated", "accepted", "closed", "merged"];
 
 impl DynamoClueStore {
-    /// The officer of `id` and whether the account is active (an officer item carrying
-    /// `disabled = true` is disabled; without the attribute, active). `None` for an unknown
-    /// subject.
-    ///
-    /// # Errors
-    /// Store errors; a malformed officer item.
-    pub async fn officer_account_state(
-        &self,
-        id: &OfficerId,
-    ) -> Result<Option<(Officer, bool)>, StoreError> {
-        let Some(item) = self.get("officer", pk_officer(id), SK_OFFICER).await? else {
-            return Ok(None);
-        };
-        let officer: Officer = get_json(&item, "data")?;
-        let disabled = item
-            .get("disabled")
-            .and_then(|v| v.as_bool().ok())
-            .copied()
-            .unwrap_or(false);
-        Ok(Some((officer, !disabled)))
-    }
-
     /// How many items a GSI2 partition holds (`Select COUNT`, every page): one helper for the
     /// console's counts (inbox states, unread reminders).
     ///
@@ -74,12 +53,26 @@ impl DynamoClueStore {
             }
         }
     }
+}
 
-    /// How many clues `bureau`'s inbox holds in each state.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn inbox_counts(
+impl Console for DynamoClueStore {
+    async fn officer_account_state(
+        &self,
+        id: &OfficerId,
+    ) -> Result<Option<(Officer, bool)>, StoreError> {
+        let Some(item) = self.get("officer", pk_officer(id), SK_OFFICER).await? else {
+            return Ok(None);
+        };
+        let officer: Officer = get_json(&item, "data")?;
+        let disabled = item
+            .get("disabled")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false);
+        Ok(Some((officer, !disabled)))
+    }
+
+    async fn inbox_counts(
         &self,
         bureau: &BureauId,
     ) -> Result<BTreeMap<&'static str, u64>, StoreError> {

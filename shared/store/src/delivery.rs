@@ -38,7 +38,6 @@ use domain::{Actor, ClueId, Command, Divisions, DomainError, NoticeId, WorkingCa
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::ClueReads;
 use crate::attempt::Attempt;
 use crate::dynamo::{Committed, DynamoClueStore, IN_FLIGHT_ATTEMPTS, Query, SkCond, reported};
 use crate::error::StoreError;
@@ -47,6 +46,7 @@ use crate::keys::*;
 use crate::meter::{item_size, write_units};
 use crate::plan::{Cancelled, apply_events, plan_writes};
 use crate::vault::{VaultContext, open};
+use crate::{ClueReads, NoticeDeliveries};
 
 /// The send-attempt record of one notice: which notice, and its [`Attempt`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,12 +125,55 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl DynamoClueStore {
-    /// The recipient clue, the notice, its send-attempt record and the openid, in one
-    /// consistent BatchGetItem (plus KMS `Decrypt` once per data key).
+    async fn transact_attempt_only(&self, send_item: TransactWriteItem) -> Result<(), StoreError> {
+        let plan = crate::plan::WritePlan {
+            items: vec![send_item],
+            clue_checks: Vec::new(),
+            idempotency: None,
+            counts: BTreeMap::from([("send", 1)]),
+        };
+        match self.transact("attempt", plan).await? {
+            Committed::Yes => Ok(()),
+            Committed::No(_) => Err(StoreError::Conflict),
+        }
+    }
+
+    /// The send-attempt records of a clue's notices (for the officer's view of deliveries).
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] for an unknown clue, notice or vault record.
-    pub async fn delivery(&self, clue: &ClueId, notice: &NoticeId) -> Result<Delivery, StoreError> {
+    /// Store errors.
+    pub async fn send_attempts(&self, clue: &ClueId) -> Result<Vec<SendAttempt>, StoreError> {
+        let q = Query::table(
+            "send_attempts",
+            pk_clue(clue),
+            Some(SkCond::Begins(SK_SEND.to_owned())),
+        );
+        self.query_all(&q)
+            .await?
+            .into_iter()
+            .map(SendAttempt::try_from)
+            .collect()
+    }
+}
+
+/// A put of the send record, conditioned on its attempt id being `attempt_id`.
+fn conditional_put(
+    table: &str,
+    item: Item,
+    attempt_id: &str,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attempt_id = :a")
+        .expression_attribute_values(":a", AttributeValue::S(attempt_id.to_owned()))
+        .build()
+        .map_err(|e| StoreError::sdk("build put", e))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+impl NoticeDeliveries for DynamoClueStore {
+    async fn delivery(&self, clue: &ClueId, notice: &NoticeId) -> Result<Delivery, StoreError> {
         let items = self
             .batch_get(
                 "delivery",
@@ -173,12 +216,7 @@ impl DynamoClueStore {
         })
     }
 
-    /// Records that `attempt` begins, unless another attempt began since `previous` was read.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when the record is no longer `previous` (another instance is on
-    /// this notice: do not send).
-    pub async fn begin_attempt(
+    async fn begin_attempt(
         &self,
         previous: Option<&SendAttempt>,
         attempt: &SendAttempt,
@@ -217,14 +255,7 @@ impl DynamoClueStore {
         }
     }
 
-    /// Records the outcome of `attempt` (its state, `msgid`, error…) and, when `status` is
-    /// given, the delivery event on the clue's timeline through the domain's `RecordDelivery`,
-    /// in one transaction conditioned on the attempt still being this one. A delivery the
-    /// timeline already holds as final only updates the record.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when another attempt took over the notice; store errors.
-    pub async fn finish_attempt(
+    async fn finish_attempt(
         &self,
         delivery: &Delivery,
         attempt: &SendAttempt,
@@ -291,52 +322,6 @@ impl DynamoClueStore {
         }
         Err(StoreError::Conflict)
     }
-
-    async fn transact_attempt_only(&self, send_item: TransactWriteItem) -> Result<(), StoreError> {
-        let plan = crate::plan::WritePlan {
-            items: vec![send_item],
-            clue_checks: Vec::new(),
-            idempotency: None,
-            counts: BTreeMap::from([("send", 1)]),
-        };
-        match self.transact("attempt", plan).await? {
-            Committed::Yes => Ok(()),
-            Committed::No(_) => Err(StoreError::Conflict),
-        }
-    }
-
-    /// The send-attempt records of a clue's notices (for the officer's view of deliveries).
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn send_attempts(&self, clue: &ClueId) -> Result<Vec<SendAttempt>, StoreError> {
-        let q = Query::table(
-            "send_attempts",
-            pk_clue(clue),
-            Some(SkCond::Begins(SK_SEND.to_owned())),
-        );
-        self.query_all(&q)
-            .await?
-            .into_iter()
-            .map(SendAttempt::try_from)
-            .collect()
-    }
-}
-
-/// A put of the send record, conditioned on its attempt id being `attempt_id`.
-fn conditional_put(
-    table: &str,
-    item: Item,
-    attempt_id: &str,
-) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attempt_id = :a")
-        .expression_attribute_values(":a", AttributeValue::S(attempt_id.to_owned()))
-        .build()
-        .map_err(|e| StoreError::sdk("build put", e))?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 #[cfg(test)]

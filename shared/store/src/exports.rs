@@ -18,6 +18,7 @@ use domain::{BureauId, OfficerId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::ExportJobs;
 use crate::dynamo::DynamoClueStore;
 use crate::error::StoreError;
 use crate::item::{Item, get_n, get_s, key, n, parse_instant, s};
@@ -46,6 +47,15 @@ pub enum ExportStatus {
 }
 
 impl ExportStatus {
+    /// How a job ends: ready with its file, or failed without one.
+    pub fn ended(file_key: Option<&str>) -> Self {
+        if file_key.is_some() {
+            Self::Ready
+        } else {
+            Self::Failed
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -152,74 +162,6 @@ impl TryFrom<Item> for ExportJob {
 }
 
 impl DynamoClueStore {
-    /// Stores a queued job once: `false` when a job of that id exists already (a retry).
-    ///
-    /// # Errors
-    /// Write failures.
-    pub async fn create_export_job(&self, job: &ExportJob) -> Result<bool, StoreError> {
-        let mut item = key(pk_export(&job.id), SK_META);
-        item.extend([
-            ("type".to_owned(), s("export")),
-            ("bureau".to_owned(), s(job.bureau.as_str())),
-            ("requested_by".to_owned(), s(job.requested_by.as_str())),
-            ("bulletin".to_owned(), s(job.bulletin.as_str())),
-            ("format".to_owned(), s(job.format.clone())),
-            ("status".to_owned(), s(job.status.code())),
-            ("rows".to_owned(), n(job.rows)),
-            ("created_at".to_owned(), s(instant(job.created_at))),
-            ("updated_at".to_owned(), s(instant(job.updated_at))),
-            (
-                EXPIRES_AT.to_owned(),
-                n((job.created_at + EXPORT_TTL).timestamp()),
-            ),
-        ]);
-        self.put_if_absent("export_create", item).await
-    }
-
-    /// The job `id`, if any.
-    ///
-    /// # Errors
-    /// Read failures, a malformed item.
-    pub async fn export_job(&self, id: &str) -> Result<Option<ExportJob>, StoreError> {
-        self.get("export", pk_export(id), SK_META)
-            .await?
-            .map(ExportJob::try_from)
-            .transpose()
-    }
-
-    /// Records the job's progress (`running`, `rows` written), unless it already ended.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when the job is ready or failed (or gone); write failures.
-    pub async fn export_progress(
-        &self,
-        id: &str,
-        rows: u64,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.update_export(id, ExportStatus::Running, rows, None, now)
-            .await
-    }
-
-    /// Marks the job ready with its file, or failed.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when it already ended; write failures.
-    pub async fn export_done(
-        &self,
-        id: &str,
-        rows: u64,
-        file_key: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let status = if file_key.is_some() {
-            ExportStatus::Ready
-        } else {
-            ExportStatus::Failed
-        };
-        self.update_export(id, status, rows, file_key, now).await
-    }
-
     async fn update_export(
         &self,
         id: &str,
@@ -255,5 +197,55 @@ impl DynamoClueStore {
             Err(e) if is_conditional(&e) => Err(StoreError::Conflict),
             Err(e) => Err(StoreError::sdk("UpdateItem", e)),
         }
+    }
+}
+
+impl ExportJobs for DynamoClueStore {
+    async fn create_export_job(&self, job: &ExportJob) -> Result<bool, StoreError> {
+        let mut item = key(pk_export(&job.id), SK_META);
+        item.extend([
+            ("type".to_owned(), s("export")),
+            ("bureau".to_owned(), s(job.bureau.as_str())),
+            ("requested_by".to_owned(), s(job.requested_by.as_str())),
+            ("bulletin".to_owned(), s(job.bulletin.as_str())),
+            ("format".to_owned(), s(job.format.clone())),
+            ("status".to_owned(), s(job.status.code())),
+            ("rows".to_owned(), n(job.rows)),
+            ("created_at".to_owned(), s(instant(job.created_at))),
+            ("updated_at".to_owned(), s(instant(job.updated_at))),
+            (
+                EXPIRES_AT.to_owned(),
+                n((job.created_at + EXPORT_TTL).timestamp()),
+            ),
+        ]);
+        self.put_if_absent("export_create", item).await
+    }
+
+    async fn export_job(&self, id: &str) -> Result<Option<ExportJob>, StoreError> {
+        self.get("export", pk_export(id), SK_META)
+            .await?
+            .map(ExportJob::try_from)
+            .transpose()
+    }
+
+    async fn export_progress(
+        &self,
+        id: &str,
+        rows: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.update_export(id, ExportStatus::Running, rows, None, now)
+            .await
+    }
+
+    async fn export_done(
+        &self,
+        id: &str,
+        rows: u64,
+        file_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let status = ExportStatus::ended(file_key);
+        self.update_export(id, status, rows, file_key, now).await
     }
 }

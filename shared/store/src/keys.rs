@@ -194,6 +194,18 @@ pub fn pk_binding_code(code_hash: &str) -> String {
     format!("WXCODE#{code_hash}")
 }
 
+/// A list's cursor as a client sent it back: a sort key of that list (`<…>#<…>`, at most 200
+/// bytes), used as the exclusive upper bound of the next page.
+///
+/// # Errors
+/// [`crate::StoreError::Invalid`] for anything else.
+pub fn sort_key_cursor(cursor: Option<&str>) -> Result<Option<&str>, crate::StoreError> {
+    match cursor {
+        Some(c) if c.len() > 200 || !c.contains('#') => Err(crate::StoreError::Invalid("cursor")),
+        c => Ok(c),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

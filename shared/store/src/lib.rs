@@ -116,9 +116,10 @@
 //! - [`scope_filing`] — cities' scope versions as filed, the province's list, acknowledgment.
 //! - [`supervision`] — 督办 index items and lists (by the supervising and the handling bureau).
 //! - [`sweep`] — the deadline sweep's pending index, index clean-up and supervisors' overdue entries.
-//! - [`roles`] — the role traits a function asks for ([`ClueStore`] is every role).
+//! - [`roles`] — the role traits a function asks for ([`ClueStore`] is every role); each is
+//!   implemented by both stores, and `tests/conformance` checks every method on both.
 //! - [`dynamo`] — [`DynamoClueStore`] (commands, reads and directory in its submodules).
-//! - [`memory`] — [`InMemoryClueStore`], the in-memory twin.
+//! - [`memory`] — [`InMemoryClueStore`], the in-memory twin (every role, in its submodules).
 //! - [`error`] — [`StoreError`].
 
 pub mod accounts;
@@ -169,8 +170,10 @@ pub use reminders::{
 };
 pub use reporting::{Block, BlockAudit, Claim, RateLimit, ReportingStore, StoredAccessToken};
 pub use roles::{
-    BindingCodes, ClueCommands, ClueReads, ClueStore, DeadlineIndex, Directory, IdentityVault,
-    NoticeOutbox, Scopes, Statistics,
+    Accounts, BindingCodes, Bulletins, CalendarYears, ClueCommands, ClueReads, ClueStore, Console,
+    DeadlineIndex, Directory, ExportJobs, IdentityVault, NoticeDeliveries, NoticeOutbox,
+    ReminderDeliveries, Reminders, ScopeFilings, Scopes, StatDays, Statistics, SupervisionLists,
+    SweepIndex,
 };
 pub use vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer, ReporterKeys, VaultContext};
 

@@ -8,10 +8,13 @@
 //! `replayed`; another payload: [`StoreError::IdempotencyMismatch`]), then the version
 //! (`If-Match`: [`StoreError::Conflict`]), then the domain decides and every change is applied
 //! at once or not at all, with the timeline hash-chained by the domain's chain code and the same
-//! transaction bound ([`StoreError::TooLarge`]). `tests/conformance` runs one suite against
+//! transaction bound ([`StoreError::TooLarge`]), on its own calendar (the uploaded years over the
+//! built-in ones). The sweep's index removals and calendar, reminders and bindings,
+//! the console's reads, supervision lists and counters, scope filings, bulletins and exports are
+//! in its submodules. `tests/conformance` runs one suite against
 //! this store and against DynamoDB (moto), so the two cannot drift.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,12 +26,12 @@ use domain::rollup::ReadPlan;
 use domain::scope::{ScopeError, ScopeHistory, ScopeVersion};
 use domain::text::Reason;
 use domain::timeline::{Head, TimelineEntry, verify};
-use domain::wechat_binding::{BindingCode, BindingError, CODE_TTL};
 use domain::{
     Actor, Bureau, BureauDirectory, BureauId, ClueId, ClueNo, Command, DivisionCode, Divisions,
     DomainError, Officer, OfficerId, ReporterKey, WorkingCalendar,
 };
 
+use crate::calendar::overlay;
 use crate::error::StoreError;
 use crate::idempotency::{
     IdempotencyKey, command_fingerprint, receipt_fingerprint, record_item, replay,
@@ -42,9 +45,26 @@ use crate::plan::{
 };
 use crate::vault::{MaskedIdentity, ReporterIdentity, ReporterKeyer};
 use crate::{
-    BindingCodes, ClueCommands, ClueReads, DeadlineEntry, DeadlineIndex, Directory, IdentityVault,
-    Message, NoticeOutbox, OutboxEntry, Scopes, Statistics, StoredClue,
+    ClueCommands, ClueReads, DeadlineEntry, DeadlineIndex, Directory, IdentityVault, Message,
+    NoticeOutbox, OutboxEntry, Scopes, Statistics, StoredClue, StoredReminder,
 };
+
+mod accounts;
+mod console;
+mod deliveries;
+mod filings;
+mod reminders;
+mod sweep;
+
+use domain::bulletin::Bulletin;
+use filings::Recipient;
+use reminders::{Binding, BindingCodeRecord, DeliveryRecord};
+
+use crate::accounts::{Account, AuditEntry, Challenge};
+use crate::delivery::SendAttempt;
+use crate::exports::ExportJob;
+use crate::scope_filing::Acknowledgment;
+use accounts::Refresh;
 
 /// The store in memory. Create one per test; share it by reference (or in an `Arc`).
 pub struct InMemoryClueStore {
@@ -73,13 +93,36 @@ struct State {
     /// Month rollups by (cell, first day of the month), as the table's `MONTH#` items.
     months: BTreeMap<(DivisionCode, NaiveDate), BTreeMap<String, i64>>,
     binding_codes: HashMap<String, BindingCodeRecord>,
-    bindings: BTreeMap<String, String>,
-}
-
-struct BindingCodeRecord {
-    officer: OfficerId,
-    expires: DateTime<Utc>,
-    used: bool,
+    /// Officers' WeChat bindings by officer id.
+    bindings: BTreeMap<String, Binding>,
+    /// Uploaded calendar years, as the table keeps them.
+    calendar_years: BTreeMap<i32, Item>,
+    /// Index attributes the sweep took off deadline items, by (clue, sort key): the item as it
+    /// was then and the attributes removed. A command that changes the item puts it whole
+    /// again, as on the table.
+    left_index: HashMap<(ClueId, String), (Item, BTreeSet<&'static str>)>,
+    /// Supervisors' overdue entries, by (pk, sk).
+    overdue: BTreeMap<(String, String), Item>,
+    reminders: BTreeMap<String, StoredReminder>,
+    /// Reminder deliveries by (reminder id, officer id).
+    reminder_deliveries: BTreeMap<(String, String), DeliveryRecord>,
+    /// Officers disabled by account administration.
+    disabled: BTreeSet<String>,
+    /// Acknowledgments of filed scope versions, by (city, version).
+    acknowledgments: BTreeMap<(DivisionCode, u32), Acknowledgment>,
+    /// Bulletins and the key of their last change, by id.
+    bulletins: BTreeMap<String, (Bulletin, String)>,
+    /// Recipients of issued bulletins, by (bulletin id, bureau id).
+    recipients: BTreeMap<(String, String), Recipient>,
+    exports: BTreeMap<String, ExportJob>,
+    /// Notices' send-attempt records, by (clue, notice id).
+    send_attempts: BTreeMap<(ClueId, String), SendAttempt>,
+    /// Sign-in accounts by officer id, and the officer id of each user name.
+    accounts: BTreeMap<String, Account>,
+    logins: BTreeMap<String, OfficerId>,
+    refresh_tokens: HashMap<String, Refresh>,
+    challenges: HashMap<String, Challenge>,
+    audit: BTreeMap<NaiveDate, Vec<AuditEntry>>,
 }
 
 impl InMemoryClueStore {
@@ -121,7 +164,10 @@ impl InMemoryClueStore {
     /// The openid an officer's WeChat binding holds (what [`BindingCodes::redeem_binding_code`]
     /// stored), for tests.
     pub fn bound_openid(&self, officer: &OfficerId) -> Option<String> {
-        self.state().bindings.get(officer.as_str()).cloned()
+        self.state()
+            .bindings
+            .get(officer.as_str())
+            .map(|b| b.openid.clone())
     }
 
     /// A panic in another test thread must not hide this store's state.
@@ -187,6 +233,13 @@ impl State {
         record: Item,
         key: &IdempotencyKey,
     ) -> Result<(), StoreError> {
+        self.apply(changes)?;
+        self.records.insert(key.as_str().to_owned(), record);
+        Ok(())
+    }
+
+    /// Applies `changes`: the clues, their timelines and messages, the counters.
+    fn apply(&mut self, changes: Vec<Change>) -> Result<(), StoreError> {
         let mut messages = Vec::new();
         for change in &changes {
             for entry in &change.entries {
@@ -227,7 +280,6 @@ impl State {
                 .extend(change.entries);
             self.clues.insert(id, change.after);
         }
-        self.records.insert(key.as_str().to_owned(), record);
         Ok(())
     }
 
@@ -252,10 +304,30 @@ impl State {
         let mut out = Vec::new();
         for stored in self.clues.values() {
             for d in &stored.clue.deadlines {
-                out.extend(deadline_item(&stored.clue, d)?);
+                if let Some(item) = deadline_item(&stored.clue, d)? {
+                    out.push(self.without_left_index(&stored.clue.id, item));
+                }
             }
         }
         Ok(out)
+    }
+
+    /// `item` without the index attributes the sweep took off it (while it is unchanged).
+    fn without_left_index(&self, clue: &ClueId, mut item: Item) -> Item {
+        let sk = attr(&item, SK).unwrap_or_default().to_owned();
+        if let Some((was, removed)) = self.left_index.get(&(clue.clone(), sk))
+            && *was == item
+        {
+            for name in removed {
+                item.remove(*name);
+            }
+        }
+        item
+    }
+
+    /// The current calendar: the built-in years with the uploaded ones over them.
+    fn calendar(&self) -> Result<WorkingCalendar, StoreError> {
+        overlay(&self.calendar_years.values().cloned().collect::<Vec<_>>())
     }
 
     fn clue_items(&self) -> Result<Vec<Item>, StoreError> {
@@ -267,6 +339,27 @@ fn attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
+}
+
+/// One page of `rows` (ascending by sort key) newest first: the rows below `cursor` (a previous
+/// page's `next`, checked as the table's lists check it), `limit` (1..=100) of them, and the
+/// sort key of the last when more follow.
+fn page_below(
+    mut rows: Vec<(String, Item)>,
+    cursor: Option<&str>,
+    limit: i32,
+) -> Result<(Vec<Item>, Option<String>), StoreError> {
+    let cursor = sort_key_cursor(cursor)?;
+    rows.retain(|(sk, _)| cursor.is_none_or(|c| sk.as_str() < c));
+    rows.reverse();
+    let limit = usize::try_from(limit.clamp(1, 100)).unwrap_or(100);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match rows.last() {
+        Some((sk, _)) if more => Some(sk.clone()),
+        _ => None,
+    };
+    Ok((rows.into_iter().map(|(_, item)| item).collect(), next))
 }
 
 /// One page of `rows` (ascending by sort key), read forwards or backwards from `page.cursor`,
@@ -328,8 +421,9 @@ impl ClueCommands for InMemoryClueStore {
             .city()
             .ok_or(DomainError::NotReportableLocation(division))?;
         let directory = state.directory()?;
+        let calendar = state.calendar()?;
         let rules = Rules {
-            calendar: WorkingCalendar::embedded(),
+            calendar: &calendar,
             bureaus: &directory,
             divisions: Divisions::embedded(),
         };
@@ -407,8 +501,9 @@ impl ClueCommands for InMemoryClueStore {
         }
         let command = resolve_references(command, &loaded)?;
         let directory = state.directory()?;
+        let calendar = state.calendar()?;
         let rules = Rules {
-            calendar: WorkingCalendar::embedded(),
+            calendar: &calendar,
             bureaus: &directory,
             divisions: Divisions::embedded(),
         };
@@ -611,7 +706,10 @@ impl Directory for InMemoryClueStore {
     }
 
     async fn put_officer(&self, officer: &Officer) -> Result<(), StoreError> {
-        self.state()
+        let mut state = self.state();
+        // As the table: the officer's item is put whole, without the disabled mark.
+        state.disabled.remove(officer.id.as_str());
+        state
             .officers
             .insert(officer.id.as_str().to_owned(), officer.clone());
         Ok(())
@@ -694,53 +792,5 @@ impl Statistics for InMemoryClueStore {
                 .collect::<Vec<_>>()
         };
         Ok(plan.assemble(of_cell(&state.months), of_cell(&state.stats)))
-    }
-}
-
-impl BindingCodes for InMemoryClueStore {
-    async fn issue_binding_code(
-        &self,
-        officer: &Officer,
-        code: &BindingCode,
-        now: DateTime<Utc>,
-    ) -> Result<DateTime<Utc>, StoreError> {
-        let expires = now + CODE_TTL;
-        let mut state = self.state();
-        if state.binding_codes.contains_key(code.as_str()) {
-            return Err(StoreError::Conflict);
-        }
-        state.binding_codes.insert(
-            code.as_str().to_owned(),
-            BindingCodeRecord {
-                officer: officer.id.clone(),
-                expires,
-                used: false,
-            },
-        );
-        Ok(expires)
-    }
-
-    async fn redeem_binding_code(
-        &self,
-        code: &BindingCode,
-        openid: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Result<OfficerId, BindingError>, StoreError> {
-        let mut state = self.state();
-        let Some(record) = state.binding_codes.get_mut(code.as_str()) else {
-            return Ok(Err(BindingError::Unknown));
-        };
-        if record.used {
-            return Ok(Err(BindingError::Used));
-        }
-        if record.expires <= now {
-            return Ok(Err(BindingError::Expired));
-        }
-        record.used = true;
-        let officer = record.officer.clone();
-        state
-            .bindings
-            .insert(officer.as_str().to_owned(), openid.to_owned());
-        Ok(Ok(officer))
     }
 }

@@ -42,6 +42,7 @@ use crate::item::{Item, get_json, get_s, key, parse_instant, s, sealed_from_item
 use crate::keys::*;
 use crate::meter::{item_size, write_units};
 use crate::vault::{VaultContext, open};
+use crate::{ReminderDeliveries, ReminderIssuer, Reminders};
 
 /// The most officers one reminder is pushed to (one transaction holds 100 items).
 pub const MAX_REMINDER_DELIVERIES: usize = 99;
@@ -164,7 +165,7 @@ impl Issued {
 
 /// A position in an officer's reminder list (the sort key of the last reminder shown).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReminderCursor(String);
+pub struct ReminderCursor(pub(crate) String);
 
 impl ReminderCursor {
     /// Parses a cursor a client sent back: `<RFC 3339 instant>#<reminder id>`.
@@ -184,7 +185,7 @@ impl ReminderCursor {
     }
 }
 
-fn sort_key(created_at: DateTime<Utc>, id: &ReminderId) -> String {
+pub(crate) fn sort_key(created_at: DateTime<Utc>, id: &ReminderId) -> String {
     format!("{}#{id}", instant(created_at))
 }
 
@@ -376,70 +377,37 @@ impl DynamoClueStore {
         }
     }
 
-    /// Stores `reminder` once, with one delivery (outbox) item per officer of the recipient who
-    /// bound WeChat, in one transaction conditioned on the reminder not existing yet. The same
-    /// reminder issued again (same id) writes nothing and returns `created: false`. After it,
-    /// the caller enqueues [`Issued::messages`]; a lost enqueue is found by the sweep
-    /// ([`Self::undelivered_reminders`]).
-    ///
-    /// # Errors
-    /// [`StoreError::TooLarge`] past [`MAX_REMINDER_DELIVERIES`] bound officers; store errors.
-    pub async fn issue_reminder(&self, reminder: &Reminder) -> Result<Issued, StoreError> {
-        let officers = self.bound_officers(&reminder.recipient).await?;
-        if officers.len() > MAX_REMINDER_DELIVERIES {
-            return Err(StoreError::TooLarge {
-                items: officers.len() + 1,
-            });
-        }
-        let table = self.table().to_owned();
-        let mut items = vec![build_put(
-            &table,
-            reminder_item(reminder, &officers)?,
-            Some("attribute_not_exists(pk)"),
-        )?];
-        for o in &officers {
-            items.push(build_put(
-                &table,
-                delivery_item(reminder, o)?,
-                Some("attribute_not_exists(pk)"),
-            )?);
-        }
-        match self.transact_items("reminder", items).await? {
-            Tx::Done => Ok(Issued {
-                reminder: reminder.id.clone(),
-                created: true,
-                deliveries: officers,
-            }),
-            Tx::Cancelled(codes)
-                if codes.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") =>
-            {
-                Ok(Issued {
-                    reminder: reminder.id.clone(),
-                    created: false,
-                    deliveries: Vec::new(),
-                })
-            }
-            Tx::Cancelled(_) => Err(StoreError::Conflict),
-        }
+    async fn binding_openid(&self, officer: &OfficerId, item: &Item) -> Result<String, StoreError> {
+        let sealed = sealed_from_item(item)?;
+        let data_key = self
+            .open_key(&sealed.encrypted_key, &VaultContext::officer(officer))
+            .await?;
+        Ok(open(&data_key, &binding_aad(officer), &sealed)?.openid)
     }
+}
 
-    /// A reminder by id.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn reminder(&self, id: &ReminderId) -> Result<Option<StoredReminder>, StoreError> {
+/// The two recipients whose reminders an officer sees.
+pub(crate) fn recipients_of(officer: &Officer) -> [ReminderRecipient; 2] {
+    [
+        ReminderRecipient::Officer {
+            officer: officer.id.clone(),
+            bureau: officer.bureau.clone(),
+        },
+        ReminderRecipient::Bureau {
+            bureau: officer.bureau.clone(),
+        },
+    ]
+}
+
+impl Reminders for DynamoClueStore {
+    async fn reminder(&self, id: &ReminderId) -> Result<Option<StoredReminder>, StoreError> {
         self.get("reminder", pk_reminder(id), SK_REMINDER)
             .await?
             .map(StoredReminder::try_from)
             .transpose()
     }
 
-    /// The reminders `officer` sees (their own and their bureau's), newest first, `limit` per
-    /// page, starting below `cursor`.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn reminders_for(
+    async fn reminders_for(
         &self,
         officer: &Officer,
         limit: i32,
@@ -479,11 +447,7 @@ impl DynamoClueStore {
         })
     }
 
-    /// How many reminders `officer` sees that are unread.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn unread_reminders(&self, officer: &Officer) -> Result<u64, StoreError> {
+    async fn unread_reminders(&self, officer: &Officer) -> Result<u64, StoreError> {
         let mut total = 0u64;
         for recipient in recipients_of(officer) {
             total += self.count_gsi2("unread", gsi_unread(&recipient)).await?;
@@ -491,11 +455,7 @@ impl DynamoClueStore {
         Ok(total)
     }
 
-    /// Marks a reminder read by `officer` (once; marking again changes nothing).
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] when it does not exist or is not `officer`'s to see.
-    pub async fn mark_reminder_read(
+    async fn mark_reminder_read(
         &self,
         officer: &Officer,
         id: &ReminderId,
@@ -532,12 +492,75 @@ impl DynamoClueStore {
         }
     }
 
-    /// The reminder, one officer's delivery record and their openid, in one BatchGetItem (plus
-    /// KMS `Decrypt` once per data key).
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] for an unknown reminder or delivery.
-    pub async fn reminder_delivery(
+    async fn undelivered_reminders(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<ReminderOutboxEntry>, StoreError> {
+        let q = Query::index(
+            "reminder_outbox",
+            GSI3,
+            REMINDER_OUTBOX.to_owned(),
+            Some(SkCond::Below(instant(before))),
+        );
+        self.query_all(&q)
+            .await?
+            .iter()
+            .map(|i| {
+                let bad = |e: domain::IdError| StoreError::malformed(key_text(i), e);
+                Ok(ReminderOutboxEntry {
+                    reminder: ReminderId::parse(get_s(i, "reminder_id")?).map_err(bad)?,
+                    officer: OfficerId::parse(get_s(i, "officer")?).map_err(bad)?,
+                    created_at: parse_instant(i, "created_at")?,
+                    attempted: i.contains_key("attempt_id"),
+                })
+            })
+            .collect()
+    }
+}
+
+impl ReminderIssuer for DynamoClueStore {
+    async fn issue_reminder(&self, reminder: &Reminder) -> Result<Issued, StoreError> {
+        let officers = self.bound_officers(&reminder.recipient).await?;
+        if officers.len() > MAX_REMINDER_DELIVERIES {
+            return Err(StoreError::TooLarge {
+                items: officers.len() + 1,
+            });
+        }
+        let table = self.table().to_owned();
+        let mut items = vec![build_put(
+            &table,
+            reminder_item(reminder, &officers)?,
+            Some("attribute_not_exists(pk)"),
+        )?];
+        for o in &officers {
+            items.push(build_put(
+                &table,
+                delivery_item(reminder, o)?,
+                Some("attribute_not_exists(pk)"),
+            )?);
+        }
+        match self.transact_items("reminder", items).await? {
+            Tx::Done => Ok(Issued {
+                reminder: reminder.id.clone(),
+                created: true,
+                deliveries: officers,
+            }),
+            Tx::Cancelled(codes)
+                if codes.first().and_then(Option::as_deref) == Some("ConditionalCheckFailed") =>
+            {
+                Ok(Issued {
+                    reminder: reminder.id.clone(),
+                    created: false,
+                    deliveries: Vec::new(),
+                })
+            }
+            Tx::Cancelled(_) => Err(StoreError::Conflict),
+        }
+    }
+}
+
+impl ReminderDeliveries for DynamoClueStore {
+    async fn reminder_delivery(
         &self,
         id: &ReminderId,
         officer: &OfficerId,
@@ -579,20 +602,7 @@ impl DynamoClueStore {
         })
     }
 
-    async fn binding_openid(&self, officer: &OfficerId, item: &Item) -> Result<String, StoreError> {
-        let sealed = sealed_from_item(item)?;
-        let data_key = self
-            .open_key(&sealed.encrypted_key, &VaultContext::officer(officer))
-            .await?;
-        Ok(open(&data_key, &binding_aad(officer), &sealed)?.openid)
-    }
-
-    /// Records that `attempt` begins on `delivery`, unless another attempt began since it was
-    /// read.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when another instance is on this delivery (do not send).
-    pub async fn begin_reminder_attempt(
+    async fn begin_reminder_attempt(
         &self,
         delivery: &ReminderDelivery,
         attempt: &ReminderAttempt,
@@ -623,13 +633,7 @@ impl DynamoClueStore {
         }
     }
 
-    /// Records the outcome of `attempt` and `status` on the delivery item (leaving the outbox
-    /// index when final) and in the reminder's `deliveries`, in one transaction conditioned on
-    /// the attempt still being this one.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] when another attempt took over.
-    pub async fn finish_reminder_attempt(
+    async fn finish_reminder_attempt(
         &self,
         delivery: &ReminderDelivery,
         attempt: &ReminderAttempt,
@@ -672,48 +676,6 @@ impl DynamoClueStore {
             Tx::Cancelled(_) => Err(StoreError::Conflict),
         }
     }
-
-    /// Reminder deliveries created before `before` whose WeChat send is not final.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn undelivered_reminders(
-        &self,
-        before: DateTime<Utc>,
-    ) -> Result<Vec<ReminderOutboxEntry>, StoreError> {
-        let q = Query::index(
-            "reminder_outbox",
-            GSI3,
-            REMINDER_OUTBOX.to_owned(),
-            Some(SkCond::Below(instant(before))),
-        );
-        self.query_all(&q)
-            .await?
-            .iter()
-            .map(|i| {
-                let bad = |e: domain::IdError| StoreError::malformed(key_text(i), e);
-                Ok(ReminderOutboxEntry {
-                    reminder: ReminderId::parse(get_s(i, "reminder_id")?).map_err(bad)?,
-                    officer: OfficerId::parse(get_s(i, "officer")?).map_err(bad)?,
-                    created_at: parse_instant(i, "created_at")?,
-                    attempted: i.contains_key("attempt_id"),
-                })
-            })
-            .collect()
-    }
-}
-
-/// The two recipients whose reminders an officer sees.
-fn recipients_of(officer: &Officer) -> [ReminderRecipient; 2] {
-    [
-        ReminderRecipient::Officer {
-            officer: officer.id.clone(),
-            bureau: officer.bureau.clone(),
-        },
-        ReminderRecipient::Bureau {
-            bureau: officer.bureau.clone(),
-        },
-    ]
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use domain::scope::{Filing, ScopeVersion};
 use domain::{DivisionCode, Officer, OfficerId};
 use serde::Serialize;
 
+use crate::ScopeFilings;
 use crate::dynamo::{DynamoClueStore, Query, reported};
 use crate::error::StoreError;
 use crate::item::{Item, get_json, get_s, parse_instant, s};
@@ -84,12 +85,8 @@ impl TryFrom<Item> for FiledScope {
     }
 }
 
-impl DynamoClueStore {
-    /// The stored (filed) versions of `city`, oldest first (the default version 1 is implicit).
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn filed_scopes(&self, city: &DivisionCode) -> Result<Vec<FiledScope>, StoreError> {
+impl ScopeFilings for DynamoClueStore {
+    async fn filed_scopes(&self, city: &DivisionCode) -> Result<Vec<FiledScope>, StoreError> {
         self.query_all(&Query::table("scope", pk_scope(city), None))
             .await?
             .into_iter()
@@ -97,11 +94,7 @@ impl DynamoClueStore {
             .collect()
     }
 
-    /// The filings of the cities of `province`, newest effective time first.
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn province_filings(
+    async fn province_filings(
         &self,
         province: &DivisionCode,
     ) -> Result<Vec<FiledScope>, StoreError> {
@@ -114,12 +107,7 @@ impl DynamoClueStore {
             .collect()
     }
 
-    /// Records `officer`'s acknowledgment of `city`'s version `version` at `now`; a second
-    /// acknowledgment keeps the first. Returns the filing as stored after.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] for a version that was never filed; write failures.
-    pub async fn acknowledge_filing(
+    async fn acknowledge_filing(
         &self,
         city: &DivisionCode,
         version: u32,

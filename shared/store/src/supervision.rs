@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 use domain::{BureauId, Clue, ClueId, ClueNo, OfficerId};
 use serde::Serialize;
 
+use crate::SupervisionLists;
 use crate::dynamo::{DynamoClueStore, Query, SkCond};
 use crate::error::StoreError;
 use crate::item::{Item, get_json, get_s, key, s, to_json};
@@ -47,11 +48,11 @@ pub struct SupervisionPage {
     pub next: Option<String>,
 }
 
-fn pk_supervising(bureau: &BureauId) -> String {
+pub(crate) fn pk_supervising(bureau: &BureauId) -> String {
     format!("SUPERVISING#{bureau}")
 }
 
-fn pk_supervised(bureau: &BureauId) -> String {
+pub(crate) fn pk_supervised(bureau: &BureauId) -> String {
     format!("SUPERVISED#{bureau}")
 }
 
@@ -101,23 +102,14 @@ impl TryFrom<Item> for SupervisionEntry {
     }
 }
 
-impl DynamoClueStore {
-    /// The supervisions `bureau` opened, newest first, `limit` (1..=100) a page, from `cursor`
-    /// (a previous page's `next`).
-    ///
-    /// # Errors
-    /// [`StoreError::Invalid`] for a foreign cursor; read failures, malformed items.
-    pub async fn supervisions_by(
+impl SupervisionLists for DynamoClueStore {
+    async fn supervisions_by(
         &self,
         bureau: &BureauId,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<SupervisionPage, StoreError> {
-        if let Some(c) = cursor
-            && (c.len() > 200 || !c.contains('#'))
-        {
-            return Err(StoreError::Invalid("cursor"));
-        }
+        let cursor = crate::keys::sort_key_cursor(cursor)?;
         let mut q = Query::index(
             "supervising",
             GSI1,
@@ -134,11 +126,7 @@ impl DynamoClueStore {
         Ok(SupervisionPage { items, next })
     }
 
-    /// The open supervisions of clues `bureau` handles, earliest due day first.
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn supervisions_of(
+    async fn supervisions_of(
         &self,
         bureau: &BureauId,
     ) -> Result<Vec<SupervisionEntry>, StoreError> {

@@ -24,6 +24,7 @@ use domain::deadline::DeadlineKind;
 use domain::{BureauId, ClueId, ClueNo};
 use serde::Serialize;
 
+use crate::SweepIndex;
 use crate::dynamo::{DynamoClueStore, Query, SkCond, reported};
 use crate::error::StoreError;
 use crate::item::{DeadlineEntry, Item, get_s, key, parse_instant, s};
@@ -53,15 +54,15 @@ pub struct OverduePage {
     pub next: Option<String>,
 }
 
-fn pk_overdue(bureau: &BureauId) -> String {
+pub(crate) fn pk_overdue(bureau: &BureauId) -> String {
     format!("OVERDUE#{bureau}")
 }
 
-fn sk_overdue(due: DateTime<Utc>, clue: &ClueId, kind: DeadlineKind) -> String {
+pub(crate) fn sk_overdue(due: DateTime<Utc>, clue: &ClueId, kind: DeadlineKind) -> String {
     format!("{}#{clue}#{}", instant(due), kind.code())
 }
 
-fn index_sk(instant_of: DateTime<Utc>, entry: &DeadlineEntry) -> String {
+pub(crate) fn index_sk(instant_of: DateTime<Utc>, entry: &DeadlineEntry) -> String {
     format!(
         "{}#{}#{}",
         instant(instant_of),
@@ -72,6 +73,24 @@ fn index_sk(instant_of: DateTime<Utc>, entry: &DeadlineEntry) -> String {
 
 pub(crate) fn is_conditional<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
     matches!(e, SdkError::ServiceError(se) if se.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// The item of an overdue entry.
+pub(crate) fn overdue_item(entry: &OverdueEntry) -> Item {
+    let mut item = key(
+        pk_overdue(&entry.supervisor),
+        sk_overdue(entry.due, &entry.clue_id, entry.kind),
+    );
+    item.extend([
+        ("type".to_owned(), s("overdue")),
+        ("clue_id".to_owned(), s(entry.clue_id.as_str())),
+        ("clue_no".to_owned(), s(entry.clue_no.as_str())),
+        ("kind".to_owned(), s(entry.kind.code())),
+        ("bureau".to_owned(), s(entry.bureau.as_str())),
+        ("due".to_owned(), s(instant(entry.due))),
+        ("recorded_at".to_owned(), s(instant(entry.recorded_at))),
+    ]);
+    item
 }
 
 impl TryFrom<Item> for OverdueEntry {
@@ -98,50 +117,6 @@ impl TryFrom<Item> for OverdueEntry {
 }
 
 impl DynamoClueStore {
-    /// Open deadlines without a due instant (their year had no calendar data), oldest first.
-    ///
-    /// # Errors
-    /// Read failures, malformed items.
-    pub async fn pending_deadlines(&self) -> Result<Vec<DeadlineEntry>, StoreError> {
-        self.query_all(&Query::index("pending", GSI1, PENDING.to_owned(), None))
-            .await?
-            .into_iter()
-            .map(DeadlineEntry::try_from)
-            .collect()
-    }
-
-    /// Takes a deadline out of the reminder index once its reminder is issued; `false` when the
-    /// entry had already changed or gone (another sweep, or the deadline moved or closed).
-    ///
-    /// # Errors
-    /// Write failures.
-    pub async fn reminded(&self, entry: &DeadlineEntry) -> Result<bool, StoreError> {
-        let remind = entry.deadline.remind_at.or(entry.deadline.due);
-        let Some(remind) = remind else {
-            return Ok(false);
-        };
-        self.remove_index(entry, "REMOVE #p2, #s2", GSI2SK, index_sk(remind, entry))
-            .await
-    }
-
-    /// Takes an overdue deadline whose miss is not recorded (not reported: escalation) out of
-    /// the due and reminder indexes; `false` when the entry had already changed or gone.
-    ///
-    /// # Errors
-    /// Write failures.
-    pub async fn leave_due_index(&self, entry: &DeadlineEntry) -> Result<bool, StoreError> {
-        let Some(due) = entry.deadline.due else {
-            return Ok(false);
-        };
-        self.remove_index(
-            entry,
-            "REMOVE #p1, #s1, #p2, #s2",
-            GSI1SK,
-            index_sk(due, entry),
-        )
-        .await
-    }
-
     async fn remove_index(
         &self,
         entry: &DeadlineEntry,
@@ -177,25 +152,41 @@ impl DynamoClueStore {
             Err(e) => Err(StoreError::sdk("UpdateItem", e)),
         }
     }
+}
 
-    /// Writes the overdue entry for its supervising bureau, once: `false` when it exists.
-    ///
-    /// # Errors
-    /// Write failures.
-    pub async fn put_overdue_entry(&self, entry: &OverdueEntry) -> Result<bool, StoreError> {
-        let mut item = key(
-            pk_overdue(&entry.supervisor),
-            sk_overdue(entry.due, &entry.clue_id, entry.kind),
-        );
-        item.extend([
-            ("type".to_owned(), s("overdue")),
-            ("clue_id".to_owned(), s(entry.clue_id.as_str())),
-            ("clue_no".to_owned(), s(entry.clue_no.as_str())),
-            ("kind".to_owned(), s(entry.kind.code())),
-            ("bureau".to_owned(), s(entry.bureau.as_str())),
-            ("due".to_owned(), s(instant(entry.due))),
-            ("recorded_at".to_owned(), s(instant(entry.recorded_at))),
-        ]);
+impl SweepIndex for DynamoClueStore {
+    async fn pending_deadlines(&self) -> Result<Vec<DeadlineEntry>, StoreError> {
+        self.query_all(&Query::index("pending", GSI1, PENDING.to_owned(), None))
+            .await?
+            .into_iter()
+            .map(DeadlineEntry::try_from)
+            .collect()
+    }
+
+    async fn reminded(&self, entry: &DeadlineEntry) -> Result<bool, StoreError> {
+        let remind = entry.deadline.remind_at.or(entry.deadline.due);
+        let Some(remind) = remind else {
+            return Ok(false);
+        };
+        self.remove_index(entry, "REMOVE #p2, #s2", GSI2SK, index_sk(remind, entry))
+            .await
+    }
+
+    async fn leave_due_index(&self, entry: &DeadlineEntry) -> Result<bool, StoreError> {
+        let Some(due) = entry.deadline.due else {
+            return Ok(false);
+        };
+        self.remove_index(
+            entry,
+            "REMOVE #p1, #s1, #p2, #s2",
+            GSI1SK,
+            index_sk(due, entry),
+        )
+        .await
+    }
+
+    async fn put_overdue_entry(&self, entry: &OverdueEntry) -> Result<bool, StoreError> {
+        let item = overdue_item(entry);
         let size = item_size(&item);
         match self
             .db
@@ -221,22 +212,13 @@ impl DynamoClueStore {
         }
     }
 
-    /// The overdue entries of the bureaus below `supervisor`, latest due first, `limit` (1..=100)
-    /// a page, from `cursor` (a previous page's `next`).
-    ///
-    /// # Errors
-    /// [`StoreError::Invalid`] for a foreign cursor; read failures.
-    pub async fn overdue_entries(
+    async fn overdue_entries(
         &self,
         supervisor: &BureauId,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<OverduePage, StoreError> {
-        if let Some(c) = cursor
-            && (c.len() > 200 || !c.contains('#'))
-        {
-            return Err(StoreError::Invalid("cursor"));
-        }
+        let cursor = crate::keys::sort_key_cursor(cursor)?;
         let mut q = Query::table(
             "overdue",
             pk_overdue(supervisor),

@@ -36,6 +36,19 @@ checks!(
     the_directory_keeps_officers_and_refuses_an_incoherent_bureau,
     scope_versions_follow_each_other,
     a_binding_code_is_redeemed_once_and_not_after_expiry,
+    the_sweep_takes_a_handled_deadline_out_of_its_index_once,
+    overdue_entries_are_written_once_and_listed_latest_due_first,
+    a_reminder_reaches_the_bound_officers_once_and_is_read_for_its_bureau,
+    the_console_counts_the_inbox_and_sees_a_disabled_account,
+    a_supervision_is_listed_for_the_bureau_that_opened_it_and_the_one_that_answers,
+    a_filed_scope_version_is_listed_for_its_province_and_acknowledged_once,
+    a_bulletin_is_versioned_issued_once_and_read_once_per_recipient,
+    an_export_job_advances_until_it_ends,
+    the_day_counters_add_up_to_the_period_sums,
+    a_notice_is_attempted_by_one_instance_and_its_delivery_recorded_once,
+    a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_reminder,
+    an_account_locks_after_failures_and_its_codes_and_tokens_are_used_once,
+    an_uploaded_year_places_the_pending_deadlines_it_covers,
 );
 
 /// The whole suite on one store, as the moto run does it (the checks do not disturb each other).

@@ -1,7 +1,8 @@
 //! The store on moto for tests: a fresh moto with `template.yaml` deployed, a
 //! [`store::DynamoClueStore`] on it with the fixture bureaus stored, and fixtures (Zhejiang
 //! bureaus, officers, identities, submissions). Used by the store's tests and every function's
-//! tests that need the table: `use testkit::store_env as support;`.
+//! tests that need the table: `use testkit::store_env as support;`. [`twin`] is the in-memory
+//! twin with the same fixtures, for handler tests that do not need the table.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -14,7 +15,10 @@ use domain::text::{Address, Facts, Subject};
 use domain::{
     Bureau, BureauId, BureauKind, BureauLevel, ClueId, DivisionCode, Officer, OfficerId, Role,
 };
-use store::{DynamoClueStore, IdempotencyKey, ReporterIdentity, StoreConfig, Submission, roles::*};
+use store::{
+    DynamoClueStore, IdempotencyKey, InMemoryClueStore, ReporterIdentity, StoreConfig, Submission,
+    roles::*,
+};
 
 /// A store on a fresh moto with `template.yaml` deployed and the fixture bureaus stored.
 pub struct Env {
@@ -75,6 +79,21 @@ impl Env {
         .expect("store")
     }
 
+    /// A store on the same table as the officer API builds it: no reporter keys.
+    pub fn officer_store(&self) -> DynamoClueStore {
+        DynamoClueStore::new(
+            self.db.clone(),
+            self.kms.clone(),
+            StoreConfig::without_reporter_keys(&self.table, &self.pii_key),
+        )
+        .expect("store")
+    }
+
+    /// The reporting side table on the same table.
+    pub fn reporting(&self) -> store::ReportingStore {
+        store::ReportingStore::new(self.db.clone(), self.table.clone())
+    }
+
     /// Every item of the table (test inspection only).
     pub async fn scan(
         &self,
@@ -106,18 +125,72 @@ impl Env {
         division: &str,
         now: DateTime<Utc>,
     ) -> store::Received {
-        let sub = self.submission(clue, division, now).await;
-        self.store
-            .receive(sub, identity(n), now, &key(&format!("rcv-{clue}")))
-            .await
-            .expect("receive")
+        receive_on(&self.store, clue, n, division, now).await
     }
 
     pub async fn submission(&self, clue: &str, division: &str, now: DateTime<Utc>) -> Submission {
-        let city = code(division).city().expect("city");
-        let history = self.store.scope_history(city).await.expect("scope");
-        submission_under(&history, clue, division, now)
+        submission_on(&self.store, clue, division, now).await
     }
+}
+
+/// The in-memory twin shaped like [`Env`], for handler tests that do not need the table.
+pub struct Twin {
+    pub store: InMemoryClueStore,
+}
+
+impl Twin {
+    pub async fn start() -> Self {
+        Self {
+            store: twin().await,
+        }
+    }
+
+    /// Receives a clue from reporter `n` at `division`.
+    pub async fn receive(
+        &self,
+        clue: &str,
+        n: u32,
+        division: &str,
+        now: DateTime<Utc>,
+    ) -> store::Received {
+        receive_on(&self.store, clue, n, division, now).await
+    }
+}
+
+/// The in-memory twin of the store, keyed like [`Env`]'s, with the fixture bureaus.
+pub async fn twin() -> InMemoryClueStore {
+    let store = InMemoryClueStore::new(SECRET.to_vec()).expect("store");
+    for b in bureaus() {
+        store.put_bureau(&b).await.expect("bureau");
+    }
+    store
+}
+
+/// Receives clue `clue` from reporter `n` at `division` into `store` (key `rcv-<clue>`).
+pub async fn receive_on<S: ClueCommands + Scopes>(
+    store: &S,
+    clue: &str,
+    n: u32,
+    division: &str,
+    now: DateTime<Utc>,
+) -> store::Received {
+    let sub = submission_on(store, clue, division, now).await;
+    store
+        .receive(sub, identity(n), now, &key(&format!("rcv-{clue}")))
+        .await
+        .expect("receive")
+}
+
+/// A submission of clue `clue` at `division`, consenting to the notice `store` has in force.
+pub async fn submission_on<S: Scopes>(
+    store: &S,
+    clue: &str,
+    division: &str,
+    now: DateTime<Utc>,
+) -> Submission {
+    let city = code(division).city().expect("city");
+    let history = store.scope_history(city).await.expect("scope");
+    submission_under(&history, clue, division, now)
 }
 
 /// A submission of clue `clue` at `division` (a county of the fixture bureaus), consenting to

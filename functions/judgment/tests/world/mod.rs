@@ -1,6 +1,8 @@
-//! The officer API as the judgment tests drive it: the app on a fresh moto table with the
-//! template deployed, officers put in the table, requests carrying only the subject claim, and
-//! the answers' helpers.
+//! The officer API as the judgment tests drive it: the app on the store's in-memory twin
+//! ([`World::twin`]) or, for what needs the table itself (raw items, the reporting side table,
+//! the evidence bucket), on a fresh moto with the template deployed ([`World::on_table`]);
+//! officers put in the store, requests carrying only the subject claim, and the answers'
+//! helpers.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -12,42 +14,85 @@ use judgment::App;
 use outbox::MemoryNoticeQueue;
 use serde_json::{Value, json};
 use store::roles::*;
-use store::{DynamoClueStore, ReportingStore, StoreConfig};
+use store::{DynamoClueStore, InMemoryClueStore};
 
 use crate::support::{self, Env, officer};
 
-pub struct World {
-    pub env: Env,
-    pub app: App<MemoryNoticeQueue>,
+/// The app and the store it runs on.
+pub struct World<S = InMemoryClueStore> {
+    pub app: App<S, MemoryNoticeQueue>,
+    /// The moto stack of a world on the table.
+    env: Option<Env>,
     /// Each button press of the console has its own idempotency key.
     pub presses: std::sync::atomic::AtomicU64,
 }
 
-impl World {
-    pub async fn start() -> Self {
+impl World<InMemoryClueStore> {
+    /// The app on the in-memory twin. It has no reporting side table (the routes that block
+    /// reporters or list surges answer 503): those are tested on [`World::on_table`].
+    pub async fn twin() -> Self {
+        Self::with(
+            App::new(support::twin().await, MemoryNoticeQueue::default()),
+            None,
+        )
+    }
+
+    /// Receives clue `clue` from reporter `n` at `division` (a county of the fixtures).
+    pub async fn receive(
+        &self,
+        clue: &str,
+        n: u32,
+        division: &str,
+        now: DateTime<Utc>,
+    ) -> store::Received {
+        support::receive_on(self.store(), clue, n, division, now).await
+    }
+}
+
+impl World<DynamoClueStore> {
+    /// The app on a fresh moto table (as the officer API builds its store).
+    pub async fn on_table() -> Self {
         let env = Env::start().await;
-        let app = App {
-            store: DynamoClueStore::new(
-                env.db.clone(),
-                env.kms.clone(),
-                StoreConfig::without_reporter_keys(&env.table, &env.pii_key),
-            )
-            .expect("store"),
-            reporting: ReportingStore::new(env.db.clone(), env.table.clone()),
-            notices: MemoryNoticeQueue::default(),
-            evidence: None,
-            exports: None,
-        };
+        let app = App::new(env.officer_store(), MemoryNoticeQueue::default())
+            .with_reporting(env.reporting());
+        Self::with(app, Some(env))
+    }
+
+    /// The moto stack.
+    pub fn env(&self) -> &Env {
+        self.env.as_ref().expect("a world on the table")
+    }
+
+    /// Receives clue `clue` from reporter `n` at `division` through the keyed store of the
+    /// stack (the officer API's own store holds no reporter keys).
+    pub async fn receive(
+        &self,
+        clue: &str,
+        n: u32,
+        division: &str,
+        now: DateTime<Utc>,
+    ) -> store::Received {
+        self.env().receive(clue, n, division, now).await
+    }
+}
+
+impl<S: ClueStore> World<S> {
+    fn with(app: App<S, MemoryNoticeQueue>, env: Option<Env>) -> Self {
         Self {
-            env,
             app,
+            env,
             presses: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
+    /// The store the app runs on.
+    pub fn store(&self) -> &S {
+        &self.app.store
+    }
+
     pub async fn officer(&self, name: &str, bureau: &str, roles: &[Role]) -> Officer {
         let o = officer(name, bureau, roles);
-        self.env.store.put_officer(&o).await.expect("officer");
+        self.store().put_officer(&o).await.expect("officer");
         o
     }
 
@@ -114,12 +159,7 @@ impl World {
 
     /// The texts of the notices owed on `clue`.
     pub async fn notices(&self, clue: &str) -> Vec<String> {
-        let c = self
-            .env
-            .store
-            .clue(&support::cid(clue))
-            .await
-            .expect("clue");
+        let c = self.store().clue(&support::cid(clue)).await.expect("clue");
         c.clue
             .notices
             .iter()

@@ -233,6 +233,7 @@ pub async fn create_officer(
     user: &str,
     password: &str,
 ) -> String {
+    use store::Accounts;
     let aws = aws(stack.endpoint()).await;
     let store = store::DynamoClueStore::new(
         aws_sdk_dynamodb::Client::new(&aws),

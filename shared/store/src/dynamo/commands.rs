@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::CalendarYears;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar::shanghai_date;

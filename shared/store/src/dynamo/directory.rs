@@ -1,4 +1,4 @@
-//! [`DynamoClueStore`] as [`Directory`], [`Scopes`], [`Statistics`] and [`BindingCodes`]:
+//! [`DynamoClueStore`] as [`Directory`], [`Scopes`] and [`Statistics`]:
 //! bureaus, officers, scope versions, counters.
 
 use std::collections::BTreeMap;
@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::ReturnConsumedCapacity;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use domain::scope::{ScopeHistory, ScopeVersion};
 use domain::{Bureau, BureauDirectory, BureauId, DivisionCode, DomainError, Officer, OfficerId};
 
@@ -16,7 +16,7 @@ use crate::item::*;
 use crate::keys::*;
 use crate::meter::{item_size, write_units};
 use crate::plan::counters_of;
-use crate::{BindingCodes, Directory, Scopes, Statistics};
+use crate::{Directory, Scopes, StatDays, Statistics};
 
 impl DynamoClueStore {
     /// Stores a bureau (its configuration, including `city_direct`).
@@ -170,22 +170,21 @@ impl Statistics for DynamoClueStore {
     }
 }
 
-impl BindingCodes for DynamoClueStore {
-    async fn issue_binding_code(
+/// The statistics reads ([`crate::statistics`] keeps the queries).
+impl StatDays for DynamoClueStore {
+    async fn stat_days(
         &self,
-        officer: &Officer,
-        code: &domain::wechat_binding::BindingCode,
-        now: DateTime<Utc>,
-    ) -> Result<DateTime<Utc>, StoreError> {
-        DynamoClueStore::issue_binding_code(self, officer, code, now).await
+        cell: &DivisionCode,
+        to: NaiveDate,
+    ) -> Result<domain::figures::DayCounters, StoreError> {
+        DynamoClueStore::stat_days(self, cell, to).await
     }
 
-    async fn redeem_binding_code(
+    async fn stat_days_of(
         &self,
-        code: &domain::wechat_binding::BindingCode,
-        openid: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Result<OfficerId, domain::wechat_binding::BindingError>, StoreError> {
-        DynamoClueStore::redeem_binding_code(self, code, openid, now).await
+        cells: &[DivisionCode],
+        to: NaiveDate,
+    ) -> Result<BTreeMap<DivisionCode, domain::figures::DayCounters>, StoreError> {
+        DynamoClueStore::stat_days_of(self, cells, to).await
     }
 }

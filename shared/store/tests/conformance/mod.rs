@@ -5,6 +5,10 @@
 //! counters, the vault, the directory, scopes and binding codes.
 #![allow(dead_code)]
 
+mod officer_side;
+
+pub use officer_side::*;
+
 use std::collections::BTreeMap;
 
 use chrono::Duration;
@@ -55,6 +59,20 @@ pub async fn all<S: Subject>(s: &S) {
     the_directory_keeps_officers_and_refuses_an_incoherent_bureau(s).await;
     scope_versions_follow_each_other(s).await;
     a_binding_code_is_redeemed_once_and_not_after_expiry(s).await;
+    the_sweep_takes_a_handled_deadline_out_of_its_index_once(s).await;
+    overdue_entries_are_written_once_and_listed_latest_due_first(s).await;
+    a_reminder_reaches_the_bound_officers_once_and_is_read_for_its_bureau(s).await;
+    the_console_counts_the_inbox_and_sees_a_disabled_account(s).await;
+    a_supervision_is_listed_for_the_bureau_that_opened_it_and_the_one_that_answers(s).await;
+    a_filed_scope_version_is_listed_for_its_province_and_acknowledged_once(s).await;
+    a_bulletin_is_versioned_issued_once_and_read_once_per_recipient(s).await;
+    an_export_job_advances_until_it_ends(s).await;
+    the_day_counters_add_up_to_the_period_sums(s).await;
+    a_notice_is_attempted_by_one_instance_and_its_delivery_recorded_once(s).await;
+    a_reminder_delivery_is_attempted_once_and_its_outcome_shown_on_the_reminder(s).await;
+    an_account_locks_after_failures_and_its_codes_and_tokens_are_used_once(s).await;
+    // Last: the uploaded year changes the calendar every later command counts on.
+    an_uploaded_year_places_the_pending_deadlines_it_covers(s).await;
 }
 
 /// The fixture bureaus; call once per store.
@@ -75,7 +93,7 @@ pub async fn submission<S: Subject>(
     submission_under(&history, clue, division, now)
 }
 
-async fn receive<S: Subject>(
+pub async fn receive<S: Subject>(
     s: &S,
     clue: &str,
     n: u32,
