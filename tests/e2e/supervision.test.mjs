@@ -72,6 +72,7 @@ test("the province supervises a county clue; the county answers in the console; 
     await item.waitFor({ timeout: 30_000 });
     assert.match(await county.page.textContent("#supervision-banner"), /上级督办：\d+ 条线索待报告办理进展/);
     assert.match(await item.textContent(), /尚未答复/);
+    assert.match(await item.textContent(), /浙江省自然资源厅 督办/, "the supervising bureau by name, not its id");
     await county.page.screenshot({ path: `${SHOTS}/supervision-banner.png`, fullPage: true });
     assert.doesNotMatch(await county.page.textContent("main"), /\bnull\b|undefined|\[object /, "no absent part printed");
     await item.locator("a", { hasText: clueNo }).click();

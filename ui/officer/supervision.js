@@ -26,7 +26,7 @@ export async function supervisionBanner() {
     el('strong', {}, `上级督办：${page.items.length} 条线索待报告办理进展`),
     el('ul', {}, page.items.map((s) => el('li', { 'data-clue': s.clue_id },
       el('a', { href: `#/clue/${encodeURIComponent(s.clue_id)}` }, s.clue_no),
-      `，${s.supervision.by} 督办，${cnDate(s.supervision.due_on)} 前答复`,
+      `，${s.supervision.by_name || s.supervision.by} 督办，${cnDate(s.supervision.due_on)} 前答复`,
       s.supervision.answers.length ? `（已答复 ${s.supervision.answers.length} 次）` : '（尚未答复）'))));
 }
 
@@ -39,7 +39,7 @@ export function supervisionSection(clue) {
     list.map((s) => el('div', { class: s.ended_at ? 'supervision-item ended' : 'supervision-item open' },
       el('p', {},
         el('span', { class: s.ended_at ? 'badge' : 'badge warn' }, s.ended_at ? (END[s.end] || '已结束') : '督办中'),
-        ` ${s.by}，${cnTime(s.opened_at)} 督办，要求 ${cnDate(s.due_on)} 前答复`),
+        ` ${s.by_name || s.by}，${cnTime(s.opened_at)} 督办，要求 ${cnDate(s.due_on)} 前答复`),
       el('p', { class: 'text' }, `督办意见：${s.note}`),
       el('h3', {}, '办理进展答复'),
       answersList(s.answers),
@@ -98,7 +98,7 @@ export async function renderSupervisions(view, params, flash) {
   }
   const row = (s) => el('tr', { 'data-clue': s.clue_id, class: s.open ? '' : 'ended' },
     el('td', {}, el('a', { href: `#/clue/${encodeURIComponent(s.clue_id)}` }, s.clue_no)),
-    el('td', {}, s.handler),
+    el('td', {}, s.handler_name || s.handler),
     el('td', {}, cnDate(s.supervision.due_on)),
     el('td', {}, s.open ? el('span', { class: 'badge warn' }, '督办中') : (END[s.supervision.end] || '已结束')),
     el('td', {}, s.supervision.note),

@@ -66,19 +66,21 @@ pub async fn list<S: SupervisionLists + ClueCommands + ClueReads + Directory>(
             ));
         }
     };
+    let bureaus = store.bureaus().await.map_err(store_error)?;
     Ok(Resp::json(
         200,
-        &json!({ "items": items.iter().map(view).collect::<Vec<_>>(), "next": next }),
+        &json!({ "items": items.iter().map(|e| view(e, &bureaus)).collect::<Vec<_>>(), "next": next }),
     ))
 }
 
-fn view(e: &SupervisionEntry) -> serde_json::Value {
+fn view(e: &SupervisionEntry, bureaus: &domain::BureauDirectory) -> serde_json::Value {
     json!({
         "clue_id": e.clue_id,
         "clue_no": e.clue_no,
         "handler": e.handler,
+        "handler_name": bureaus.get(&e.handler).map(|b| b.name.clone()).ok(),
         "state": e.state,
-        "supervision": e.supervision,
+        "supervision": crate::views::supervision(&e.supervision, bureaus),
         "open": e.supervision.is_open(),
     })
 }

@@ -87,6 +87,20 @@ fn outcome(clue: &Clue) -> Option<&'static str> {
     }
 }
 
+/// A supervision as stored, with the supervising bureau's name (`by_name`) beside its id.
+pub fn supervision(s: &domain::supervision::SupervisionRecord, bureaus: &BureauDirectory) -> Value {
+    let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert(
+            "by_name".to_owned(),
+            bureaus
+                .get(&s.by)
+                .map_or(Value::Null, |b| Value::String(b.name.clone())),
+        );
+    }
+    v
+}
+
 /// A clue in full (everything but the reporter's identity and the timeline, which the caller
 /// adds).
 pub fn detail(
@@ -117,7 +131,7 @@ pub fn detail(
             domain::ClueState::Merged { primary } => Some(primary.as_str()),
             _ => None,
         },
-        "supervisions": clue.supervisions,
+        "supervisions": clue.supervisions.iter().map(|s| supervision(s, bureaus)).collect::<Vec<_>>(),
         "resubmission_of": clue.resubmission_of.as_ref().map(|c| c.as_str()),
         "resubmitted_as": clue.resubmitted_as.as_ref().map(|c| c.as_str()),
         "all_deadlines": clue.deadlines.iter().map(|d| deadline(d, now, calendar)).collect::<Vec<_>>(),

@@ -78,6 +78,17 @@ async fn the_city_supervises_the_county_answers_and_a_sibling_never_sees_it() {
         .get(&county, "/api/officer/supervisions?role=answer", now)
         .await);
     assert_eq!(to_answer["items"][0]["clue_id"], "c-1");
+    // The supervising and handling bureaus by name, as the console's banner shows them.
+    assert_eq!(
+        to_answer["items"][0]["supervision"]["by_name"],
+        "杭州市自然资源和规划局"
+    );
+    assert_eq!(
+        to_answer["items"][0]["handler_name"],
+        "杭州市西湖区自然资源和规划局"
+    );
+    let view = ok(&w.get(&county, "/api/officer/clues/c-1", now).await);
+    assert_eq!(view["supervisions"][0]["by_name"], "杭州市自然资源和规划局");
 
     // A sibling county: not found, not listed, cannot answer.
     let r = w.get(&sibling, "/api/officer/clues/c-1", now).await;
