@@ -13,6 +13,7 @@ use domain::bulletin::{
 };
 use domain::calendar::shanghai_date;
 use domain::figures::{Figures, Period};
+use domain::rollup::ReadPlan;
 use domain::{Bureau, BureauDirectory, Officer};
 use serde_json::{Value, json};
 use store::StoreError;
@@ -62,18 +63,19 @@ fn day(body: &Value, name: &str) -> Result<NaiveDate, ApiError> {
         .ok_or_else(|| ApiError::bad_request("invalid_date", "日期格式应为 YYYY-MM-DD"))
 }
 
-/// The lines of `bureaus` over `period` (those on a division), from the statistics counters:
-/// one Query per division.
-async fn lines<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+/// The lines of `bureaus` over `period` (those on a division), from the statistics counters as
+/// the read plan of the period reads them (month rollups, days only for the edge months).
+async fn lines<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     bureaus: &[&Bureau],
     period: Period,
 ) -> Result<Vec<DivisionLine>, ApiError> {
-    let cells: Vec<_> = bureaus.iter().filter_map(|b| b.division).collect();
-    let days = store
-        .stat_days_of(&cells, period.to)
-        .await
-        .map_err(store_error)?;
+    let cells: Vec<_> = bureaus
+        .iter()
+        .filter_map(|b| b.division)
+        .map(|cell| (cell, ReadPlan::for_period(period)))
+        .collect();
+    let days = store.read_counters_of(&cells).await.map_err(store_error)?;
     Ok(bureaus
         .iter()
         .filter_map(|b| {
@@ -92,7 +94,7 @@ async fn lines<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directo
 /// The snapshot of `issuer` with `children` over `period`: the whole territory's line, one per
 /// child, and the overdue entries the sweep recorded for the issuer whose due day lies in the
 /// period (latest due first; the first [`MAX_OVERDUE_LINES`] listed, all counted).
-async fn snapshot<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+async fn snapshot<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     issuer: &Bureau,
     children: &[&Bureau],
@@ -203,7 +205,7 @@ fn full(b: &Bulletin, bureaus: &BureauDirectory) -> Value {
 }
 
 /// Loads bulletin `raw` as `officer`'s bureau stands towards it; 404 for anyone else.
-async fn load<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+async fn load<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     officer: &Officer,
     raw: &str,
@@ -225,7 +227,7 @@ async fn load<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Director
 ///
 /// # Errors
 /// Store failures.
-pub async fn list<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+pub async fn list<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     officer: &Officer,
 ) -> Result<Resp, ApiError> {
@@ -256,7 +258,7 @@ pub async fn list<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Dire
 /// # Errors
 /// 400 `invalid_date`/`invalid_period`, 422 `invalid_title`, 403 `not_permitted` /
 /// `not_an_upper_bureau`; store failures.
-pub async fn generate<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+pub async fn generate<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     officer: &Officer,
     req: &Req,
@@ -299,7 +301,7 @@ pub async fn generate<S: Bulletins + StatDays + SupervisionLists + SweepIndex + 
 ///
 /// # Errors
 /// 404 `bulletin_not_found` outside the issuer and (once issued) its recipients.
-pub async fn show<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+pub async fn show<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     officer: &Officer,
     m: &Matched<crate::Route>,
@@ -345,7 +347,7 @@ pub async fn show<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Dire
 /// # Errors
 /// 404 for anyone but the issuer and recipients, 403 `not_permitted` for the others,
 /// 400 `version_required`, 409 `stale_version` / `not_allowed_in_status`.
-pub async fn act<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+pub async fn act<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     officer: &Officer,
     m: &Matched<crate::Route>,
@@ -407,7 +409,7 @@ fn stale() -> ApiError {
 ///
 /// # Errors
 /// 400 `invalid_format`; 404 as [`show`]; 503 when the file cannot be written.
-pub async fn download<S: Bulletins + StatDays + SupervisionLists + SweepIndex + Directory>(
+pub async fn download<S: Bulletins + Statistics + SupervisionLists + SweepIndex + Directory>(
     store: &S,
     officer: &Officer,
     m: &Matched<crate::Route>,
