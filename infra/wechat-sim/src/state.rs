@@ -149,12 +149,14 @@ impl Sim {
     /// # Errors
     /// When the EncodingAESKey is invalid or the HTTP client cannot be built.
     pub fn new(config: Config) -> anyhow::Result<Self> {
-        let platform = Platform::new(
-            config.token.clone(),
-            config.appid.clone(),
-            config.aes_key.as_deref(),
-        )
-        .map_err(|e| anyhow::anyhow!("SIM_AES_KEY: {e}"))?;
+        let platform = Platform::from(
+            wechat::CallbackKeys::new(
+                config.token.clone(),
+                config.appid.clone(),
+                config.aes_key.as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!("SIM_AES_KEY: {e}"))?,
+        );
         // WeChat waits 5 s for the account's answer.
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))

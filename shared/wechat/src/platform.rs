@@ -1,7 +1,7 @@
 //! WeChat's side of the callback, for the simulator and tests: sign and encrypt a push exactly
 //! as WeChat does, and verify and decrypt the account's reply.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use crate::account::CallbackKeys;
 use crate::message::{Reply, parse_reply};
@@ -29,19 +29,8 @@ pub struct Push {
     pub body: String,
 }
 
+/// Built from the account's keys: `Platform::from(CallbackKeys::new(token, appid, aes_key)?)`.
 impl Platform {
-    /// The account's Token, AppID and (for safe mode) EncodingAESKey.
-    ///
-    /// # Errors
-    /// [`WechatError::BadAesKey`].
-    pub fn new(
-        token: SecretString,
-        appid: impl Into<String>,
-        encoding_aes_key: Option<&str>,
-    ) -> Result<Self, WechatError> {
-        CallbackKeys::new(token, appid, encoding_aes_key).map(Self::from)
-    }
-
     /// The GET WeChat sends to verify a callback URL.
     pub fn echo_query(
         &self,

@@ -14,12 +14,14 @@ fn fixture() -> Value {
 fn the_bench_fixture_is_a_genuine_push() {
     let f = fixture();
     let s = |k: &str| f[k].as_str().expect(k).to_owned();
-    let platform = Platform::new(
-        SecretString::from(s("token")),
-        s("appid"),
-        Some(&s("encoding_aes_key")),
-    )
-    .expect("p");
+    let platform = Platform::from(
+        wechat::CallbackKeys::new(
+            SecretString::from(s("token")),
+            s("appid"),
+            Some(&s("encoding_aes_key")),
+        )
+        .expect("p"),
+    );
     let ts = f["timestamp"].as_i64().expect("ts");
     let push = platform.push(
         &s("message_xml"),

@@ -27,7 +27,9 @@ fn plain_cb() -> Callback {
 }
 
 fn platform() -> Platform {
-    Platform::new(SecretString::from(TOKEN), APPID, Some(KEY)).expect("platform")
+    Platform::from(
+        wechat::CallbackKeys::new(SecretString::from(TOKEN), APPID, Some(KEY)).expect("platform"),
+    )
 }
 
 fn text_xml() -> String {
@@ -255,7 +257,9 @@ case!(
     with(|q| q.signature = Some("0".repeat(40)))
 );
 case!(signature_with_another_token, "bad_signature", {
-    let other = Platform::new(SecretString::from("other"), APPID, Some(KEY)).expect("p");
+    let other = Platform::from(
+        wechat::CallbackKeys::new(SecretString::from("other"), APPID, Some(KEY)).expect("p"),
+    );
     let p = other.push(&text_xml(), "gh_test", "oUser123", NOW, NONCE, [9; 16]);
     open(&to_query(&p.query), &p.body)
 });

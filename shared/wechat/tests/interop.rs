@@ -283,7 +283,9 @@ fn replies_sealed_by_us_are_opened_by_wechatpy() {
 #[test]
 fn pushes_built_by_the_platform_side_are_opened_by_wechatpy() {
     // The simulator builds pushes with `Platform`; wechatpy must read them as WeChat's.
-    let platform = Platform::new(SecretString::from(TOKEN), APPID, Some(KEY)).expect("p");
+    let platform = Platform::from(
+        wechat::CallbackKeys::new(SecretString::from(TOKEN), APPID, Some(KEY)).expect("p"),
+    );
     let inbound = wechat::Inbound {
         to_user: "gh_12336".into(),
         from_user: "oSimUser".into(),
@@ -337,7 +339,9 @@ fn pushes_built_by_the_platform_side_are_opened_by_wechatpy() {
 
 #[test]
 fn echo_queries_built_by_the_platform_side_pass_wechatpy_check_signature() {
-    let platform = Platform::new(SecretString::from(TOKEN), APPID, None).expect("p");
+    let platform = Platform::from(
+        wechat::CallbackKeys::new(SecretString::from(TOKEN), APPID, None).expect("p"),
+    );
     let queries: Vec<Value> = (0..5)
         .map(|i| {
             let q: serde_json::Map<String, Value> = platform

@@ -110,12 +110,14 @@ impl World {
             )
             .expect("callback"),
         };
-        let platform = Platform::new(
-            SecretString::from(defaults::TOKEN),
-            defaults::APPID,
-            Some(defaults::AES_KEY),
-        )
-        .expect("platform");
+        let platform = Platform::from(
+            wechat::CallbackKeys::new(
+                SecretString::from(defaults::TOKEN),
+                defaults::APPID,
+                Some(defaults::AES_KEY),
+            )
+            .expect("platform"),
+        );
         Self {
             env,
             app,
