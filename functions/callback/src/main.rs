@@ -8,14 +8,12 @@
 
 use std::sync::Arc;
 
-use intake::Req;
 use intake::callback::{CallbackApp, callback_from_secret};
 use intake::ports::SqsMediaQueue;
 use intake::startup::{self, CoreConfig};
-use lambda_http::{Body, Error, Request, Response, service_fn};
+use lambda_http::Error;
 use outbox::SqsNoticeQueue;
 use store::{DynamoClueStore, ReportingStore};
-use tokio::sync::OnceCell;
 
 type App = CallbackApp<DynamoClueStore, ReportingStore, SqsNoticeQueue, SqsMediaQueue>;
 
@@ -40,33 +38,11 @@ async fn build(config: &CoreConfig, aws: &aws_config::SdkConfig) -> anyhow::Resu
 }
 
 /// Init reads the configuration (a missing variable fails the cold start) and the SDK config;
-/// the secrets are read on the first request. A failed read answers 503 and the next request
-/// tries again (the app is built once, when it succeeds).
+/// the secrets are read on the first request ([`startup::serve`]).
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = CoreConfig::from_env()?;
     let aws = runtime::aws_config().await;
-    let app = OnceCell::new();
-    lambda_http::run(service_fn(|req| handler(req, &config, &aws, &app))).await
-}
-
-/// Maps the API Gateway request to a [`Req`] and the [`intake::Resp`] back.
-async fn handler(
-    req: Request,
-    config: &CoreConfig,
-    aws: &aws_config::SdkConfig,
-    app: &OnceCell<App>,
-) -> Result<Response<Body>, Error> {
-    let resp = match app.get_or_try_init(|| build(config, aws)).await {
-        Ok(app) => {
-            app.handle(&Req::from_lambda(&req), chrono::Utc::now())
-                .await
-        }
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "start-up (secrets) failed; the next request retries");
-            intake::ApiError::unavailable().into_resp()
-        }
-    };
-    Ok(resp.into_lambda()?)
+    startup::serve(&config, &aws, build).await
 }

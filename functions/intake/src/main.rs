@@ -4,14 +4,13 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use intake::App;
 use intake::startup::{self, AwsReporting, CoreConfig};
-use intake::{App, Req};
-use lambda_http::{Body, Error, Request, Response, service_fn};
+use lambda_http::Error;
 use outbox::SqsNoticeQueue;
 use runtime::{optional_env, required_env};
 use session::SessionKey;
 use store::{DynamoClueStore, ReportingStore};
-use tokio::sync::OnceCell;
 use wechat::{ApiClient, ApiConfig, InMemoryTokenCache};
 
 /// What template.yaml gives this function besides the core's configuration.
@@ -81,34 +80,11 @@ async fn build(config: &Config, aws: &aws_config::SdkConfig) -> anyhow::Result<I
 }
 
 /// Init reads the configuration (a missing variable fails the cold start) and the SDK config;
-/// the secrets are read on the first request, so a cold start costs no Secrets Manager round
-/// trips before the runtime asks for work. A failed read answers 503 and the next request
-/// tries again (the app is built once, when it succeeds).
+/// the secrets are read on the first request ([`startup::serve`]).
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     runtime::init_tracing();
     let config = Config::from_env()?;
     let aws = runtime::aws_config().await;
-    let app = OnceCell::new();
-    lambda_http::run(service_fn(|req| handler(req, &config, &aws, &app))).await
-}
-
-/// Maps the API Gateway request to a [`Req`] and the [`intake::Resp`] back.
-async fn handler(
-    req: Request,
-    config: &Config,
-    aws: &aws_config::SdkConfig,
-    app: &OnceCell<IntakeApp>,
-) -> Result<Response<Body>, Error> {
-    let resp = match app.get_or_try_init(|| build(config, aws)).await {
-        Ok(app) => {
-            app.handle(&Req::from_lambda(&req), chrono::Utc::now())
-                .await
-        }
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "start-up (secrets) failed; the next request retries");
-            intake::ApiError::unavailable().into_resp()
-        }
-    };
-    Ok(resp.into_lambda()?)
+    startup::serve(&config, &aws, build).await
 }

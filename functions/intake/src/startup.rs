@@ -167,3 +167,74 @@ pub async fn reporting(
         surge: surge::Surge::new(config.surge_per_hour, &config.stack_name),
     })
 }
+
+/// An edge of the reporting core as Lambda runs it: one request in, one answer out.
+pub trait Edge: Send + Sync {
+    /// Answers one request.
+    fn answer(
+        &self,
+        req: &crate::Req,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> impl std::future::Future<Output = crate::Resp> + Send;
+}
+
+impl<S, R, Q, M> Edge for crate::App<S, R, Q, M>
+where
+    S: store::ClueStore + store::ReminderIssuer,
+    R: crate::ports::Side,
+    Q: outbox::NoticeQueue,
+    M: crate::ports::MediaQueue,
+{
+    async fn answer(&self, req: &crate::Req, now: chrono::DateTime<chrono::Utc>) -> crate::Resp {
+        self.handle(req, now).await
+    }
+}
+
+impl<S, R, Q, M> Edge for crate::callback::CallbackApp<S, R, Q, M>
+where
+    S: store::ClueStore,
+    R: crate::ports::Side,
+    Q: outbox::NoticeQueue,
+    M: crate::ports::MediaQueue,
+{
+    async fn answer(&self, req: &crate::Req, now: chrono::DateTime<chrono::Utc>) -> crate::Resp {
+        self.handle(req, now).await
+    }
+}
+
+/// Runs an edge in Lambda. The app is built by `build` on the first request, not at init, so a
+/// cold start costs no Secrets Manager round trips before the runtime asks for work; a failed
+/// build answers 503 and the next request tries again (the app is built once, when it succeeds).
+///
+/// # Errors
+/// The Lambda runtime's.
+pub async fn serve<'a, C, A, F, Fut>(
+    config: &'a C,
+    aws: &'a aws_config::SdkConfig,
+    build: F,
+) -> Result<(), lambda_http::Error>
+where
+    C: Sync,
+    A: Edge,
+    F: Fn(&'a C, &'a aws_config::SdkConfig) -> Fut + Sync,
+    Fut: std::future::Future<Output = anyhow::Result<A>> + Send + 'a,
+{
+    let app = tokio::sync::OnceCell::new();
+    let (app, build) = (&app, &build);
+    lambda_http::run(lambda_http::service_fn(
+        move |req: lambda_http::Request| async move {
+            let resp = match app.get_or_try_init(|| build(config, aws)).await {
+                Ok(app) => {
+                    app.answer(&crate::Req::from_lambda(&req), chrono::Utc::now())
+                        .await
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "start-up (secrets) failed; the next request retries");
+                    crate::ApiError::unavailable().into_resp()
+                }
+            };
+            resp.into_lambda().map_err(lambda_http::Error::from)
+        },
+    ))
+    .await
+}
