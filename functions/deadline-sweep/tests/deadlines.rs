@@ -81,18 +81,26 @@ async fn two_at_once<S: SweepStore>(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_working_days() {
-    bounded(300, async {
+/// The National Day scenario: the county's handler (bound to WeChat, so the bureau's reminders
+/// go there too) and the city's supervisor; a clue received in Xihu on Tuesday 2025-09-30, 10:00,
+/// the eve of the National Day week (1-8 October, Saturday 11 October worked); and five open
+/// clues not due yet, which the sweep must not read.
+struct NationalDay {
+    env: Twin,
+    queue: MemoryNoticeQueue,
+    county: domain::Officer,
+    city: domain::Officer,
+    clue: store::Received,
+}
+
+impl NationalDay {
+    async fn start() -> Self {
         let env = Twin::start().await;
-        let store = &env.store;
-        let queue = MemoryNoticeQueue::default();
         let county = officer("xihu-officer", "land-330106", &[Role::Handler]);
         let city = officer("hz-supervisor", "land-330100", &[Role::Supervisor]);
         for o in [&county, &city] {
             env.store.put_officer(o).await.expect("officer");
         }
-        // The county officer bound WeChat: the bureau's reminders go there too.
         let code = BindingCode::from_random([7; domain::wechat_binding::CODE_LEN]);
         let t0 = sh(2025, 9, 29, 9, 0, 0);
         env.store
@@ -104,48 +112,91 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             .await
             .expect("redeem")
             .expect("bound");
-
-        // Received Tuesday 2025-09-30, 10:00, the eve of the National Day week (1-8 October,
-        // Saturday 11 October worked): 7 working days are 9, 10, 11, 13, 14, 15, 16 October.
         let clue = env
             .receive("c-nd2025", 1, "330106", sh(2025, 9, 30, 10, 0, 0))
             .await;
-        let judgment = env
-            .store
-            .clue(&clue.clue_id)
-            .await
-            .expect("clue")
-            .clue
-            .open_deadline(DeadlineKind::Judgment)
-            .cloned()
-            .expect("judgment deadline");
-        assert_eq!(judgment.due, Some(end_of(2025, 10, 16)));
-        // Open clues that are not due: the sweep must not read them.
         open_clues_not_yet_due(&env.store).await;
+        Self {
+            env,
+            queue: MemoryNoticeQueue::default(),
+            county,
+            city,
+            clue,
+        }
+    }
 
-        // Up to the evening of 14 October: nothing (a calendar-day count would have reminded
-        // on 6 October and marked it overdue on 7 October).
+    async fn sweep(&self, at: DateTime<Utc>) -> DeadlineReport {
+        sweep(&self.env.store, &self.queue, at).await
+    }
+
+    async fn two_at_once(&self, at: DateTime<Utc>) -> DeadlineReport {
+        two_at_once(&self.env.store, &self.queue, at).await
+    }
+
+    async fn reminder_kinds(&self, o: &domain::Officer) -> Vec<ReminderKind> {
+        self.env
+            .store
+            .reminders_for(o, 20, None)
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .map(|r| r.reminder.kind)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_judgment_deadline_across_national_day_counts_working_days() {
+    // Arrange + Act
+    let nd = NationalDay::start().await;
+
+    // Assert: 7 working days are 9, 10, 11, 13, 14, 15, 16 October
+    let judgment = nd
+        .env
+        .store
+        .clue(&nd.clue.clue_id)
+        .await
+        .expect("clue")
+        .clue
+        .open_deadline(DeadlineKind::Judgment)
+        .cloned()
+        .expect("judgment deadline");
+    assert_eq!(judgment.due, Some(end_of(2025, 10, 16)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_county_is_reminded_once_on_the_last_working_day_before_the_deadline() {
+    bounded(300, async {
+        // Arrange
+        let nd = NationalDay::start().await;
+
+        // Act + Assert: up to the evening of 14 October nothing (a calendar-day count would
+        // have reminded on 6 October and marked it overdue on 7 October)
         for at in [
             sh(2025, 10, 6, 9, 0, 0),
             sh(2025, 10, 8, 9, 0, 0),
             sh(2025, 10, 14, 23, 0, 0),
         ] {
-            let r = sweep(store, &queue, at).await;
+            let r = nd.sweep(at).await;
             assert_eq!((r.reminders, r.missed, r.failures), (0, 0, 0), "at {at}");
         }
 
-        // 15 October, the last working day before the due day: one reminder, to the county.
-        let r = sweep(store, &queue, sh(2025, 10, 15, 0, 0, 1)).await;
+        // Act: 15 October, the last working day before the due day
+        let r = nd.sweep(sh(2025, 10, 15, 0, 0, 1)).await;
+
+        // Assert: one reminder, to the county, in the console and on the bound WeChat
         assert_eq!((r.reminders, r.missed, r.failures), (1, 0, 0));
-        let list = env
+        let list = nd
+            .env
             .store
-            .reminders_for(&county, 20, None)
+            .reminders_for(&nd.county, 20, None)
             .await
             .expect("list");
         assert_eq!(list.items.len(), 1);
         let due_soon = &list.items[0];
         assert_eq!(due_soon.reminder.kind, ReminderKind::DueSoon);
-        assert_eq!(due_soon.reminder.clue, clue.clue_id);
+        assert_eq!(due_soon.reminder.clue, nd.clue.clue_id);
         assert_eq!(due_soon.reminder.due, Some(end_of(2025, 10, 16)));
         assert!(
             due_soon.reminder.text.contains("2025年10月16日"),
@@ -153,33 +204,43 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             due_soon.reminder.text
         );
         assert_eq!(
-            queue.sent_reminders().len(),
+            nd.queue.sent_reminders().len(),
             1,
             "to the bound officer's WeChat"
         );
         assert!(
-            env.store
-                .reminders_for(&city, 20, None)
-                .await
-                .expect("city")
-                .items
-                .is_empty(),
+            nd.reminder_kinds(&nd.city).await.is_empty(),
             "the city is not reminded before the deadline passes"
         );
-        // Again, and two at once: nothing more.
-        let again = sweep(store, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
+
+        // Act + Assert: again, and two at once: nothing more
+        let again = nd.sweep(sh(2025, 10, 15, 9, 0, 0)).await;
         assert_eq!(again, DeadlineReport::default());
-        let both = two_at_once(store, &queue, sh(2025, 10, 15, 9, 0, 0)).await;
+        let both = nd.two_at_once(sh(2025, 10, 15, 9, 0, 0)).await;
         assert_eq!((both.reminders, both.missed, both.failures), (0, 0, 0));
-        assert_eq!(queue.sent_reminders().len(), 1);
+        assert_eq!(nd.queue.sent_reminders().len(), 1);
 
-        // The last instant of the due day: still not missed.
-        let r = sweep(store, &queue, end_of(2025, 10, 16)).await;
+        // Act + Assert: the last instant of the due day is still not missed
+        let r = nd.sweep(end_of(2025, 10, 16)).await;
         assert_eq!((r.reminders, r.missed), (0, 0));
+    })
+    .await;
+}
 
-        // 17 October: missed. Recorded once, the county reminded (overdue) and the city
-        // (supervision), and the city's overdue entry.
-        let both = two_at_once(store, &queue, sh(2025, 10, 17, 0, 0, 1)).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_deadline_is_recorded_once_with_reminders_and_the_citys_overdue_entry() {
+    bounded(300, async {
+        // Arrange: the county was reminded on 15 October
+        let nd = NationalDay::start().await;
+        let r = nd.sweep(sh(2025, 10, 15, 0, 0, 1)).await;
+        assert_eq!(r.reminders, 1);
+
+        // Act: 17 October, two sweeps at once, then the next run
+        let both = nd.two_at_once(sh(2025, 10, 17, 0, 0, 1)).await;
+        let next = nd.sweep(sh(2025, 10, 17, 9, 0, 0)).await;
+
+        // Assert: missed, recorded once; the county reminded (overdue) and the city
+        // (supervision); the city's overdue entry
         assert_eq!(
             (
                 both.reminders,
@@ -190,52 +251,48 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
             (2, 1, 1, 0),
             "two sweeps at once do everything once"
         );
-        let r = sweep(store, &queue, sh(2025, 10, 17, 9, 0, 0)).await;
         assert_eq!(
-            r,
+            next,
             DeadlineReport::default(),
             "the next run has nothing to do"
         );
-
-        let stored = env.store.clue(&clue.clue_id).await.expect("clue").clue;
+        let stored = nd
+            .env
+            .store
+            .clue(&nd.clue.clue_id)
+            .await
+            .expect("clue")
+            .clue;
         let j = stored
             .open_deadline(DeadlineKind::Judgment)
             .expect("still open until met");
         assert_eq!(j.missed_at, Some(sh(2025, 10, 17, 0, 0, 1)));
-        let timeline = env.store.timeline(&clue.clue_id).await.expect("timeline");
+        let timeline = nd
+            .env
+            .store
+            .timeline(&nd.clue.clue_id)
+            .await
+            .expect("timeline");
         let missed: Vec<_> = timeline
             .iter()
             .filter(|e| matches!(e.event.kind, EventKind::DeadlineMissed { .. }))
             .collect();
         assert_eq!(missed.len(), 1, "recorded once");
-
-        let kinds: Vec<_> = env
-            .store
-            .reminders_for(&county, 20, None)
-            .await
-            .expect("list")
-            .items
-            .iter()
-            .map(|r| r.reminder.kind)
-            .collect();
-        assert_eq!(kinds, [ReminderKind::Overdue, ReminderKind::DueSoon]);
-        let city_reminders = env
-            .store
-            .reminders_for(&city, 20, None)
-            .await
-            .expect("city");
-        assert_eq!(city_reminders.items.len(), 1);
         assert_eq!(
-            city_reminders.items[0].reminder.kind,
-            ReminderKind::Supervision
+            nd.reminder_kinds(&nd.county).await,
+            [ReminderKind::Overdue, ReminderKind::DueSoon]
         );
         assert_eq!(
-            queue.sent_reminders().len(),
+            nd.reminder_kinds(&nd.city).await,
+            [ReminderKind::Supervision]
+        );
+        assert_eq!(
+            nd.queue.sent_reminders().len(),
             2,
             "the county officer's WeChat: due soon, overdue"
         );
-
-        let overdue = env
+        let overdue = nd
+            .env
             .store
             .overdue_entries(&bid("land-330100"), 20, None)
             .await
@@ -244,12 +301,13 @@ async fn a_clue_received_before_national_day_is_reminded_and_marked_overdue_on_w
         let e = &overdue.items[0];
         assert_eq!(
             (e.clue_id.clone(), e.kind),
-            (clue.clue_id.clone(), DeadlineKind::Judgment)
+            (nd.clue.clue_id.clone(), DeadlineKind::Judgment)
         );
         assert_eq!(e.bureau, bid("land-330106"));
         assert_eq!(e.due, end_of(2025, 10, 16));
         assert!(
-            env.store
+            nd.env
+                .store
                 .overdue_entries(&bid("land-330000"), 20, None)
                 .await
                 .expect("province")
