@@ -12,7 +12,6 @@ use intake::callback::CallbackApp;
 use intake::ports::MemoryMediaQueue;
 use intake::{Reporting, Req, Resp};
 use outbox::MemoryNoticeQueue;
-use secrecy::SecretString;
 use store::{DynamoClueStore, ReporterKeyer, ReportingStore, StoreConfig};
 use testkit::requests::{Requests, labelled};
 use testkit::store_env::{Env, SECRET};
@@ -54,21 +53,9 @@ impl World {
                 public: intake::PublicOrigin::parse("https://12336.example.cn").expect("origin"),
                 surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "test"),
             }),
-            callback: Callback::new(
-                SecretString::from(defaults::TOKEN),
-                defaults::APPID,
-                Some(defaults::AES_KEY),
-            )
-            .expect("callback"),
+            callback: Callback::from(defaults::keys()),
         };
-        let platform = Platform::from(
-            wechat::CallbackKeys::new(
-                SecretString::from(defaults::TOKEN),
-                defaults::APPID,
-                Some(defaults::AES_KEY),
-            )
-            .expect("platform"),
-        );
+        let platform = Platform::from(defaults::keys());
         requests.take();
         Self {
             env,

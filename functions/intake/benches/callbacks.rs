@@ -37,7 +37,6 @@ use intake::callback::CallbackApp;
 use intake::http::Req;
 use intake::ports::{MemoryMediaQueue, MemorySide, Side};
 use outbox::MemoryNoticeQueue;
-use secrecy::SecretString;
 use store::{DynamoClueStore, ReporterKeyer, ReportingStore, StoreConfig};
 use support::{World, event_msg, store_support, text_msg};
 use testkit::requests::Requests;
@@ -126,12 +125,7 @@ fn app<R: Side>(w: &World, db: aws_sdk_dynamodb::Client, side: R) -> BenchApp<R>
             public: intake::PublicOrigin::parse("https://12336.example.cn").expect("origin"),
             surge: intake::surge::Surge::new(intake::surge::DEFAULT_PER_HOUR, "bench"),
         }),
-        callback: Callback::new(
-            SecretString::from(defaults::TOKEN),
-            defaults::APPID,
-            Some(defaults::AES_KEY),
-        )
-        .expect("callback"),
+        callback: Callback::from(defaults::keys()),
     }
 }
 

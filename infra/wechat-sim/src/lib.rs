@@ -39,6 +39,13 @@ pub mod defaults {
     pub const ACCOUNT_ID: &str = "gh_12336sim0001";
     /// Access-token lifetime.
     pub const TOKEN_TTL_SECS: u64 = 7200;
+
+    /// The simulated account's callback keys (Token, AppID, EncodingAESKey), as both ends of a
+    /// local callback hold them: `Callback::from(keys())`, `Platform::from(keys())`.
+    pub fn keys() -> wechat::CallbackKeys {
+        wechat::CallbackKeys::new(super::SecretString::from(TOKEN), APPID, Some(AES_KEY))
+            .expect("the simulator's EncodingAESKey constant is 43 valid characters")
+    }
 }
 
 /// Everything the simulator needs to know.

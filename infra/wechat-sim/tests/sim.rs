@@ -489,12 +489,7 @@ async fn callback(
 
 async fn start_account() -> String {
     let acc = Arc::new(Account {
-        cb: Callback::new(
-            SecretString::from(defaults::TOKEN),
-            defaults::APPID,
-            Some(defaults::AES_KEY),
-        )
-        .expect("cb"),
+        cb: Callback::from(defaults::keys()),
         nonces: InMemoryNonceStore::new(),
     });
     let app = axum::Router::new()

@@ -103,21 +103,9 @@ impl World {
         };
         let chat = CallbackApp {
             reporting,
-            callback: Callback::new(
-                SecretString::from(defaults::TOKEN),
-                defaults::APPID,
-                Some(defaults::AES_KEY),
-            )
-            .expect("callback"),
+            callback: Callback::from(defaults::keys()),
         };
-        let platform = Platform::from(
-            wechat::CallbackKeys::new(
-                SecretString::from(defaults::TOKEN),
-                defaults::APPID,
-                Some(defaults::AES_KEY),
-            )
-            .expect("platform"),
-        );
+        let platform = Platform::from(defaults::keys());
         Self {
             env,
             app,
