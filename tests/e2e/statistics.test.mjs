@@ -44,9 +44,12 @@ test("the province supervisor sees the overdue county in the chart and drills do
     assert.equal(Math.max(...counties.data), counties.data[yh], "the county most behind");
     await page.screenshot({ path: `${SHOTS}/statistics-city.png`, fullPage: true });
     await page.click("#children-table tr[data-division='330110'] a.overdue-link");
-    await page.waitForSelector("table.list tr.overdue", { timeout: 30_000 });
-    const rows = await page.locator("table.list tbody tr").count();
-    const overdue = await page.locator("table.list tbody tr.overdue").count();
+    // The inbox's rows carry their clue (`data-clue`); the statistics page's division table is a
+    // `table.list` with `tr.overdue` rows too, so waiting on those alone could pass before the
+    // inbox replaced it, and count an empty page.
+    await page.waitForSelector("table.list tbody tr.overdue[data-clue]", { timeout: 30_000 });
+    const rows = await page.locator("table.list tbody tr[data-clue]").count();
+    const overdue = await page.locator("table.list tbody tr.overdue[data-clue]").count();
     assert.ok(overdue > 0 && overdue === rows, `only overdue clues listed (${overdue}/${rows})`);
     assert.match(page.url(), /bureau=land-330110/);
     await page.screenshot({ path: `${SHOTS}/statistics-clues.png`, fullPage: true });
